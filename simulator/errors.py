@@ -1,0 +1,44 @@
+"""Errors the simulator raises on purpose, each with a message meant for a person."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """A scenario or lever file (or an override) that cannot be used.
+
+    The message names the file, the dotted parameter, the value given and what is
+    allowed, so that it can be shown to a user as is.
+    """
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        file: str | Path | None = None,
+        parameter: str | None = None,
+        value: Any = None,
+        has_value: bool = False,
+    ) -> None:
+        self.file = str(file) if file is not None else None
+        self.parameter = parameter
+        self.value = value
+        self.problem = problem
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if parameter:
+            parts.append(f"{parameter} = {_show(value)}" if has_value else parameter)
+        parts.append(problem)
+        super().__init__(": ".join(parts))
+
+
+class SimulationCancelled(RuntimeError):
+    """The caller's ``should_stop()`` asked the engine to stop between chunks."""
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,192 @@
+"""A scenario compiled into the arrays the engine steps with.
+
+Every numeric parameter becomes an array with one row per run, so that a parameter
+given as a range can be drawn once per run and the engine treats fixed and uncertain
+inputs alike. Structural parameters (how many sources, stages and queue ages) are
+plain integers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.schema import Scenario
+
+F = NDArray[np.float64]
+
+HOURS_PER_WEEK = 168.0
+#: Response-profile buckets in hours: 0-5 min, 5-60 min, 1-24 h, 1-7 days.
+RESPONSE_BUCKETS_HOURS = ((0.0, 5 / 60), (5 / 60, 1.0), (1.0, 24.0), (24.0, 168.0))
+LEAD_TYPES = ("ready", "future", "junk")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The shape of a run's state, shared by scenarios that can branch from it.
+
+    Queue classes are ``ready`` per source (the marketing sources, then the
+    ``nurture`` pseudo-source), ``future`` per marketing source, and one ``junk``
+    class: junk never qualifies, so its source never matters to the budget review.
+    """
+
+    sources: tuple[str, ...]
+    stages: tuple[str, ...]
+    queue_ages: int
+
+    @property
+    def n_sources(self) -> int:
+        return len(self.sources)
+
+    @property
+    def n_classes(self) -> int:
+        return 2 * self.n_sources + 2
+
+    @property
+    def junk_class(self) -> int:
+        return 2 * self.n_sources + 1
+
+    @property
+    def nurture_class(self) -> int:
+        return self.n_sources
+
+    def future_class(self, source: int) -> int:
+        return self.n_sources + 1 + source
+
+
+def response_decay(floor: F, tau_hours: F, profile: F, ages: int) -> F:
+    """Multiplier ``m_a`` of the qualification chance for a lead first contacted
+    after waiting ``a`` whole weeks (MODEL.md step 4), shape ``(runs, ages)``.
+
+    ``E[exp(-H / tau)]`` is exact for ``H`` uniform within each response bucket:
+    ``tau (exp(-lo/tau) - exp(-hi/tau)) / (hi - lo)``.
+    """
+    tau = tau_hours[:, None]
+    lo = np.array([b[0] for b in RESPONSE_BUCKETS_HOURS])[None, :]
+    hi = np.array([b[1] for b in RESPONSE_BUCKETS_HOURS])[None, :]
+    bucket_mean = tau * (np.exp(-lo / tau) - np.exp(-hi / tau)) / (hi - lo)
+    within_week = (profile * bucket_mean).sum(axis=1)
+    waited = np.exp(-HOURS_PER_WEEK * np.arange(ages)[None, :] / tau)
+    result: F = floor[:, None] + (1 - floor[:, None]) * waited * within_week[:, None]
+    return result
+
+
+@dataclass
+class Params:
+    """Per-run parameter arrays for ``n`` runs of one scenario."""
+
+    name: str
+    layout: Layout
+    n: int
+    # company
+    initial_customers: int
+    initial_arr: float
+    weekly_churn: F
+    weekly_expansion: F
+    # marketing
+    weekly_budget: F
+    cost_per_lead: F  # (n, S)
+    quality: F  # (n, S, 3)
+    initial_share: F  # (n, S)
+    pass_prob: F  # (n, 3)
+    realloc_rate: F
+    review_weeks: int
+    metric_qualified: bool
+    min_share: F
+    # hand-off and trust
+    ignore_base: F
+    trust_sensitivity: F
+    trust_reference: F
+    trust_smoothing: F
+    recycle: bool
+    # follow-up
+    capacity: F
+    qualify_by_class_age: F  # (n, ages, classes)
+    # nurture
+    nurture_enabled: bool
+    capture: F
+    nurture_leave: F
+    share_maturing: F
+    nurture_cost: F
+    # pipeline
+    advance: F  # (n, J)
+    lose_given_stay: F  # (n, J): chance to be lost among those that did not advance
+    # deals
+    acv_mu: F
+    acv_sigma: F
+    # costs
+    fixed_weekly_cost: F
+
+
+def compile_params(scenario: Scenario, n: int) -> Params:
+    """Turn a validated scenario into per-run arrays for ``n`` runs."""
+
+    def col(value: float) -> F:
+        return np.full(n, float(value))
+
+    def rows(values: list[float]) -> F:
+        return np.tile(np.asarray(values, dtype=float), (n, 1))
+
+    m = scenario.marketing
+    f = scenario.follow_up
+    sources = m.sources
+    layout = Layout(
+        sources=tuple(s.name for s in sources),
+        stages=tuple(s.name for s in scenario.pipeline.stages),
+        queue_ages=f.stale_after_weeks,
+    )
+    profile = f.response_profile
+    decay = response_decay(
+        col(f.decay_floor),
+        col(f.decay_tau_hours),
+        rows([profile.within_5min, profile.within_1h, profile.within_1d, profile.within_1w]),
+        layout.queue_ages,
+    )
+    qualify_class = np.zeros((n, layout.n_classes))
+    qualify_class[:, : layout.n_sources + 1] = f.qualify_ready
+    qualify_class[:, layout.n_sources + 1 : layout.junk_class] = f.qualify_future
+    conversion = rows([s.conversion for s in scenario.pipeline.stages])
+    mean_weeks = rows([s.mean_weeks for s in scenario.pipeline.stages])
+    advance = conversion / mean_weeks
+    lose = (1 - conversion) / mean_weeks
+    stay_or_lose = 1 - advance
+    lose_given_stay = np.divide(lose, stay_or_lose, out=np.zeros_like(lose),
+                                where=stay_or_lose > 0)
+    c = scenario.company
+    return Params(
+        name=scenario.name,
+        layout=layout,
+        n=n,
+        initial_customers=c.initial_customers,
+        initial_arr=c.initial_arr,
+        weekly_churn=col(1 - (1 - c.annual_churn) ** (1 / 52)),
+        weekly_expansion=col((1 + c.annual_expansion) ** (1 / 52)),
+        weekly_budget=col(m.weekly_budget),
+        cost_per_lead=rows([s.cost_per_lead for s in sources]),
+        quality=np.tile(np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1)),
+        initial_share=rows([s.share for s in sources]),
+        pass_prob=rows([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk]),
+        realloc_rate=col(m.reallocation.rate),
+        review_weeks=m.reallocation.review_weeks,
+        metric_qualified=m.reallocation.metric == "qualified",
+        min_share=col(m.reallocation.min_share),
+        ignore_base=col(scenario.handoff.ignore_base),
+        trust_sensitivity=col(scenario.handoff.trust_sensitivity),
+        trust_reference=col(scenario.handoff.trust_reference),
+        trust_smoothing=col(scenario.handoff.trust_smoothing_weeks),
+        recycle=scenario.handoff.recycle_rejected,
+        capacity=col(f.capacity_per_week),
+        qualify_by_class_age=decay[:, :, None] * qualify_class[:, None, :],
+        nurture_enabled=scenario.nurture.enabled,
+        capture=col(scenario.nurture.capture if scenario.nurture.enabled else 0.0),
+        nurture_leave=col(1 / scenario.nurture.mean_weeks),
+        share_maturing=col(scenario.nurture.share_maturing),
+        nurture_cost=col(scenario.nurture.cost_per_lead_week),
+        advance=advance,
+        lose_given_stay=lose_given_stay,
+        acv_mu=col(np.log(scenario.deals.acv_median)),
+        acv_sigma=col(scenario.deals.acv_sigma),
+        fixed_weekly_cost=col(scenario.costs.sales_weekly + scenario.costs.alignment_weekly),
+    )

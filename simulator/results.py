@@ -1,0 +1,218 @@
+"""Results of a run or a comparison: per-run figures, weekly series and summaries.
+
+Per-run figures are kept exactly (one float per run and figure). Weekly series are
+kept as float32, which is exact for counts below 16 million and within 1e-7
+relative for money; percentiles are computed when first asked for and cached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.engine import FLOWS, SERIES, Recorder
+from simulator.params import Params
+
+if TYPE_CHECKING:
+    from simulator.runner import RunSettings
+    from simulator.schema import Scenario
+
+F = NDArray[np.float64]
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+STAT_KEYS = ("mean", "sd", "se", *(f"p{q}" for q in PERCENTILES))
+
+#: What each per-run figure means and its unit, for tables and charts.
+FIGURE_UNITS: dict[str, str] = {
+    **{f"total_{flow}": "leads" for flow in FLOWS},
+    "total_won": "deals",
+    "total_bookings": "$",
+    "total_revenue": "$",
+    "total_churned": "customers",
+    "total_spend": "$",
+    "total_cost": "$",
+    "arr_end": "$/year",
+    "arr_growth_y1": "share",
+    "cac": "$/deal",
+}
+SERIES_UNITS: dict[str, str] = {
+    "leads": "leads/week", "mqls": "leads/week", "ignored": "leads/week",
+    "contacted": "leads/week", "qualified": "leads/week", "stale": "leads/week",
+    "opportunities": "open", "won": "deals/week", "bookings": "$/week",
+    "revenue": "$/week", "arr": "$/year", "customers": "customers",
+    "churned": "customers/week", "nurture": "leads", "ignore_rate": "share",
+    "queue": "leads", "spend": "$/week", "cost": "$/week",
+}
+
+
+def summarize(values: NDArray[Any]) -> dict[str, float]:
+    """Mean, sd, standard error and percentiles of the defined (non-NaN) values."""
+    data = np.asarray(values, dtype=np.float64)
+    data = data[~np.isnan(data)]
+    n = data.size
+    if n == 0:
+        return {key: math.nan for key in STAT_KEYS} | {"n": 0}
+    sd = float(data.std(ddof=1)) if n > 1 else 0.0
+    out = {"mean": float(data.mean()), "sd": sd, "se": sd / math.sqrt(n)}
+    for q, value in zip(PERCENTILES, np.percentile(data, PERCENTILES), strict=True):
+        out[f"p{q}"] = float(value)
+    out["n"] = n
+    return out
+
+
+def summarize_weekly(values: NDArray[Any]) -> dict[str, F]:
+    """Per-week mean, sd, se and percentiles of a ``(runs, weeks)`` array."""
+    data = np.asarray(values, dtype=np.float64)
+    runs = data.shape[0]
+    sd = data.std(axis=0, ddof=1) if runs > 1 else np.zeros(data.shape[1])
+    out: dict[str, F] = {"mean": data.mean(axis=0), "sd": sd, "se": sd / math.sqrt(runs)}
+    for q, row in zip(PERCENTILES, np.percentile(data, PERCENTILES, axis=0), strict=True):
+        out[f"p{q}"] = row
+    return out
+
+
+@dataclass
+class ChunkOutput:
+    """What one chunk of runs produced for one scenario."""
+
+    figures: dict[str, F]
+    weekly: dict[str, NDArray[np.float32]]
+
+    @classmethod
+    def from_record(cls, record: Recorder, params: Params) -> ChunkOutput:
+        series = record.series
+        weeks = series["arr"].shape[1]
+        figures = {f"total_{flow}": series[flow].sum(axis=1) for flow in FLOWS}
+        figures["arr_end"] = series["arr"][:, -1].copy()
+        if weeks >= 52:
+            initial = params.initial_arr
+            figures["arr_growth_y1"] = (
+                series["arr"][:, 51] / initial - 1 if initial > 0
+                else np.full(params.n, np.nan)
+            )
+        won = figures["total_won"]
+        figures["cac"] = np.divide(figures["total_spend"], won,
+                                   out=np.full(params.n, np.nan), where=won > 0)
+        weekly = {name: series[name].astype(np.float32) for name in SERIES}
+        return cls(figures=figures, weekly=weekly)
+
+
+@dataclass
+class RunResult:
+    """The runs of one scenario."""
+
+    scenario: Scenario
+    settings: RunSettings
+    figures: dict[str, F]
+    weekly: dict[str, NDArray[np.float32]]
+    _series_cache: dict[str, dict[str, F]] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def runs(self) -> int:
+        return self.settings.runs
+
+    @cached_property
+    def summary(self) -> dict[str, dict[str, float]]:
+        return {name: summarize(values) for name, values in self.figures.items()}
+
+    def series(self, name: str) -> dict[str, F]:
+        """Per-week summaries of one weekly series (cached)."""
+        if name not in self._series_cache:
+            self._series_cache[name] = summarize_weekly(self.weekly[name])
+        return self._series_cache[name]
+
+    def to_json(self, *, series_stats: Sequence[str] = ("mean", "p5", "p50", "p95")
+                ) -> dict[str, Any]:
+        return {
+            "scenario": self.name,
+            "runs": self.runs,
+            "seed": self.settings.seed,
+            "weeks": self.settings.horizon_weeks,
+            "warmup_weeks": self.settings.warmup_weeks,
+            "summary": {k: _jsonable(v) for k, v in self.summary.items()},
+            "series": {
+                name: {stat: _jsonable(self.series(name)[stat].tolist())
+                       for stat in series_stats}
+                for name in SERIES
+            },
+        }
+
+
+@dataclass
+class Comparison:
+    """A baseline and alternatives run from one warm-up with common random numbers."""
+
+    baseline: RunResult
+    alternatives: list[RunResult]
+
+    @property
+    def results(self) -> list[RunResult]:
+        return [self.baseline, *self.alternatives]
+
+    def paired(self, alternative: int, figure: str) -> F:
+        """Per-run differences, alternative minus baseline."""
+        return self.alternatives[alternative].figures[figure] - self.baseline.figures[figure]
+
+    def weekly_paired(self, alternative: int, series: str) -> dict[str, F]:
+        alt = self.alternatives[alternative].weekly[series].astype(np.float64)
+        return summarize_weekly(alt - self.baseline.weekly[series])
+
+    @cached_property
+    def differences(self) -> list[dict[str, dict[str, float]]]:
+        out = []
+        for index in range(len(self.alternatives)):
+            table = {}
+            for figure in self.baseline.figures:
+                diff = self.paired(index, figure)
+                stats = summarize(diff)
+                defined = diff[~np.isnan(diff)]
+                if defined.size:
+                    p = float((defined > 0).mean())
+                    stats["p_better"] = p
+                    stats["p_better_se"] = math.sqrt(p * (1 - p) / defined.size)
+                else:
+                    stats["p_better"] = stats["p_better_se"] = math.nan
+                table[figure] = stats
+            out.append(table)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "baseline": self.baseline.to_json(),
+            "alternatives": [alt.to_json() for alt in self.alternatives],
+            "differences": [{k: _jsonable(v) for k, v in table.items()}
+                            for table in self.differences],
+        }
+
+
+def assemble(scenarios: Sequence[Scenario], settings: RunSettings,
+             chunks: Sequence[Sequence[ChunkOutput]]) -> Comparison:
+    """Join chunk outputs (in run order) into results."""
+    results = []
+    for index, scenario in enumerate(scenarios):
+        parts = [chunk[index] for chunk in chunks]
+        figures = {k: np.concatenate([p.figures[k] for p in parts]) for k in parts[0].figures}
+        weekly = {k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly}
+        results.append(RunResult(scenario=scenario, settings=settings, figures=figures,
+                                 weekly=weekly))
+    return Comparison(baseline=results[0], alternatives=results[1:])
+
+
+def _jsonable(value: Any) -> Any:
+    """JSON has no NaN: undefined values (a CAC with no deal) become null."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

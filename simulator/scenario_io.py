@@ -1,0 +1,538 @@
+"""Reading and writing scenario and lever files (TOML).
+
+A scenario is resolved in layers, each overriding the one before:
+
+1. the scenario it ``extends`` (resolved the same way, recursively);
+2. its ``levers``, applied in order (each lever is a table of dotted overrides);
+3. the tables of the file itself;
+4. overrides given by the caller (the CLI's ``--set``, the GUI's edits).
+
+A list (sources, stages) or a table given as a dotted override replaces the
+inherited one whole. The result is validated by :mod:`simulator.schema`; every
+error names the file the offending value came from, the dotted parameter, the
+value and what is allowed. Nothing read from a file is ever executed.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from simulator.errors import ScenarioError
+from simulator.library import bundled_lever_path, bundled_scenario_path
+from simulator.schema import PARAMETER_TABLES, Lever, Scenario
+
+MAX_FILE_BYTES = 1_000_000
+MAX_EXTENDS_DEPTH = 16
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_LOADER_KEYS = ("schema_version", "extends", "levers")
+
+Raw = dict[str, Any]
+
+
+@dataclass
+class _Layers:
+    """A raw (unvalidated) scenario and which file set each of its values."""
+
+    raw: Raw = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+
+    def origin_of(self, dotted: str) -> str | None:
+        # The longest recorded prefix wins: a list set by a lever owns its items.
+        parts = dotted.split(".")
+        for end in range(len(parts), 0, -1):
+            found = self.origin.get(".".join(parts[:end]))
+            if found is not None:
+                return found
+        return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_toml(path: Path) -> Raw:
+    """Parse one TOML file, refusing huge files and turning every failure into a
+    :class:`ScenarioError` that names the file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+    if not path.is_file():
+        raise ScenarioError("is not a file", file=path)
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"file is {size:,} bytes; scenario files are limited to "
+            f"{MAX_FILE_BYTES:,} bytes",
+            file=path,
+        )
+    try:
+        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("is not UTF-8 text (is it a TOML file?)", file=path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"is not valid TOML: {exc}", file=path) from None
+    except RecursionError:
+        raise ScenarioError("is not valid TOML: nested too deeply", file=path) from None
+
+
+def resolve_reference(ref: str | Path, *, kind: str = "scenario",
+                      relative_to: Path | None = None) -> Path:
+    """Find the file a scenario or lever reference names.
+
+    A reference is a bundled id (``siloed``, ``speed_to_lead``) or a path. Inside a
+    file, relative paths are resolved against that file's folder and may not leave
+    it: a shared scenario must not reach into the rest of the disk.
+    """
+    text = str(ref)
+    if relative_to is None:
+        path = Path(text).expanduser()
+        if path.suffix.lower() == ".toml" or path.exists():
+            return path
+        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(text)
+        if bundled is not None:
+            return bundled
+        raise ScenarioError(
+            f"no such file and no bundled {kind} of that name "
+            f"(see `funnelsim list`)",
+            file=text,
+        )
+    if _ID_PATTERN.match(text) and not text.lower().endswith(".toml"):
+        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(text)
+        if bundled is not None:
+            return bundled
+    folder = relative_to.parent.resolve()
+    candidate = Path(text)
+    if candidate.is_absolute():
+        raise ScenarioError(
+            f"{kind} reference {text!r} is an absolute path; use a bundled id or a path "
+            f"relative to the file",
+            file=relative_to,
+        )
+    target = (folder / candidate).resolve()
+    if not target.is_relative_to(folder):
+        raise ScenarioError(
+            f"{kind} reference {text!r} leaves the scenario's folder",
+            file=relative_to,
+        )
+    if not target.exists():
+        raise ScenarioError(
+            f"{kind} {text!r} not found (neither a bundled id nor a file next to this one)",
+            file=relative_to,
+        )
+    return target
+
+
+def load_scenario(
+    ref: str | Path,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_origin: str = "--set",
+) -> Scenario:
+    """Load, resolve and validate a scenario file or bundled id.
+
+    Parameters
+    ----------
+    ref
+        A path to a TOML file or the id of a bundled scenario.
+    overrides
+        Dotted parameter names and values applied last (``{"handoff.ignore_base": 0.2}``).
+    overrides_origin
+        How errors name the overrides' origin.
+    """
+    path = resolve_reference(ref)
+    layers = _resolve_file(path, chain=())
+    if overrides:
+        for dotted, value in overrides.items():
+            apply_override(layers, dotted, value, origin=overrides_origin)
+    return validate_scenario(layers, default_file=str(path))
+
+
+def scenario_from_dict(raw: Mapping[str, Any], *, origin: str = "<scenario>",
+                       base: Path | None = None) -> Scenario:
+    """Validate a scenario held in memory (as read from TOML), resolving its
+    ``extends`` and ``levers`` relative to ``base`` (a file path) if given."""
+    anchor = base if base is not None else Path.cwd() / "_in_memory_.toml"
+    layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
+    return validate_scenario(layers, default_file=origin)
+
+
+def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
+    return _resolve_raw(read_toml(path), path, str(path), chain)
+
+
+def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> _Layers:
+    key = path.resolve()
+    if key in chain:
+        loop = " -> ".join(p.name for p in (*chain, key))
+        raise ScenarioError(f"extends loop: {loop}", file=origin)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            f"extends chain deeper than {MAX_EXTENDS_DEPTH} files", file=origin
+        )
+    _check_schema_version(own, origin)
+
+    extends = own.get("extends")
+    if extends is None:
+        layers = _Layers()
+    elif isinstance(extends, str) and extends:
+        parent = resolve_reference(extends, kind="scenario", relative_to=path)
+        layers = _resolve_file(parent, (*chain, key))
+        # What a scenario inherits is not its parent's identity.
+        for inherited in ("name", "description", "extends", "levers"):
+            layers.raw.pop(inherited, None)
+    else:
+        raise ScenarioError(
+            "must be a bundled scenario id or a relative path (a string)",
+            file=origin, parameter="extends", value=extends, has_value=True,
+        )
+
+    levers = own.get("levers", [])
+    if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
+        raise ScenarioError(
+            "must be a list of lever ids, e.g. levers = [\"nurture\"]",
+            file=origin, parameter="levers", value=levers, has_value=True,
+        )
+    for lever_id in levers:
+        lever_path = resolve_reference(lever_id, kind="lever", relative_to=path)
+        lever = load_lever(lever_path)
+        for dotted, value in lever.set.items():
+            apply_override(layers, dotted, value, origin=str(lever_path))
+        _merge_citations(layers, lever.citations, str(lever_path))
+
+    _merge_tables(layers, own, origin)
+    return layers
+
+
+def _check_schema_version(raw: Raw, origin: str) -> None:
+    version = raw.get("schema_version", 1)
+    if version != 1 or isinstance(version, bool):
+        raise ScenarioError(
+            "this version of FunnelSim reads schema_version 1",
+            file=origin, parameter="schema_version", value=version, has_value=True,
+        )
+
+
+def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
+    """Merge a file's own tables key by key into the inherited ones."""
+
+    def merge(target: Raw, source: Mapping[str, Any], prefix: str) -> None:
+        for key, value in source.items():
+            dotted = f"{prefix}{key}"
+            if isinstance(value, dict) and isinstance(target.get(key), dict):
+                merge(target[key], value, dotted + ".")
+            else:
+                target[key] = copy.deepcopy(value)
+                _record_origin(layers, dotted, value, origin)
+
+    rest = {k: v for k, v in own.items() if k not in ("extends", "levers", "citations")}
+    merge(layers.raw, rest, "")
+    for key in ("extends", "levers"):
+        if key in own:
+            layers.raw[key] = copy.deepcopy(own[key])
+    if "citations" in own:
+        citations = own["citations"]
+        if not isinstance(citations, dict):
+            raise ScenarioError("must be a table of dotted names", file=origin,
+                                parameter="citations", value=citations, has_value=True)
+        _merge_citations(layers, citations, origin)
+
+
+def _record_origin(layers: _Layers, dotted: str, value: Any, origin: str) -> None:
+    for known in [k for k in layers.origin if k.startswith(dotted + ".")]:
+        del layers.origin[known]
+    layers.origin[dotted] = origin
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            _record_origin(layers, f"{dotted}.{key}", sub, origin)
+
+
+def _merge_citations(layers: _Layers, citations: Mapping[str, Any], origin: str) -> None:
+    target = layers.raw.setdefault("citations", {})
+    for dotted, citation in citations.items():
+        target[dotted] = copy.deepcopy(citation)
+        layers.origin[f"citations.{dotted}"] = origin
+
+
+def apply_override(layers: _Layers | Raw, dotted: str, value: Any, *, origin: str) -> None:
+    """Set one dotted parameter (``follow_up.response_profile.within_5min``) in a raw
+    scenario. List items are addressed by index or by name
+    (``pipeline.stages.demo.conversion``)."""
+    if isinstance(layers, dict):
+        layers = _Layers(raw=layers)
+    parts = dotted.split(".")
+    if not dotted or any(not p for p in parts):
+        raise ScenarioError("is not a dotted parameter name", file=origin,
+                            parameter=repr(dotted))
+    if parts[0] not in PARAMETER_TABLES and parts[0] not in ("name", "description"):
+        raise ScenarioError(
+            f"unknown parameter{_suggest(parts[0], PARAMETER_TABLES)}; a parameter "
+            f"starts with one of {', '.join(PARAMETER_TABLES)}",
+            file=origin, parameter=dotted,
+        )
+    node: Any = layers.raw
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            node = node[_list_index(node, part, where, origin)]
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+        else:
+            raise ScenarioError(f"{where} is a value, not a table", file=origin,
+                                parameter=dotted)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, dotted, origin)] = copy.deepcopy(value)
+    elif isinstance(node, dict):
+        node[last] = copy.deepcopy(value)
+    else:
+        raise ScenarioError("is inside a value, not a table", file=origin, parameter=dotted)
+    _record_origin(layers, dotted, value, origin)
+
+
+def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
+    if part.isdigit():
+        index = int(part)
+        if index < len(items):
+            return index
+        raise ScenarioError(f"index {index} is out of range (the list has {len(items)} items)",
+                            file=origin, parameter=where)
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    if part in names:
+        return names.index(part)
+    raise ScenarioError(
+        f"no item named {part!r}; the list holds {', '.join(map(str, names)) or 'nothing'}",
+        file=origin, parameter=where,
+    )
+
+
+def load_lever(ref: str | Path) -> Lever:
+    """Load and validate a lever file (a bundled id or a path)."""
+    path = resolve_reference(ref, kind="lever")
+    raw = read_toml(path)
+    _check_schema_version(raw, str(path))
+    raw.pop("schema_version", None)
+    try:
+        lever = Lever.model_validate(raw)
+    except ValidationError as exc:
+        raise _from_validation(exc, lambda dotted: str(path)) from None
+    for dotted in lever.set:
+        if dotted.split(".")[0] not in PARAMETER_TABLES:
+            raise ScenarioError(
+                f"unknown parameter{_suggest(dotted.split('.')[0], PARAMETER_TABLES)}",
+                file=path, parameter=f"set.{dotted}",
+            )
+    return lever
+
+
+def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
+    raw = {k: v for k, v in layers.raw.items() if k != "schema_version"}
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise _from_validation(
+            exc, lambda dotted: layers.origin_of(dotted) or default_file
+        ) from None
+
+
+def _from_validation(exc: ValidationError, origin_of: Any) -> ScenarioError:
+    """Turn pydantic's report into one readable sentence about the first problem."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    dotted = ".".join(str(p) for p in first["loc"])
+    kind = first["type"]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    value = first.get("input")
+    if kind == "extra_forbidden":
+        parent, _, key = dotted.rpartition(".")
+        known = _known_keys(parent)
+        problem = f"unknown parameter{_suggest(key, known)}"
+        if known:
+            problem += f"; {parent or 'the file'} takes {', '.join(known)}"
+        error = ScenarioError(problem, file=origin_of(dotted), parameter=dotted)
+    elif kind == "missing":
+        error = ScenarioError("is required but missing", file=origin_of(dotted),
+                              parameter=dotted)
+    elif kind.startswith("value_error") or kind == "assertion_error":
+        error = ScenarioError(message, file=origin_of(dotted), parameter=dotted or None)
+    else:
+        error = ScenarioError(_allowed(message), file=origin_of(dotted), parameter=dotted,
+                              value=value, has_value=True)
+    if len(errors) > 1:
+        more = len(errors) - 1
+        error.args = (f"{error.args[0]} (and {more} more problem{'s' * (more > 1)})",)
+    return error
+
+
+def _allowed(message: str) -> str:
+    replacements = {
+        "Input should be a valid number": "must be a number",
+        "Input should be a valid integer": "must be a whole number",
+        "Input should be a valid boolean": "must be true or false",
+        "Input should be a valid string": "must be a string in quotes",
+        "Input should be a finite number": "must be a finite number",
+        "Input should be a valid dictionary or instance of": "must be a table",
+        "Input should be a valid list": "must be a list",
+    }
+    for prefix, plain in replacements.items():
+        if message.startswith(prefix):
+            return plain
+    return message.replace("Input should be", "must be")
+
+
+def _known_keys(parent: str) -> list[str]:
+    model: Any = Scenario
+    for part in [p for p in parent.split(".") if p]:
+        if part.isdigit():
+            continue
+        info = getattr(model, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        model = args[0] if args else annotation
+    fields = getattr(model, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _suggest(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``dotted.name=value`` where the value is a TOML literal."""
+    name, sep, literal = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ScenarioError("expected dotted.name=value", file="--set", parameter=repr(text))
+    try:
+        value = tomllib.loads(f"v = {literal.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        hint = ""
+        if re.fullmatch(r"[A-Za-z_][\w-]*", literal.strip()):
+            hint = f'; strings need quotes: {name}="{literal.strip()}"'
+        raise ScenarioError(
+            f"value {literal.strip()!r} is not a TOML literal (0.3, true, \"text\", "
+            f"{{a = 1}}){hint}",
+            file="--set", parameter=name,
+        ) from None
+    return name, value
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def scenario_to_toml(scenario: Scenario, *, relative_to: Path | None = None) -> str:
+    """Render a scenario as TOML, keeping its ``extends`` and ``levers`` and writing
+    only the values that differ from what they give (or every value when the
+    scenario extends nothing). Loading the text gives the same scenario."""
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    base: Raw = {}
+    if scenario.extends or scenario.levers:
+        anchor = relative_to if relative_to is not None else Path.cwd() / "_new_.toml"
+        skeleton = {"extends": scenario.extends, "levers": list(scenario.levers)}
+        if scenario.extends is None:
+            skeleton.pop("extends")
+        base = _resolve_raw(skeleton, anchor, str(anchor), chain=()).raw
+
+    out: Raw = {"schema_version": 1, "name": scenario.name}
+    if scenario.description:
+        out["description"] = scenario.description
+    if scenario.extends:
+        out["extends"] = scenario.extends
+    if scenario.levers:
+        out["levers"] = list(scenario.levers)
+    for table in PARAMETER_TABLES:
+        diff = _diff(data[table], base.get(table)) if base else data[table]
+        if diff:
+            out[table] = diff
+    citations = {
+        k: v for k, v in data["citations"].items()
+        if not base or _normalise(base.get("citations", {}).get(k)) != _normalise(v)
+    }
+    if citations:
+        out["citations"] = {k: {kk: vv for kk, vv in v.items() if vv not in (None, "")}
+                            for k, v in citations.items()}
+    return tomli_w.dumps(out)
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _normalise(v) for k, v in value.items() if v not in (None, "")}
+    if isinstance(value, list):
+        return [_normalise(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return float(value)
+
+
+def _diff(value: Any, base: Any) -> Any:
+    if isinstance(value, dict) and isinstance(base, dict):
+        out = {}
+        for key, sub in value.items():
+            if key not in base:
+                out[key] = sub
+                continue
+            changed = _diff(sub, base[key])
+            if changed is not None and changed != {}:
+                out[key] = changed
+        return out
+    return None if _normalise(value) == _normalise(base) else value
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> None:
+    """Write a scenario atomically: a temporary file in the same folder, flushed to
+    disk, then renamed over the target, so a crash never leaves half a file."""
+    target = Path(path)
+    text = scenario_to_toml(scenario, relative_to=target)
+    write_atomic(target, text)
+
+
+def write_atomic(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                    dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``; lists are leaves."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

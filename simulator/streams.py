@@ -1,0 +1,98 @@
+"""Random streams: one seed, reproducible whatever the chunking or thread count.
+
+Runs are grouped in fixed *seed blocks* of :data:`BLOCK_RUNS` runs. Block ``b``
+draws from ``SeedSequence(seed).spawn(n_blocks)[b]``, so a block's numbers depend
+only on the seed and its index, never on which thread runs it or how blocks are
+grouped into chunks.
+
+Each block has two families of streams, the warm-up and the reported weeks, and in
+each family one generator per *site* (leads, hand-off, follow-up, ...). Separate
+sites keep common random numbers aligned: when an alternative draws a different
+number of variates at one site (say, more qualified leads), the other sites'
+streams are not shifted. Every scenario of a comparison gets fresh generators built
+from the same reported-weeks seed, so run ``i`` sees the same stream in each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+BLOCK_RUNS = 500
+SITES = ("leads", "handoff", "contact", "qualify", "pipeline", "customers", "deals",
+         "nurture")
+
+
+def block_bounds(runs: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` of the seed blocks covering ``runs`` runs."""
+    return [(start, min(start + BLOCK_RUNS, runs)) for start in range(0, runs, BLOCK_RUNS)]
+
+
+class BlockSeeds:
+    """The seed sequences of one seed block."""
+
+    def __init__(self, seed_sequence: np.random.SeedSequence) -> None:
+        warmup, reported = seed_sequence.spawn(2)
+        self._warmup = warmup.spawn(len(SITES))
+        self._reported = reported.spawn(len(SITES))
+
+    def generators(self, *, warmup: bool) -> dict[str, np.random.Generator]:
+        family = self._warmup if warmup else self._reported
+        return {site: np.random.Generator(np.random.PCG64(ss))
+                for site, ss in zip(SITES, family, strict=True)}
+
+
+def all_block_seeds(seed: int, runs: int) -> list[BlockSeeds]:
+    children = np.random.SeedSequence(seed).spawn(len(block_bounds(runs)))
+    return [BlockSeeds(child) for child in children]
+
+
+class Site:
+    """The draws of one site for a chunk of one or more seed blocks.
+
+    With one block this is a thin wrapper over a ``Generator``; with several, each
+    draw is split along the run axis so every block draws from its own stream.
+    """
+
+    def __init__(self, generators: Sequence[np.random.Generator],
+                 sizes: Sequence[int]) -> None:
+        self._generators = list(generators)
+        self._sizes = list(sizes)
+        self._single = generators[0] if len(generators) == 1 else None
+        self._cuts = np.cumsum(self._sizes)[:-1]
+
+    def _split(self, method: str, *args: Any) -> Any:
+        if self._single is not None:
+            return getattr(self._single, method)(*args)
+        n = sum(self._sizes)
+        parts = [np.broadcast_to(a, np.broadcast_shapes(*[np.shape(b) for b in args]))
+                 if np.ndim(a) else a for a in args]
+        if any(np.ndim(a) == 0 or np.shape(a)[0] != n for a in parts):
+            raise ValueError("multi-block draws need arrays with one row per run")
+        pieces = [np.split(a, self._cuts) for a in parts]
+        return np.concatenate([getattr(g, method)(*[p[i] for p in pieces])
+                               for i, g in enumerate(self._generators)])
+
+    def poisson(self, lam: Any) -> Any:
+        return self._split("poisson", lam)
+
+    def binomial(self, n: Any, p: Any) -> Any:
+        return self._split("binomial", n, p)
+
+    def standard_normal_rows(self, columns: int) -> Any:
+        """A ``(runs, columns)`` block of standard normals, row ``i`` from run ``i``'s
+        block stream."""
+        if self._single is not None:
+            return self._single.standard_normal((self._sizes[0], columns))
+        return np.concatenate([g.standard_normal((size, columns))
+                               for g, size in zip(self._generators, self._sizes,
+                                                  strict=True)])
+
+
+def chunk_sites(blocks: Sequence[BlockSeeds], sizes: Sequence[int], *,
+                warmup: bool) -> dict[str, Site]:
+    """Fresh site streams for a chunk made of ``blocks``."""
+    per_block = [b.generators(warmup=warmup) for b in blocks]
+    return {site: Site([g[site] for g in per_block], sizes) for site in SITES}
