@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import math
 import os
 import re
 import tempfile
@@ -330,7 +329,7 @@ def load_lever(ref: str | Path) -> Lever:
     try:
         lever = Lever.model_validate(raw)
     except ValidationError as exc:
-        raise _from_validation(exc, lambda dotted: str(path)) from None
+        raise explain_validation_error(exc, lambda dotted: str(path)) from None
     for dotted in lever.set:
         if dotted.split(".")[0] not in PARAMETER_TABLES:
             raise ScenarioError(
@@ -345,12 +344,12 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise _from_validation(
+        raise explain_validation_error(
             exc, lambda dotted: layers.origin_of(dotted) or default_file
         ) from None
 
 
-def _from_validation(exc: ValidationError, origin_of: Any) -> ScenarioError:
+def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioError:
     """Turn pydantic's report into one readable sentence about the first problem."""
     errors = exc.errors(include_url=False)
     first = errors[0]
@@ -534,5 +533,3 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,97 @@
+"""``funnelsim bench``: engine speed measured against a numpy yardstick.
+
+Speed is a measurement, not a test: machines differ, so the headline figure is a
+ratio of two timings taken in the same process, the comparison of ``siloed`` with
+``aligned`` over the time numpy takes to draw 20 million binomial variates.
+Scaling runs (how time and peak memory grow with runs and weeks) each run in a
+fresh subprocess, so that every peak-memory reading belongs to one size alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from simulator.runner import RunSettings, compare, default_threads
+from simulator.scenario_io import load_scenario
+
+YARDSTICK_DRAWS = 20_000_000
+
+
+def yardstick_seconds() -> float:
+    """Seconds for numpy's default generator to draw 20M Binomial(12, 0.3)."""
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    rng.binomial(12, 0.3, size=YARDSTICK_DRAWS)
+    return time.perf_counter() - start
+
+
+def comparison_seconds(runs: int, weeks: int, *, threads: int | None,
+                       warmup: int = 52, seed: int = 1) -> float:
+    baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
+    settings = RunSettings(runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed)
+    start = time.perf_counter()
+    compare(baseline, [alternative], settings=settings, threads=threads)
+    return time.perf_counter() - start
+
+
+def peak_memory_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure_in_subprocess(runs: int, weeks: int, threads: int | None) -> dict[str, float]:
+    command = [sys.executable, "-m", "simulator.bench", "--one", str(runs), str(weeks)]
+    if threads:
+        command += ["--threads", str(threads)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(done.stdout)
+    return result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threads", type=int, default=None,
+                        help=f"worker threads (default: {default_threads()})")
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the 100,000-run scaling point")
+
+
+def main_bench(args: argparse.Namespace) -> int:
+    threads = args.threads or default_threads()
+    print(f"funnelsim bench: numpy {np.__version__}, {threads} thread(s)")
+    comparison_seconds(500, 8, threads=threads)  # warm imports and caches
+    yard = yardstick_seconds()
+    comp = comparison_seconds(10_000, 104, threads=threads)
+    print(f"  yardstick: {YARDSTICK_DRAWS:,} binomial(12, 0.3) draws   {yard:7.2f} s")
+    print(f"  siloed vs aligned, 10,000 runs x 104 weeks      {comp:7.2f} s")
+    print(f"  ratio (comparison / yardstick)                  {comp / yard:7.2f}")
+    print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
+    sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
+    sizes += [(10_000, 52), (10_000, 208)]
+    for runs, weeks in sizes:
+        point = _measure_in_subprocess(runs, weeks, threads)
+        print(f"  {runs:>9,} x {weeks:>3}   {point['seconds']:8.2f} s   "
+              f"{point['peak_mb']:8.0f} MB   "
+              f"{point['seconds'] / (runs * weeks) * 1e6:6.2f} us per run-week")
+    return 0
+
+
+def _one(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--one", nargs=2, type=int, required=True)
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args(argv)
+    runs, weeks = args.one
+    seconds = comparison_seconds(runs, weeks, threads=args.threads)
+    json.dump({"seconds": seconds, "peak_mb": peak_memory_mb()}, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_one(sys.argv[1:]))

@@ -1,0 +1,300 @@
+"""The ``funnelsim`` command line: run, compare, validate, list, bench, gui.
+
+Every command reports bad input as one line on stderr and exits with status 2;
+a user never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from simulator import report_text
+from simulator.errors import ScenarioError, SimulationCancelled
+from simulator.library import bundled_levers, bundled_scenarios
+from simulator.runner import RunSettings, compare
+from simulator.scenario_io import (
+    explain_validation_error,
+    load_lever,
+    load_scenario,
+    parse_override,
+    read_toml,
+)
+from simulator.schema import Scenario, Simulation
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line (and exits with 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    return value
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by every command that simulates."""
+    parser.add_argument("--runs", type=_positive_int, help="Monte Carlo runs")
+    parser.add_argument("--seed", type=_non_negative_int, help="random seed")
+    parser.add_argument("--weeks", type=_positive_int, help="reported weeks (horizon)")
+    parser.add_argument("--warmup", type=_non_negative_int, help="warm-up weeks")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+        help="override a parameter with a TOML literal, e.g. --set handoff.ignore_base=0.2 "
+             "(applies to every scenario, after its file and levers)",
+    )
+    parser.add_argument("--threads", type=_positive_int, help="worker threads")
+    parser.add_argument("--json", action="store_true", help="write one JSON object to stdout")
+
+
+def load_with_overrides(refs: Sequence[str], overrides: Sequence[str]) -> list[Scenario]:
+    parsed = dict(parse_override(text) for text in overrides)
+    return [load_scenario(ref, overrides=parsed) for ref in refs]
+
+
+def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
+    settings = RunSettings.from_scenario(baseline, runs=args.runs, weeks=args.weeks,
+                                         warmup=args.warmup, seed=args.seed)
+    # The command line's numbers obey the same ranges as a file's [simulation].
+    try:
+        Simulation.model_validate(dataclasses.asdict(settings))
+    except ValidationError as exc:
+        raise explain_validation_error(exc, lambda _: "command line") from None
+    return settings
+
+
+class ProgressBar:
+    """A terminal progress bar (tqdm) on stderr, shown only for a terminal."""
+
+    def __init__(self, total_runs: int, label: str) -> None:
+        self._bar: Any = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total_runs, desc=label, unit="run", file=sys.stderr,
+                             leave=False, dynamic_ncols=True)
+        self._total = total_runs
+
+    def __call__(self, fraction: float) -> None:
+        if self._bar is not None:
+            self._bar.n = round(fraction * self._total)
+            self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
+    scenarios = load_with_overrides(refs, args.overrides)
+    settings = settings_from(args, scenarios[0])
+    bar = ProgressBar(settings.runs, "simulating")
+    try:
+        return compare(scenarios[0], scenarios[1:], settings=settings,
+                       threads=args.threads, progress=bar)
+    finally:
+        bar.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    result = simulate(args, [args.scenario]).baseline
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(report_text.run_table(result))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    comparison = simulate(args, [args.baseline, *args.alternatives])
+    if args.json:
+        json.dump(comparison.to_json(), sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(report_text.comparison_table(comparison))
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for ref in args.files:
+        try:
+            raw = read_toml(_path_of(ref))
+            if "set" in raw and "marketing" not in raw:
+                lever = load_lever(ref)
+                print(f"{ref}: valid lever ({lever.name})")
+            else:
+                scenario = load_scenario(ref)
+                print(f"{ref}: valid scenario ({scenario.name})")
+        except ScenarioError as exc:
+            print(f"funnelsim: error: {exc}", file=sys.stderr)
+            status = EXIT_USAGE
+    return status
+
+
+def _path_of(ref: str) -> Any:
+    from simulator.scenario_io import resolve_reference
+
+    try:
+        return resolve_reference(ref)
+    except ScenarioError:
+        return resolve_reference(ref, kind="lever")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for title, entries in (("Scenarios", bundled_scenarios()), ("Levers", bundled_levers())):
+        print(f"{title}:")
+        width = max((len(e.id) for e in entries), default=0)
+        for entry in entries:
+            print(f"  {entry.id:<{width}}  {entry.name}: {entry.description}")
+        print()
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from simulator import bench
+
+    return bench.main_bench(args)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    if not _has_display():
+        print(
+            "funnelsim: no display found (DISPLAY/WAYLAND_DISPLAY unset), so the app "
+            "cannot open a window. Running the default comparison in the terminal "
+            f"instead: funnelsim compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
+            "To see the app, run on a desktop or under `xvfb-run -a funnelsim gui`.",
+            file=sys.stderr,
+        )
+        defaults = _build_parser().parse_args(
+            ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE])
+        return cmd_compare(defaults)
+    from gui.app import main as gui_main
+
+    return gui_main(args.qt_args)
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="funnelsim",
+        description="Monte Carlo model of a B2B sales funnel: what sales-marketing "
+                    "alignment is worth. Scenarios are bundled ids (see `funnelsim list`) "
+                    "or TOML files.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("run", help="simulate one scenario")
+    p.add_argument("scenario", help="bundled id or path")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
+    p.add_argument("baseline", help="bundled id or path")
+    p.add_argument("alternatives", nargs="+", metavar="alternative")
+    add_run_options(p)
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("validate", help="check scenario or lever files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("list", help="bundled scenarios and levers")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("bench", help="measure engine speed against a numpy yardstick")
+    from simulator import bench
+
+    bench.add_arguments(p)
+    p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("gui", help="open the desktop app")
+    p.add_argument("qt_args", nargs="*", help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_gui)
+
+    for register in _extensions():
+        register(sub)
+    return parser
+
+
+def _extensions() -> list[Callable[[Any], None]]:
+    """Commands defined next to the feature they expose; each module has
+    ``register(subparsers)`` that adds its parser with ``set_defaults(handler=...)``."""
+    import importlib
+
+    registered = []
+    for module_name in EXTENSION_MODULES:
+        module = importlib.import_module(module_name)
+        registered.append(module.register)
+    return registered
+
+
+#: Modules that add commands (one line each).
+EXTENSION_MODULES: tuple[str, ...] = ()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except SimulationCancelled:
+        print("funnelsim: cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print("funnelsim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        print("funnelsim: error: not enough memory for this many runs; use fewer --runs",
+              file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
