@@ -31,6 +31,8 @@ from simulator.schema import Scenario, Simulation
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
+#: What ``funnelsim gui`` does instead when there is no display.
+HEADLESS_COMMAND = ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -195,9 +197,9 @@ def cmd_gui(args: argparse.Namespace) -> int:
             "To see the app, run on a desktop or under `xvfb-run -a funnelsim gui`.",
             file=sys.stderr,
         )
-        defaults = _build_parser().parse_args(
-            ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE])
-        return cmd_compare(defaults)
+        headless = _build_parser().parse_args(HEADLESS_COMMAND)
+        code: int = headless.handler(headless)
+        return code
     from gui.app import main as gui_main
 
     return gui_main(args.qt_args)

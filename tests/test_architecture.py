@@ -1,0 +1,24 @@
+"""The engine knows no screen: importing it must not load Qt or matplotlib."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_simulator_imports_no_gui_or_plotting_modules() -> None:
+    code = (
+        "import sys\n"
+        "import simulator.cli, simulator.runner, simulator.scenario_io, simulator.bench\n"
+        "import simulator.results, simulator.report_text\n"
+        "from simulator.cli import _build_parser\n"
+        "_build_parser()\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('PySide6', 'matplotlib', 'shiboken6'))\n"
+        "print(','.join(bad))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, check=True)
+    assert done.stdout.strip() == ""

@@ -1,0 +1,87 @@
+"""Same seed, same numbers, whatever the threads or chunking; common random
+numbers; cancellation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.errors import SimulationCancelled
+from simulator.runner import RunSettings, compare
+from simulator.scenario_io import load_scenario
+
+SETTINGS = RunSettings(runs=1200, horizon_weeks=40, warmup_weeks=20, seed=11)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    return load_scenario("siloed"), load_scenario("aligned")
+
+
+def figures(comparison):
+    return [r.figures for r in comparison.results]
+
+
+def assert_identical(a, b) -> None:
+    for fa, fb in zip(figures(a), figures(b), strict=True):
+        assert fa.keys() == fb.keys()
+        for key in fa:
+            np.testing.assert_array_equal(fa[key], fb[key], err_msg=key)
+    for ra, rb in zip(a.results, b.results, strict=True):
+        for key in ra.weekly:
+            np.testing.assert_array_equal(ra.weekly[key], rb.weekly[key], err_msg=key)
+
+
+def test_same_seed_same_numbers_for_any_threads_and_chunking(pair) -> None:
+    reference = compare(*pair[:1], pair[1:], settings=SETTINGS, threads=1, chunk_blocks=1)
+    for threads, chunk_blocks in [(2, 1), (1, 3), (2, 2), (3, 1)]:
+        again = compare(pair[0], pair[1:], settings=SETTINGS, threads=threads,
+                        chunk_blocks=chunk_blocks)
+        assert_identical(reference, again)
+
+
+def test_different_seed_different_numbers(pair) -> None:
+    a = compare(pair[0], settings=SETTINGS).baseline.figures["total_leads"]
+    other = RunSettings(SETTINGS.runs, SETTINGS.horizon_weeks, SETTINGS.warmup_weeks, 12)
+    b = compare(pair[0], settings=other).baseline.figures["total_leads"]
+    assert not np.array_equal(a, b)
+
+
+def test_a_scenario_alone_matches_itself_inside_a_comparison(pair) -> None:
+    alone = compare(pair[0], settings=SETTINGS).baseline
+    together = compare(pair[0], pair[1:], settings=SETTINGS).baseline
+    np.testing.assert_array_equal(alone.figures["arr_end"], together.figures["arr_end"])
+
+
+def test_common_random_numbers_make_paired_differences_tighter(pair) -> None:
+    comparison = compare(pair[0], pair[1:], settings=SETTINGS)
+    for figure in ("arr_end", "total_revenue", "total_won"):
+        paired = comparison.paired(0, figure).var(ddof=1)
+        unpaired = (comparison.baseline.figures[figure].var(ddof=1)
+                    + comparison.alternatives[0].figures[figure].var(ddof=1))
+        assert paired < unpaired, figure
+
+
+def test_identical_scenarios_differ_by_exactly_nothing(pair) -> None:
+    comparison = compare(pair[0], [pair[0]], settings=SETTINGS)
+    assert np.all(comparison.paired(0, "arr_end") == 0)
+    assert comparison.differences[0]["arr_end"]["p_better"] == 0.0
+
+
+def test_cancel_between_chunks_raises_and_reports_progress(pair) -> None:
+    seen: list[float] = []
+    with pytest.raises(SimulationCancelled):
+        compare(pair[0], pair[1:], settings=SETTINGS, threads=1,
+                progress=seen.append, should_stop=lambda: bool(seen))
+    assert seen and seen[0] < 1.0
+
+
+def test_cancel_before_start(pair) -> None:
+    with pytest.raises(SimulationCancelled):
+        compare(pair[0], settings=SETTINGS, should_stop=lambda: True)
+
+
+def test_progress_reaches_one(pair) -> None:
+    seen: list[float] = []
+    compare(pair[0], settings=SETTINGS, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
