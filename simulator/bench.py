@@ -32,10 +32,13 @@ def yardstick_seconds() -> float:
     return time.perf_counter() - start
 
 
-def comparison_seconds(runs: int, weeks: int, *, threads: int | None,
-                       warmup: int = 52, seed: int = 1) -> float:
+def comparison_seconds(
+    runs: int, weeks: int, *, threads: int | None, warmup: int = 52, seed: int = 1
+) -> float:
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
-    settings = RunSettings(runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed)
+    settings = RunSettings(
+        runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
+    )
     start = time.perf_counter()
     compare(baseline, [alternative], settings=settings, threads=threads)
     return time.perf_counter() - start
@@ -46,7 +49,9 @@ def peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _measure_in_subprocess(runs: int, weeks: int, threads: int | None) -> dict[str, float]:
+def _measure_in_subprocess(
+    runs: int, weeks: int, threads: int | None
+) -> dict[str, float]:
     command = [sys.executable, "-m", "simulator.bench", "--one", str(runs), str(weeks)]
     if threads:
         command += ["--threads", str(threads)]
@@ -56,10 +61,15 @@ def _measure_in_subprocess(runs: int, weeks: int, threads: int | None) -> dict[s
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--threads", type=int, default=None,
-                        help=f"worker threads (default: {default_threads()})")
-    parser.add_argument("--quick", action="store_true",
-                        help="skip the 100,000-run scaling point")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help=f"worker threads (default: {default_threads()})",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the 100,000-run scaling point"
+    )
 
 
 def main_bench(args: argparse.Namespace) -> int:
@@ -76,9 +86,11 @@ def main_bench(args: argparse.Namespace) -> int:
     sizes += [(10_000, 52), (10_000, 208)]
     for runs, weeks in sizes:
         point = _measure_in_subprocess(runs, weeks, threads)
-        print(f"  {runs:>9,} x {weeks:>3}   {point['seconds']:8.2f} s   "
-              f"{point['peak_mb']:8.0f} MB   "
-              f"{point['seconds'] / (runs * weeks) * 1e6:6.2f} us per run-week")
+        print(
+            f"  {runs:>9,} x {weeks:>3}   {point['seconds']:8.2f} s   "
+            f"{point['peak_mb']:8.0f} MB   "
+            f"{point['seconds'] / (runs * weeks) * 1e6:6.2f} us per run-week"
+        )
     return 0
 
 

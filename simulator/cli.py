@@ -69,22 +69,32 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weeks", type=_positive_int, help="reported weeks (horizon)")
     parser.add_argument("--warmup", type=_non_negative_int, help="warm-up weeks")
     parser.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-        help="override a parameter with a TOML literal, e.g. --set handoff.ignore_base=0.2 "
-             "(applies to every scenario, after its file and levers)",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a parameter with a TOML literal, e.g. "
+        "--set handoff.ignore_base=0.2 "
+        "(applies to every scenario, after its file and levers)",
     )
     parser.add_argument("--threads", type=_positive_int, help="worker threads")
-    parser.add_argument("--json", action="store_true", help="write one JSON object to stdout")
+    parser.add_argument(
+        "--json", action="store_true", help="write one JSON object to stdout"
+    )
 
 
-def load_with_overrides(refs: Sequence[str], overrides: Sequence[str]) -> list[Scenario]:
+def load_with_overrides(
+    refs: Sequence[str], overrides: Sequence[str]
+) -> list[Scenario]:
     parsed = dict(parse_override(text) for text in overrides)
     return [load_scenario(ref, overrides=parsed) for ref in refs]
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
-    settings = RunSettings.from_scenario(baseline, runs=args.runs, weeks=args.weeks,
-                                         warmup=args.warmup, seed=args.seed)
+    settings = RunSettings.from_scenario(
+        baseline, runs=args.runs, weeks=args.weeks, warmup=args.warmup, seed=args.seed
+    )
     # The command line's numbers obey the same ranges as a file's [simulation].
     try:
         Simulation.model_validate(dataclasses.asdict(settings))
@@ -101,8 +111,14 @@ class ProgressBar:
         if sys.stderr.isatty():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total_runs, desc=label, unit="run", file=sys.stderr,
-                             leave=False, dynamic_ncols=True)
+            self._bar = tqdm(
+                total=total_runs,
+                desc=label,
+                unit="run",
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
         self._total = total_runs
 
     def __call__(self, fraction: float) -> None:
@@ -120,8 +136,13 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     settings = settings_from(args, scenarios[0])
     bar = ProgressBar(settings.runs, "simulating")
     try:
-        return compare(scenarios[0], scenarios[1:], settings=settings,
-                       threads=args.threads, progress=bar)
+        return compare(
+            scenarios[0],
+            scenarios[1:],
+            settings=settings,
+            threads=args.threads,
+            progress=bar,
+        )
     finally:
         bar.close()
 
@@ -173,7 +194,10 @@ def _path_of(ref: str) -> Any:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for title, entries in (("Scenarios", bundled_scenarios()), ("Levers", bundled_levers())):
+    for title, entries in (
+        ("Scenarios", bundled_scenarios()),
+        ("Levers", bundled_levers()),
+    ):
         print(f"{title}:")
         width = max((len(e.id) for e in entries), default=0)
         for entry in entries:
@@ -198,11 +222,12 @@ def cmd_gui(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         headless = _build_parser().parse_args(HEADLESS_COMMAND)
-        code: int = headless.handler(headless)
-        return code
-    from gui.app import main as gui_main
+        headless_code: int = headless.handler(headless)
+        return headless_code
+    from gui.app import main as gui_main  # type: ignore[import-not-found, unused-ignore]
 
-    return gui_main(args.qt_args)
+    code: int = gui_main(args.qt_args)
+    return code
 
 
 def _has_display() -> bool:
@@ -220,8 +245,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="funnelsim",
         description="Monte Carlo model of a B2B sales funnel: what sales-marketing "
-                    "alignment is worth. Scenarios are bundled ids (see `funnelsim list`) "
-                    "or TOML files.",
+        "alignment is worth. Scenarios are bundled ids (see `funnelsim list`) "
+        "or TOML files.",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -290,8 +315,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("funnelsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except MemoryError:
-        print("funnelsim: error: not enough memory for this many runs; use fewer --runs",
-              file=sys.stderr)
+        print(
+            "funnelsim: error: not enough memory for this many runs; use fewer --runs",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     except OSError as exc:
         print(f"funnelsim: error: {exc}", file=sys.stderr)

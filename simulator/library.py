@@ -1,4 +1,5 @@
-"""The bundled scenario library (``scenarios/`` in a checkout, package data in a wheel)."""
+"""The bundled scenario library: ``scenarios/`` in a checkout, package data in a
+wheel."""
 
 from __future__ import annotations
 

@@ -8,9 +8,21 @@ from simulator.results import FIGURE_UNITS, Comparison, RunResult
 
 #: Figures shown in the terminal, most telling first.
 HEADLINE_FIGURES = (
-    "arr_growth_y1", "arr_end", "total_revenue", "total_bookings", "total_won", "cac",
-    "total_leads", "total_mqls", "total_ignored", "total_contacted", "total_qualified",
-    "total_stale", "total_churned", "total_spend", "total_cost",
+    "arr_growth_y1",
+    "arr_end",
+    "total_revenue",
+    "total_bookings",
+    "total_won",
+    "cac",
+    "total_leads",
+    "total_mqls",
+    "total_ignored",
+    "total_contacted",
+    "total_qualified",
+    "total_stale",
+    "total_churned",
+    "total_spend",
+    "total_cost",
 )
 
 
@@ -39,12 +51,20 @@ def fmt_diff(value: float, unit: str) -> str:
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                       for i, (h, w) in enumerate(zip(header, widths, strict=True)))]
+    lines = [
+        "  ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     lines.append("  ".join("-" * w for w in widths))
     for row in rows:
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -54,8 +74,10 @@ def _figures(result: RunResult) -> list[str]:
 
 def _title(result: RunResult) -> str:
     s = result.settings
-    return (f"{s.runs:,} runs, {s.horizon_weeks} weeks after a {s.warmup_weeks}-week "
-            f"warm-up, seed {s.seed}")
+    return (
+        f"{s.runs:,} runs, {s.horizon_weeks} weeks after a {s.warmup_weeks}-week "
+        f"warm-up, seed {s.seed}"
+    )
 
 
 def run_table(result: RunResult) -> str:
@@ -63,35 +85,58 @@ def run_table(result: RunResult) -> str:
     for figure in _figures(result):
         unit = FIGURE_UNITS.get(figure, "")
         st = result.summary[figure]
-        rows.append([figure, unit, fmt(st["mean"], unit), fmt(st["se"], unit),
-                     fmt(st["p5"], unit), fmt(st["p50"], unit), fmt(st["p95"], unit)])
+        rows.append(
+            [
+                figure,
+                unit,
+                fmt(st["mean"], unit),
+                fmt(st["se"], unit),
+                fmt(st["p5"], unit),
+                fmt(st["p50"], unit),
+                fmt(st["p95"], unit),
+            ]
+        )
     header = ["figure", "unit", "mean", "± se", "p5", "median", "p95"]
     return f"{result.name}: {_title(result)}\n\n{_table(header, rows)}"
 
 
 def comparison_table(comparison: Comparison) -> str:
     base = comparison.baseline
-    parts = [f"Baseline {base.name!r} vs "
-             + ", ".join(repr(a.name) for a in comparison.alternatives)
-             + f": {_title(base)}; one warm-up, common random numbers.\n"
-             "Differences are paired per run (alternative - baseline): mean ± standard "
-             "error, 5-95 % range, and P(higher) = share of runs where the alternative's "
-             "figure is higher."]
+    parts = [
+        f"Baseline {base.name!r} vs "
+        + ", ".join(repr(a.name) for a in comparison.alternatives)
+        + f": {_title(base)}; one warm-up, common random numbers.\n"
+        "Differences are paired per run (alternative - baseline): mean ± standard "
+        "error, 5-95 % range, and P(higher) = share of runs where the alternative's "
+        "figure is higher."
+    ]
     for index, alt in enumerate(comparison.alternatives):
         diffs = comparison.differences[index]
         rows = []
         for figure in _figures(base):
             unit = FIGURE_UNITS.get(figure, "")
             d = diffs[figure]
-            rows.append([
-                figure, unit,
-                fmt(base.summary[figure]["p50"], unit),
-                fmt(alt.summary[figure]["p50"], unit),
-                f"{fmt_diff(d['mean'], unit)} ± {fmt(d['se'], unit).lstrip('+')}",
-                f"{fmt_diff(d['p5'], unit)} .. {fmt_diff(d['p95'], unit)}",
-                "n/a" if math.isnan(d["p_better"]) else f"{d['p_better'] * 100:.1f} %",
-            ])
-        header = ["figure", "unit", f"{base.name} p50", f"{alt.name} p50",
-                  "difference (mean ± se)", "5-95 % of difference", "P(higher)"]
+            rows.append(
+                [
+                    figure,
+                    unit,
+                    fmt(base.summary[figure]["p50"], unit),
+                    fmt(alt.summary[figure]["p50"], unit),
+                    f"{fmt_diff(d['mean'], unit)} ± {fmt(d['se'], unit).lstrip('+')}",
+                    f"{fmt_diff(d['p5'], unit)} .. {fmt_diff(d['p95'], unit)}",
+                    "n/a"
+                    if math.isnan(d["p_better"])
+                    else f"{d['p_better'] * 100:.1f} %",
+                ]
+            )
+        header = [
+            "figure",
+            "unit",
+            f"{base.name} p50",
+            f"{alt.name} p50",
+            "difference (mean ± se)",
+            "5-95 % of difference",
+            "P(higher)",
+        ]
         parts.append(_table(header, rows))
     return "\n\n".join(parts)

@@ -41,12 +41,24 @@ FIGURE_UNITS: dict[str, str] = {
     "cac": "$/deal",
 }
 SERIES_UNITS: dict[str, str] = {
-    "leads": "leads/week", "mqls": "leads/week", "ignored": "leads/week",
-    "contacted": "leads/week", "qualified": "leads/week", "stale": "leads/week",
-    "opportunities": "open", "won": "deals/week", "bookings": "$/week",
-    "revenue": "$/week", "arr": "$/year", "customers": "customers",
-    "churned": "customers/week", "nurture": "leads", "ignore_rate": "share",
-    "queue": "leads", "spend": "$/week", "cost": "$/week",
+    "leads": "leads/week",
+    "mqls": "leads/week",
+    "ignored": "leads/week",
+    "contacted": "leads/week",
+    "qualified": "leads/week",
+    "stale": "leads/week",
+    "opportunities": "open",
+    "won": "deals/week",
+    "bookings": "$/week",
+    "revenue": "$/week",
+    "arr": "$/year",
+    "customers": "customers",
+    "churned": "customers/week",
+    "nurture": "leads",
+    "ignore_rate": "share",
+    "queue": "leads",
+    "spend": "$/week",
+    "cost": "$/week",
 }
 
 
@@ -70,8 +82,14 @@ def summarize_weekly(values: NDArray[Any]) -> dict[str, F]:
     data = np.asarray(values, dtype=np.float64)
     runs = data.shape[0]
     sd = data.std(axis=0, ddof=1) if runs > 1 else np.zeros(data.shape[1])
-    out: dict[str, F] = {"mean": data.mean(axis=0), "sd": sd, "se": sd / math.sqrt(runs)}
-    for q, row in zip(PERCENTILES, np.percentile(data, PERCENTILES, axis=0), strict=True):
+    out: dict[str, F] = {
+        "mean": data.mean(axis=0),
+        "sd": sd,
+        "se": sd / math.sqrt(runs),
+    }
+    for q, row in zip(
+        PERCENTILES, np.percentile(data, PERCENTILES, axis=0), strict=True
+    ):
         out[f"p{q}"] = row
     return out
 
@@ -92,12 +110,14 @@ class ChunkOutput:
         if weeks >= 52:
             initial = params.initial_arr
             figures["arr_growth_y1"] = (
-                series["arr"][:, 51] / initial - 1 if initial > 0
+                series["arr"][:, 51] / initial - 1
+                if initial > 0
                 else np.full(params.n, np.nan)
             )
         won = figures["total_won"]
-        figures["cac"] = np.divide(figures["total_spend"], won,
-                                   out=np.full(params.n, np.nan), where=won > 0)
+        figures["cac"] = np.divide(
+            figures["total_spend"], won, out=np.full(params.n, np.nan), where=won > 0
+        )
         weekly = {name: series[name].astype(np.float32) for name in SERIES}
         return cls(figures=figures, weekly=weekly)
 
@@ -130,8 +150,9 @@ class RunResult:
             self._series_cache[name] = summarize_weekly(self.weekly[name])
         return self._series_cache[name]
 
-    def to_json(self, *, series_stats: Sequence[str] = ("mean", "p5", "p50", "p95")
-                ) -> dict[str, Any]:
+    def to_json(
+        self, *, series_stats: Sequence[str] = ("mean", "p5", "p50", "p95")
+    ) -> dict[str, Any]:
         return {
             "scenario": self.name,
             "runs": self.runs,
@@ -140,8 +161,10 @@ class RunResult:
             "warmup_weeks": self.settings.warmup_weeks,
             "summary": {k: _jsonable(v) for k, v in self.summary.items()},
             "series": {
-                name: {stat: _jsonable(self.series(name)[stat].tolist())
-                       for stat in series_stats}
+                name: {
+                    stat: _jsonable(self.series(name)[stat].tolist())
+                    for stat in series_stats
+                }
                 for name in SERIES
             },
         }
@@ -160,7 +183,10 @@ class Comparison:
 
     def paired(self, alternative: int, figure: str) -> F:
         """Per-run differences, alternative minus baseline."""
-        return self.alternatives[alternative].figures[figure] - self.baseline.figures[figure]
+        return (
+            self.alternatives[alternative].figures[figure]
+            - self.baseline.figures[figure]
+        )
 
     def weekly_paired(self, alternative: int, series: str) -> dict[str, F]:
         alt = self.alternatives[alternative].weekly[series].astype(np.float64)
@@ -189,21 +215,33 @@ class Comparison:
         return {
             "baseline": self.baseline.to_json(),
             "alternatives": [alt.to_json() for alt in self.alternatives],
-            "differences": [{k: _jsonable(v) for k, v in table.items()}
-                            for table in self.differences],
+            "differences": [
+                {k: _jsonable(v) for k, v in table.items()}
+                for table in self.differences
+            ],
         }
 
 
-def assemble(scenarios: Sequence[Scenario], settings: RunSettings,
-             chunks: Sequence[Sequence[ChunkOutput]]) -> Comparison:
+def assemble(
+    scenarios: Sequence[Scenario],
+    settings: RunSettings,
+    chunks: Sequence[Sequence[ChunkOutput]],
+) -> Comparison:
     """Join chunk outputs (in run order) into results."""
     results = []
     for index, scenario in enumerate(scenarios):
         parts = [chunk[index] for chunk in chunks]
-        figures = {k: np.concatenate([p.figures[k] for p in parts]) for k in parts[0].figures}
-        weekly = {k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly}
-        results.append(RunResult(scenario=scenario, settings=settings, figures=figures,
-                                 weekly=weekly))
+        figures = {
+            k: np.concatenate([p.figures[k] for p in parts]) for k in parts[0].figures
+        }
+        weekly = {
+            k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly
+        }
+        results.append(
+            RunResult(
+                scenario=scenario, settings=settings, figures=figures, weekly=weekly
+            )
+        )
     return Comparison(baseline=results[0], alternatives=results[1:])
 
 

@@ -15,6 +15,7 @@ value and what is allowed. Nothing read from a file is ever executed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import os
@@ -67,7 +68,9 @@ def read_toml(path: Path) -> Raw:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ScenarioError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+        raise ScenarioError(
+            f"cannot read file ({exc.strerror or exc})", file=path
+        ) from None
     if not path.is_file():
         raise ScenarioError("is not a file", file=path)
     if size > MAX_FILE_BYTES:
@@ -79,9 +82,13 @@ def read_toml(path: Path) -> Raw:
     try:
         text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
     except OSError as exc:
-        raise ScenarioError(f"cannot read file ({exc.strerror or exc})", file=path) from None
+        raise ScenarioError(
+            f"cannot read file ({exc.strerror or exc})", file=path
+        ) from None
     except UnicodeDecodeError:
-        raise ScenarioError("is not UTF-8 text (is it a TOML file?)", file=path) from None
+        raise ScenarioError(
+            "is not UTF-8 text (is it a TOML file?)", file=path
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -90,8 +97,9 @@ def read_toml(path: Path) -> Raw:
         raise ScenarioError("is not valid TOML: nested too deeply", file=path) from None
 
 
-def resolve_reference(ref: str | Path, *, kind: str = "scenario",
-                      relative_to: Path | None = None) -> Path:
+def resolve_reference(
+    ref: str | Path, *, kind: str = "scenario", relative_to: Path | None = None
+) -> Path:
     """Find the file a scenario or lever reference names.
 
     A reference is a bundled id (``siloed``, ``speed_to_lead``) or a path. Inside a
@@ -103,23 +111,27 @@ def resolve_reference(ref: str | Path, *, kind: str = "scenario",
         path = Path(text).expanduser()
         if path.suffix.lower() == ".toml" or path.exists():
             return path
-        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(text)
+        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(
+            text
+        )
         if bundled is not None:
             return bundled
         raise ScenarioError(
-            f"no such file and no bundled {kind} of that name "
-            f"(see `funnelsim list`)",
+            f"no such file and no bundled {kind} of that name (see `funnelsim list`)",
             file=text,
         )
     if _ID_PATTERN.match(text) and not text.lower().endswith(".toml"):
-        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(text)
+        bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(
+            text
+        )
         if bundled is not None:
             return bundled
     folder = relative_to.parent.resolve()
     candidate = Path(text)
     if candidate.is_absolute():
         raise ScenarioError(
-            f"{kind} reference {text!r} is an absolute path; use a bundled id or a path "
+            f"{kind} reference {text!r} is an absolute path; use a bundled id "
+            "or a path "
             f"relative to the file",
             file=relative_to,
         )
@@ -131,7 +143,8 @@ def resolve_reference(ref: str | Path, *, kind: str = "scenario",
         )
     if not target.exists():
         raise ScenarioError(
-            f"{kind} {text!r} not found (neither a bundled id nor a file next to this one)",
+            f"{kind} {text!r} not found (neither a bundled id nor a file next "
+            "to this one)",
             file=relative_to,
         )
     return target
@@ -150,7 +163,8 @@ def load_scenario(
     ref
         A path to a TOML file or the id of a bundled scenario.
     overrides
-        Dotted parameter names and values applied last (``{"handoff.ignore_base": 0.2}``).
+        Dotted parameter names and values applied last
+        (``{"handoff.ignore_base": 0.2}``).
     overrides_origin
         How errors name the overrides' origin.
     """
@@ -162,8 +176,9 @@ def load_scenario(
     return validate_scenario(layers, default_file=str(path))
 
 
-def scenario_from_dict(raw: Mapping[str, Any], *, origin: str = "<scenario>",
-                       base: Path | None = None) -> Scenario:
+def scenario_from_dict(
+    raw: Mapping[str, Any], *, origin: str = "<scenario>", base: Path | None = None
+) -> Scenario:
     """Validate a scenario held in memory (as read from TOML), resolving its
     ``extends`` and ``levers`` relative to ``base`` (a file path) if given."""
     anchor = base if base is not None else Path.cwd() / "_in_memory_.toml"
@@ -198,14 +213,20 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
     else:
         raise ScenarioError(
             "must be a bundled scenario id or a relative path (a string)",
-            file=origin, parameter="extends", value=extends, has_value=True,
+            file=origin,
+            parameter="extends",
+            value=extends,
+            has_value=True,
         )
 
     levers = own.get("levers", [])
     if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
         raise ScenarioError(
-            "must be a list of lever ids, e.g. levers = [\"nurture\"]",
-            file=origin, parameter="levers", value=levers, has_value=True,
+            'must be a list of lever ids, e.g. levers = ["nurture"]',
+            file=origin,
+            parameter="levers",
+            value=levers,
+            has_value=True,
         )
     for lever_id in levers:
         lever_path = resolve_reference(lever_id, kind="lever", relative_to=path)
@@ -223,7 +244,10 @@ def _check_schema_version(raw: Raw, origin: str) -> None:
     if version != 1 or isinstance(version, bool):
         raise ScenarioError(
             "this version of FunnelSim reads schema_version 1",
-            file=origin, parameter="schema_version", value=version, has_value=True,
+            file=origin,
+            parameter="schema_version",
+            value=version,
+            has_value=True,
         )
 
 
@@ -247,8 +271,13 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
     if "citations" in own:
         citations = own["citations"]
         if not isinstance(citations, dict):
-            raise ScenarioError("must be a table of dotted names", file=origin,
-                                parameter="citations", value=citations, has_value=True)
+            raise ScenarioError(
+                "must be a table of dotted names",
+                file=origin,
+                parameter="citations",
+                value=citations,
+                has_value=True,
+            )
         _merge_citations(layers, citations, origin)
 
 
@@ -261,14 +290,18 @@ def _record_origin(layers: _Layers, dotted: str, value: Any, origin: str) -> Non
             _record_origin(layers, f"{dotted}.{key}", sub, origin)
 
 
-def _merge_citations(layers: _Layers, citations: Mapping[str, Any], origin: str) -> None:
+def _merge_citations(
+    layers: _Layers, citations: Mapping[str, Any], origin: str
+) -> None:
     target = layers.raw.setdefault("citations", {})
     for dotted, citation in citations.items():
         target[dotted] = copy.deepcopy(citation)
         layers.origin[f"citations.{dotted}"] = origin
 
 
-def apply_override(layers: _Layers | Raw, dotted: str, value: Any, *, origin: str) -> None:
+def apply_override(
+    layers: _Layers | Raw, dotted: str, value: Any, *, origin: str
+) -> None:
     """Set one dotted parameter (``follow_up.response_profile.within_5min``) in a raw
     scenario. List items are addressed by index or by name
     (``pipeline.stages.demo.conversion``)."""
@@ -276,13 +309,15 @@ def apply_override(layers: _Layers | Raw, dotted: str, value: Any, *, origin: st
         layers = _Layers(raw=layers)
     parts = dotted.split(".")
     if not dotted or any(not p for p in parts):
-        raise ScenarioError("is not a dotted parameter name", file=origin,
-                            parameter=repr(dotted))
+        raise ScenarioError(
+            "is not a dotted parameter name", file=origin, parameter=repr(dotted)
+        )
     if parts[0] not in PARAMETER_TABLES and parts[0] not in ("name", "description"):
         raise ScenarioError(
             f"unknown parameter{_suggest(parts[0], PARAMETER_TABLES)}; a parameter "
             f"starts with one of {', '.join(PARAMETER_TABLES)}",
-            file=origin, parameter=dotted,
+            file=origin,
+            parameter=dotted,
         )
     node: Any = layers.raw
     for depth, part in enumerate(parts[:-1]):
@@ -292,15 +327,18 @@ def apply_override(layers: _Layers | Raw, dotted: str, value: Any, *, origin: st
         elif isinstance(node, dict):
             node = node.setdefault(part, {})
         else:
-            raise ScenarioError(f"{where} is a value, not a table", file=origin,
-                                parameter=dotted)
+            raise ScenarioError(
+                f"{where} is a value, not a table", file=origin, parameter=dotted
+            )
     last = parts[-1]
     if isinstance(node, list):
         node[_list_index(node, last, dotted, origin)] = copy.deepcopy(value)
     elif isinstance(node, dict):
         node[last] = copy.deepcopy(value)
     else:
-        raise ScenarioError("is inside a value, not a table", file=origin, parameter=dotted)
+        raise ScenarioError(
+            "is inside a value, not a table", file=origin, parameter=dotted
+        )
     _record_origin(layers, dotted, value, origin)
 
 
@@ -309,14 +347,19 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
         index = int(part)
         if index < len(items):
             return index
-        raise ScenarioError(f"index {index} is out of range (the list has {len(items)} items)",
-                            file=origin, parameter=where)
+        raise ScenarioError(
+            f"index {index} is out of range (the list has {len(items)} items)",
+            file=origin,
+            parameter=where,
+        )
     names = [item.get("name") for item in items if isinstance(item, dict)]
     if part in names:
         return names.index(part)
     raise ScenarioError(
-        f"no item named {part!r}; the list holds {', '.join(map(str, names)) or 'nothing'}",
-        file=origin, parameter=where,
+        f"no item named {part!r}; the list holds "
+        f"{', '.join(map(str, names)) or 'nothing'}",
+        file=origin,
+        parameter=where,
     )
 
 
@@ -334,7 +377,8 @@ def load_lever(ref: str | Path) -> Lever:
         if dotted.split(".")[0] not in PARAMETER_TABLES:
             raise ScenarioError(
                 f"unknown parameter{_suggest(dotted.split('.')[0], PARAMETER_TABLES)}",
-                file=path, parameter=f"set.{dotted}",
+                file=path,
+                parameter=f"set.{dotted}",
             )
     return lever
 
@@ -365,13 +409,19 @@ def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioEr
             problem += f"; {parent or 'the file'} takes {', '.join(known)}"
         error = ScenarioError(problem, file=origin_of(dotted), parameter=dotted)
     elif kind == "missing":
-        error = ScenarioError("is required but missing", file=origin_of(dotted),
-                              parameter=dotted)
+        error = ScenarioError(
+            "is required but missing", file=origin_of(dotted), parameter=dotted
+        )
     elif kind.startswith("value_error") or kind == "assertion_error":
         error = ScenarioError(message, file=origin_of(dotted), parameter=dotted or None)
     else:
-        error = ScenarioError(_allowed(message), file=origin_of(dotted), parameter=dotted,
-                              value=value, has_value=True)
+        error = ScenarioError(
+            _allowed(message),
+            file=origin_of(dotted),
+            parameter=dotted,
+            value=value,
+            has_value=True,
+        )
     if len(errors) > 1:
         more = len(errors) - 1
         error.args = (f"{error.args[0]} (and {more} more problem{'s' * (more > 1)})",)
@@ -419,7 +469,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     name, sep, literal = text.partition("=")
     name = name.strip()
     if not sep or not name:
-        raise ScenarioError("expected dotted.name=value", file="--set", parameter=repr(text))
+        raise ScenarioError(
+            "expected dotted.name=value", file="--set", parameter=repr(text)
+        )
     try:
         value = tomllib.loads(f"v = {literal.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -427,9 +479,10 @@ def parse_override(text: str) -> tuple[str, Any]:
         if re.fullmatch(r"[A-Za-z_][\w-]*", literal.strip()):
             hint = f'; strings need quotes: {name}="{literal.strip()}"'
         raise ScenarioError(
-            f"value {literal.strip()!r} is not a TOML literal (0.3, true, \"text\", "
+            f'value {literal.strip()!r} is not a TOML literal (0.3, true, "text", '
             f"{{a = 1}}){hint}",
-            file="--set", parameter=name,
+            file="--set",
+            parameter=name,
         ) from None
     return name, value
 
@@ -462,12 +515,15 @@ def scenario_to_toml(scenario: Scenario, *, relative_to: Path | None = None) -> 
         if diff:
             out[table] = diff
     citations = {
-        k: v for k, v in data["citations"].items()
+        k: v
+        for k, v in data["citations"].items()
         if not base or _normalise(base.get("citations", {}).get(k)) != _normalise(v)
     }
     if citations:
-        out["citations"] = {k: {kk: vv for kk, vv in v.items() if vv not in (None, "")}
-                            for k, v in citations.items()}
+        out["citations"] = {
+            k: {kk: vv for kk, vv in v.items() if vv not in (None, "")}
+            for k, v in citations.items()
+        }
     return tomli_w.dumps(out)
 
 
@@ -505,8 +561,9 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
 
 def write_atomic(target: Path, text: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                    dir=target.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
@@ -514,10 +571,8 @@ def write_atomic(target: Path, text: str) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp_name)
-        except OSError:
-            pass
         raise
 
 
@@ -531,5 +586,3 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[dotted] = value
     return out
-
-

@@ -11,7 +11,8 @@ from conftest import REPO
 def test_simulator_imports_no_gui_or_plotting_modules() -> None:
     code = (
         "import sys\n"
-        "import simulator.cli, simulator.runner, simulator.scenario_io, simulator.bench\n"
+        "import simulator.cli, simulator.runner, simulator.scenario_io\n"
+        "import simulator.bench\n"
         "import simulator.results, simulator.report_text\n"
         "from simulator.cli import _build_parser\n"
         "_build_parser()\n"
@@ -19,6 +20,11 @@ def test_simulator_imports_no_gui_or_plotting_modules() -> None:
         "('PySide6', 'matplotlib', 'shiboken6'))\n"
         "print(','.join(bad))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=REPO, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
     assert done.stdout.strip() == ""

@@ -21,8 +21,22 @@ from simulator.schema import Scenario
 from simulator.streams import all_block_seeds, chunk_sites
 
 Z = 4.0
-CHECKED = ("leads", "mqls", "ignored", "contacted", "qualified", "opportunities", "won",
-           "bookings", "customers", "arr", "nurture", "churned", "spend", "cost")
+CHECKED = (
+    "leads",
+    "mqls",
+    "ignored",
+    "contacted",
+    "qualified",
+    "opportunities",
+    "won",
+    "bookings",
+    "customers",
+    "arr",
+    "nurture",
+    "churned",
+    "spend",
+    "cost",
+)
 
 
 def random_linear_scenario(seed: int) -> Scenario:
@@ -33,22 +47,35 @@ def random_linear_scenario(seed: int) -> Scenario:
     shares = rng.dirichlet(np.ones(n_sources))
     for i in range(n_sources):
         mix = rng.dirichlet(np.ones(3))
-        sources.append({
-            "name": f"s{i}", "cost_per_lead": float(rng.uniform(50, 400)),
-            "share": float(shares[i]), "ready": float(mix[0]), "future": float(mix[1]),
-            "junk": float(1 - mix[0] - mix[1]),
-        })
+        sources.append(
+            {
+                "name": f"s{i}",
+                "cost_per_lead": float(rng.uniform(50, 400)),
+                "share": float(shares[i]),
+                "ready": float(mix[0]),
+                "future": float(mix[1]),
+                "junk": float(1 - mix[0] - mix[1]),
+            }
+        )
     sources[-1]["share"] = float(1 - sum(s["share"] for s in sources[:-1]))
     profile = rng.dirichlet(np.ones(4))
-    stages = [{"name": f"st{j}", "conversion": float(rng.uniform(0.3, 0.9)),
-               "mean_weeks": float(rng.uniform(1, 5))} for j in range(int(rng.integers(1, 4)))]
+    stages = [
+        {
+            "name": f"st{j}",
+            "conversion": float(rng.uniform(0.3, 0.9)),
+            "mean_weeks": float(rng.uniform(1, 5)),
+        }
+        for j in range(int(rng.integers(1, 4)))
+    ]
     nurture = bool(rng.integers(0, 2)) or seed % 2 == 0
     overrides = {
         "marketing.weekly_budget": float(rng.uniform(5_000, 30_000)),
         "marketing.sources": sources,
-        "marketing.scoring": {"pass_ready": float(rng.uniform(0.5, 1)),
-                              "pass_future": float(rng.uniform(0, 1)),
-                              "pass_junk": float(rng.uniform(0, 1))},
+        "marketing.scoring": {
+            "pass_ready": float(rng.uniform(0.5, 1)),
+            "pass_future": float(rng.uniform(0, 1)),
+            "pass_junk": float(rng.uniform(0, 1)),
+        },
         "marketing.reallocation.rate": 0.0,
         "handoff.ignore_base": float(rng.uniform(0, 0.7)),
         "handoff.trust_sensitivity": 0.0,
@@ -59,7 +86,8 @@ def random_linear_scenario(seed: int) -> Scenario:
         "follow_up.decay_floor": float(rng.uniform(0, 0.1)),
         "follow_up.decay_tau_hours": float(rng.uniform(0.1, 30)),
         "follow_up.response_profile": {
-            "within_5min": float(profile[0]), "within_1h": float(profile[1]),
+            "within_5min": float(profile[0]),
+            "within_1h": float(profile[1]),
             "within_1d": float(profile[2]),
             "within_1w": float(1 - profile[0] - profile[1] - profile[2]),
         },
@@ -82,16 +110,21 @@ def expected_path(sc: Scenario, weeks: int, warmup: int) -> dict[str, np.ndarray
     m, f, nu = sc.marketing, sc.follow_up, sc.nurture
     lam = np.array([m.weekly_budget * s.share / s.cost_per_lead for s in m.sources])
     quality = np.array([[s.ready, s.future, s.junk] for s in m.sources])
-    passing = np.array([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk])
+    passing = np.array(
+        [m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk]
+    )
     mql_new = (lam[:, None] * quality * passing).sum(axis=0)
     held = (lam[:, None] * quality * (1 - passing)).sum(axis=0)
     capture = nu.capture if nu.enabled else 0.0
     recycle = capture if sc.handoff.recycle_rejected else 0.0
     ignore = min(max(sc.handoff.ignore_base, 0.0), 1.0)
     p = f.response_profile
-    m0 = response_decay(np.array([f.decay_floor]), np.array([f.decay_tau_hours]),
-                        np.array([[p.within_5min, p.within_1h, p.within_1d, p.within_1w]]),
-                        1)[0, 0]
+    m0 = response_decay(
+        np.array([f.decay_floor]),
+        np.array([f.decay_tau_hours]),
+        np.array([[p.within_5min, p.within_1h, p.within_1d, p.within_1w]]),
+        1,
+    )[0, 0]
     conv = np.array([s.conversion for s in sc.pipeline.stages])
     mw = np.array([s.mean_weeks for s in sc.pipeline.stages])
     adv, lose = conv / mw, (1 - conv) / mw
@@ -110,9 +143,13 @@ def expected_path(sc: Scenario, weeks: int, warmup: int) -> dict[str, np.ndarray
         mql = mql_new + np.array([matured, 0, 0])
         ignored = ignore * mql
         accepted = mql - ignored
-        qualified = (accepted[0] * f.qualify_ready + accepted[1] * f.qualify_future) * m0
+        qualified = (
+            accepted[0] * f.qualify_ready + accepted[1] * f.qualify_future
+        ) * m0
         rejected_real = accepted[0] + accepted[1] - qualified
-        inflow = (held[0] + held[1]) * capture + (ignored[0] + ignored[1] + rejected_real) * recycle
+        inflow = (held[0] + held[1]) * capture + (
+            ignored[0] + ignored[1] + rejected_real
+        ) * recycle
         moved = pipe * adv
         lost = pipe * lose
         pipe = pipe - moved - lost
@@ -131,11 +168,19 @@ def expected_path(sc: Scenario, weeks: int, warmup: int) -> dict[str, np.ndarray
         if t >= warmup:
             w = t - warmup
             values = {
-                "leads": lam.sum(), "mqls": mql.sum(), "ignored": ignored.sum(),
-                "contacted": accepted.sum(), "qualified": qualified,
-                "opportunities": pipe.sum(), "won": won, "bookings": won * deal_mean,
-                "customers": customers, "arr": arr, "nurture": nurture,
-                "churned": churned, "spend": spend,
+                "leads": lam.sum(),
+                "mqls": mql.sum(),
+                "ignored": ignored.sum(),
+                "contacted": accepted.sum(),
+                "qualified": qualified,
+                "opportunities": pipe.sum(),
+                "won": won,
+                "bookings": won * deal_mean,
+                "customers": customers,
+                "arr": arr,
+                "nurture": nurture,
+                "churned": churned,
+                "spend": spend,
                 "cost": spend + sc.costs.sales_weekly + sc.costs.alignment_weekly,
             }
             for name, value in values.items():
@@ -147,7 +192,9 @@ def expected_path(sc: Scenario, weeks: int, warmup: int) -> dict[str, np.ndarray
 def test_weekly_means_match_the_linear_recursion(seed: int) -> None:
     scenario = random_linear_scenario(seed)
     weeks, warmup = 30, 20
-    settings = RunSettings(runs=1500, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed)
+    settings = RunSettings(
+        runs=1500, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
+    )
     result = compare(scenario, settings=settings).baseline
     expected = expected_path(scenario, weeks, warmup)
     for name in CHECKED:
@@ -166,10 +213,13 @@ def test_weekly_means_match_the_linear_recursion(seed: int) -> None:
 def test_win_probability_is_the_product_of_stage_conversions(conversions) -> None:
     """The pipeline alone is an absorbing Markov chain: won and lost absorb, and the
     chance of winning is the product of the stages' conversions."""
-    stages = [{"name": f"s{i}", "conversion": c, "mean_weeks": 1.5 + i}
-              for i, c in enumerate(conversions)]
-    scenario = load_scenario("siloed", overrides={"pipeline.stages": stages,
-                                                  "marketing.weekly_budget": 0.0})
+    stages = [
+        {"name": f"s{i}", "conversion": c, "mean_weeks": 1.5 + i}
+        for i, c in enumerate(conversions)
+    ]
+    scenario = load_scenario(
+        "siloed", overrides={"pipeline.stages": stages, "marketing.weekly_budget": 0.0}
+    )
     n, entering = 2000, 50
     params = compile_params(scenario, n)
     state = State.initial(params)

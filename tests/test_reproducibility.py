@@ -33,16 +33,25 @@ def assert_identical(a, b) -> None:
 
 
 def test_same_seed_same_numbers_for_any_threads_and_chunking(pair) -> None:
-    reference = compare(*pair[:1], pair[1:], settings=SETTINGS, threads=1, chunk_blocks=1)
+    reference = compare(
+        *pair[:1], pair[1:], settings=SETTINGS, threads=1, chunk_blocks=1
+    )
     for threads, chunk_blocks in [(2, 1), (1, 3), (2, 2), (3, 1)]:
-        again = compare(pair[0], pair[1:], settings=SETTINGS, threads=threads,
-                        chunk_blocks=chunk_blocks)
+        again = compare(
+            pair[0],
+            pair[1:],
+            settings=SETTINGS,
+            threads=threads,
+            chunk_blocks=chunk_blocks,
+        )
         assert_identical(reference, again)
 
 
 def test_different_seed_different_numbers(pair) -> None:
     a = compare(pair[0], settings=SETTINGS).baseline.figures["total_leads"]
-    other = RunSettings(SETTINGS.runs, SETTINGS.horizon_weeks, SETTINGS.warmup_weeks, 12)
+    other = RunSettings(
+        SETTINGS.runs, SETTINGS.horizon_weeks, SETTINGS.warmup_weeks, 12
+    )
     b = compare(pair[0], settings=other).baseline.figures["total_leads"]
     assert not np.array_equal(a, b)
 
@@ -57,8 +66,9 @@ def test_common_random_numbers_make_paired_differences_tighter(pair) -> None:
     comparison = compare(pair[0], pair[1:], settings=SETTINGS)
     for figure in ("arr_end", "total_revenue", "total_won"):
         paired = comparison.paired(0, figure).var(ddof=1)
-        unpaired = (comparison.baseline.figures[figure].var(ddof=1)
-                    + comparison.alternatives[0].figures[figure].var(ddof=1))
+        unpaired = comparison.baseline.figures[figure].var(
+            ddof=1
+        ) + comparison.alternatives[0].figures[figure].var(ddof=1)
         assert paired < unpaired, figure
 
 
@@ -71,8 +81,14 @@ def test_identical_scenarios_differ_by_exactly_nothing(pair) -> None:
 def test_cancel_between_chunks_raises_and_reports_progress(pair) -> None:
     seen: list[float] = []
     with pytest.raises(SimulationCancelled):
-        compare(pair[0], pair[1:], settings=SETTINGS, threads=1,
-                progress=seen.append, should_stop=lambda: bool(seen))
+        compare(
+            pair[0],
+            pair[1:],
+            settings=SETTINGS,
+            threads=1,
+            progress=seen.append,
+            should_stop=lambda: bool(seen),
+        )
     assert seen and seen[0] < 1.0
 
 

@@ -18,11 +18,11 @@ from simulator.scenario_io import (
 
 
 def minimal(extra: str = "") -> str:
-    return f'''schema_version = 1
+    return f"""schema_version = 1
 name = "Test"
 extends = "siloed"
 {extra}
-'''
+"""
 
 
 def error_for(write_toml, text: str) -> ScenarioError:
@@ -53,24 +53,56 @@ def test_aligned_is_siloed_plus_levers() -> None:
 @pytest.mark.parametrize(
     ("extra", "parameter", "value_text", "allowed"),
     [
-        ("[company]\nannual_churn = 1.5", "company.annual_churn", "1.5",
-         "less than or equal to 1"),
-        ("[company]\nannual_churn = -0.1", "company.annual_churn", "-0.1",
-         "greater than or equal to 0"),
-        ('[company]\ninitial_customers = "300"', "company.initial_customers", "'300'",
-         "whole number"),
-        ("[company]\ninitial_customers = true", "company.initial_customers", "True",
-         "whole number"),
+        (
+            "[company]\nannual_churn = 1.5",
+            "company.annual_churn",
+            "1.5",
+            "less than or equal to 1",
+        ),
+        (
+            "[company]\nannual_churn = -0.1",
+            "company.annual_churn",
+            "-0.1",
+            "greater than or equal to 0",
+        ),
+        (
+            '[company]\ninitial_customers = "300"',
+            "company.initial_customers",
+            "'300'",
+            "whole number",
+        ),
+        (
+            "[company]\ninitial_customers = true",
+            "company.initial_customers",
+            "True",
+            "whole number",
+        ),
         ("[company]\ninitial_arr = nan", "company.initial_arr", "nan", "finite"),
         ("[company]\ninitial_arr = inf", "company.initial_arr", "inf", "finite"),
-        ("[handoff]\nrecycle_rejected = 1", "handoff.recycle_rejected", "1",
-         "true or false"),
-        ('[marketing.reallocation]\nmetric = "clicks"', "marketing.reallocation.metric",
-         "'clicks'", "'mql' or 'qualified'"),
-        ("[follow_up]\nstale_after_weeks = 0", "follow_up.stale_after_weeks", "0",
-         "greater than or equal to 1"),
-        ("[[pipeline.stages]]\nname = \"x\"\nconversion = 0.5\nmean_weeks = 0.5",
-         "pipeline.stages.0.mean_weeks", "0.5", "greater than or equal to 1"),
+        (
+            "[handoff]\nrecycle_rejected = 1",
+            "handoff.recycle_rejected",
+            "1",
+            "true or false",
+        ),
+        (
+            '[marketing.reallocation]\nmetric = "clicks"',
+            "marketing.reallocation.metric",
+            "'clicks'",
+            "'mql' or 'qualified'",
+        ),
+        (
+            "[follow_up]\nstale_after_weeks = 0",
+            "follow_up.stale_after_weeks",
+            "0",
+            "greater than or equal to 1",
+        ),
+        (
+            '[[pipeline.stages]]\nname = "x"\nconversion = 0.5\nmean_weeks = 0.5',
+            "pipeline.stages.0.mean_weeks",
+            "0.5",
+            "greater than or equal to 1",
+        ),
     ],
 )
 def test_bad_values_name_file_parameter_value_and_range(
@@ -97,27 +129,46 @@ def test_unknown_table_is_an_error(write_toml) -> None:
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        ("[follow_up.response_profile]\nwithin_5min = 0.5", "response_profile must sum to 1"),
-        ("[[marketing.sources]]\nname = \"a\"\ncost_per_lead = 10.0\nshare = 1.0\n"
-         "ready = 0.5\nfuture = 0.5\njunk = 0.5", "quality mix of source 'a' must sum to 1"),
-        ("[[marketing.sources]]\nname = \"a\"\ncost_per_lead = 10.0\nshare = 0.5\n"
-         "ready = 0.5\nfuture = 0.25\njunk = 0.25", "shares must sum to 1"),
+        (
+            "[follow_up.response_profile]\nwithin_5min = 0.5",
+            "response_profile must sum to 1",
+        ),
+        (
+            '[[marketing.sources]]\nname = "a"\ncost_per_lead = 10.0\nshare = 1.0\n'
+            "ready = 0.5\nfuture = 0.5\njunk = 0.5",
+            "quality mix of source 'a' must sum to 1",
+        ),
+        (
+            '[[marketing.sources]]\nname = "a"\ncost_per_lead = 10.0\nshare = 0.5\n'
+            "ready = 0.5\nfuture = 0.25\njunk = 0.25",
+            "shares must sum to 1",
+        ),
     ],
 )
-def test_mixes_and_shares_must_sum_to_one(write_toml, extra: str, fragment: str) -> None:
+def test_mixes_and_shares_must_sum_to_one(
+    write_toml, extra: str, fragment: str
+) -> None:
     assert fragment in str(error_for(write_toml, minimal(extra)))
 
 
 def test_broken_toml_names_the_file_and_line(write_toml) -> None:
     message = str(error_for(write_toml, "name = \n"))
-    assert "scenario.toml" in message and "not valid TOML" in message and "line 1" in message
+    assert (
+        "scenario.toml" in message
+        and "not valid TOML" in message
+        and "line 1" in message
+    )
 
 
 def test_missing_lever_and_extends(write_toml) -> None:
     assert "lever 'no_such_lever' not found" in str(
-        error_for(write_toml, minimal('levers = ["no_such_lever"]')))
+        error_for(write_toml, minimal('levers = ["no_such_lever"]'))
+    )
     assert "scenario 'nowhere.toml' not found" in str(
-        error_for(write_toml, 'schema_version = 1\nname = "x"\nextends = "nowhere.toml"'))
+        error_for(
+            write_toml, 'schema_version = 1\nname = "x"\nextends = "nowhere.toml"'
+        )
+    )
 
 
 def test_extends_loop_is_reported(write_toml) -> None:
@@ -144,14 +195,17 @@ def test_unsupported_schema_version(write_toml) -> None:
 
 def test_value_from_a_lever_is_blamed_on_the_lever(write_toml, tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text(
-        'name = "Bad"\ndescription = "d"\nsources = ["s"]\n[set]\n"handoff.ignore_base" = 2.0\n')
+        'name = "Bad"\ndescription = "d"\nsources = ["s"]\n[set]\n'
+        '"handoff.ignore_base" = 2.0\n'
+    )
     message = str(error_for(write_toml, minimal('levers = ["bad.toml"]')))
     assert "bad.toml: handoff.ignore_base = 2.0" in message
 
 
 def test_file_values_override_levers_and_overrides_override_both(write_toml) -> None:
-    path = write_toml(minimal('levers = ["sales_works_every_lead"]\n'
-                              "[handoff]\nignore_base = 0.33"))
+    path = write_toml(
+        minimal('levers = ["sales_works_every_lead"]\n[handoff]\nignore_base = 0.33')
+    )
     assert load_scenario(path).handoff.ignore_base == 0.33
     scenario = load_scenario(path, overrides={"handoff.ignore_base": 0.44})
     assert scenario.handoff.ignore_base == 0.44
@@ -160,9 +214,15 @@ def test_file_values_override_levers_and_overrides_override_both(write_toml) -> 
 def test_overrides_address_list_items_by_index_or_name() -> None:
     siloed = load_scenario("siloed")
     first = siloed.pipeline.stages[0].name
-    by_name = load_scenario("siloed", overrides={f"pipeline.stages.{first}.conversion": 0.9})
+    by_name = load_scenario(
+        "siloed", overrides={f"pipeline.stages.{first}.conversion": 0.9}
+    )
     by_index = load_scenario("siloed", overrides={"pipeline.stages.0.conversion": 0.9})
-    assert by_name.pipeline.stages[0].conversion == 0.9 == by_index.pipeline.stages[0].conversion
+    assert (
+        by_name.pipeline.stages[0].conversion
+        == 0.9
+        == by_index.pipeline.stages[0].conversion
+    )
     with pytest.raises(ScenarioError, match="no item named 'nope'"):
         load_scenario("siloed", overrides={"pipeline.stages.nope.conversion": 0.9})
 
@@ -171,8 +231,13 @@ def test_parse_override_takes_toml_literals() -> None:
     assert parse_override("handoff.ignore_base=0.3") == ("handoff.ignore_base", 0.3)
     assert parse_override("nurture.enabled=true") == ("nurture.enabled", True)
     assert parse_override('marketing.reallocation.metric="qualified"')[1] == "qualified"
-    assert parse_override("follow_up.response_profile={within_5min=1.0, within_1h=0, "
-                          "within_1d=0, within_1w=0}")[1]["within_5min"] == 1.0
+    assert (
+        parse_override(
+            "follow_up.response_profile={within_5min=1.0, within_1h=0, "
+            "within_1d=0, within_1w=0}"
+        )[1]["within_5min"]
+        == 1.0
+    )
     with pytest.raises(ScenarioError, match="strings need quotes"):
         parse_override("marketing.reallocation.metric=qualified")
 
@@ -186,7 +251,9 @@ def test_round_trip_load_save_load(tmp_path: Path, scenario_id: str) -> None:
     assert again.model_dump() == original.model_dump()
 
 
-def test_saved_file_keeps_extends_and_levers_and_only_the_changes(tmp_path: Path) -> None:
+def test_saved_file_keeps_extends_and_levers_and_only_the_changes(
+    tmp_path: Path,
+) -> None:
     edited = load_scenario("aligned", overrides={"company.annual_expansion": 0.07})
     text = scenario_to_toml(edited, relative_to=tmp_path / "mine.toml")
     assert 'extends = "siloed"' in text and "levers = [" in text
