@@ -107,6 +107,11 @@ def resolve_reference(
     it: a shared scenario must not reach into the rest of the disk.
     """
     text = str(ref)
+    if not text or len(text) > 1024 or any(ord(c) < 32 for c in text):
+        raise ScenarioError(
+            f"{kind} reference {text[:60]!r} is not a usable name or path",
+            file=relative_to if relative_to is not None else None,
+        )
     if relative_to is None:
         path = Path(text).expanduser()
         if path.suffix.lower() == ".toml" or path.exists():
