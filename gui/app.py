@@ -1,0 +1,129 @@
+"""Entry point of the desktop app: ``funnelsim gui`` calls :func:`main`.
+
+PySide6 and matplotlib are imported inside :func:`main`, so importing this module
+(or the CLI) costs nothing and never needs a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+NO_DISPLAY_HELP = (
+    "funnelsim gui: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+    "  On a desktop, start it from a graphical session. On a server, run it in a\n"
+    "  virtual display:  xvfb-run -a funnelsim gui  (Debian: apt install xvfb), or\n"
+    "  use the command line instead:  funnelsim compare siloed aligned"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="funnelsim gui",
+        description="Open the FunnelSim desktop app on a comparison.",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="baseline then alternatives: bundled ids or .toml files "
+        "(default: siloed aligned; at most 4)",
+    )
+    parser.add_argument(
+        "--runs", type=int, help="Monte Carlo runs (default: last used)"
+    )
+    parser.add_argument("--weeks", type=int, help="reported weeks")
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument(
+        "--settings",
+        metavar="INI",
+        help="keep window and run settings in this file "
+        "(default: the platform's place; or $FUNNELSIM_SETTINGS)",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="open, wait for the first full result, then quit "
+        "(exit 0 when it arrived); for tests",
+    )
+    parser.add_argument(
+        "--smoke-timeout", type=float, default=60.0, help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; returns the process exit status."""
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    if len(args.scenarios) > 4:
+        print(
+            "funnelsim gui: at most 4 scenarios (a baseline and 3 alternatives)",
+            file=sys.stderr,
+        )
+        return 2
+    if not _has_display():
+        print(NO_DISPLAY_HELP, file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.mainwindow import MainWindow
+    from gui.settings import AppSettings
+
+    app = QApplication.instance() or QApplication(
+        [sys.argv[0] if sys.argv else "funnelsim"]
+    )
+    app.setApplicationName("FunnelSim")
+    app.setOrganizationName("FunnelSim")
+    font = app.font()
+    if font.pointSizeF() < 11:
+        font.setPointSizeF(11)
+        app.setFont(font)
+
+    settings = AppSettings(args.settings)
+    run_settings = settings.run_settings()
+    window = MainWindow(
+        settings=settings, scenarios=args.scenarios or None, run_settings=run_settings
+    )
+    overrides = {"runs": args.runs, "horizon_weeks": args.weeks, "seed": args.seed}
+    if any(v is not None for v in overrides.values()):
+        values = window.run_settings_dict()
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        window.set_run_settings(values, run=False)
+    window.show()
+
+    if args.smoke:
+        outcome = {"ok": False}
+
+        def done(final: bool) -> None:
+            if final:
+                outcome["ok"] = True
+                window.close()
+
+        window.resultShown.connect(done)
+        QTimer.singleShot(int(args.smoke_timeout * 1000), window.close)
+        app.exec()
+        if outcome["ok"]:
+            print(
+                f"smoke: window shown, full run of {window.run_settings().runs} "
+                "runs displayed"
+            )
+        else:
+            print(f"smoke: no result: {window.messages.label.text()}", file=sys.stderr)
+        return 0 if outcome["ok"] else 1
+    return int(app.exec())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,763 @@
+"""Pure plotting functions for FunnelSim results (no Qt).
+
+Every function draws on a matplotlib ``Axes`` it is given and returns it, so the
+desktop app, the exported reports and the tests share one drawing code path::
+
+    fig = Figure(figsize=(8, 4))
+    plot_fan(fig.add_subplot(), result, series="arr")
+
+A result is a :class:`simulator.results.RunResult` (``.name``, ``.series(name)``,
+``.figures``, ``.weekly``, ``.settings``); a comparison is a
+:class:`simulator.results.Comparison`. Only numpy and matplotlib are imported.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable with the
+common forms of colour blindness; the baseline is always vermillion and the first
+alternative blue, so a room can follow "red is today, blue is aligned".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+#: Okabe-Ito colours, by name.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+#: Colour of the baseline, then of each alternative.
+SCENARIO_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+#: Line styles, a second cue besides colour (baseline solid, alternatives dashed...).
+SCENARIO_LINESTYLES = ("-", "--", "-.", ":", "-", "--")
+
+#: Font sizes readable at workshop distance (points).
+FONT = {"title": 15, "label": 13, "tick": 12, "legend": 12, "note": 11, "annot": 12}
+
+#: Axis labels of the weekly series and per-run figures, for people.
+SERIES_LABELS = {
+    "arr": "ARR",
+    "revenue": "Revenue per week",
+    "leads": "New leads per week",
+    "mqls": "MQLs per week",
+    "ignored": "MQLs ignored per week",
+    "contacted": "Leads contacted per week",
+    "qualified": "Leads qualified per week",
+    "stale": "Leads gone stale per week",
+    "opportunities": "Open opportunities",
+    "won": "Deals won per week",
+    "bookings": "New bookings per week",
+    "customers": "Customers",
+    "churned": "Customers lost per week",
+    "nurture": "Leads in nurture",
+    "ignore_rate": "Share of MQLs ignored by sales",
+    "queue": "Leads waiting for a first contact",
+    "spend": "Marketing spend per week",
+    "cost": "Total cost per week",
+}
+FIGURE_LABELS = {
+    "arr_growth_y1": "ARR growth over year 1",
+    "arr_end": "ARR at the end of the horizon",
+    "cac": "Customer acquisition cost (marketing spend per deal)",
+    "total_revenue": "Revenue over the horizon",
+    "total_bookings": "New bookings over the horizon",
+    "total_won": "Deals won over the horizon",
+    "total_leads": "Leads generated over the horizon",
+    "total_mqls": "MQLs over the horizon",
+    "total_ignored": "MQLs ignored over the horizon",
+    "total_contacted": "Leads contacted over the horizon",
+    "total_qualified": "Leads qualified over the horizon",
+    "total_stale": "Leads gone stale over the horizon",
+    "total_churned": "Customers lost over the horizon",
+    "total_spend": "Marketing spend over the horizon",
+    "total_cost": "Total cost over the horizon",
+}
+MONEY_SERIES = {"arr", "revenue", "bookings", "spend", "cost"}
+MONEY_FIGURES = {
+    "arr_end",
+    "cac",
+    "total_revenue",
+    "total_bookings",
+    "total_spend",
+    "total_cost",
+}
+SHARE_SERIES = {"ignore_rate"}
+SHARE_FIGURES = {"arr_growth_y1"}
+
+
+# --------------------------------------------------------------------------- format
+
+
+def fmt_money(value: float, *, signed: bool = False) -> str:
+    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2k"``."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    v = abs(value)
+    if v >= 1e9:
+        text = f"{v / 1e9:.2f}B"
+    elif v >= 1e6:
+        text = (
+            f"{v / 1e6:.2f}M"
+            if v < 1e7
+            else f"{v / 1e6:.1f}M"
+            if v < 1e8
+            else f"{v / 1e6:.0f}M"
+        )
+    elif v >= 1e3:
+        text = f"{v / 1e3:.1f}k" if v < 1e5 else f"{v / 1e3:.0f}k"
+    else:
+        text = f"{v:.0f}"
+    return f"{sign}${text}"
+
+
+def fmt_share(value: float, *, signed: bool = False, digits: int = 1) -> str:
+    """``0.123 -> "12.3 %"``."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value * 100:{'+' if signed else ''}.{digits}f} %"
+
+
+def fmt_count(value: float, *, signed: bool = False) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 100 or float(value).is_integer():
+        return f"{value:{'+' if signed else ''},.0f}"
+    return f"{value:{'+' if signed else ''},.1f}"
+
+
+def fmt_figure(figure: str, value: float, *, signed: bool = False) -> str:
+    """Format a per-run figure or series value with its unit."""
+    if figure in MONEY_FIGURES or figure in MONEY_SERIES:
+        return fmt_money(value, signed=signed)
+    if figure in SHARE_FIGURES or figure in SHARE_SERIES:
+        return fmt_share(value, signed=signed)
+    return fmt_count(value, signed=signed)
+
+
+def _money_axis(axis: Any) -> None:
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v)))
+
+
+def _axis_for(axis: Any, name: str) -> None:
+    if name in MONEY_SERIES or name in MONEY_FIGURES:
+        _money_axis(axis)
+    elif name in SHARE_SERIES or name in SHARE_FIGURES:
+        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+
+
+def style_axes(
+    ax: Axes,
+    *,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Axes:
+    """Large fonts, light grid, no top/right spines."""
+    if title:
+        ax.set_title(title, fontsize=FONT["title"], loc="left", pad=10)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=FONT["label"])
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=FONT["label"])
+    ax.tick_params(labelsize=FONT["tick"])
+    ax.grid(True, color="#dddddd", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def scenario_color(index: int) -> str:
+    return SCENARIO_COLORS[index % len(SCENARIO_COLORS)]
+
+
+def scenario_linestyle(index: int) -> str:
+    return SCENARIO_LINESTYLES[index % len(SCENARIO_LINESTYLES)]
+
+
+def _weeks(n: int) -> np.ndarray:
+    return np.arange(n)
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def plot_fan(
+    ax: Axes,
+    result: Any,
+    series: str = "arr",
+    *,
+    color: str | None = None,
+    linestyle: str = "-",
+    label: str | None = None,
+    bands: bool = True,
+) -> Axes:
+    """Median of a weekly series with its 25-75 and 5-95 percentile bands.
+
+    Parameters
+    ----------
+    ax
+        Axes to draw on.
+    result
+        A ``RunResult``.
+    series
+        Name of a weekly series (``"arr"``, ``"revenue"``...).
+    color, linestyle, label
+        Style of this scenario; the label defaults to the scenario's name.
+    bands
+        Draw the percentile bands (else the median only).
+    """
+    color = color or SCENARIO_COLORS[0]
+    stats = result.series(series)
+    x = _weeks(len(stats["p50"]))
+    if bands:
+        ax.fill_between(
+            x, stats["p5"], stats["p95"], color=color, alpha=0.12, linewidth=0
+        )
+        ax.fill_between(
+            x, stats["p25"], stats["p75"], color=color, alpha=0.28, linewidth=0
+        )
+    ax.plot(
+        x,
+        stats["p50"],
+        color=color,
+        linestyle=linestyle,
+        linewidth=2.6,
+        label=label or result.name,
+    )
+    return ax
+
+
+def plot_fans(ax: Axes, results: Sequence[Any], series: str = "arr") -> Axes:
+    """Fan charts of several scenarios on one Axes, with a legend that explains the
+    bands."""
+    for index, result in enumerate(results):
+        plot_fan(
+            ax,
+            result,
+            series,
+            color=scenario_color(index),
+            linestyle=scenario_linestyle(index),
+        )
+    weeks = results[0].settings.horizon_weeks if results else 0
+    runs = results[0].settings.runs if results else 0
+    style_axes(
+        ax,
+        title=f"{SERIES_LABELS.get(series, series)}: median and spread",
+        xlabel="Week",
+        ylabel=_unit_label(series),
+    )
+    _axis_for(ax.yaxis, series)
+    ax.set_xlim(0, max(weeks - 1, 1))
+    _legend_with_bands(ax, runs)
+    return ax
+
+
+def _unit_label(series: str) -> str:
+    units = {
+        "arr": "$ per year",
+        "revenue": "$ per week",
+        "bookings": "$ per week",
+        "spend": "$ per week",
+        "cost": "$ per week",
+        "ignore_rate": "share",
+        "nurture": "leads",
+        "queue": "leads",
+        "customers": "customers",
+        "opportunities": "opportunities",
+    }
+    return units.get(series, "per week")
+
+
+def _legend_with_bands(ax: Axes, runs: int) -> None:
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Patch(color="#777777", alpha=0.45), Patch(color="#777777", alpha=0.15)]
+    labels += ["middle 50 % of runs", "90 % of runs"]
+    ax.legend(
+        handles,
+        labels,
+        fontsize=FONT["legend"],
+        frameon=False,
+        loc="upper left",
+        ncols=2,
+    )
+    if runs:
+        ax.annotate(
+            f"line: median of {runs:,} runs",
+            xy=(1, 0),
+            xycoords="axes fraction",
+            xytext=(0, -30),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=FONT["note"],
+            color="#555555",
+        )
+
+
+def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
+    """Paired difference (alternative minus baseline, run by run) of a weekly
+    series, with its 25-75 and 5-95 bands, for each alternative."""
+    baseline = comparison.baseline
+    for index, alt in enumerate(comparison.alternatives):
+        stats = comparison.weekly_paired(index, series)
+        x = _weeks(len(stats["p50"]))
+        color = scenario_color(index + 1)
+        ax.fill_between(
+            x, stats["p5"], stats["p95"], color=color, alpha=0.12, linewidth=0
+        )
+        ax.fill_between(
+            x, stats["p25"], stats["p75"], color=color, alpha=0.28, linewidth=0
+        )
+        ax.plot(
+            x,
+            stats["p50"],
+            color=color,
+            linewidth=2.6,
+            linestyle=scenario_linestyle(index + 1),
+            label=f"{alt.name} \u2212 {baseline.name}",
+        )
+    ax.axhline(0, color="#333333", linewidth=1.2)
+    style_axes(
+        ax,
+        title=f"{SERIES_LABELS.get(series, series)}: gain over "
+        f"{baseline.name} (same runs paired)",
+        xlabel="Week",
+        ylabel=_unit_label(series),
+    )
+    _axis_for(ax.yaxis, series)
+    ax.set_xlim(0, max(baseline.settings.horizon_weeks - 1, 1))
+    _legend_with_bands(ax, 0)
+    return ax
+
+
+def plot_distribution(
+    ax: Axes,
+    results: Sequence[Any],
+    figure: str = "arr_growth_y1",
+    *,
+    kind: str = "hist",
+    bins: int = 40,
+) -> Axes:
+    """Distribution across runs of one per-run figure, one colour per scenario.
+
+    ``kind`` is ``"hist"`` (share of runs per bin) or ``"ecdf"`` (share of runs at or
+    below each value). A dotted vertical line marks each scenario's median.
+    """
+    data = []
+    for result in results:
+        values = np.asarray(result.figures.get(figure, np.array([])), dtype=float)
+        data.append(values[np.isfinite(values)])
+    everything = np.concatenate(data) if data else np.array([])
+    if everything.size == 0:
+        style_axes(ax, title=FIGURE_LABELS.get(figure, figure))
+        ax.text(
+            0.5,
+            0.5,
+            "No defined values in these runs",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=FONT["label"],
+        )
+        return ax
+    lo, hi = float(everything.min()), float(everything.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    edges = np.linspace(lo, hi, bins + 1)
+    for index, (result, values) in enumerate(zip(results, data, strict=True)):
+        color = scenario_color(index)
+        if values.size == 0:
+            continue
+        if kind == "ecdf":
+            ordered = np.sort(values)
+            ax.step(
+                ordered,
+                np.arange(1, ordered.size + 1) / ordered.size,
+                where="post",
+                color=color,
+                linewidth=2.4,
+                linestyle=scenario_linestyle(index),
+                label=result.name,
+            )
+        else:
+            weights = np.full(values.size, 1.0 / values.size)
+            ax.hist(
+                values,
+                bins=edges,
+                weights=weights,
+                color=color,
+                alpha=0.35,
+                label=result.name,
+            )
+            ax.hist(
+                values,
+                bins=edges,
+                weights=weights,
+                color=color,
+                histtype="step",
+                linewidth=2,
+            )
+        ax.axvline(float(np.median(values)), color=color, linestyle=":", linewidth=2)
+    ylabel = "share of runs at or below" if kind == "ecdf" else "share of runs"
+    style_axes(
+        ax,
+        title=FIGURE_LABELS.get(figure, figure),
+        xlabel=_figure_unit(figure),
+        ylabel=ylabel,
+    )
+    _axis_for(ax.xaxis, figure)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    if kind == "ecdf":
+        ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=FONT["legend"], frameon=False, loc="best")
+    ax.annotate(
+        "dotted line: median",
+        xy=(1, 0),
+        xycoords="axes fraction",
+        xytext=(0, -36),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=FONT["note"],
+        color="#555555",
+    )
+    return ax
+
+
+def _figure_unit(figure: str) -> str:
+    if figure == "arr_growth_y1":
+        return "growth of ARR in the first 52 weeks"
+    if figure == "cac":
+        return "$ per deal won"
+    if figure == "arr_end":
+        return "$ per year"
+    if figure in MONEY_FIGURES:
+        return "$"
+    if figure == "total_won":
+        return "deals"
+    if figure == "total_churned":
+        return "customers"
+    return "leads"
+
+
+# --------------------------------------------------------------------------- funnel
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step of the funnel: how many leads reach it and what leaks before it."""
+
+    name: str
+    count: float
+    leak_name: str | None = None
+    leak: float = 0.0
+
+    def conversion(self, previous: float) -> float:
+        return self.count / previous if previous > 0 else math.nan
+
+
+def funnel_steps(result: Any) -> list[FunnelStep]:
+    """Mean leads per run at each step from generated to won, and the leaks.
+
+    Means (not medians) are used so that each step plus its leak adds up to the
+    step before. Flows are counted over the reported horizon; the warm-up filled the
+    funnel, so a lead generated before week 0 may be contacted after it and a step
+    can be a little larger than the difference suggests (leaks are clipped at 0).
+    """
+
+    def mean(name: str) -> float:
+        values = result.figures.get(f"total_{name}")
+        if values is None and name in getattr(result, "weekly", {}):
+            values = np.asarray(result.weekly[name], dtype=float).sum(axis=1)
+        if values is None:
+            return math.nan
+        return float(np.nanmean(values))
+
+    leads = mean("leads")
+    mqls = mean("mqls")
+    matured = mean("matured")  # leads returning from nurture, when recorded
+    held_back = mean("held_back")
+    ignored = mean("ignored")
+    contacted = mean("contacted")
+    qualified = mean("qualified")
+    won = mean("won")
+    stale = mean("stale")
+    new_mqls = mqls - matured if math.isfinite(matured) else mqls
+    if not math.isfinite(held_back):
+        held_back = max(leads - new_mqls, 0.0)
+    accepted = mqls - ignored
+    mql_name = "MQLs (incl. back from nurture)" if math.isfinite(matured) else "MQLs"
+    stale_text = (
+        f"not contacted ({fmt_count(stale)} stale)"
+        if math.isfinite(stale)
+        else "not contacted"
+    )
+    return [
+        FunnelStep("Generated", leads),
+        FunnelStep(mql_name, mqls, "held back by marketing", held_back),
+        FunnelStep("Accepted by sales", accepted, "ignored by sales", ignored),
+        FunnelStep("Contacted", contacted, stale_text, max(accepted - contacted, 0.0)),
+        FunnelStep(
+            "Qualified",
+            qualified,
+            "rejected after contact",
+            max(contacted - qualified, 0.0),
+        ),
+        FunnelStep(
+            "Won", won, "lost in pipeline (or still open)", max(qualified - won, 0.0)
+        ),
+    ]
+
+
+def plot_funnel(
+    ax: Axes, result: Any, *, color: str | None = None, max_count: float | None = None
+) -> Axes:
+    """Funnel of one scenario: one bar per step on a log scale (won deals are
+    hundreds of times fewer than leads), and beside the bars, in aligned columns,
+    the count, the conversion from the step before and the leak.
+
+    ``max_count`` fixes the scale, so funnels of several scenarios compare.
+    """
+    from matplotlib.transforms import blended_transform_factory
+
+    color = color or SCENARIO_COLORS[0]
+    steps = funnel_steps(result)
+    counts = np.array(
+        [max(s.count, 0.0) if math.isfinite(s.count) else 0.0 for s in steps]
+    )
+    y = np.arange(len(steps))[::-1].astype(float)
+    floor = 0.5
+    top = max_count if max_count else float(counts.max() or 1.0)
+    decades = math.log10(max(top, 1.0) / floor)
+    # Bars use the left 45 % of the axes, the text columns the rest.
+    ax.set_xscale("log")
+    ax.set_xlim(floor, floor * 10 ** (decades / 0.45))
+    ax.barh(
+        y, np.maximum(counts, floor), left=floor, color=color, alpha=0.85, height=0.66
+    )
+    text = blended_transform_factory(ax.transAxes, ax.transData)
+    ax.text(
+        0.47,
+        len(steps) - 0.35,
+        "per run",
+        transform=text,
+        fontsize=FONT["note"],
+        color="#555555",
+        va="bottom",
+    )
+    ax.text(
+        0.61,
+        len(steps) - 0.35,
+        "of step before",
+        transform=text,
+        fontsize=FONT["note"],
+        color="#555555",
+        va="bottom",
+    )
+    ax.text(
+        0.76,
+        len(steps) - 0.35,
+        "leaked before this step",
+        transform=text,
+        fontsize=FONT["note"],
+        color="#555555",
+        va="bottom",
+    )
+    for i, step in enumerate(steps):
+        ax.text(
+            0.47,
+            y[i],
+            fmt_count(step.count),
+            transform=text,
+            va="center",
+            fontsize=FONT["annot"],
+            fontweight="bold",
+            color="#222222",
+        )
+        if i:
+            conv = step.conversion(steps[i - 1].count)
+            ax.text(
+                0.61,
+                y[i],
+                fmt_share(conv, digits=1 if conv < 0.1 else 0),
+                transform=text,
+                va="center",
+                fontsize=FONT["annot"],
+                color="#222222",
+            )
+        if step.leak_name:
+            leak = (
+                f"{fmt_count(step.leak)} {step.leak_name}"
+                if step.leak >= 0.05
+                else f"none {step.leak_name}"
+            )
+            ax.text(
+                0.76,
+                y[i],
+                leak,
+                transform=text,
+                va="center",
+                fontsize=FONT["note"],
+                color="#8a3b00",
+                wrap=True,
+            )
+    ax.set_yticks(y, [s.name for s in steps])
+    ax.set_ylim(-0.6, len(steps) - 0.1)
+    weeks = result.settings.horizon_weeks
+    style_axes(ax, title=f"{result.name}: leads per run over {weeks} weeks (mean)")
+    ax.grid(False)
+    ax.set_xticks([])
+    ax.minorticks_off()
+    ax.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
+    ax.tick_params(axis="y", length=0)
+    ax.spines["bottom"].set_visible(False)
+    return ax
+
+
+# --------------------------------------------------------------------------- dynamics
+
+
+def plot_series_median(
+    ax: Axes,
+    results: Sequence[Any],
+    series: str,
+    *,
+    title: str | None = None,
+    bands: bool = True,
+) -> Axes:
+    """Median (and 25-75 band) of a weekly series for each scenario."""
+    for index, result in enumerate(results):
+        if series not in result.weekly:
+            continue
+        stats = result.series(series)
+        x = _weeks(len(stats["p50"]))
+        color = scenario_color(index)
+        if bands:
+            ax.fill_between(
+                x, stats["p25"], stats["p75"], color=color, alpha=0.22, linewidth=0
+            )
+        ax.plot(
+            x,
+            stats["p50"],
+            color=color,
+            linewidth=2.4,
+            linestyle=scenario_linestyle(index),
+            label=result.name,
+        )
+    style_axes(ax, title=title or SERIES_LABELS.get(series, series), xlabel="Week")
+    _axis_for(ax.yaxis, series)
+    if series in SHARE_SERIES:
+        ax.set_ylim(0, 1)
+    ax.set_xlim(left=0)
+    return ax
+
+
+def share_series_names(result: Any) -> list[str]:
+    """Weekly budget-share series (``share_<source>``) when the engine records them."""
+    return [name for name in result.weekly if name.startswith("share_")]
+
+
+def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
+    """Median budget share of each lead source over time; colour per source, line
+    style per scenario. Says so when the engine does not record shares."""
+    sources: list[str] = []
+    for result in results:
+        for name in share_series_names(result):
+            if name not in sources:
+                sources.append(name)
+    style_axes(ax, title="Budget share by source", xlabel="Week")
+    if not sources:
+        ax.text(
+            0.5,
+            0.5,
+            "Budget shares over time are not recorded\nby this version of the engine",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            fontsize=FONT["label"],
+            color="#555555",
+        )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+    palette = [
+        OKABE_ITO[k]
+        for k in (
+            "orange",
+            "sky_blue",
+            "bluish_green",
+            "blue",
+            "vermillion",
+            "reddish_purple",
+            "black",
+        )
+    ]
+    for s_index, name in enumerate(sources):
+        for r_index, result in enumerate(results):
+            if name not in result.weekly:
+                continue
+            median = result.series(name)["p50"]
+            ax.plot(
+                _weeks(len(median)),
+                median,
+                color=palette[s_index % len(palette)],
+                linestyle=scenario_linestyle(r_index),
+                linewidth=2.2,
+                label=f"{name.removeprefix('share_')} ({result.name})",
+            )
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylim(0, 1)
+    ax.set_xlim(left=0)
+    ax.legend(fontsize=FONT["note"], frameon=False, ncols=2)
+    return ax
+
+
+def plot_dynamics(axes: Sequence[Axes], results: Sequence[Any]) -> None:
+    """The feedback loops at work: ignore rate (trust loop), queue (capacity),
+    nurture pool and budget shares (closed loop), on four Axes."""
+    plot_series_median(
+        axes[0], results, "ignore_rate", title="Ignore rate (trust loop)"
+    )
+    plot_series_median(axes[1], results, "queue", title="Queue: leads waiting")
+    plot_series_median(axes[2], results, "nurture", title="Nurture pool: leads")
+    plot_budget_shares(axes[3], results)
+    axes[0].legend(fontsize=FONT["legend"], frameon=False, loc="best")
+
+
+__all__ = [
+    "FONT",
+    "OKABE_ITO",
+    "SCENARIO_COLORS",
+    "FunnelStep",
+    "fmt_count",
+    "fmt_figure",
+    "fmt_money",
+    "fmt_share",
+    "funnel_steps",
+    "plot_budget_shares",
+    "plot_distribution",
+    "plot_dynamics",
+    "plot_fan",
+    "plot_fans",
+    "plot_funnel",
+    "plot_paired",
+    "plot_series_median",
+    "style_axes",
+]

@@ -1,0 +1,566 @@
+"""A scenario being edited: the file's own content, its resolved scenario, undo.
+
+A document keeps the raw content of a scenario file (``own``: ``extends``,
+``levers`` and the values the file sets itself), exactly what is saved, and the
+validated :class:`~simulator.schema.Scenario` it resolves to. Every edit builds a
+new ``own``, validates it and, only when it is valid, pushes it on the document's
+:class:`QUndoStack` as a snapshot, so undo and redo are exact and the document is
+always runnable.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from simulator.errors import ScenarioError
+from simulator.library import bundled_levers, bundled_scenario_path
+from simulator.scenario_io import (
+    load_lever,
+    load_scenario,
+    read_toml,
+    resolve_reference,
+    save_scenario,
+    scenario_from_dict,
+)
+from simulator.schema import Scenario
+
+Raw = dict[str, Any]
+
+#: Lists whose items are edited in place (the whole list then belongs to the file).
+LIST_PATHS = ("marketing.sources", "pipeline.stages")
+#: Groups of values that must sum to 1: editing one rescales the others.
+_SUM_GROUPS = {
+    "follow_up.response_profile": (
+        "within_5min",
+        "within_1h",
+        "within_1d",
+        "within_1w",
+    ),
+}
+_QUALITY = ("ready", "future", "junk")
+
+
+def _get(data: Any, parts: list[str]) -> Any:
+    node = data
+    for part in parts:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    return node
+
+
+def _set(data: Raw, parts: list[str], value: Any) -> None:
+    node: Any = data
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+
+
+def _delete(data: Raw, parts: list[str]) -> None:
+    """Delete a nested key if present and prune tables left empty."""
+    trail = []
+    node: Any = data
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return
+        trail.append((node, part))
+        node = node[part]
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+    for parent, key in reversed(trail):
+        if isinstance(parent[key], dict) and not parent[key]:
+            del parent[key]
+
+
+def rescale_others(
+    values: dict[str, float], changed: str, new: float
+) -> dict[str, float]:
+    """Set ``values[changed] = new`` and rescale the others so they sum to 1.
+
+    The others keep their proportions (equal split when they are all 0); results are
+    rounded to 4 decimals with the rounding residue on the largest other value.
+    """
+    new = min(max(float(new), 0.0), 1.0)
+    others = [k for k in values if k != changed]
+    out = dict(values)
+    out[changed] = new
+    if not others:
+        return out
+    remaining = 1.0 - new
+    total = math.fsum(values[k] for k in others)
+    for key in others:
+        share = values[key] / total if total > 0 else 1.0 / len(others)
+        out[key] = round(remaining * share, 4)
+    largest = max(others, key=lambda k: out[k])
+    out[largest] = round(out[largest] + (1.0 - math.fsum(out.values())), 10)
+    if out[largest] < 0:
+        out[largest] = 0.0
+    return out
+
+
+class SnapshotCommand(QUndoCommand):
+    """One edit: the document's ``own`` before and after. Consecutive edits of the
+    same field within :attr:`merge_seconds` merge into one undo step (spin-box
+    arrows otherwise make one step per click)."""
+
+    merge_seconds = 1.0
+
+    def __init__(
+        self,
+        doc: ScenarioDocument,
+        before: Raw,
+        after: Raw,
+        text: str,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.doc = doc
+        self.before = before
+        self.after = after
+        self.key = key
+        self.stamp = time.monotonic()
+
+    def redo(self) -> None:
+        self.doc._apply(self.after)
+
+    def undo(self) -> None:
+        self.doc._apply(self.before)
+
+    def id(self) -> int:
+        return 7301 if self.key else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (
+            isinstance(other, SnapshotCommand)
+            and other.doc is self.doc
+            and other.key == self.key
+            and other.stamp - self.stamp < self.merge_seconds
+        ):
+            self.after = other.after
+            self.stamp = other.stamp
+            return True
+        return False
+
+
+class ScenarioDocument(QObject):
+    """A scenario open in the app.
+
+    Parameters
+    ----------
+    own
+        The file's own content (as read from TOML).
+    path
+        Where it is saved; ``None`` for an untitled document.
+    anchor
+        The file that relative ``extends`` and ``levers`` resolve against (the
+        document's path, or the bundled preset it came from).
+    """
+
+    changed = Signal()
+    modifiedChanged = Signal(bool)
+
+    def __init__(
+        self,
+        own: Raw,
+        *,
+        path: Path | None = None,
+        anchor: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.path = path
+        self.anchor = anchor or path
+        #: The bundled preset this untitled document equals until it is edited.
+        self.preset_id: str | None = None
+        self.own: Raw = copy.deepcopy(own)
+        self.scenario: Scenario = self._resolve(self.own)
+        self._parent_cache: tuple[Any, Scenario | None] = (object(), None)
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(
+            lambda clean: self.modifiedChanged.emit(not clean)
+        )
+
+    # ------------------------------------------------------------------ creation
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScenarioDocument:
+        """Open a scenario file; a :class:`ScenarioError` names what is wrong."""
+        path = Path(path).expanduser().resolve()
+        load_scenario(path)  # the loader's own error messages, with the file named
+        return cls(read_toml(path), path=path, anchor=path)
+
+    @classmethod
+    def from_preset(cls, preset_id: str) -> ScenarioDocument:
+        """An untitled document equal to a bundled preset.
+
+        A preset that extends another is taken as written (its levers can then be
+        switched); a preset that extends nothing becomes ``extends = "<id>"``, so
+        edits show as differences from it and levers can be added on top.
+        """
+        bundled = bundled_scenario_path(preset_id)
+        if bundled is None:
+            raise ScenarioError("no bundled scenario of that name", file=preset_id)
+        raw = read_toml(bundled)
+        if raw.get("extends"):
+            own = raw
+        else:
+            own = {
+                "schema_version": 1,
+                "name": raw.get("name", preset_id),
+                "description": raw.get("description", ""),
+                "extends": preset_id,
+            }
+        # A virtual file next to the preset: its references resolve as the preset's
+        # do, without the preset extending itself.
+        doc = cls(
+            own, path=None, anchor=bundled.with_name(f"_untitled_{preset_id}.toml")
+        )
+        doc.preset_id = preset_id
+        return doc
+
+    @classmethod
+    def extending(cls, other: ScenarioDocument, *, name: str) -> ScenarioDocument:
+        """A new untitled document whose values start as ``other``'s."""
+        own = copy.deepcopy(other.own)
+        own["name"] = name
+        return cls(own, path=None, anchor=other.anchor)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def extends(self) -> str | None:
+        value = self.own.get("extends")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def levers(self) -> list[str]:
+        return list(self.own.get("levers", []))
+
+    def display_name(self) -> str:
+        return self.name + (" *" if self.modified else "")
+
+    def cli_ref(self) -> str | None:
+        """How the command line names this scenario, if it can."""
+        if self.modified:
+            return None
+        if self.path is not None:
+            return str(self.path)
+        return self.preset_id
+
+    def file_label(self) -> str:
+        return str(self.path) if self.path else "not saved yet"
+
+    def _resolve(self, own: Raw) -> Scenario:
+        origin = str(self.path) if self.path else f"<{own.get('name', 'scenario')}>"
+        return scenario_from_dict(own, origin=origin, base=self.anchor)
+
+    def parent_scenario(self) -> Scenario | None:
+        """The scenario this one extends (without its levers), for highlighting."""
+        extends = self.extends
+        key = (extends, str(self.anchor))
+        if self._parent_cache[0] != key:
+            parent = None
+            if extends:
+                try:
+                    anchor = self.anchor or Path.cwd() / "_new_.toml"
+                    parent = load_scenario(
+                        resolve_reference(extends, relative_to=anchor)
+                    )
+                except ScenarioError:
+                    parent = None
+            self._parent_cache = (key, parent)
+        return self._parent_cache[1]
+
+    def lever_of(self, dotted: str) -> str | None:
+        """Name of the lever of this document that sets ``dotted`` (index form), if
+        any; the last lever wins as in the loader."""
+        found = None
+        for lever_id in self.levers:
+            try:
+                lever = load_lever(_lever_ref(lever_id, self.anchor))
+            except ScenarioError:
+                continue
+            for key in lever.set:
+                if _same_parameter(key, dotted, self.scenario):
+                    found = lever.name
+        return found
+
+    # ------------------------------------------------------------------ edits
+
+    def _apply(self, own: Raw) -> None:
+        self.own = copy.deepcopy(own)
+        self.scenario = self._resolve(self.own)
+        self.changed.emit()
+
+    def edit(
+        self, mutate: Callable[[Raw, Raw], None], text: str, key: str | None = None
+    ) -> None:
+        """Apply ``mutate(new_own, resolved_dump)`` as one undoable edit.
+
+        Raises :class:`ScenarioError` (and changes nothing) when the result is not
+        a valid scenario.
+        """
+        before = copy.deepcopy(self.own)
+        after = copy.deepcopy(self.own)
+        mutate(after, self.scenario.model_dump(mode="python"))
+        if after == before:
+            return
+        self._resolve(after)  # raises ScenarioError when invalid
+        self.undo_stack.push(SnapshotCommand(self, before, after, text, key))
+
+    def set_value(self, dotted: str, value: Any) -> None:
+        """Set one parameter (``handoff.ignore_base``, ``marketing.sources.0.share``).
+
+        Shares that must sum to 1 stay consistent: the other budget shares, the
+        other quality shares of the source or the other response-time shares are
+        rescaled in proportion.
+        """
+        parts = dotted.split(".")
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            _own_list(own, resolved, parts)
+            group = _sum_group(parts, resolved)
+            if group is None:
+                _set(own, parts, value)
+                return
+            paths, changed = group
+            current = {k: float(_get(resolved, path)) for k, path in paths.items()}
+            new = rescale_others(current, changed, float(value))
+            for k, path in paths.items():
+                _set(own, path, new[k])
+
+        self.edit(mutate, f"Set {dotted} = {value!r}", key=dotted)
+
+    def add_item(self, list_path: str) -> None:
+        """Append a source (with no budget share yet) or a pipeline stage."""
+        parts = list_path.split(".")
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            items = _own_list(own, resolved, [*parts, "0"])
+            names = {item["name"] for item in items}
+            if list_path == "marketing.sources":
+                item = {
+                    "name": _unique("new_source", names),
+                    "cost_per_lead": 100.0,
+                    "share": 0.0,
+                    "ready": 0.2,
+                    "future": 0.5,
+                    "junk": 0.3,
+                }
+            else:
+                item = {
+                    "name": _unique("new_stage", names),
+                    "conversion": 0.5,
+                    "mean_weeks": 2.0,
+                }
+            items.append(item)
+
+        self.edit(mutate, f"Add an item to {list_path}")
+
+    def remove_item(self, list_path: str, index: int) -> None:
+        """Remove a source (its budget share goes to the others) or a stage."""
+        parts = list_path.split(".")
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            items = _own_list(own, resolved, [*parts, "0"])
+            if len(items) <= 1:
+                raise ScenarioError(
+                    "the last item cannot be removed", parameter=list_path
+                )
+            removed = items.pop(index)
+            if list_path == "marketing.sources":
+                shares = {str(i): float(it["share"]) for i, it in enumerate(items)}
+                shares["_removed"] = float(removed["share"])
+                new = rescale_others(shares, "_removed", 0.0)
+                for i, it in enumerate(items):
+                    it["share"] = new[str(i)]
+
+        self.edit(mutate, f"Remove item {index + 1} of {list_path}")
+
+    def move_item(self, list_path: str, index: int, offset: int) -> None:
+        parts = list_path.split(".")
+        target = index + offset
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            items = _own_list(own, resolved, [*parts, "0"])
+            if 0 <= target < len(items):
+                items.insert(target, items.pop(index))
+
+        self.edit(mutate, f"Move item {index + 1} of {list_path}")
+
+    def set_lever(self, lever_id: str, on: bool) -> None:
+        """Switch a lever on or off.
+
+        Switching resets the parameters the lever sets to what ``extends`` and the
+        levers now give, so the switch has a visible effect even where the file had
+        set those values itself (undo brings them back).
+        """
+        if not self.extends:
+            raise ScenarioError(
+                "levers apply on top of the scenario a file extends, and this one "
+                "extends none; start from a bundled preset or File > New",
+                parameter="levers",
+            )
+        lever = load_lever(_lever_ref(lever_id, self.anchor))
+        order = [e.id for e in bundled_levers()]
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            levers = [x for x in own.get("levers", []) if x != lever_id]
+            if on:
+                levers.append(lever_id)
+                levers.sort(key=lambda x: order.index(x) if x in order else len(order))
+            if levers:
+                own["levers"] = levers
+            else:
+                own.pop("levers", None)
+            inherited = scenario_from_dict(
+                {"name": "inherited", "extends": own["extends"], "levers": levers},
+                origin="<levers>",
+                base=self.anchor,
+            ).model_dump(mode="python")
+            for dotted in lever.set:
+                _reset_to_inherited(own, inherited, dotted.split("."))
+
+        self.edit(mutate, f"{'Switch on' if on else 'Switch off'} lever {lever.name}")
+
+    # ------------------------------------------------------------------ files
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Save atomically (temporary file, then rename) as TOML, keeping
+        ``extends`` and ``levers``; the document then belongs to that file."""
+        target = Path(path or self.path or "").expanduser()
+        if not str(target) or target.is_dir():
+            raise ScenarioError("choose a file name to save to")
+        target = target.resolve()
+        anchor_before = self.anchor
+        if self.extends and target.parent != (anchor_before or target).parent:
+            # A relative `extends` must still be found from the new folder.
+            resolve_reference(self.extends, relative_to=target)
+        save_scenario(self.scenario, target)
+        self.path = target
+        self.anchor = target
+        self.preset_id = None
+        self.own = read_toml(target)
+        self.scenario = self._resolve(self.own)
+        self.undo_stack.setClean()
+        self.changed.emit()
+        return target
+
+
+def _lever_ref(lever_id: str, anchor: Path | None) -> Path:
+    return resolve_reference(
+        lever_id, kind="lever", relative_to=anchor or Path.cwd() / "_new_.toml"
+    )
+
+
+def _unique(stem: str, names: set[str]) -> str:
+    index = 1
+    while f"{stem}_{index}" in names:
+        index += 1
+    return f"{stem}_{index}"
+
+
+def _own_list(own: Raw, resolved: Raw, parts: list[str]) -> list[Any] | None:
+    """If ``parts`` goes through a list (sources, stages), make sure ``own`` holds
+    the whole list (a list in a file replaces the inherited one whole)."""
+    for list_path in LIST_PATHS:
+        lp = list_path.split(".")
+        if parts[: len(lp)] == lp and len(parts) > len(lp):
+            try:
+                current = _get(own, lp)
+            except (KeyError, TypeError, IndexError):
+                current = None
+            if not isinstance(current, list):
+                current = copy.deepcopy(_get(resolved, lp))
+                _set(own, lp, current)
+            return current
+    return None
+
+
+def _sum_group(
+    parts: list[str], resolved: Raw
+) -> tuple[dict[str, list[str]], str] | None:
+    """The sum-to-1 group of a parameter: ({member: path}, changed member)."""
+    container = ".".join(parts[:-1])
+    if container in _SUM_GROUPS:
+        keys = _SUM_GROUPS[container]
+        return {k: [*parts[:-1], k] for k in keys}, parts[-1]
+    if parts[:2] == ["marketing", "sources"] and len(parts) == 4:
+        if parts[3] in _QUALITY:
+            return {k: [*parts[:3], k] for k in _QUALITY}, parts[3]
+        if parts[3] == "share":
+            count = len(resolved["marketing"]["sources"])
+            paths = {
+                str(i): ["marketing", "sources", str(i), "share"] for i in range(count)
+            }
+            return paths, parts[2]
+    return None
+
+
+def _same_parameter(lever_key: str, dotted: str, scenario: Scenario) -> bool:
+    """Whether a lever's dotted key (items by name) is the editor's ``dotted`` (items
+    by index) or a table that contains it."""
+    parts = lever_key.split(".")
+    for list_path, items in (
+        ("marketing.sources", scenario.marketing.sources),
+        ("pipeline.stages", scenario.pipeline.stages),
+    ):
+        lp = list_path.split(".")
+        if (
+            parts[: len(lp)] == lp
+            and len(parts) > len(lp)
+            and not parts[len(lp)].isdigit()
+        ):
+            names = [item.name for item in items]
+            if parts[len(lp)] in names:
+                parts[len(lp)] = str(names.index(parts[len(lp)]))
+    key = ".".join(parts)
+    return dotted == key or dotted.startswith(key + ".")
+
+
+def _reset_to_inherited(own: Raw, inherited: Raw, parts: list[str]) -> None:
+    for list_path in LIST_PATHS:
+        lp = list_path.split(".")
+        if parts[: len(lp)] == lp and len(parts) > len(lp):
+            try:
+                items = _get(own, lp)
+            except (KeyError, TypeError):
+                return
+            if not isinstance(items, list):
+                _delete(own, parts)
+                return
+            item_ref, rest = parts[len(lp)], parts[len(lp) + 1 :]
+            source = _get(inherited, lp)
+            own_names = [it.get("name") for it in items if isinstance(it, dict)]
+            src_names = [it.get("name") for it in source]
+            if item_ref.isdigit():
+                i_own = i_src = int(item_ref)
+            elif item_ref in own_names and item_ref in src_names:
+                i_own, i_src = own_names.index(item_ref), src_names.index(item_ref)
+            else:
+                return
+            if i_own >= len(items) or i_src >= len(source):
+                return
+            if rest:
+                _set(items[i_own], rest, copy.deepcopy(_get(source[i_src], rest)))
+            else:
+                items[i_own] = copy.deepcopy(source[i_src])
+            return
+    _delete(own, parts)

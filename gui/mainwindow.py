@@ -1,0 +1,822 @@
+"""The main window: scenarios on the left, results on the right, run bar below."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import charts
+from gui.document import ScenarioDocument
+from gui.editor import LeverPanel, ParameterEditor
+from gui.results import ResultsPanel
+from gui.settings import AppSettings
+from gui.worker import RunController
+from simulator.errors import ScenarioError
+from simulator.library import bundled_scenarios
+from simulator.runner import RunSettings
+
+MAX_SCENARIOS = 4
+SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
+FILE_FILTER = "FunnelSim scenarios (*.toml);;All files (*)"
+
+
+class MessageBar(QFrame):
+    """A dismissible message above the results: errors never open a modal box."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("message_bar")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.label, 1)
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        layout.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        colors = {"error": ("#FBE3D6", "#8a3b00"), "info": ("#DDEEF8", "#00476e")}
+        bg, fg = colors.get(kind, colors["info"])
+        self.kind = kind
+        self.setStyleSheet(
+            f"QFrame#message_bar {{ background: {bg}; border: 1px solid "
+            f"{fg}; border-radius: 4px; }} QLabel {{ color: {fg}; "
+            "font-size: 11pt; }"
+        )
+        self.label.setText(text)
+        self.show()
+
+
+class ScenarioPane(QWidget):
+    """One scenario of the comparison: where it comes from, its levers and values."""
+
+    fileDropped = Signal(str)
+
+    def __init__(self, slot: int, window: MainWindow) -> None:
+        super().__init__()
+        self.slot = slot
+        self.window_ = window
+        self.doc: ScenarioDocument | None = None
+        self.setAcceptDrops(True)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.source_button = QPushButton("Load ▾")
+        self.source_button.setToolTip(
+            "Load a bundled preset, a file or a recent file "
+            "into this slot (or drop a .toml file here)"
+        )
+        self.source_menu = QMenu(self)
+        self.source_menu.aboutToShow.connect(self._fill_menu)
+        self.source_button.setMenu(self.source_menu)
+        top.addWidget(self.source_button)
+        top.addWidget(QLabel("Name:"))
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("scenario_name")
+        self.name_edit.editingFinished.connect(self._name_done)
+        top.addWidget(self.name_edit, 1)
+        layout.addLayout(top)
+        self.info = QLabel()
+        self.info.setWordWrap(True)
+        self.info.setStyleSheet("color: #555555;")
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.info)
+        self.editor = ParameterEditor()
+        self.levers = LeverPanel()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.levers)
+        self.editor.toolbox.insertItem(0, scroll, "Alignment levers")
+        self.editor.toolbox.setCurrentIndex(0)
+        layout.addWidget(self.editor, 1)
+        self.editor.edited.connect(self._on_edited)
+        self.editor.structure.connect(self._on_structure)
+        self.levers.toggled.connect(self._on_lever_toggled)
+
+    # documents
+    def set_document(self, doc: ScenarioDocument) -> None:
+        self.doc = doc
+        doc.changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        self.name_edit.setText(doc.name)
+        parts = []
+        if doc.extends:
+            parts.append(f"extends <b>{doc.extends}</b>")
+        if doc.levers:
+            parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
+        parts.append(f"file: {doc.file_label()}")
+        self.info.setText(
+            " · ".join(parts) + "<br>Highlighted values differ from the "
+            "scenario this one extends; hover a value for its meaning and "
+            "source."
+        )
+        self.levers.show_document(doc)
+        self.editor.show_document(doc)
+
+    def _guard(self, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except ScenarioError as exc:
+            self.window_.messages.show_message(f"Not applied: {exc}")
+            self.refresh()
+
+    def _on_edited(self, dotted: str, value: Any) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_value(dotted, value))
+
+    def _name_done(self) -> None:
+        text = self.name_edit.text().strip()
+        if self.doc is not None and text and text != self.doc.name:
+            self._guard(lambda: self.doc.set_value("name", text))
+
+    def _on_structure(self, list_path: str, action: str, row: int) -> None:
+        doc = self.doc
+        if doc is None:
+            return
+        if action == "add":
+            self._guard(lambda: doc.add_item(list_path))
+        elif action == "remove":
+            self._guard(lambda: doc.remove_item(list_path, row))
+        elif action in ("up", "down"):
+            offset = -1 if action == "up" else 1
+            self._guard(lambda: doc.move_item(list_path, row, offset))
+            table = self.editor.lists[list_path].table
+            table.selectRow(max(0, min(row + offset, table.rowCount() - 1)))
+
+    def _on_lever_toggled(self, lever_id: str, on: bool) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_lever(lever_id, on))
+
+    # loading
+    def _fill_menu(self) -> None:
+        menu = self.source_menu
+        menu.clear()
+        menu.addSection("Bundled presets")
+        for entry in bundled_scenarios():
+            action = menu.addAction(entry.name)
+            action.setToolTip(entry.description)
+            action.triggered.connect(
+                lambda _=False, i=entry.id: self.window_.load_preset(self.slot, i)
+            )
+        menu.addSeparator()
+        menu.addAction("Open file…").triggered.connect(
+            lambda: self.window_.open_dialog(self.slot)
+        )
+        recent = self.window_.settings.recent_files()
+        if recent:
+            menu.addSection("Recent files")
+            for path in recent:
+                menu.addAction(path).triggered.connect(
+                    lambda _=False, p=path: self.window_.open_file(p, self.slot)
+                )
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if _toml_urls(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        files = _toml_urls(event.mimeData())
+        if files:
+            event.acceptProposedAction()
+            self.window_.open_file(files[0], self.slot)
+
+
+def _toml_urls(mime: Any) -> list[str]:
+    if not mime.hasUrls():
+        return []
+    return [
+        u.toLocalFile()
+        for u in mime.urls()
+        if u.isLocalFile() and u.toLocalFile().lower().endswith(".toml")
+    ]
+
+
+class MainWindow(QMainWindow):
+    """FunnelSim's window: edit scenarios, watch the comparison update."""
+
+    resultShown = Signal(bool)  # is the full run
+
+    def __init__(
+        self,
+        *,
+        settings: AppSettings | None = None,
+        scenarios: list[str] | None = None,
+        debounce_ms: int = 300,
+        preview_runs: int | None = None,
+        run_settings: dict[str, int] | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings or AppSettings()
+        self.docs: list[ScenarioDocument] = []
+        self.panes: list[ScenarioPane] = []
+        self.undo_group = QUndoGroup(self)
+        kwargs = {} if preview_runs is None else {"preview_runs": preview_runs}
+        self.controller = RunController(self, debounce_ms=debounce_ms, **kwargs)
+        self.setAcceptDrops(True)
+        self.setWindowTitle("FunnelSim")
+        self._build_ui()
+        self._build_menus()
+        self._closing = False
+
+        refs = scenarios or ["siloed", "aligned"]
+        for slot, ref in enumerate(refs[:MAX_SCENARIOS]):
+            try:
+                doc = self._document_for(ref)
+            except ScenarioError as exc:
+                self.messages.show_message(str(exc))
+                doc = ScenarioDocument.from_preset("siloed" if slot == 0 else "aligned")
+            self._add_slot(doc)
+        if len(self.docs) < 2:
+            self._add_slot(ScenarioDocument.from_preset("aligned"))
+        self.tabs.setCurrentIndex(min(1, len(self.docs) - 1))
+
+        stored = run_settings or self.settings.run_settings()
+        if stored is None:
+            sim = self.docs[0].scenario.simulation
+            stored = {
+                "runs": sim.runs,
+                "horizon_weeks": sim.horizon_weeks,
+                "warmup_weeks": sim.warmup_weeks,
+                "seed": sim.seed,
+            }
+        self.set_run_settings(stored, run=False)
+        geometry = self.settings.window_geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1500, 950)
+        state = self.settings.window_state()
+        if state is not None:
+            self.restoreState(state)
+        self._update_title()
+        QTimer.singleShot(0, lambda: self.schedule_run(immediate=True))
+
+    # ------------------------------------------------------------------ layout
+
+    def _build_ui(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("scenario_tabs")
+        self.tabs.setTabsClosable(True)
+        self.tabs.tabCloseRequested.connect(self.remove_slot)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.add_button = QToolButton()
+        self.add_button.setText("+ Scenario")
+        self.add_button.setToolTip("Add a third or fourth scenario to the comparison")
+        self.add_button.clicked.connect(lambda: self.add_scenario())
+        self.tabs.setCornerWidget(self.add_button, Qt.Corner.TopRightCorner)
+        left_layout.addWidget(self.tabs)
+        splitter.addWidget(left)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        self.messages = MessageBar()
+        right_layout.addWidget(self.messages)
+        self.results = ResultsPanel()
+        right_layout.addWidget(self.results, 1)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([560, 940])
+        self.splitter = splitter
+        outer.addWidget(splitter, 1)
+        outer.addWidget(self._build_run_bar())
+        self.setCentralWidget(central)
+
+        c = self.controller
+        c.resultReady.connect(self._on_result)
+        c.phaseStarted.connect(self._on_phase)
+        c.progressChanged.connect(self._on_progress)
+        c.failed.connect(self._on_failed)
+        c.cancelled.connect(self._on_cancelled)
+        c.busyChanged.connect(self._on_busy)
+
+    def _build_run_bar(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("run_bar")
+        bar.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(bar)
+        self.runs_spin = QSpinBox()
+        self.runs_spin.setRange(1, 1_000_000)
+        self.runs_spin.setSingleStep(500)
+        self.runs_spin.setGroupSeparatorShown(True)
+        self.weeks_spin = QSpinBox()
+        self.weeks_spin.setRange(1, 1040)
+        self.warmup_spin = QSpinBox()
+        self.warmup_spin.setRange(0, 520)
+        self.seed_edit = QLineEdit()
+        self.seed_edit.setMaximumWidth(160)
+        self.seed_edit.setToolTip(
+            "Seed of all random streams: the same seed and "
+            "settings give the same numbers, here and in the CLI"
+        )
+        for label, widget in (
+            ("Runs", self.runs_spin),
+            ("Weeks", self.weeks_spin),
+            ("Warm-up", self.warmup_spin),
+            ("Seed", self.seed_edit),
+        ):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+            if isinstance(widget, QSpinBox):
+                widget.setKeyboardTracking(False)
+                widget.valueChanged.connect(self._on_run_settings_changed)
+        self.seed_edit.editingFinished.connect(self._on_run_settings_changed)
+        self.from_scenario_button = QPushButton("Use the baseline's")
+        self.from_scenario_button.setToolTip(
+            "Take runs, weeks, warm-up and seed from the baseline's [simulation] table"
+        )
+        self.from_scenario_button.clicked.connect(self.use_baseline_run_settings)
+        row.addWidget(self.from_scenario_button)
+        row.addSpacing(16)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setMinimumWidth(220)
+        row.addWidget(self.progress, 1)
+        self.status = QLabel("Ready")
+        self.status.setMinimumWidth(200)
+        row.addWidget(self.status)
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Run the comparison now (F5)")
+        self.run_button.clicked.connect(lambda: self.schedule_run(immediate=True))
+        row.addWidget(self.run_button)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the run in flight (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_run)
+        row.addWidget(self.cancel_button)
+        return bar
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self._action(
+            menu,
+            "&New scenario",
+            QKeySequence.StandardKey.New,
+            lambda: self.new_scenario(self.current_slot()),
+        )
+        self._action(
+            menu,
+            "&Open…",
+            QKeySequence.StandardKey.Open,
+            lambda: self.open_dialog(self.current_slot()),
+        )
+        self.recent_menu = menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        menu.addSeparator()
+        self._action(
+            menu,
+            "&Save",
+            QKeySequence.StandardKey.Save,
+            lambda: self.save(self.current_slot()),
+        )
+        self._action(
+            menu,
+            "Save &as…",
+            QKeySequence.StandardKey.SaveAs,
+            lambda: self.save_as(self.current_slot()),
+        )
+        menu.addSeparator()
+        self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
+        edit = self.menuBar().addMenu("&Edit")
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        edit.addAction(self.undo_action)
+        edit.addAction(self.redo_action)
+        sim = self.menuBar().addMenu("&Simulation")
+        self._action(
+            sim,
+            "&Run now",
+            QKeySequence("F5"),
+            lambda: self.schedule_run(immediate=True),
+        )
+        self._action(sim, "&Cancel run", QKeySequence("Esc"), self.cancel_run)
+        self._action(sim, "Add a &scenario", None, lambda: self.add_scenario())
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.setMovable(False)
+        for action in (*menu.actions()[:2], *menu.actions()[4:6]):
+            toolbar.addAction(action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.undo_action)
+        toolbar.addAction(self.redo_action)
+
+    def _action(
+        self, menu: QMenu, text: str, shortcut: Any, slot: Callable[[], Any]
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        for path in files:
+            self.recent_menu.addAction(path).triggered.connect(
+                lambda _=False, p=path: self.open_file(p, self.current_slot())
+            )
+
+    # ------------------------------------------------------------------ slots
+
+    def current_slot(self) -> int:
+        return max(0, self.tabs.currentIndex())
+
+    def _document_for(self, ref: str) -> ScenarioDocument:
+        path = Path(ref).expanduser()
+        if path.suffix.lower() == ".toml" or path.exists():
+            return ScenarioDocument.from_file(path)
+        return ScenarioDocument.from_preset(ref)
+
+    def _add_slot(self, doc: ScenarioDocument) -> int:
+        slot = len(self.docs)
+        pane = ScenarioPane(slot, self)
+        self.docs.append(doc)
+        self.panes.append(pane)
+        self.tabs.addTab(pane, "")
+        self._attach(slot, doc)
+        self._update_tabs()
+        return slot
+
+    def _attach(self, slot: int, doc: ScenarioDocument) -> None:
+        doc.setParent(self)
+        self.docs[slot] = doc
+        self.undo_group.addStack(doc.undo_stack)
+        doc.changed.connect(self._on_document_changed)
+        doc.modifiedChanged.connect(lambda _m: self._update_tabs())
+        self.panes[slot].set_document(doc)
+        if slot == self.current_slot():
+            self.undo_group.setActiveStack(doc.undo_stack)
+
+    def _detach(self, doc: ScenarioDocument) -> None:
+        doc.changed.disconnect(self._on_document_changed)
+        self.undo_group.removeStack(doc.undo_stack)
+        doc.deleteLater()
+
+    def replace_document(self, slot: int, doc: ScenarioDocument) -> bool:
+        """Put ``doc`` in a slot, asking first if the old one has unsaved changes."""
+        old = self.docs[slot]
+        if not self.maybe_save(old):
+            doc.deleteLater()
+            return False
+        pane = self.panes[slot]
+        old.changed.disconnect(pane.refresh)
+        self._detach(old)
+        self._attach(slot, doc)
+        self._update_tabs()
+        self.schedule_run()
+        return True
+
+    def add_scenario(self, doc: ScenarioDocument | None = None) -> int | None:
+        if len(self.docs) >= MAX_SCENARIOS:
+            self.messages.show_message(
+                f"A comparison holds at most {MAX_SCENARIOS} scenarios.", "info"
+            )
+            return None
+        if doc is None:
+            source = self.docs[-1]
+            doc = ScenarioDocument.extending(source, name=f"{source.name} (copy)")
+        slot = self._add_slot(doc)
+        self.tabs.setCurrentIndex(slot)
+        self.schedule_run()
+        return slot
+
+    def remove_slot(self, slot: int) -> bool:
+        if slot < 2 or slot >= len(self.docs):
+            self.messages.show_message(
+                "The baseline and the first alternative stay; "
+                "load another scenario into them instead.",
+                "info",
+            )
+            return False
+        doc = self.docs[slot]
+        if not self.maybe_save(doc):
+            return False
+        self.tabs.removeTab(slot)
+        pane = self.panes.pop(slot)
+        self.docs.pop(slot)
+        self._detach(doc)
+        pane.deleteLater()
+        for index, p in enumerate(self.panes):
+            p.slot = index
+        self._update_tabs()
+        self.schedule_run()
+        return True
+
+    def _update_tabs(self) -> None:
+        for slot, doc in enumerate(self.docs):
+            self.tabs.setTabText(slot, f"{SLOT_NAMES[slot]}: {doc.display_name()}")
+            self.tabs.setTabToolTip(slot, doc.file_label())
+            self.tabs.tabBar().setTabTextColor(
+                slot, _qcolor(charts.scenario_color(slot))
+            )
+            button = self.tabs.tabBar().tabButton(
+                slot, self.tabs.tabBar().ButtonPosition.RightSide
+            )
+            if button is not None:
+                button.setVisible(slot >= 2)
+        self.add_button.setEnabled(len(self.docs) < MAX_SCENARIOS)
+        self._update_title()
+
+    def _update_title(self) -> None:
+        names = " vs ".join(d.display_name() for d in self.docs)
+        self.setWindowTitle(f"FunnelSim — {names}")
+
+    def _on_tab_changed(self, index: int) -> None:
+        if 0 <= index < len(self.docs):
+            self.undo_group.setActiveStack(self.docs[index].undo_stack)
+
+    def _on_document_changed(self) -> None:
+        self._update_tabs()
+        self.schedule_run()
+
+    # ------------------------------------------------------------------ files
+
+    def load_preset(self, slot: int, preset_id: str) -> bool:
+        try:
+            doc = ScenarioDocument.from_preset(preset_id)
+        except ScenarioError as exc:
+            self.messages.show_message(str(exc))
+            return False
+        return self.replace_document(slot, doc)
+
+    def open_dialog(self, slot: int) -> bool:
+        start = str(
+            Path(self.settings.recent_files()[0]).parent
+            if self.settings.recent_files()
+            else Path.home()
+        )
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a scenario", start, FILE_FILTER
+        )
+        return self.open_file(path, slot) if path else False
+
+    def open_file(self, path: str | Path, slot: int | None = None) -> bool:
+        """Open a scenario file into a slot; a bad file gives a message naming the
+        parameter and leaves the slot as it was."""
+        slot = self.current_slot() if slot is None else slot
+        try:
+            doc = ScenarioDocument.from_file(path)
+        except ScenarioError as exc:
+            self.messages.show_message(f"Could not open the scenario. {exc}")
+            return False
+        if not self.replace_document(slot, doc):
+            return False
+        self.settings.add_recent(doc.path or path)
+        self.messages.show_message(
+            f"Opened {doc.path} as the {SLOT_NAMES[slot].lower()}.", "info"
+        )
+        return True
+
+    def new_scenario(self, slot: int) -> bool:
+        doc = ScenarioDocument.from_preset("siloed")
+        doc.own["name"] = "Untitled scenario"
+        doc._apply(doc.own)
+        doc.preset_id = None
+        return self.replace_document(slot, doc)
+
+    def save(self, slot: int) -> bool:
+        doc = self.docs[slot]
+        if doc.path is None:
+            return self.save_as(slot)
+        return self._save_to(doc, doc.path)
+
+    def save_as(self, slot: int) -> bool:
+        doc = self.docs[slot]
+        start = str(doc.path or Path.home() / f"{_slug(doc.name)}.toml")
+        path, _ = QFileDialog.getSaveFileName(
+            self, f"Save {doc.name}", start, FILE_FILTER
+        )
+        if not path:
+            return False
+        if not path.lower().endswith(".toml"):
+            path += ".toml"
+        return self._save_to(doc, Path(path))
+
+    def _save_to(self, doc: ScenarioDocument, path: Path) -> bool:
+        try:
+            saved = doc.save(path)
+        except (ScenarioError, OSError) as exc:
+            self.messages.show_message(f"Not saved: {exc}")
+            return False
+        self.settings.add_recent(saved)
+        self.messages.show_message(f"Saved {doc.name} to {saved}.", "info")
+        self._update_tabs()
+        return True
+
+    def maybe_save(self, doc: ScenarioDocument) -> bool:
+        """Ask before losing unsaved changes; ``False`` means stop."""
+        if not doc.modified:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"“{doc.name}” has changes that are not saved. Save them first?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save(self.docs.index(doc)) if doc in self.docs else False
+        return answer == QMessageBox.StandardButton.Discard
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if _toml_urls(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        files = _toml_urls(event.mimeData())
+        if not files:
+            return
+        event.acceptProposedAction()
+        bar = self.tabs.tabBar()
+        index = bar.tabAt(bar.mapFrom(self, event.position().toPoint()))
+        self.open_file(files[0], index if index >= 0 else self.current_slot())
+
+    def closeEvent(self, event: Any) -> None:
+        for doc in list(self.docs):
+            if not self.maybe_save(doc):
+                event.ignore()
+                return
+        self._closing = True
+        self.settings.set_window(self.saveGeometry(), self.saveState())
+        self.settings.set_run_settings(**self.run_settings_dict())
+        self.settings.sync()
+        self.controller.shutdown()
+        event.accept()
+
+    # ------------------------------------------------------------------ running
+
+    def run_settings_dict(self) -> dict[str, int]:
+        try:
+            seed = int(self.seed_edit.text().strip() or 0)
+        except ValueError:
+            seed = self.docs[0].scenario.simulation.seed
+        return {
+            "runs": self.runs_spin.value(),
+            "horizon_weeks": self.weeks_spin.value(),
+            "warmup_weeks": self.warmup_spin.value(),
+            "seed": seed,
+        }
+
+    def run_settings(self) -> RunSettings:
+        return RunSettings(**self.run_settings_dict())
+
+    def set_run_settings(self, values: dict[str, int], *, run: bool = True) -> None:
+        for widget, key in (
+            (self.runs_spin, "runs"),
+            (self.weeks_spin, "horizon_weeks"),
+            (self.warmup_spin, "warmup_weeks"),
+        ):
+            widget.blockSignals(True)
+            widget.setValue(int(values[key]))
+            widget.blockSignals(False)
+        self.seed_edit.setText(str(int(values["seed"])))
+        self._last_seed = self.seed_edit.text()
+        if run:
+            self._on_run_settings_changed()
+
+    def use_baseline_run_settings(self) -> None:
+        sim = self.docs[0].scenario.simulation
+        self.set_run_settings(
+            {
+                "runs": sim.runs,
+                "horizon_weeks": sim.horizon_weeks,
+                "warmup_weeks": sim.warmup_weeks,
+                "seed": sim.seed,
+            }
+        )
+
+    def _on_run_settings_changed(self, *_args: Any) -> None:
+        text = self.seed_edit.text().strip()
+        if not text.isdigit() or int(text) >= 2**63:
+            self.messages.show_message(
+                f"The seed must be a whole number from 0 to {2**63 - 1:,}."
+            )
+            self.seed_edit.setText(self._last_seed)
+            return
+        self._last_seed = text
+        self.settings.set_run_settings(**self.run_settings_dict())
+        self.schedule_run()
+
+    def schedule_run(self, *, immediate: bool = False) -> None:
+        if self._closing or not self.docs:
+            return
+        scenarios = [doc.scenario for doc in self.docs]
+        self.controller.request(scenarios, self.run_settings(), immediate=immediate)
+        self.status.setText(
+            "Waiting for edits to settle…" if not immediate else "Starting…"
+        )
+        self.cancel_button.setEnabled(True)
+
+    def cancel_run(self) -> None:
+        self.controller.cancel()
+        self.cancel_button.setEnabled(False)
+        self.status.setText("Cancelled")
+
+    def cli_command(self) -> str:
+        refs = []
+        for doc in self.docs:
+            ref = doc.cli_ref()
+            refs.append(shlex.quote(ref) if ref else f"<save {doc.name} first>")
+        s = self.run_settings()
+        return (
+            f"funnelsim compare {' '.join(refs)} --runs {s.runs} --weeks "
+            f"{s.horizon_weeks} --warmup {s.warmup_weeks} --seed {s.seed}"
+        )
+
+    def _on_phase(self, label: str) -> None:
+        self.status.setText(label + "…")
+        self.progress.setValue(0)
+
+    def _on_progress(self, fraction: float) -> None:
+        self.progress.setValue(round(fraction * 1000))
+
+    def _on_result(self, comparison: Any, final: bool) -> None:
+        self.results.show_comparison(comparison, final, command=self.cli_command())
+        if final:
+            self.status.setText(f"Done: {comparison.baseline.settings.runs:,} runs")
+            self.progress.setValue(1000)
+            if self.messages.kind == "error" and "simulation failed" in (
+                self.messages.label.text()
+            ):
+                self.messages.hide()
+        self.resultShown.emit(final)
+
+    def _on_failed(self, message: str) -> None:
+        self.messages.show_message(message)
+        self.status.setText("Failed")
+
+    def _on_cancelled(self) -> None:
+        self.status.setText("Cancelled")
+
+    def _on_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        if not busy and self.status.text().endswith("…"):
+            self.status.setText("Ready")
+
+
+def _qcolor(hex_color: str) -> Any:
+    from PySide6.QtGui import QColor
+
+    return QColor(hex_color)
+
+
+def _slug(name: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "_" for c in name).strip("_")
+    return out or "scenario"
+
+
+__all__ = ["MainWindow"]

@@ -1,0 +1,563 @@
+"""The results views: headline cards, fan charts, distribution, funnel, dynamics
+and a copyable table. Drawing is done by the pure functions of :mod:`gui.charts`;
+a view only owns its canvas and redraws when it is visible (a hidden view is
+marked stale and redrawn when shown), so a burst of results costs one draw.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import charts
+from simulator.results import FIGURE_UNITS
+
+#: Per-run figures in the order the table and the distribution list them.
+FIGURE_ORDER = (
+    "arr_growth_y1",
+    "arr_end",
+    "total_revenue",
+    "total_bookings",
+    "total_won",
+    "cac",
+    "total_leads",
+    "total_mqls",
+    "total_ignored",
+    "total_contacted",
+    "total_qualified",
+    "total_stale",
+    "total_churned",
+    "total_spend",
+    "total_cost",
+)
+
+
+def ordered_figures(result: Any) -> list[str]:
+    names = [f for f in FIGURE_ORDER if f in result.figures]
+    return names + sorted(f for f in result.figures if f not in names)
+
+
+class ChartCanvas(FigureCanvasQTAgg):
+    """A matplotlib canvas on a :class:`Figure` (never pyplot)."""
+
+    def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
+        self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
+        super().__init__(self.figure)
+        self.setParent(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(int(height * 60))
+
+
+class ResultView(QWidget):
+    """Base of a view: keeps the comparison, draws when visible."""
+
+    title = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.comparison: Any = None
+        self.stale = False
+        self.draw_count = 0
+
+    def set_comparison(self, comparison: Any) -> None:
+        self.comparison = comparison
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self.comparison is None:
+            return
+        self.stale = False
+        self.draw()
+        self.draw_count += 1
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.stale:
+            self.refresh()
+
+    def draw(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class Card(QFrame):
+    """A headline number with a coloured edge."""
+
+    def __init__(self, color: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.setStyleSheet(
+            f"QFrame#card {{ border: 1px solid #cccccc; border-left: 8px solid {color};"
+            " border-radius: 4px; background: white; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        self.title = QLabel()
+        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; border: none;")
+        self.title.setWordWrap(True)
+        self.body = QLabel()
+        self.body.setTextFormat(Qt.TextFormat.RichText)
+        self.body.setStyleSheet("font-size: 12pt; border: none;")
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_content(self, title: str, lines: list[str]) -> None:
+        self.title.setText(title)
+        self.body.setText("<br>".join(lines))
+
+
+def growth_figure(result: Any) -> str:
+    return "arr_growth_y1" if "arr_growth_y1" in result.figures else "arr_end"
+
+
+def scenario_card_lines(result: Any) -> list[str]:
+    s = result.summary
+    weeks = result.settings.horizon_weeks
+    lines = []
+    if "arr_growth_y1" in s:
+        g = s["arr_growth_y1"]
+        lines.append(
+            f"ARR growth, year 1: <b style='font-size:20pt'>"
+            f"{charts.fmt_share(g['p50'], signed=True)}</b>"
+        )
+        lines.append(
+            f"<span style='color:#555'>90 % of runs: "
+            f"{charts.fmt_share(g['p5'], signed=True)} to "
+            f"{charts.fmt_share(g['p95'], signed=True)}</span>"
+        )
+    else:
+        lines.append(
+            f"ARR after {weeks} weeks: <b style='font-size:20pt'>"
+            f"{charts.fmt_money(s['arr_end']['p50'])}</b>"
+        )
+        lines.append(
+            "<span style='color:#555'>(ARR growth needs a horizon of "
+            "52 weeks or more)</span>"
+        )
+    lines.append(
+        f"Revenue over {weeks} weeks: <b>"
+        f"{charts.fmt_money(s['total_revenue']['p50'])}</b>"
+    )
+    cac = s["cac"]
+    lines.append(
+        f"CAC: <b>{charts.fmt_money(cac['p50'])}</b> per deal"
+        + (
+            f" <span style='color:#555'>({cac['n']:,} runs with a deal)</span>"
+            if cac.get("n", 0) < result.settings.runs
+            else ""
+        )
+    )
+    return lines
+
+
+def difference_card_lines(comparison: Any, index: int) -> list[str]:
+    diff = comparison.differences[index]
+    alt = comparison.alternatives[index]
+    figure = growth_figure(alt)
+    d = diff[figure]
+    lines = []
+    if figure == "arr_growth_y1":
+        points = d["p50"] * 100
+        lines.append(f"ARR growth: <b style='font-size:20pt'>{points:+.1f} points</b>")
+        lines.append(
+            f"<span style='color:#555'>90 % of paired runs: "
+            f"{d['p5'] * 100:+.1f} to {d['p95'] * 100:+.1f} points</span>"
+        )
+    else:
+        lines.append(
+            f"ARR at the end: <b style='font-size:20pt'>"
+            f"{charts.fmt_money(d['p50'], signed=True)}</b>"
+        )
+        lines.append(
+            f"<span style='color:#555'>90 % of paired runs: "
+            f"{charts.fmt_money(d['p5'], signed=True)} to "
+            f"{charts.fmt_money(d['p95'], signed=True)}</span>"
+        )
+    p, se = d["p_better"], d["p_better_se"]
+    lines.append(
+        f"Better in <b>{charts.fmt_share(p)}</b> of runs "
+        f"<span style='color:#555'>(± {se * 100:.1f} points s.e.)</span>"
+    )
+    lines.append(
+        f"Revenue: <b>{charts.fmt_money(diff['total_revenue']['p50'], signed=True)}"
+        "</b> (median of paired differences)"
+    )
+    return lines
+
+
+class OverviewView(ResultView):
+    """Headline cards, the fan chart and the paired-difference chart."""
+
+    title = "Overview"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.cards_row = QHBoxLayout()
+        layout.addLayout(self.cards_row)
+        self.cards: list[Card] = []
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Chart:"))
+        self.series_box = QComboBox()
+        self.series_box.setObjectName("fan_series")
+        self.series_box.addItem("ARR", "arr")
+        self.series_box.addItem("Revenue per week", "revenue")
+        self.series_box.currentIndexChanged.connect(lambda _i: self.refresh())
+        controls.addWidget(self.series_box)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+        self.canvas = ChartCanvas(height=6.5)
+        layout.addWidget(self.canvas, 1)
+
+    @property
+    def series(self) -> str:
+        return str(self.series_box.currentData())
+
+    def set_comparison(self, comparison: Any) -> None:
+        super().set_comparison(comparison)
+        self._update_cards()
+
+    def _update_cards(self) -> None:
+        comparison = self.comparison
+        wanted = len(comparison.results) + len(comparison.alternatives)
+        while len(self.cards) > wanted:
+            card = self.cards.pop()
+            self.cards_row.removeWidget(card)
+            card.deleteLater()
+        while len(self.cards) < wanted:
+            card = Card("#999999")
+            self.cards.append(card)
+            self.cards_row.addWidget(card)
+        for index, result in enumerate(comparison.results):
+            card = self.cards[index]
+            color = charts.scenario_color(index)
+            card.setStyleSheet(
+                card.styleSheet().split("border-left")[0]
+                + f"border-left: 8px solid {color}; border-radius: 4px;"
+                " background: white; }"
+            )
+            card.set_content(result.name, scenario_card_lines(result))
+        base = len(comparison.results)
+        for index, alt in enumerate(comparison.alternatives):
+            card = self.cards[base + index]
+            card.setStyleSheet(
+                "QFrame#card { border: 2px solid "
+                f"{charts.scenario_color(index + 1)}; border-radius: 4px;"
+                " background: #f4f8fb; }"
+            )
+            card.set_content(
+                f"{alt.name} vs {comparison.baseline.name}",
+                difference_card_lines(comparison, index),
+            )
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        top, bottom = fig.subplots(2, 1, height_ratios=(3, 2), sharex=True)
+        charts.plot_fans(top, self.comparison.results, self.series)
+        top.set_xlabel("")
+        if self.comparison.alternatives:
+            charts.plot_paired(bottom, self.comparison, self.series)
+        else:
+            bottom.set_visible(False)
+        self.canvas.draw_idle()
+
+
+class DistributionView(ResultView):
+    """Histogram or ECDF of a chosen per-run figure."""
+
+    title = "Distribution"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Figure:"))
+        self.figure_box = QComboBox()
+        self.figure_box.setObjectName("distribution_figure")
+        self.figure_box.currentIndexChanged.connect(lambda _i: self.refresh())
+        controls.addWidget(self.figure_box)
+        self.hist_button = QRadioButton("Histogram")
+        self.ecdf_button = QRadioButton("Cumulative (ECDF)")
+        self.hist_button.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.hist_button)
+        group.addButton(self.ecdf_button)
+        self.hist_button.toggled.connect(lambda _on: self.refresh())
+        controls.addWidget(self.hist_button)
+        controls.addWidget(self.ecdf_button)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+        self.canvas = ChartCanvas(height=6)
+        layout.addWidget(self.canvas, 1)
+
+    @property
+    def kind(self) -> str:
+        return "ecdf" if self.ecdf_button.isChecked() else "hist"
+
+    def set_comparison(self, comparison: Any) -> None:
+        names = ordered_figures(comparison.baseline)
+        current = self.figure_box.currentData() or "arr_growth_y1"
+        self.figure_box.blockSignals(True)
+        self.figure_box.clear()
+        for name in names:
+            self.figure_box.addItem(charts.FIGURE_LABELS.get(name, name), name)
+        self.figure_box.setCurrentIndex(
+            max(0, names.index(current) if current in names else 0)
+        )
+        self.figure_box.blockSignals(False)
+        super().set_comparison(comparison)
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        ax = fig.add_subplot()
+        figure = self.figure_box.currentData() or "arr_growth_y1"
+        charts.plot_distribution(ax, self.comparison.results, figure, kind=self.kind)
+        self.canvas.draw_idle()
+
+
+class FunnelView(ResultView):
+    """Where leads go, from generated to won, per scenario."""
+
+    title = "Funnel"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        note = QLabel(
+            "Mean leads per run over the horizon at each step, the share "
+            "that reaches it from the step before, and where the others "
+            "leak out. Bars on a log scale: won deals are hundreds of times "
+            "fewer than leads."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.canvas = ChartCanvas(height=6)
+        layout.addWidget(self.canvas, 1)
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        results = self.comparison.results
+        top = max(max(s.count for s in charts.funnel_steps(r)) for r in results)
+        self.canvas.setMinimumHeight(300 * len(results))
+        for index, result in enumerate(results):
+            ax = fig.add_subplot(len(results), 1, index + 1)
+            charts.plot_funnel(
+                ax, result, color=charts.scenario_color(index), max_count=top
+            )
+        self.canvas.draw_idle()
+
+
+class DynamicsView(ResultView):
+    """The feedback loops over time."""
+
+    title = "Dynamics"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        note = QLabel(
+            "Median over runs (line) and middle half of runs (band). The "
+            "trust loop shows in the ignore rate, capacity in the queue, "
+            "the nurture loop in the pool, closed-loop budgeting in the "
+            "budget shares."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        self.canvas = ChartCanvas(height=6.5)
+        layout.addWidget(self.canvas, 1)
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        axes = fig.subplots(2, 2).ravel()
+        charts.plot_dynamics(list(axes), self.comparison.results)
+        self.canvas.draw_idle()
+
+
+class TableView(ResultView):
+    """Summaries of every per-run figure, copyable as tab-separated text."""
+
+    title = "Table"
+    copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        controls = QHBoxLayout()
+        self.copy_button = QPushButton("Copy table")
+        self.copy_button.setToolTip(
+            "Copy as tab-separated text (paste into a spreadsheet or a slide)"
+        )
+        self.copy_button.clicked.connect(self.copy)
+        controls.addWidget(
+            QLabel(
+                "Median and the range of the middle 90 % of runs; "
+                "differences are paired run by run."
+            )
+        )
+        controls.addStretch(1)
+        controls.addWidget(self.copy_button)
+        layout.addLayout(controls)
+        self.table = QTableWidget()
+        self.table.setObjectName("summary_table")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        layout.addWidget(self.table, 1)
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, activated=self.copy)
+
+    def rows(self) -> list[list[str]]:
+        """The table as text: a header row, then one row per figure."""
+        comparison = self.comparison
+        header = ["Figure", "Unit"]
+        for result in comparison.results:
+            header += [f"{result.name}: median", f"{result.name}: 5-95 %"]
+        for alt in comparison.alternatives:
+            header += [
+                f"{alt.name} \u2212 {comparison.baseline.name}: median",
+                "5-95 %",
+                "p(better)",
+            ]
+        out = [header]
+        for figure in ordered_figures(comparison.baseline):
+            row = [
+                charts.FIGURE_LABELS.get(figure, figure) + f" [{figure}]",
+                FIGURE_UNITS.get(figure, ""),
+            ]
+            for result in comparison.results:
+                s = result.summary[figure]
+                row += [
+                    charts.fmt_figure(figure, s["p50"]),
+                    f"{charts.fmt_figure(figure, s['p5'])} to "
+                    f"{charts.fmt_figure(figure, s['p95'])}",
+                ]
+            for index in range(len(comparison.alternatives)):
+                d = comparison.differences[index][figure]
+                row += [
+                    charts.fmt_figure(figure, d["p50"], signed=True),
+                    f"{charts.fmt_figure(figure, d['p5'], signed=True)} to "
+                    f"{charts.fmt_figure(figure, d['p95'], signed=True)}",
+                    charts.fmt_share(d["p_better"]),
+                ]
+            out.append(row)
+        return out
+
+    def draw(self) -> None:
+        rows = self.rows()
+        self.table.clear()
+        self.table.setColumnCount(len(rows[0]))
+        self.table.setRowCount(len(rows) - 1)
+        self.table.setHorizontalHeaderLabels(rows[0])
+        for r, row in enumerate(rows[1:]):
+            for c, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, item)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+
+    def text(self) -> str:
+        if self.comparison is None:
+            return ""
+        return "\n".join("\t".join(row) for row in self.rows()) + "\n"
+
+    def copy(self) -> None:
+        text = self.text()
+        QGuiApplication.clipboard().setText(text)
+        self.copied.emit(text)
+
+
+class ResultsPanel(QWidget):
+    """The results views in tabs, with a line saying what is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.info = QLabel("No results yet.")
+        self.info.setObjectName("results_info")
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.info)
+        self.tabs = QTabWidget()
+        self.overview = OverviewView()
+        self.distribution = DistributionView()
+        self.funnel = FunnelView()
+        self.dynamics = DynamicsView()
+        self.table = TableView()
+        self.views: list[ResultView] = [
+            self.overview,
+            self.distribution,
+            self.funnel,
+            self.dynamics,
+            self.table,
+        ]
+        for view in self.views:
+            if view is self.table:
+                self.tabs.addTab(view, view.title)
+            else:
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+                scroll.setWidget(view)
+                self.tabs.addTab(scroll, view.title)
+        layout.addWidget(self.tabs, 1)
+        self.comparison: Any = None
+        self.final = False
+
+    def show_comparison(
+        self, comparison: Any, final: bool, *, command: str = ""
+    ) -> None:
+        self.comparison = comparison
+        self.final = final
+        s = comparison.baseline.settings
+        kind = "" if final else "Preview — the full run follows. "
+        self.info.setText(
+            f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
+            f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
+            + (
+                f"<br><span style='color:#555'>Same numbers from the command line: "
+                f"<code>{command}</code></span>"
+                if command
+                else ""
+            )
+        )
+        for view in self.views:
+            view.set_comparison(comparison)
+
+    def refresh_all(self) -> None:
+        """Draw every view now, visible or not (screenshots, tests)."""
+        for view in self.views:
+            if view.comparison is not None:
+                view.refresh()
