@@ -570,10 +570,6 @@ def value_bridge(
                 f"{figure}: its bar and Shapley value are exactly 0 and it was not "
                 "simulated."
             )
-    notes.append(
-        f"{len(masks)} scenarios simulated with common random numbers "
-        f"({settings.runs:,} runs x {settings.horizon_weeks} weeks each)."
-    )
     return Bridge(
         baseline_name=baseline.name,
         alternative_name=alternative.name,

@@ -554,11 +554,7 @@ def tornado(
         )
     # Largest swing first; an undefined swing (NaN) last; ties keep input order.
     effects.sort(key=lambda e: -e.swing if math.isfinite(e.swing) else math.inf)
-    notes = [
-        f"{len(variants) + 1} scenarios simulated with common random numbers "
-        f"({settings.runs:,} runs x {settings.horizon_weeks} weeks each); others "
-        "held at the scenario's values."
-    ]
+    notes: list[str] = []
     return Tornado(
         scenario_name=scenario.name,
         figure=figure,
