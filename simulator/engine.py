@@ -47,10 +47,20 @@ class State:
     window_qualified: F
     deals_drawn: I  # (n,): deals won so far, the index into each run's deal values
     deal_normals: F  # (n, columns): standard normals behind each run's deal values
+    #: (n, ages, by-source classes): the MQLs of the cohort at each queue age, by
+    #: source, kept while a queue not resolved by source must later be resolved
+    #: (see :meth:`resolve_sources`); ``None`` otherwise.
+    cohorts: I | None = None
 
     @classmethod
-    def initial(cls, params: Params) -> State:
+    def initial(cls, params: Params, *, track_sources: bool = False) -> State:
+        """Empty funnel stocks. ``track_sources`` keeps the cohorts' sources so that
+        a queue merged over sources can be resolved by source at the branch point."""
         n, lay = params.n, params.layout
+        cohorts = None
+        if track_sources and not lay.by_source:
+            cohorts = np.zeros((n, lay.queue_ages, lay.resolved(True).n_classes),
+                               dtype=np.int64)
         zeros_s = np.zeros((n, lay.n_sources))
         return cls(
             layout=lay,
@@ -67,11 +77,16 @@ class State:
             window_qualified=zeros_s.copy(),
             deals_drawn=np.zeros(n, dtype=np.int64),
             deal_normals=np.zeros((n, 0)),
+            cohorts=cohorts,
         )
 
     def copy(self) -> State:
-        return replace(self, **{f.name: getattr(self, f.name).copy()
-                                for f in fields(self) if f.name != "layout"})
+        copied = replace(self)
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                setattr(copied, f.name, value.copy())
+        return copied
 
     def start_reporting(self, params: Params) -> None:
         """Week 0: the company restarts from its initial size; the funnel, trust
@@ -84,16 +99,57 @@ class State:
         self.deals_drawn[:] = 0
         self.deal_normals = np.zeros((params.n, 0))
 
+    def resolve_sources(self, labels: Site) -> None:
+        """Resolve a queue merged over sources into one by source, in place.
+
+        Exact, not an approximation: every lead of a cohort (the leads of one type
+        that became MQLs in the same week) met the same chances whatever its
+        source, so the cohort's survivors in the queue are a uniformly random
+        subset of its MQLs, and their sources follow the multivariate
+        hypergeometric distribution over the cohort's MQLs by source (drawn as a
+        chain of hypergeometric draws from the ``labels`` stream)."""
+        lay, cohorts = self.layout, self.cohorts
+        if lay.by_source:
+            return
+        if cohorts is None:
+            raise ValueError("the state did not keep its cohorts' sources")
+        full = lay.resolved(True)
+        queue = np.zeros((cohorts.shape[0], lay.queue_ages, full.n_classes), dtype=np.int64)
+        groups = ((0, range(full.first_future_class)),  # ready: sources and nurture
+                  (1, range(full.first_future_class, full.junk_class)))  # future
+        for merged, classes in groups:
+            left = self.queue[:, :, merged].copy()  # (n, ages) survivors to label
+            pool = cohorts[:, :, list(classes)].sum(axis=2)
+            for c in list(classes)[:-1]:
+                good = cohorts[:, :, c]
+                pool -= good
+                queue[:, :, c] = labels.hypergeometric(good, pool, left)
+                left -= queue[:, :, c]
+            queue[:, :, classes[-1]] = left
+        queue[:, :, full.junk_class] = self.queue[:, :, lay.junk_class]
+        self.queue, self.layout, self.cohorts = queue, full, None
+
     def branch(self, params: Params) -> State:
         """A copy of this state for a scenario that continues from it, adapted when
         the scenario's layout differs (sources matched by name, stages and queue
         ages by position; leads are never created or destroyed by the mapping)."""
         state = self.copy()
+        state.cohorts = None
         target = params.layout
         if target == self.layout:
             return state
         old = self.layout
         n = params.n
+        if old.by_source and not target.by_source:
+            # Merge the sources: the target never needs them.
+            merged = np.zeros((n, old.queue_ages, 3), dtype=np.int64)
+            merged[:, :, 0] = state.queue[:, :, : old.first_future_class].sum(axis=2)
+            merged[:, :, 1] = state.queue[:, :, old.first_future_class : old.junk_class
+                                          ].sum(axis=2)
+            merged[:, :, 2] = state.queue[:, :, old.junk_class]
+            state.queue, old = merged, old.resolved(False)
+        elif target.by_source and not old.by_source:
+            raise ValueError("resolve the queue's sources before branching")
         # Queue ages: leads older than the new stale limit wait in its last week.
         ages = np.zeros((n, target.queue_ages, old.n_classes), dtype=np.int64)
         keep = min(old.queue_ages, target.queue_ages)
@@ -104,12 +160,15 @@ class State:
         queue = np.zeros((n, target.queue_ages, target.n_classes), dtype=np.int64)
         share = params.initial_share.copy()
         windows = [np.zeros((n, target.n_sources)) for _ in range(3)]
-        for s_old, name in enumerate(old.sources):
-            s_new = target.sources.index(name) if name in target.sources else 0
-            queue[:, :, s_new] += ages[:, :, s_old]
-            queue[:, :, target.future_class(s_new)] += ages[:, :, old.future_class(s_old)]
-        queue[:, :, target.nurture_class] += ages[:, :, old.nurture_class]
-        queue[:, :, target.junk_class] += ages[:, :, old.junk_class]
+        if target.by_source:
+            for s_old, name in enumerate(old.sources):
+                s_new = target.sources.index(name) if name in target.sources else 0
+                queue[:, :, s_new] += ages[:, :, s_old]
+                queue[:, :, target.future_class(s_new)] += ages[:, :, old.future_class(s_old)]
+            queue[:, :, target.nurture_class] += ages[:, :, old.nurture_class]
+            queue[:, :, target.junk_class] += ages[:, :, old.junk_class]
+        else:
+            queue[:] = ages
         if set(target.sources) == set(old.sources):
             order = [old.sources.index(name) for name in target.sources]
             share = state.share[:, order]
@@ -151,11 +210,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     held_to_nurture = rng["leads"].poisson(held_real_rate * p.capture)
     held_lost = rng["leads"].poisson(held_real_rate * (1 - p.capture) + held_junk_rate)
 
-    mqls = np.empty((n, lay.n_classes), dtype=np.int64)
-    mqls[:, :n_src] = mql_st[:, :, 0]
-    mqls[:, lay.nurture_class] = state.matured
-    mqls[:, n_src + 1 : lay.junk_class] = mql_st[:, :, 1]
-    mqls[:, lay.junk_class] = mql_st[:, :, 2].sum(axis=1)
+    mqls = _mqls_by_class(lay.by_source, mql_st, state.matured)
+    if state.cohorts is not None:
+        state.cohorts[:, 0] = _mqls_by_class(True, mql_st, state.matured)
 
     # 3. Hand off, with the trust loop setting this week's ignore rate.
     ignore = np.clip(
@@ -193,6 +250,8 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     stale_real = stale - stale_cells[:, lay.junk_class]
     queue[:, 1:] = queue[:, :-1]
     queue[:, 0] = 0
+    if state.cohorts is not None:
+        state.cohorts[:, 1:] = state.cohorts[:, :-1]
     worked = n_contacted > 0
     bad_now = 1 - qualified / np.maximum(n_contacted, 1)
     state.bad_share += np.where(worked, (bad_now - state.bad_share) / p.trust_smoothing, 0)
@@ -235,8 +294,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     # 9. Budget review, scored on MQLs or on qualified leads (closed loop).
     state.window_spend += p.weekly_budget[:, None] * state.share
     state.window_mqls += mql_st.sum(axis=2)
-    state.window_qualified += (qualified_class[:, :n_src]
-                               + qualified_class[:, n_src + 1 : lay.junk_class])
+    if lay.by_source:  # only a layout by source can score sources on qualified leads
+        state.window_qualified += (qualified_class[:, :n_src]
+                                   + qualified_class[:, n_src + 1 : lay.junk_class])
     if (week + 1) % p.review_weeks == 0:
         _review_budget(state, p)
 
@@ -266,6 +326,22 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
             series[name][:, week] = value
 
 
+def _mqls_by_class(by_source: bool, mql_st: I, matured: I) -> I:
+    """This week's MQLs by queue class: ``mql_st`` by (source, type), ``matured``
+    the ready leads of the nurture pseudo-source."""
+    n, n_src = matured.shape[0], mql_st.shape[1]
+    if not by_source:
+        mqls: I = mql_st.sum(axis=1)
+        mqls[:, 0] += matured
+        return mqls
+    mqls = np.empty((n, 2 * n_src + 2), dtype=np.int64)
+    mqls[:, :n_src] = mql_st[:, :, 0]
+    mqls[:, n_src] = matured
+    mqls[:, n_src + 1 : -1] = mql_st[:, :, 1]
+    mqls[:, -1] = mql_st[:, :, 2].sum(axis=1)
+    return mqls
+
+
 def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
     """Annual value of this week's won deals. Run ``i``'s ``m``-th deal always has
     the same underlying normal draw, so scenarios compared with common random
@@ -283,7 +359,7 @@ def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
     index = state.deals_drawn[runs] + np.arange(total) - first[runs]
     values = np.exp(p.acv_mu[runs] + p.acv_sigma[runs] * state.deal_normals[runs, index])
     state.deals_drawn += won
-    return np.bincount(runs, weights=values, minlength=p.n)
+    return np.asarray(np.bincount(runs, weights=values, minlength=p.n), dtype=np.float64)
 
 
 def _review_budget(state: State, p: Params) -> None:

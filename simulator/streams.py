@@ -22,7 +22,7 @@ import numpy as np
 
 BLOCK_RUNS = 500
 SITES = ("leads", "handoff", "contact", "qualify", "pipeline", "customers", "deals",
-         "nurture")
+         "nurture", "labels")
 
 
 def block_bounds(runs: int) -> list[tuple[int, int]]:
@@ -80,6 +80,9 @@ class Site:
 
     def binomial(self, n: Any, p: Any) -> Any:
         return self._split("binomial", n, p)
+
+    def hypergeometric(self, good: Any, bad: Any, sample: Any) -> Any:
+        return self._split("hypergeometric", good, bad, sample)
 
     def standard_normal_rows(self, columns: int) -> Any:
         """A ``(runs, columns)`` block of standard normals, row ``i`` from run ``i``'s
