@@ -296,7 +296,7 @@ def _extensions() -> list[Callable[[Any], None]]:
 
 
 #: Modules that add commands (one line each).
-EXTENSION_MODULES: tuple[str, ...] = ("simulator.story_cli",)
+EXTENSION_MODULES: tuple[str, ...] = ("simulator.story_cli", "simulator.sweep")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
