@@ -189,7 +189,10 @@ class Recorder:
     """Weekly series of a chunk: one ``(n, weeks)`` array per series."""
 
     def __init__(self, n: int, weeks: int) -> None:
-        self.series = {name: np.zeros((n, weeks)) for name in SERIES}
+        # Stored week by week so that a week's write is contiguous; ``series``
+        # holds (n, weeks) views of that storage.
+        rows = {name: np.zeros((weeks, n)) for name in SERIES}
+        self.series = {name: value.T for name, value in rows.items()}
 
 
 def step(state: State, p: Params, rng: dict[str, Site], week: int,
@@ -207,8 +210,8 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     mql_st = rng["leads"].poisson(mql_rate)  # (n, S, type)
     held_real_rate = (rate[:, :, :2] - mql_rate[:, :, :2]).sum(axis=(1, 2))
     held_junk_rate = (rate[:, :, 2] - mql_rate[:, :, 2]).sum(axis=1)
-    held_to_nurture = rng["leads"].poisson(held_real_rate * p.capture)
-    held_lost = rng["leads"].poisson(held_real_rate * (1 - p.capture) + held_junk_rate)
+    held_to_nurture = _poisson(rng["leads"], held_real_rate * p.capture)
+    held_lost = _poisson(rng["leads"], held_real_rate * (1 - p.capture) + held_junk_rate)
 
     mqls = _mqls_by_class(lay.by_source, mql_st, state.matured)
     if state.cohorts is not None:
@@ -221,7 +224,7 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     ignored = rng["handoff"].binomial(mqls, ignore[:, None])
     recycle_capture = p.capture if p.recycle else np.zeros(n)
     ignored_real = ignored[:, : lay.junk_class].sum(axis=1)
-    ignored_to_nurture = rng["handoff"].binomial(ignored_real, recycle_capture)
+    ignored_to_nurture = _binomial(rng["handoff"], ignored_real, recycle_capture)
     queue = state.queue
     queue[:, 0] += mqls - ignored
 
@@ -237,8 +240,12 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
         contacted = live.copy()
     else:
         contacted = rng["contact"].binomial(live, contact_prob[:, None, None])
+    # Ages with equal chances are drawn together (see Params.qualify_age_groups).
+    starts = [start for start, _ in p.qualify_age_groups if start < top]
+    real = contacted[:, :, : lay.junk_class]
     qualified_cells = rng["qualify"].binomial(
-        contacted[:, :, : lay.junk_class], p.qualify_by_class_age[:, :top, : lay.junk_class]
+        real if len(starts) == top else np.add.reduceat(real, starts, axis=1),
+        p.qualify_by_class_age[:, starts, : lay.junk_class],
     )
     qualified_class = qualified_cells.sum(axis=1)  # (n, classes without junk)
     qualified = qualified_class.sum(axis=1)
@@ -255,8 +262,8 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     worked = n_contacted > 0
     bad_now = 1 - qualified / np.maximum(n_contacted, 1)
     state.bad_share += np.where(worked, (bad_now - state.bad_share) / p.trust_smoothing, 0)
-    recycled_to_nurture = rng["handoff"].binomial(rejected_real + stale_real,
-                                                  recycle_capture)
+    recycled_to_nurture = _binomial(rng["handoff"], rejected_real + stale_real,
+                                    recycle_capture)
 
     # 5. Pipeline: existing opportunities move first, then this week's qualified
     # leads enter stage 1.
@@ -324,6 +331,24 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
             ("cost", cost),
         ):
             series[name][:, week] = value
+
+
+def _poisson(site: Site, lam: F) -> I:
+    """Poisson counts; no draw when every rate is zero (numpy would draw nothing
+    for them either, so the stream is the same)."""
+    if not lam.any():
+        return np.zeros(lam.shape, dtype=np.int64)
+    result: I = site.poisson(lam)
+    return result
+
+
+def _binomial(site: Site, n: I, p: F) -> I:
+    """Binomial counts; no draw when every count or every chance is zero (numpy
+    would draw nothing for them either, so the stream is the same)."""
+    if not (n.any() and p.any()):
+        return np.zeros(np.broadcast_shapes(n.shape, p.shape), dtype=np.int64)
+    result: I = site.binomial(n, p)
+    return result
 
 
 def _mqls_by_class(by_source: bool, mql_st: I, matured: I) -> I:

@@ -123,6 +123,11 @@ class Params:
     # follow-up
     capacity: F
     qualify_by_class_age: F  # (n, ages, classes)
+    #: ``(start, stop)`` runs of consecutive queue ages whose qualification chances
+    #: are identical in every run and class (with a response decay of hours, every
+    #: age from 1 on has just the floor): the qualified leads of such ages are drawn
+    #: as one binomial of their summed contacts, which is the same distribution.
+    qualify_age_groups: tuple[tuple[int, int], ...]
     # nurture
     nurture_enabled: bool
     capture: F
@@ -167,6 +172,7 @@ def compile_params(scenario: Scenario, n: int) -> Params:
     qualify_class = np.zeros((n, layout.n_classes))
     qualify_class[:, : layout.first_future_class] = f.qualify_ready
     qualify_class[:, layout.first_future_class : layout.junk_class] = f.qualify_future
+    qualify = decay[:, :, None] * qualify_class[:, None, :]
     conversion = rows([s.conversion for s in scenario.pipeline.stages])
     mean_weeks = rows([s.mean_weeks for s in scenario.pipeline.stages])
     advance = conversion / mean_weeks
@@ -198,7 +204,8 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         trust_smoothing=col(scenario.handoff.trust_smoothing_weeks),
         recycle=scenario.handoff.recycle_rejected,
         capacity=col(f.capacity_per_week),
-        qualify_by_class_age=decay[:, :, None] * qualify_class[:, None, :],
+        qualify_by_class_age=qualify,
+        qualify_age_groups=_equal_runs(qualify),
         nurture_enabled=scenario.nurture.enabled,
         capture=col(scenario.nurture.capture if scenario.nurture.enabled else 0.0),
         nurture_leave=col(1 / scenario.nurture.mean_weeks),
@@ -210,3 +217,10 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         acv_sigma=col(scenario.deals.acv_sigma),
         fixed_weekly_cost=col(scenario.costs.sales_weekly + scenario.costs.alignment_weekly),
     )
+
+
+def _equal_runs(by_age: F) -> tuple[tuple[int, int], ...]:
+    """Runs ``(start, stop)`` of consecutive ages (axis 1) with equal values."""
+    starts = [0] + [a for a in range(1, by_age.shape[1])
+                    if not np.array_equal(by_age[:, a], by_age[:, a - 1])]
+    return tuple(zip(starts, starts[1:] + [by_age.shape[1]], strict=True))
