@@ -128,9 +128,11 @@ class SnapshotCommand(QUndoCommand):
         self.after = after
         self.key = key
         self.stamp = time.monotonic()
+        self.resolved: Scenario | None = None
 
     def redo(self) -> None:
-        self.doc._apply(self.after)
+        self.doc._apply(self.after, self.resolved)
+        self.resolved = None  # later redos resolve again (the files may have changed)
 
     def undo(self) -> None:
         self.doc._apply(self.before)
@@ -147,6 +149,7 @@ class SnapshotCommand(QUndoCommand):
         ):
             self.after = other.after
             self.stamp = other.stamp
+            self.resolved = None
             return True
         return False
 
@@ -185,9 +188,11 @@ class ScenarioDocument(QObject):
         self.scenario: Scenario = self._resolve(self.own)
         self._parent_cache: tuple[Any, Scenario | None] = (object(), None)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(
-            lambda clean: self.modifiedChanged.emit(not clean)
-        )
+        self._lever_cache: tuple[Any, list[tuple[str, list[str]]]] = (object(), [])
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modifiedChanged.emit(not clean)
 
     # ------------------------------------------------------------------ creation
 
@@ -292,21 +297,31 @@ class ScenarioDocument(QObject):
         """Name of the lever of this document that sets ``dotted`` (index form), if
         any; the last lever wins as in the loader."""
         found = None
-        for lever_id in self.levers:
-            try:
-                lever = load_lever(_lever_ref(lever_id, self.anchor))
-            except ScenarioError:
-                continue
-            for key in lever.set:
+        for name, keys in self._lever_sets():
+            for key in keys:
                 if _same_parameter(key, dotted, self.scenario):
-                    found = lever.name
+                    found = name
         return found
+
+    def _lever_sets(self) -> list[tuple[str, list[str]]]:
+        """(name, dotted keys) of each lever of this document, read once."""
+        key = (tuple(self.levers), str(self.anchor))
+        if self._lever_cache[0] != key:
+            sets = []
+            for lever_id in self.levers:
+                try:
+                    lever = load_lever(_lever_ref(lever_id, self.anchor))
+                except ScenarioError:
+                    continue
+                sets.append((lever.name, list(lever.set)))
+            self._lever_cache = (key, sets)
+        return self._lever_cache[1]
 
     # ------------------------------------------------------------------ edits
 
-    def _apply(self, own: Raw) -> None:
+    def _apply(self, own: Raw, resolved: Scenario | None = None) -> None:
         self.own = copy.deepcopy(own)
-        self.scenario = self._resolve(self.own)
+        self.scenario = resolved if resolved is not None else self._resolve(self.own)
         self.changed.emit()
 
     def edit(
@@ -322,8 +337,9 @@ class ScenarioDocument(QObject):
         mutate(after, self.scenario.model_dump(mode="python"))
         if after == before:
             return
-        self._resolve(after)  # raises ScenarioError when invalid
-        self.undo_stack.push(SnapshotCommand(self, before, after, text, key))
+        command = SnapshotCommand(self, before, after, text, key)
+        command.resolved = self._resolve(after)  # raises ScenarioError when invalid
+        self.undo_stack.push(command)
 
     def set_value(self, dotted: str, value: Any) -> None:
         """Set one parameter (``handoff.ignore_base``, ``marketing.sources.0.share``).

@@ -256,6 +256,8 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self._closing = False
+        #: Full-run results shown so far (tests and scripts wait on it).
+        self.final_results = 0
 
         refs = scenarios or ["siloed", "aligned"]
         for slot, ref in enumerate(refs[:MAX_SCENARIOS]):
@@ -787,6 +789,7 @@ class MainWindow(QMainWindow):
     def _on_result(self, comparison: Any, final: bool) -> None:
         self.results.show_comparison(comparison, final, command=self.cli_command())
         if final:
+            self.final_results += 1
             self.status.setText(f"Done: {comparison.baseline.settings.runs:,} runs")
             self.progress.setValue(1000)
             if self.messages.kind == "error" and "simulation failed" in (

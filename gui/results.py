@@ -108,10 +108,7 @@ class Card(QFrame):
     def __init__(self, color: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.setStyleSheet(
-            f"QFrame#card {{ border: 1px solid #cccccc; border-left: 8px solid {color};"
-            " border-radius: 4px; background: white; }"
-        )
+        self.set_color(color)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         self.title = QLabel()
@@ -126,6 +123,18 @@ class Card(QFrame):
         layout.addWidget(self.body)
         layout.addStretch(1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def set_color(self, color: str, *, difference: bool = False) -> None:
+        """A scenario card has a coloured left edge; a difference card a coloured
+        frame on a tinted background."""
+        if difference:
+            style = f"border: 2px solid {color}; background: #f4f8fb;"
+        else:
+            style = (
+                f"border: 1px solid #cccccc; border-left: 8px solid {color}; "
+                "background: white;"
+            )
+        self.setStyleSheet(f"QFrame#card {{ {style} border-radius: 4px; }}")
 
     def set_content(self, title: str, lines: list[str]) -> None:
         self.title.setText(title)
@@ -256,21 +265,12 @@ class OverviewView(ResultView):
             self.cards_row.addWidget(card)
         for index, result in enumerate(comparison.results):
             card = self.cards[index]
-            color = charts.scenario_color(index)
-            card.setStyleSheet(
-                card.styleSheet().split("border-left")[0]
-                + f"border-left: 8px solid {color}; border-radius: 4px;"
-                " background: white; }"
-            )
+            card.set_color(charts.scenario_color(index))
             card.set_content(result.name, scenario_card_lines(result))
         base = len(comparison.results)
         for index, alt in enumerate(comparison.alternatives):
             card = self.cards[base + index]
-            card.setStyleSheet(
-                "QFrame#card { border: 2px solid "
-                f"{charts.scenario_color(index + 1)}; border-radius: 4px;"
-                " background: #f4f8fb; }"
-            )
+            card.set_color(charts.scenario_color(index + 1), difference=True)
             card.set_content(
                 f"{alt.name} vs {comparison.baseline.name}",
                 difference_card_lines(comparison, index),

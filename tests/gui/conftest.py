@@ -27,28 +27,45 @@ def settings(tmp_path):
 
 @pytest.fixture
 def window(qtbot, settings, monkeypatch):
-    """The main window on siloed vs aligned with few runs; it never asks anything
+    """The main window on siloed vs aligned with few runs and no preview (the
+    preview is tested on the controller); it never asks anything
     modal (a test that wants the prompt patches QMessageBox itself)."""
     from PySide6.QtWidgets import QMessageBox
 
     from gui.mainwindow import MainWindow
 
     monkeypatch.setattr(
-        QMessageBox, "question",
+        QMessageBox,
+        "question",
         lambda *a, **k: pytest.fail(f"unexpected modal question: {a[2:3]}"),
     )
-    win = MainWindow(settings=settings, run_settings=dict(FAST_RUNS), debounce_ms=20,
-                     preview_runs=100)
-    qtbot.addWidget(win)
+    win = MainWindow(
+        settings=settings,
+        run_settings=dict(FAST_RUNS),
+        debounce_ms=20,
+        preview_runs=100,
+    )
     win.show()
     yield win
     for doc in win.docs:
         doc.undo_stack.setClean()
+    win.close()
     win.controller.shutdown()
+    win.deleteLater()
 
 
-def wait_final(qtbot, win, timeout=30_000):
-    """Wait for the next full-run result shown by the window."""
-    with qtbot.waitSignal(win.resultShown, timeout=timeout,
-                          check_params_cb=lambda final: final):
-        pass
+@pytest.fixture
+def fast_runs():
+    return dict(FAST_RUNS)
+
+
+@pytest.fixture
+def wait_final(qtbot):
+    """``wait_final(win, after=n)``: wait until the window shows a full-run result
+    newer than the ``n``-th (by default: any full result)."""
+
+    def wait(win, *, after: int | None = None, timeout: int = 30_000) -> None:
+        seen = 0 if after is None else after
+        qtbot.waitUntil(lambda: win.final_results > seen, timeout=timeout)
+
+    return wait

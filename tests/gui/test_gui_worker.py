@@ -1,0 +1,66 @@
+"""The run controller: preview then full, one run at a time, cancel, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from gui.worker import RunController
+from simulator.runner import RunSettings
+from simulator.scenario_io import load_scenario
+
+
+@pytest.fixture
+def scenarios():
+    return [load_scenario("siloed"), load_scenario("aligned")]
+
+
+@pytest.fixture
+def controller(qtbot):
+    ctl = RunController(debounce_ms=10, preview_runs=100)
+    yield ctl
+    ctl.shutdown()
+
+
+def test_preview_then_full(qtbot, controller, scenarios):
+    seen = []
+    controller.resultReady.connect(
+        lambda c, final: seen.append((c.baseline.runs, final))
+    )
+    controller.request(scenarios, RunSettings(200, 30, 8, 1), immediate=True)
+    qtbot.waitUntil(lambda: len(seen) == 2 and not controller.busy, timeout=20_000)
+    assert seen == [(100, False), (200, True)]
+
+
+def test_new_request_supersedes_the_run_in_flight(qtbot, controller, scenarios):
+    finals = []
+    controller.resultReady.connect(lambda c, final: final and finals.append(c))
+    controller.request(scenarios, RunSettings(20_000, 104, 52, 1), immediate=True)
+    qtbot.waitUntil(lambda: controller.busy, timeout=5000)
+    controller.request(scenarios, RunSettings(150, 20, 4, 2))
+    qtbot.waitUntil(lambda: bool(finals) and not controller.busy, timeout=30_000)
+    assert [c.baseline.runs for c in finals] == [150]
+
+
+def test_cancel_stops_quickly(qtbot, controller, scenarios):
+    finals = []
+    controller.resultReady.connect(lambda c, final: final and finals.append(c))
+    controller.request(scenarios, RunSettings(50_000, 104, 52, 1), immediate=True)
+    with qtbot.waitSignal(controller.phaseStarted, timeout=5000):
+        pass
+    with qtbot.waitSignal(controller.cancelled, timeout=5000):
+        controller.cancel()
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+    assert finals == []
+
+
+def test_failure_is_a_message(qtbot, controller, scenarios, monkeypatch):
+    import gui.worker
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(gui.worker, "compare", broken)
+    with qtbot.waitSignal(controller.failed, timeout=5000) as blocker:
+        controller.request(scenarios, RunSettings(100, 10, 2, 1), immediate=True)
+    assert "boom" in blocker.args[0] and "ZeroDivisionError" in blocker.args[0]
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
