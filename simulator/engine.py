@@ -204,14 +204,16 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
 
     # 1-2. Generate and score. Poisson splitting: the MQLs of each source and type
     # and the held-back leads are independent Poisson counts.
-    lam = p.weekly_budget[:, None] * state.share / p.cost_per_lead  # (n, S)
-    rate = lam[:, :, None] * p.quality  # (n, S, type)
-    mql_rate = rate * p.pass_prob[:, None, :]
-    mql_st = rng["leads"].poisson(mql_rate)  # (n, S, type)
-    held_real_rate = (rate[:, :, :2] - mql_rate[:, :, :2]).sum(axis=(1, 2))
-    held_junk_rate = (rate[:, :, 2] - mql_rate[:, :, 2]).sum(axis=1)
-    held_to_nurture = _poisson(rng["leads"], held_real_rate * p.capture)
-    held_lost = _poisson(rng["leads"], held_real_rate * (1 - p.capture) + held_junk_rate)
+    lam = state.share * p.leads_per_share  # (n, S)
+    mql_st = rng["leads"].poisson(lam[:, :, None] * p.mql_quality)  # (n, S, type)
+    if p.holds_back:
+        held_real_rate = (lam * p.held_real_quality).sum(axis=1)
+        held_junk_rate = (lam * p.held_junk_quality).sum(axis=1)
+        held_to_nurture = _poisson(rng["leads"], held_real_rate * p.capture)
+        held_lost = _poisson(rng["leads"],
+                             held_real_rate * (1 - p.capture) + held_junk_rate)
+    else:  # nothing held back: these Poisson draws would consume no numbers
+        held_to_nurture = held_lost = np.zeros(n, dtype=np.int64)
 
     mqls = _mqls_by_class(lay.by_source, mql_st, state.matured)
     if state.cohorts is not None:
@@ -229,11 +231,12 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     queue[:, 0] += mqls - ignored
 
     # 4. Follow up. Only ages that hold leads in some run are drawn.
-    waiting = queue.sum(axis=(1, 2))
+    by_age = np.add.reduce(queue, axis=2)  # (n, ages)
+    waiting = np.add.reduce(by_age, axis=1)
     unlimited = p.capacity <= 0
     contact_prob = np.where(unlimited, 1.0,
                             np.minimum(1.0, p.capacity / np.maximum(waiting, 1)))
-    occupied = np.flatnonzero(queue.any(axis=(0, 2)))
+    occupied = np.flatnonzero(np.logical_or.reduce(by_age, axis=0))
     top = int(occupied[-1]) + 1 if occupied.size else 1
     live = queue[:, :top]
     if np.all(contact_prob >= 1.0):

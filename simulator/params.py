@@ -114,6 +114,12 @@ class Params:
     review_weeks: int
     metric_qualified: bool
     min_share: F
+    # derived once, for the weekly step (MODEL.md steps 1-2)
+    leads_per_share: F  # (n, S): leads a source brings per unit of budget share
+    mql_quality: F  # (n, S, 3): quality * pass probability
+    held_real_quality: F  # (n, S): ready and future leads held back, per lead
+    held_junk_quality: F  # (n, S): junk held back, per lead
+    holds_back: bool  # whether marketing holds back any lead at all
     # hand-off and trust
     ignore_base: F
     trust_sensitivity: F
@@ -181,6 +187,10 @@ def compile_params(scenario: Scenario, n: int) -> Params:
     lose_given_stay = np.divide(lose, stay_or_lose, out=np.zeros_like(lose),
                                 where=stay_or_lose > 0)
     c = scenario.company
+    cost_per_lead = rows([s.cost_per_lead for s in sources])
+    quality = np.tile(np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1))
+    pass_prob = rows([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk])
+    held = quality * (1 - pass_prob[:, None, :])
     return Params(
         name=scenario.name,
         layout=layout,
@@ -190,14 +200,19 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         weekly_churn=col(1 - (1 - c.annual_churn) ** (1 / 52)),
         weekly_expansion=col((1 + c.annual_expansion) ** (1 / 52)),
         weekly_budget=col(m.weekly_budget),
-        cost_per_lead=rows([s.cost_per_lead for s in sources]),
-        quality=np.tile(np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1)),
+        cost_per_lead=cost_per_lead,
+        quality=quality,
         initial_share=rows([s.share for s in sources]),
-        pass_prob=rows([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk]),
+        pass_prob=pass_prob,
         realloc_rate=col(m.reallocation.rate),
         review_weeks=m.reallocation.review_weeks,
         metric_qualified=m.reallocation.metric == "qualified",
         min_share=col(m.reallocation.min_share),
+        leads_per_share=m.weekly_budget / cost_per_lead,
+        mql_quality=quality * pass_prob[:, None, :],
+        held_real_quality=held[:, :, :2].sum(axis=2),
+        held_junk_quality=held[:, :, 2],
+        holds_back=bool(held.any()),
         ignore_base=col(scenario.handoff.ignore_base),
         trust_sensitivity=col(scenario.handoff.trust_sensitivity),
         trust_reference=col(scenario.handoff.trust_reference),
