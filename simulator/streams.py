@@ -20,7 +20,11 @@ from typing import Any
 
 import numpy as np
 
-BLOCK_RUNS = 500
+#: Runs per seed block: a reproducibility constant (changing it changes the numbers
+#: for a seed). 1000 rather than 500 halves the per-run share of the step's fixed
+#: Python and numpy call overhead (about 10 % less CPU for the benchmark), while
+#: 10,000 runs still make 10 chunks to share between threads.
+BLOCK_RUNS = 1000
 SITES = ("leads", "handoff", "contact", "qualify", "pipeline", "customers", "deals",
          "nurture", "labels")
 
