@@ -126,7 +126,8 @@ def fmt_share(value: float, *, signed: bool = False, digits: int = 1) -> str:
     """``0.123 -> "12.3 %"``."""
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{value * 100:{'+' if signed else ''}.{digits}f} %"
+    # A no-break space keeps the number and its % on one line in labels and cards.
+    return f"{value * 100:{'+' if signed else ''}.{digits}f}\u00a0%"
 
 
 def fmt_count(value: float, *, signed: bool = False) -> str:
@@ -146,8 +147,19 @@ def fmt_figure(figure: str, value: float, *, signed: bool = False) -> str:
     return fmt_count(value, signed=signed)
 
 
+def _axis_money(value: float) -> str:
+    """Tick labels: one decimal is enough (``$6.0M``, ``$850k``)."""
+    v = abs(value)
+    sign = "-" if value < 0 else ""
+    if v >= 1e6:
+        return f"{sign}${v / 1e6:.1f}M"
+    if v >= 1e3:
+        return f"{sign}${v / 1e3:.0f}k"
+    return f"{sign}${v:.0f}"
+
+
 def _money_axis(axis: Any) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt_money(v)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _axis_money(v)))
 
 
 def _axis_for(axis: Any, name: str) -> None:
@@ -255,15 +267,16 @@ def plot_fans(ax: Axes, results: Sequence[Any], series: str = "arr") -> Axes:
         )
     weeks = results[0].settings.horizon_weeks if results else 0
     runs = results[0].settings.runs if results else 0
+    what = f"median of {runs:,} runs" if runs else "median"
     style_axes(
         ax,
-        title=f"{SERIES_LABELS.get(series, series)}: median and spread",
+        title=f"{SERIES_LABELS.get(series, series)}: {what}, with spread",
         xlabel="Week",
         ylabel=_unit_label(series),
     )
     _axis_for(ax.yaxis, series)
     ax.set_xlim(0, max(weeks - 1, 1))
-    _legend_with_bands(ax, runs)
+    _legend_with_bands(ax)
     return ax
 
 
@@ -283,7 +296,7 @@ def _unit_label(series: str) -> str:
     return units.get(series, "per week")
 
 
-def _legend_with_bands(ax: Axes, runs: int) -> None:
+def _legend_with_bands(ax: Axes) -> None:
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
@@ -297,18 +310,6 @@ def _legend_with_bands(ax: Axes, runs: int) -> None:
         loc="upper left",
         ncols=2,
     )
-    if runs:
-        ax.annotate(
-            f"line: median of {runs:,} runs",
-            xy=(1, 0),
-            xycoords="axes fraction",
-            xytext=(0, -30),
-            textcoords="offset points",
-            ha="right",
-            va="top",
-            fontsize=FONT["note"],
-            color="#555555",
-        )
 
 
 def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
@@ -343,7 +344,7 @@ def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
     )
     _axis_for(ax.yaxis, series)
     ax.set_xlim(0, max(baseline.settings.horizon_weeks - 1, 1))
-    _legend_with_bands(ax, 0)
+    _legend_with_bands(ax)
     return ax
 
 

@@ -411,6 +411,9 @@ class ListEditor(QWidget):
                     )
                     if editor.kind in ("int", "float"):
                         editor.layout().itemAt(1).widget().hide()  # unit in header
+                        editor.widget.setButtonSymbols(  # narrow cells
+                            QAbstractSpinBox.ButtonSymbols.NoButtons
+                        )
                     editor.edited.connect(self.edited)
                     self.table.setCellWidget(row, col, editor)
                     cells[name] = editor
@@ -428,8 +431,15 @@ class ListEditor(QWidget):
             for name, editor in self.fields[row].items():
                 editor.set_value(getattr(item, name))
         self.table.resizeColumnsToContents()
-        height = self.table.horizontalHeader().height() + 36 * max(len(items), 1) + 6
-        self.table.setMinimumHeight(min(height, 360))
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        height = (
+            self.table.horizontalHeader().sizeHint().height()
+            + rows
+            + self.table.horizontalScrollBar().sizeHint().height()
+            + 2 * self.table.frameWidth()
+            + 2
+        )
+        self.table.setFixedHeight(height)
 
 
 class LeverPanel(QWidget):

@@ -323,7 +323,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 940])
+        splitter.setSizes([640, 960])
         self.splitter = splitter
         outer.addWidget(splitter, 1)
         outer.addWidget(self._build_run_bar())

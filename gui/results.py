@@ -66,7 +66,11 @@ class ChartCanvas(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(int(height * 60))
+        self.setMinimumHeight(int(height * 55))
+
+    def sizeHint(self) -> Any:
+        # Fit the space given rather than ask for the figure's nominal inches.
+        return self.minimumSize()
 
 
 class ResultView(QWidget):
@@ -524,9 +528,9 @@ class ResultsPanel(QWidget):
             self.table,
         ]
         for view in self.views:
-            if view is self.table:
+            if view is not self.funnel:
                 self.tabs.addTab(view, view.title)
-            else:
+            else:  # one funnel per scenario: may need more height than there is
                 scroll = QScrollArea()
                 scroll.setWidgetResizable(True)
                 scroll.setFrameShape(QScrollArea.Shape.NoFrame)

@@ -97,5 +97,5 @@ def test_formatting():
     assert charts.fmt_money(10_800_000) == "$10.8M"
     assert charts.fmt_money(-4200) == "-$4.2k"
     assert charts.fmt_money(1_040_000) == "$1.04M"
-    assert charts.fmt_share(0.123, signed=True) == "+12.3 %"
+    assert charts.fmt_share(0.123, signed=True) == "+12.3\u00a0%"
     assert charts.fmt_money(math.nan) == "n/a"
