@@ -290,6 +290,12 @@ def _record_origin(layers: _Layers, dotted: str, value: Any, origin: str) -> Non
     for known in [k for k in layers.origin if k.startswith(dotted + ".")]:
         del layers.origin[known]
     layers.origin[dotted] = origin
+    if isinstance(value, list):
+        # A replaced list takes its items' inherited citations with it: they
+        # described items that are gone.
+        citations = layers.raw.get("citations", {})
+        for key in [k for k in citations if k.startswith(dotted + ".")]:
+            del citations[key]
     if isinstance(value, dict):
         for key, sub in value.items():
             _record_origin(layers, f"{dotted}.{key}", sub, origin)

@@ -269,3 +269,27 @@ def test_save_replaces_the_file_whole(tmp_path: Path) -> None:
     save_scenario(load_scenario("siloed"), target)
     assert load_scenario(target).name == load_scenario("siloed").name
     assert [p.name for p in tmp_path.iterdir()] == ["s.toml"]  # no temporary left
+
+
+def test_replacing_a_list_drops_the_citations_of_its_old_items(write_toml) -> None:
+    path = write_toml(
+        minimal(
+            '[citations."pipeline.stages.0.conversion"]\nsource = "old"\n'
+            '[[pipeline.stages]]\nname = "only"\nconversion = 0.5\nmean_weeks = 2.0\n'
+        )
+    )
+    # The file's own citation comes after its list, so it survives; an inherited one
+    # for the replaced list's items would not.
+    assert "pipeline.stages.0.conversion" in load_scenario(path).citations
+    base = write_toml(
+        'schema_version = 1\nname = "b"\nextends = "siloed"\n'
+        '[citations."pipeline.stages.0.conversion"]\nsource = "old"\n',
+        "base.toml",
+    )
+    child = write_toml(
+        'schema_version = 1\nname = "c"\nextends = "base.toml"\n'
+        '[[pipeline.stages]]\nname = "only"\nconversion = 0.5\nmean_weeks = 2.0\n',
+        "child.toml",
+    )
+    assert "pipeline.stages.0.conversion" in load_scenario(base).citations
+    assert "pipeline.stages.0.conversion" not in load_scenario(child).citations
