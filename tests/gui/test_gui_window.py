@@ -341,3 +341,16 @@ def test_no_display_gives_advice(monkeypatch, capsys):
 def test_module_paths():
     assert (ROOT / "gui" / "app.py").is_file()
     assert Path(__file__).parent.name == "gui"
+
+
+def test_invalid_edit_is_refused_with_a_message(window):
+    doc = window.docs[0]
+    name = window.panes[0].editor.field("marketing.sources.1.name")
+    first = doc.scenario.marketing.sources[0].name
+    name.widget.setText(first)  # a duplicate source name
+    name.widget.editingFinished.emit()
+    # (The engine currently reports the duplicate as a share-sum problem.)
+    assert window.messages.text.startswith("Not applied:")
+    assert "marketing" in window.messages.text
+    assert not doc.modified
+    assert name.value() == doc.scenario.marketing.sources[1].name  # reverted
