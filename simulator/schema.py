@@ -219,10 +219,10 @@ class Marketing(Section):
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Marketing:
-        _check_sum({s.name: s.share for s in self.sources}, "marketing.sources shares")
         names = [s.name for s in self.sources]
         if len(set(names)) != len(names):
             raise ValueError(f"marketing.sources names must be unique, got {names}")
+        _check_sum({s.name: s.share for s in self.sources}, "marketing.sources shares")
         if self.reallocation.min_share * len(self.sources) > 1 + SUM_TOLERANCE:
             raise ValueError(
                 f"marketing.reallocation.min_share = {self.reallocation.min_share:g} "
