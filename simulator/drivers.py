@@ -96,7 +96,7 @@ class Driver:
     base: float | None  # the scenario's value (None for a lever)
     low: float | None
     high: float | None
-    low_label: str  # "48" or "without"
+    low_label: str  # "48" (the unit is in ``unit``) or "without"
     high_label: str
     low_overrides: tuple[Override, ...]  # empty: the scenario itself
     high_overrides: tuple[Override, ...]
@@ -361,8 +361,8 @@ def parameter_drivers(
                 base=float(value),
                 low=float(low),
                 high=float(high),
-                low_label=_show(low, unit),
-                high_label=_show(high, unit),
+                low_label=_show(low),
+                high_label=_show(high),
                 low_overrides=() if low == value else ((dotted, typed_low),),
                 high_overrides=() if high == value else ((dotted, typed_high),),
             )
@@ -370,9 +370,8 @@ def parameter_drivers(
     return drivers, skipped
 
 
-def _show(value: float, unit: str) -> str:
-    text = f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-    return f"{text} {unit}".strip()
+def _show(value: float) -> str:
+    return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
 # --------------------------------------------------------------------- levers

@@ -385,7 +385,7 @@ def tornado_text(result: Tornado, *, top: int | None = None) -> str:
         rows.append(
             [
                 f"{rank}. {d.id}",
-                f"{d.low_label} .. {d.high_label}",
+                f"{d.low_label} .. {d.high_label} {d.unit}".rstrip(),
                 _pm(effect.delta_low, effect.se_low, unit),
                 _pm(effect.delta_high, effect.se_high, unit),
                 f"{fmt(effect.swing, unit)} ± {fmt(effect.swing_se, unit)}"
