@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         values.update({k: v for k, v in overrides.items() if v is not None})
         window.set_run_settings(values, run=False)
     window.show()
+    if not args.smoke:
+        # After a crash: offer the edits autosaved by the last session.
+        window.offer_restore()
 
     if args.smoke:
         outcome = {"ok": False}

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import charts
+from gui.autosave import AutosaveManager, restore_document
 from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
@@ -243,10 +244,14 @@ class MainWindow(QMainWindow):
         debounce_ms: int = 300,
         preview_runs: int | None = None,
         run_settings: dict[str, int] | None = None,
+        autosave_dir: str | Path | None = None,
     ) -> None:
         super().__init__()
         self.settings = settings or AppSettings()
         self.docs: list[ScenarioDocument] = []
+        #: Unsaved edits go to disk in the background (see gui.autosave).
+        self.autosave = AutosaveManager(autosave_dir, parent=self)
+        self.autosave.track(self.docs)
         self.panes: list[ScenarioPane] = []
         self.undo_group = QUndoGroup(self)
         kwargs = {} if preview_runs is None else {"preview_runs": preview_runs}
@@ -517,6 +522,7 @@ class MainWindow(QMainWindow):
         self._detach(old)
         self._attach(slot, doc)
         self._update_tabs()
+        self.autosave.write_now()  # a discarded document's autosave goes
         self.schedule_run()
         return True
 
@@ -553,6 +559,7 @@ class MainWindow(QMainWindow):
         for index, p in enumerate(self.panes):
             p.slot = index
         self._update_tabs()
+        self.autosave.write_now()
         self.schedule_run()
         return True
 
@@ -581,6 +588,7 @@ class MainWindow(QMainWindow):
 
     def _on_document_changed(self) -> None:
         self._update_tabs()
+        self.autosave.note_change()
         self.schedule_run()
 
     # ------------------------------------------------------------------ files
@@ -653,6 +661,7 @@ class MainWindow(QMainWindow):
             self.messages.show_message(f"Not saved: {exc}")
             return False
         self.settings.add_recent(saved)
+        self.autosave.write_now()  # the saved document's autosave goes
         self.messages.show_message(f"Saved {doc.name} to {saved}.", "info")
         self._update_tabs()
         return True
@@ -673,6 +682,78 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Save:
             return self.save(self.docs.index(doc)) if doc in self.docs else False
         return answer == QMessageBox.StandardButton.Discard
+
+    def offer_restore(self) -> int:
+        """Offer to restore the edits autosaved by a session that crashed; returns
+        how many documents were restored (as unsaved documents)."""
+        leftovers = self.autosave.leftovers()
+        if not leftovers:
+            return 0
+        newest = leftovers[0]
+        names = ", ".join(f"“{d.name}”" for d in newest.modified)
+        when = newest.saved_at.replace("T", " ")[:16]
+        answer = QMessageBox.question(
+            self,
+            "Restore unsaved edits?",
+            "FunnelSim did not close cleanly last time. Unsaved edits of "
+            f"{names} were kept (autosaved {when}).\n\nRestore them? "
+            "No discards them.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            for leftover in leftovers:
+                leftover.remove()
+            return 0
+        restored, failed = 0, []
+        slot = 0
+        for saved in sorted(newest.documents, key=lambda d: d.slot):
+            if slot >= MAX_SCENARIOS:
+                break
+            try:
+                if saved.file is not None:
+                    doc = restore_document(saved)
+                elif saved.path is not None:
+                    doc = ScenarioDocument.from_file(saved.path)
+                elif saved.preset_id:
+                    doc = ScenarioDocument.from_preset(saved.preset_id)
+                else:
+                    continue
+            except (ScenarioError, OSError) as exc:
+                if saved.file is not None:
+                    failed.append(f"“{saved.name}” ({exc})")
+                continue
+            if slot < len(self.docs):
+                placed = self.replace_document(slot, doc)
+            else:
+                placed = self.add_scenario(doc) is not None
+            if not placed:
+                if saved.file is not None:
+                    failed.append(f"“{saved.name}” (not placed)")
+                continue
+            restored += saved.file is not None
+            slot += 1
+        self.autosave.write_now()  # the restored edits are safe again first
+        if failed:
+            self.messages.show_message(
+                "Could not restore "
+                + "; ".join(failed)
+                + f". The autosave is kept in {newest.folder}."
+            )
+        else:
+            newest.remove()
+            more = len(leftovers) - 1
+            self.messages.show_message(
+                f"Restored unsaved edits of {names}; save them to keep them."
+                + (
+                    f" {more} older autosave(s) will be offered next time."
+                    if more
+                    else ""
+                ),
+                "info",
+            )
+        self.tabs.setCurrentIndex(0)
+        return restored
 
     def dragEnterEvent(self, event: Any) -> None:
         if _toml_urls(event.mimeData()):
@@ -697,6 +778,7 @@ class MainWindow(QMainWindow):
         self.settings.set_run_settings(**self.run_settings_dict())
         self.settings.sync()
         self.controller.shutdown()
+        self.autosave.close()  # a clean close: nothing to recover
         event.accept()
 
     # ------------------------------------------------------------------ running

@@ -18,6 +18,15 @@ import pytest  # noqa: E402
 FAST_RUNS = {"runs": 300, "horizon_weeks": 60, "warmup_weeks": 12, "seed": 7}
 
 
+@pytest.fixture(autouse=True)
+def autosave_dir(tmp_path, monkeypatch):
+    """Every window of a test autosaves to the test's own folder, never the
+    user's (a subprocess started by a test inherits it too)."""
+    folder = tmp_path / "autosave"
+    monkeypatch.setenv("FUNNELSIM_AUTOSAVE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path):
     from gui.settings import AppSettings
