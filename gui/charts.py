@@ -742,16 +742,359 @@ def plot_dynamics(axes: Sequence[Axes], results: Sequence[Any]) -> None:
     axes[0].legend(fontsize=FONT["legend"], frameon=False, loc="best")
 
 
+# --------------------------------------------------------------------------- story
+
+#: Bars that raise a figure, bars that lower it (Okabe-Ito green and vermillion).
+GAIN_COLOR = "#009E73"
+LOSS_COLOR = "#D55E00"
+#: A bar's Monte Carlo interval: +- this many standard errors (about 95 %).
+SE_WHISKER = 1.96
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def plot_bridge(ax: Axes, bridge: Any) -> Axes:
+    """Waterfall from the baseline's value of a figure to the alternative's: one
+    floating bar per step (lever) in the bridge's order, each with its Monte Carlo
+    interval (+-1.96 s.e.), the end bars in the scenarios' colours.
+
+    ``bridge`` is a :class:`simulator.attribution.Bridge`. The value axis does not
+    start at 0 (the steps would be invisible next to the level); a note says so.
+    """
+    figure = bridge.figure
+    steps = list(bridge.steps)
+    n = len(steps)
+    x = np.arange(n + 2)
+    width = 11 if n > 6 else 16
+    labels = [_wrap(bridge.baseline_name, width)]
+    labels += [_wrap(s.name, width) for s in steps]
+    labels.append(_wrap(bridge.alternative_name, width))
+    ax.bar(0, bridge.baseline_value, color=SCENARIO_COLORS[0], width=0.7)
+    ax.bar(n + 1, bridge.alternative_value, color=SCENARIO_COLORS[1], width=0.7)
+    for i, step in enumerate(steps, start=1):
+        color = (
+            "#bbbbbb" if step.null else (GAIN_COLOR if step.delta >= 0 else LOSS_COLOR)
+        )
+        ax.bar(i, step.delta, bottom=step.start, color=color, width=0.7)
+        if step.se > 0 and math.isfinite(step.se):
+            ax.errorbar(
+                i,
+                step.end,
+                yerr=SE_WHISKER * step.se,
+                color="#333333",
+                capsize=4,
+                linewidth=1.4,
+            )
+        whisker = SE_WHISKER * step.se if math.isfinite(step.se) else 0.0
+        ax.annotate(
+            fmt_figure(figure, step.delta, signed=True),
+            xy=(i, max(step.start, step.end + whisker)),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=FONT["note"],
+            color="#222222",
+        )
+    levels = [bridge.baseline_value, *(s.end for s in steps)]
+    for i, level in enumerate(levels):
+        ax.plot([i - 0.35, i + 1.35], [level, level], color="#777777", linewidth=0.8)
+    for i, value in ((0, bridge.baseline_value), (n + 1, bridge.alternative_value)):
+        ax.text(
+            i,
+            value,
+            fmt_figure(figure, value),
+            ha="center",
+            va="bottom",
+            fontsize=FONT["annot"],
+            fontweight="bold",
+        )
+    tops = [bridge.baseline_value, bridge.alternative_value]
+    tops += [max(s.start, s.end) for s in steps]
+    bottoms = [min(s.start, s.end) for s in steps]
+    bottoms += [bridge.baseline_value, bridge.alternative_value]
+    lo, hi = min(bottoms), max(tops)
+    span = (hi - lo) or abs(hi) or 1.0
+    ax.set_ylim(lo - 0.35 * span, hi + 0.15 * span)
+    ax.set_xticks(x, labels, fontsize=FONT["note"])
+    stat = "median" if bridge.statistic == "median" else "mean"
+    style_axes(
+        ax,
+        title=f"{FIGURE_LABELS.get(figure, figure)} ({stat}): from "
+        f"{bridge.baseline_name} to {bridge.alternative_name}, lever by lever",
+    )
+    ax.tick_params(axis="x", labelsize=FONT["note"], length=0)
+    _axis_for(ax.yaxis, figure)
+    ax.grid(axis="x", visible=False)
+    ax.set_xlabel(
+        "Levers added left to right; a bar depends on the order when levers "
+        f"interact.\nWhiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
+        f"{bridge.settings.runs:,} runs). The axis does not start at 0.",
+        fontsize=FONT["note"],
+        color="#555555",
+        labelpad=8,
+    )
+    return ax
+
+
+def plot_shapley(ax: Axes, bridge: Any) -> Axes:
+    """Each lever's fair share of the difference (its Shapley value: the effect
+    averaged over every order of adding the levers), as horizontal bars with
+    +-1.96 s.e. error bars, in the bridge's order, first lever at the top."""
+    figure = bridge.figure
+    values = list(bridge.shapley)
+    y = np.arange(len(values))[::-1]
+    v = np.array([s.value for s in values])
+    se = np.array([s.se if math.isfinite(s.se) else 0.0 for s in values])
+    colors = [
+        "#bbbbbb" if s.null else (GAIN_COLOR if s.value >= 0 else LOSS_COLOR)
+        for s in values
+    ]
+    ax.barh(y, v, color=colors, height=0.65)
+    ax.errorbar(
+        v,
+        y,
+        xerr=SE_WHISKER * se,
+        fmt="none",
+        ecolor="#333333",
+        capsize=4,
+        linewidth=1.4,
+    )
+    ax.axvline(0, color="#333333", linewidth=1)
+    reach = float(np.max(np.abs(v) + SE_WHISKER * se)) if v.size else 1.0
+    reach = reach or 1.0
+    for yi, s, e in zip(y, values, se, strict=True):
+        share = f" ({fmt_share(s.share, digits=0)})" if math.isfinite(s.share) else ""
+        x_text = s.value + np.sign(s.value or 1) * SE_WHISKER * e
+        ax.text(
+            x_text + np.sign(s.value or 1) * 0.02 * reach,
+            yi,
+            fmt_figure(figure, s.value, signed=True) + share,
+            va="center",
+            ha="left" if s.value >= 0 else "right",
+            fontsize=FONT["annot"],
+        )
+    ax.set_yticks(y, [s.name for s in values])
+    ax.set_xlim(-0.15 * reach if v.min(initial=0) >= 0 else -1.45 * reach, 1.45 * reach)
+    method = (
+        "exact over every order"
+        if bridge.method == "exact"
+        else f"{bridge.permutations} sampled orders"
+    )
+    style_axes(
+        ax,
+        title=f"Fair share of the {fmt_figure(figure, bridge.total, signed=True)} "
+        f"difference (Shapley value, {method})",
+        xlabel=f"Contribution to {_lower_first(FIGURE_LABELS.get(figure, figure))}",
+    )
+    _axis_for(ax.xaxis, figure)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    ax.annotate(
+        f"Error bars: ±{SE_WHISKER} s.e. (Monte Carlo). "
+        "The values sum to the total difference.",
+        xy=(1, 1),
+        xycoords="axes fraction",
+        xytext=(0, -4),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=FONT["note"],
+        color="#555555",
+    )
+    return ax
+
+
+def _lower_first(text: str) -> str:
+    """Lower-case a label's first letter, unless it starts an acronym (ARR)."""
+    if text[:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _driver_label(driver: Any) -> str:
+    """A tornado row's label: what the input is (short), which list item, its
+    range."""
+    if driver.kind == "lever":
+        return driver.label
+    text = driver.label.split(". ")[0].rstrip(".")
+    if " (" in text:
+        text = text.split(" (")[0]
+    text = text.replace(" in this stage", "")
+    parts = driver.id.split(".")
+    if len(parts) >= 4:  # a list item, addressed by name: say which
+        text = f"{parts[-2].replace('_', ' ')}: {text[0].lower()}{text[1:]}"
+    if len(text) > 46:
+        text = text[:45].rstrip() + "\u2026"
+    unit = f" {driver.unit}" if driver.unit else ""
+    return f"{text}\n{driver.low_label} to {driver.high_label}{unit}"
+
+
+def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
+    """Tornado chart of a :class:`simulator.drivers.Tornado`: for the ``top``
+    drivers with the largest swing (largest at the top), a bar from the figure at
+    the driver's low value to the figure at its high value, around the scenario's
+    own value (the vertical line). Light bars: low value (or without the lever),
+    dark bars: high value (or with it)."""
+    figure = drivers.figure
+    effects = list(drivers.effects)[:top]
+    base = drivers.base_value
+    y = np.arange(len(effects))[::-1]
+    low_color, high_color = OKABE_ITO["sky_blue"], OKABE_ITO["blue"]
+    is_lever = bool(effects) and effects[0].driver.kind == "lever"
+    for yi, e in zip(y, effects, strict=True):
+        sides = [(e.delta_low, low_color), (e.delta_high, high_color)]
+        # The larger bar first, so a smaller one on the same side stays visible.
+        sides.sort(key=lambda side: -abs(side[0]))
+        same_side = e.delta_low * e.delta_high > 0
+        for rank, (delta, color) in enumerate(sides):
+            ax.barh(yi, delta, left=base, color=color, height=0.62)
+            if delta == 0:
+                continue
+            inside = same_side and rank == 1
+            ax.text(
+                base + delta,
+                yi,
+                f" {fmt_figure(figure, delta, signed=True)} ",
+                va="center",
+                ha=("right" if delta >= 0 else "left")
+                if inside
+                else ("left" if delta >= 0 else "right"),
+                fontsize=FONT["note"],
+                color="white" if inside else "#333333",
+            )
+    ax.set_yticks(y, [_driver_label(e.driver) for e in effects], fontsize=FONT["note"])
+    ax.axvline(base, color="#333333", linewidth=1.2)
+    reach = max(
+        [abs(e.delta_low) for e in effects] + [abs(e.delta_high) for e in effects] + [0]
+    )
+    reach = reach or abs(base) * 0.01 or 1.0
+    ax.set_xlim(base - 1.45 * reach, base + 1.45 * reach)
+    ax.set_ylim(-0.6, len(effects) - 0.4)
+    stat = "median" if drivers.statistic == "median" else "mean"
+    label = FIGURE_LABELS.get(figure, figure)
+    names = ("without", "with") if is_lever else ("low value", "high value")
+    style_axes(
+        ax,
+        title=f"What moves {_lower_first(label)} ({stat}) in {drivers.scenario_name}",
+    )
+    ax.set_xlabel(
+        f"Line: {fmt_figure(figure, base)} as is. Light bar: {names[0]}, dark "
+        f"bar: {names[1]}, everything else held "
+        f"({drivers.settings.runs:,} runs, paired).",
+        fontsize=FONT["note"],
+        color="#333333",
+    )
+    _axis_for(ax.xaxis, figure)
+    ax.tick_params(axis="y", length=0)
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def add_target_to_distribution(
+    ax: Axes,
+    results: Sequence[Any],
+    figure: str,
+    target: float,
+    probabilities: Sequence[Any],
+) -> list[Any]:
+    """A target line on a distribution chart and, in a box, the probability of
+    reaching it in each scenario with its standard error. ``probabilities`` are
+    :class:`gui.targets.TargetProbability`, one per result. Returns the artists
+    added (remove them to move the target)."""
+    line = ax.axvline(target, color="#222222", linewidth=2.4, linestyle="-")
+    line.set_gid("target")
+    rows = [f"Target {fmt_figure(figure, target)}"]
+    for result, prob in zip(results, probabilities, strict=True):
+        rows.append(
+            f"{result.name}: {prob.verb} in {fmt_share(prob.p, digits=0)} of runs "
+            f"(± {prob.se * 100:.1f} pts)"
+        )
+    text = ax.text(
+        0.99,
+        0.97,
+        "\n".join(rows),
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=FONT["legend"],
+        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
+        zorder=5,
+    )
+    return [line, text]
+
+
+def add_target_to_fan(
+    ax: Axes,
+    results: Sequence[Any],
+    level: float,
+    reaches: Sequence[dict[float, int | None]],
+    *,
+    label: str,
+) -> list[Any]:
+    """The target as a horizontal line on a fan chart, and for each scenario the
+    weeks in which it is reached with 50 % and 90 % probability (marked on the
+    line; "not reached" when it is not within the horizon)."""
+    artists: list[Any] = [
+        ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
+    ]
+    rows = [f"Target: {label}"]
+    for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
+        color = scenario_color(index)
+        parts = []
+        for share, marker in ((0.5, "o"), (0.9, "D")):
+            week = reach.get(share)
+            parts.append(
+                f"{share:.0%} chance: "
+                + (f"week {week}" if week is not None else "not reached")
+            )
+            if week is not None:
+                artists.append(
+                    ax.plot(
+                        [week],
+                        [level],
+                        marker=marker,
+                        markersize=11,
+                        color=color,
+                        markeredgecolor="white",
+                        linestyle="none",
+                        zorder=6,
+                    )[0]
+                )
+        rows.append(f"{result.name}: " + "; ".join(parts))
+    artists.append(
+        ax.text(
+            0.99,
+            0.03,
+            "\n".join(rows) + "\n(circle: 50 %, diamond: 90 %)",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=FONT["note"],
+            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
+            zorder=7,
+        )
+    )
+    return artists
+
+
 __all__ = [
     "FONT",
     "OKABE_ITO",
     "SCENARIO_COLORS",
     "FunnelStep",
+    "add_target_to_distribution",
+    "add_target_to_fan",
     "fmt_count",
     "fmt_figure",
     "fmt_money",
     "fmt_share",
     "funnel_steps",
+    "plot_bridge",
     "plot_budget_shares",
     "plot_distribution",
     "plot_dynamics",
@@ -760,5 +1103,7 @@ __all__ = [
     "plot_funnel",
     "plot_paired",
     "plot_series_median",
+    "plot_shapley",
+    "plot_tornado",
     "style_axes",
 ]

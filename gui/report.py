@@ -1,0 +1,670 @@
+"""Exports of a comparison: CSV (with a reader), charts, a PDF report and a
+PowerPoint deck.
+
+Qt-free on purpose (matplotlib, python-pptx, numpy and the standard library), so
+the desktop app and ``funnelsim report`` share it. Charts are drawn by the pure
+functions of :mod:`gui.charts` on plain :class:`~matplotlib.figure.Figure` objects
+(never pyplot).
+
+CSV files start with a block of ``# key: value`` comment lines naming the
+FunnelSim version, the scenarios, the seed, the runs and the weeks, so a number
+pasted into a deck can be traced back to the run that made it. Values are written
+with ``repr`` (17 significant digits), so reading them back gives the same floats.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import math
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from gui import charts
+from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
+
+#: Weekly statistics written to the weekly CSV, in column order.
+WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")
+#: Per-run figures in the order exports list them.
+FIGURE_ORDER = (
+    "arr_growth_y1",
+    "arr_end",
+    "total_revenue",
+    "total_bookings",
+    "total_won",
+    "cac",
+    "total_leads",
+    "total_mqls",
+    "total_ignored",
+    "total_contacted",
+    "total_qualified",
+    "total_stale",
+    "total_churned",
+    "total_spend",
+    "total_cost",
+)
+#: Slide and page size (inches): 16:9 for slides, A4 landscape for the PDF.
+SLIDE_SIZE = (13.333, 7.5)
+PAGE_SIZE = (11.69, 8.27)
+
+
+def funnelsim_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("funnelsim")
+    except PackageNotFoundError:  # a bare checkout
+        return "unknown"
+
+
+def ordered_figures(result: Any) -> list[str]:
+    names = [f for f in FIGURE_ORDER if f in result.figures]
+    return names + sorted(f for f in result.figures if f not in names)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+@dataclass
+class CsvExport:
+    """What a FunnelSim CSV holds: the header block and the table.
+
+    ``data[scenario][column]`` is a float array: for per-run files the columns are
+    the figures (one value per run), for weekly files ``"<series>.<stat>"`` (one
+    value per week).
+    """
+
+    kind: str  # "figures" or "weekly"
+    meta: dict[str, str]
+    scenarios: list[str]
+    data: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def seed(self) -> int:
+        return int(self.meta["seed"])
+
+    @property
+    def runs(self) -> int:
+        return int(self.meta["runs"])
+
+    @property
+    def weeks(self) -> int:
+        return int(self.meta["weeks"])
+
+    @property
+    def version(self) -> str:
+        return self.meta["funnelsim_version"]
+
+
+def _header(comparison: Any, kind: str) -> list[str]:
+    s = comparison.baseline.settings
+    now = _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+    lines = [
+        f"FunnelSim export: {kind}",
+        f"kind: {kind}",
+        f"funnelsim_version: {funnelsim_version()}",
+        f"created: {now}",
+        "scenarios: " + "; ".join(r.name for r in comparison.results),
+    ]
+    for index, result in enumerate(comparison.results):
+        role = "baseline" if index == 0 else "alternative"
+        sc = result.scenario
+        detail = f"{role}"
+        if sc.extends:
+            detail += f"; extends {sc.extends}"
+        if sc.levers:
+            detail += "; levers " + ", ".join(sc.levers)
+        lines.append(f"scenario.{index}: {result.name} ({detail})")
+    lines += [
+        f"seed: {s.seed}",
+        f"runs: {s.runs}",
+        f"weeks: {s.horizon_weeks}",
+        f"warmup_weeks: {s.warmup_weeks}",
+        "paired: common random numbers; run i of every scenario shares its "
+        "warm-up and random streams",
+    ]
+    return [f"# {line}\n" for line in lines]
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    return (
+        repr(value)
+        if math.isfinite(value)
+        else ("nan" if value != value else repr(value))
+    )
+
+
+def write_figures_csv(comparison: Any, path: str | Path) -> Path:
+    """Per-run figures: one row per scenario and run, one column per figure."""
+    path = Path(path)
+    names = ordered_figures(comparison.baseline)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(_header(comparison, "figures"))
+        writer = csv.writer(fh)
+        writer.writerow(["scenario", "run", *names])
+        for result in comparison.results:
+            columns = [np.asarray(result.figures[n], dtype=float) for n in names]
+            for run in range(len(columns[0])):
+                writer.writerow(
+                    [result.name, run, *(_num(col[run]) for col in columns)]
+                )
+    return path
+
+
+def write_weekly_csv(comparison: Any, path: str | Path) -> Path:
+    """Weekly percentiles: one row per scenario, series and week."""
+    path = Path(path)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(_header(comparison, "weekly"))
+        writer = csv.writer(fh)
+        writer.writerow(["scenario", "series", "week", *WEEKLY_STATS])
+        for result in comparison.results:
+            for series in result.weekly:
+                stats = result.series(series)
+                for week in range(len(stats["p50"])):
+                    writer.writerow(
+                        [
+                            result.name,
+                            series,
+                            week,
+                            *(_num(stats[k][week]) for k in WEEKLY_STATS),
+                        ]
+                    )
+    return path
+
+
+def weekly_path_for(path: str | Path) -> Path:
+    """``out.csv -> out_weekly.csv``: where :func:`write_csv` puts the weekly
+    percentiles next to the per-run figures."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}_weekly{path.suffix or '.csv'}")
+
+
+def write_csv(comparison: Any, path: str | Path) -> list[Path]:
+    """Per-run figures to ``path`` and weekly percentiles next to it."""
+    return [
+        write_figures_csv(comparison, path),
+        write_weekly_csv(comparison, weekly_path_for(path)),
+    ]
+
+
+def read_csv(path: str | Path) -> CsvExport:
+    """Read a CSV written by :func:`write_figures_csv` or :func:`write_weekly_csv`."""
+    meta: dict[str, str] = {}
+    body: list[str] = []
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        for line in fh:
+            if line.startswith("#") and not body:
+                key, sep, value = line[1:].strip().partition(": ")
+                if sep:
+                    meta[key] = value
+            else:
+                body.append(line)
+    if "kind" not in meta:
+        raise ValueError(f"{path}: not a FunnelSim export (no '# kind:' line)")
+    kind = meta["kind"]
+    rows = list(csv.reader(body))
+    header, rows = rows[0], rows[1:]
+    scenarios = [
+        meta[k].split(" (", 1)[0]
+        for k in sorted(
+            (k for k in meta if k.startswith("scenario.")),
+            key=lambda k: int(k.split(".")[1]),
+        )
+    ]
+    out = CsvExport(kind=kind, meta=meta, scenarios=scenarios)
+    if kind == "figures":
+        names = header[2:]
+        collected: dict[str, list[list[float]]] = {}
+        for row in rows:
+            collected.setdefault(row[0], []).append([float(v) for v in row[2:]])
+        for scenario, values in collected.items():
+            table = np.array(values, dtype=float).reshape(len(values), len(names))
+            out.data[scenario] = {n: table[:, i] for i, n in enumerate(names)}
+    elif kind == "weekly":
+        stats = header[3:]
+        weekly: dict[str, dict[str, list[float]]] = {}
+        for row in rows:
+            target = weekly.setdefault(row[0], {})
+            for stat, value in zip(stats, row[3:], strict=True):
+                target.setdefault(f"{row[1]}.{stat}", []).append(float(value))
+        out.data = {
+            sc: {k: np.array(v, dtype=float) for k, v in cols.items()}
+            for sc, cols in weekly.items()
+        }
+    else:
+        raise ValueError(f"{path}: unknown export kind {kind!r}")
+    return out
+
+
+# --------------------------------------------------------------------------- text
+
+
+def headline_lines(comparison: Any) -> list[str]:
+    """The comparison in a few sentences, for a summary slide and the PDF."""
+    lines = []
+    for result in comparison.results:
+        s = result.summary
+        if "arr_growth_y1" in s:
+            g = s["arr_growth_y1"]
+            lines.append(
+                f"{result.name}: ARR growth over year 1 "
+                f"{charts.fmt_share(g['p50'], signed=True)} (median; 90 % of runs "
+                f"{charts.fmt_share(g['p5'], signed=True)} to "
+                f"{charts.fmt_share(g['p95'], signed=True)})"
+            )
+        else:
+            lines.append(
+                f"{result.name}: ARR at the end {charts.fmt_money(s['arr_end']['p50'])}"
+                " (median)"
+            )
+    for index, alt in enumerate(comparison.alternatives):
+        diff = comparison.differences[index]
+        figure = "arr_growth_y1" if "arr_growth_y1" in diff else "arr_end"
+        d = diff[figure]
+        if figure == "arr_growth_y1":
+            gain = f"{d['p50'] * 100:+.1f} points of ARR growth"
+        else:
+            gain = f"{charts.fmt_money(d['p50'], signed=True)} of ARR"
+        lines.append(
+            f"{alt.name} vs {comparison.baseline.name}: {gain} (median of paired runs);"
+            f" better in {charts.fmt_share(d['p_better'])} of runs "
+            f"(± {d['p_better_se'] * 100:.1f} points s.e.)"
+        )
+        lines.append(
+            f"Revenue over the horizon: "
+            f"{charts.fmt_money(diff['total_revenue']['p50'], signed=True)} "
+            "(median of paired differences)"
+        )
+    s = comparison.baseline.settings
+    lines.append(
+        f"{s.runs:,} runs of {s.horizon_weeks} weeks after a {s.warmup_weeks}-week "
+        f"warm-up, seed {s.seed}; FunnelSim {funnelsim_version()}"
+    )
+    return lines
+
+
+def difference_rows(comparison: Any) -> list[list[str]]:
+    """Header and one row per figure: medians, paired differences, P(better)."""
+    header = ["Figure"]
+    header += [f"{r.name}\nmedian" for r in comparison.results]
+    for alt in comparison.alternatives:
+        header += [
+            f"{alt.name} \u2212 {comparison.baseline.name}\nmedian",
+            "90 % of\npaired runs",
+            "better in",
+        ]
+    rows = [header]
+    for figure in ordered_figures(comparison.baseline):
+        row = [charts.FIGURE_LABELS.get(figure, figure)]
+        row += [
+            charts.fmt_figure(figure, r.summary[figure]["p50"])
+            for r in comparison.results
+        ]
+        for index in range(len(comparison.alternatives)):
+            d = comparison.differences[index][figure]
+            row += [
+                charts.fmt_figure(figure, d["p50"], signed=True),
+                f"{charts.fmt_figure(figure, d['p5'], signed=True)} to "
+                f"{charts.fmt_figure(figure, d['p95'], signed=True)}",
+                charts.fmt_share(d["p_better"], digits=0),
+            ]
+        rows.append(row)
+    return rows
+
+
+def _citation_value(scenario: Any, dotted: str) -> str:
+    from simulator.drivers import get_value
+
+    try:
+        value = get_value(scenario, dotted)
+    except Exception:  # a citation of a list item or table: no single value
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, dict | list):
+        return ""
+    return str(value)
+
+
+def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
+    """Assumptions and sources as ``(style, text)`` lines: ``"h"`` for a heading,
+    ``"b"`` for an entry's first line, ``""`` for the rest."""
+    out: list[tuple[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    for result in comparison.results:
+        sc = result.scenario
+        out.append(("h", f"{sc.name}"))
+        if sc.description:
+            for line in textwrap.wrap(sc.description, width):
+                out.append(("", line))
+        if sc.levers:
+            out.append(("", "Levers: " + ", ".join(sc.levers)))
+        for dotted, cite in sc.citations.items():
+            key = (dotted, repr(cite))
+            if key in seen:  # an alternative inherits its parent's sources
+                continue
+            seen.add(key)
+            value = _citation_value(sc, dotted)
+            year = f" ({cite.year})" if cite.year else ""
+            first = (
+                f"{dotted}{' = ' + value if value else ''} — {cite.source}{year}; "
+                f"confidence {cite.confidence}"
+            )
+            out.append(("b", first))
+            for line in textwrap.wrap(cite.note, width - 4):
+                out.append(("", "    " + line))
+    return out
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _fig(size: tuple[float, float]) -> Figure:
+    return Figure(figsize=size, layout="constrained", dpi=100)
+
+
+def chart_figures(
+    comparison: Any,
+    *,
+    bridge: Any = None,
+    drivers: Any = None,
+    target: tuple[str, float] | None = None,
+    size: tuple[float, float] = SLIDE_SIZE,
+) -> list[tuple[str, Figure]]:
+    """Every chart of a report as ``(title, Figure)``, drawn by :mod:`gui.charts`.
+
+    ``target`` is ``(figure, value)``: the distribution of that figure gets the
+    target line and the ARR fan chart the weeks it is reached (when the figure is
+    read on ARR).
+    """
+    results = comparison.results
+    out: list[tuple[str, Figure]] = []
+    fig = _fig(size)
+    ax = fig.add_subplot()
+    charts.plot_fans(ax, results, "arr")
+    if target is not None:
+        figure, value = target
+        data, level = weekly_for_figure(results[0], figure, value)
+        if data is not None and figure in ("arr_end", "arr_growth_y1"):
+            reaches = [figure_reach_weeks(r, figure, value) or {} for r in results]
+            charts.add_target_to_fan(
+                ax,
+                results,
+                level,
+                reaches,
+                label=f"{charts.fmt_figure(figure, value)} "
+                f"({charts.fmt_money(level)} ARR)",
+            )
+    out.append(("ARR over time", fig))
+    if comparison.alternatives:
+        fig = _fig(size)
+        charts.plot_paired(fig.add_subplot(), comparison, "arr")
+        out.append(("ARR gained, run by run", fig))
+    figure = target[0] if target else "arr_growth_y1"
+    if figure not in results[0].figures:
+        figure = "arr_end"
+    fig = _fig(size)
+    ax = fig.add_subplot()
+    charts.plot_distribution(ax, results, figure)
+    if target is not None and target[0] in results[0].figures:
+        probs = [figure_probability(r, target[0], target[1]) for r in results]
+        charts.add_target_to_distribution(ax, results, target[0], target[1], probs)
+    out.append(("How sure: spread over runs", fig))
+    fig = _fig(size)
+    top = max(max(s.count for s in charts.funnel_steps(r)) for r in results)
+    for index, result in enumerate(results):
+        charts.plot_funnel(
+            fig.add_subplot(len(results), 1, index + 1),
+            result,
+            color=charts.scenario_color(index),
+            max_count=top,
+        )
+    out.append(("Where leads go", fig))
+    fig = _fig(size)
+    charts.plot_dynamics(list(fig.subplots(2, 2).ravel()), results)
+    out.append(("The feedback loops", fig))
+    if bridge is not None:
+        fig = _fig(size)
+        charts.plot_bridge(fig.add_subplot(), bridge)
+        out.append(("Value bridge, lever by lever", fig))
+        fig = _fig(size)
+        charts.plot_shapley(fig.add_subplot(), bridge)
+        out.append(("Each lever's fair share", fig))
+    if drivers is not None:
+        fig = _fig(size)
+        charts.plot_tornado(fig.add_subplot(), drivers)
+        out.append(("What moves the result", fig))
+    return out
+
+
+def save_figure(figure: Figure, path: str | Path, *, dpi: int = 150) -> Path:
+    """Save one chart; the format follows the suffix (``.png``, ``.svg``, ``.pdf``)."""
+    path = Path(path)
+    figure.savefig(path, dpi=dpi, facecolor="white")
+    return path
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def _text_page(
+    title: str, lines: Sequence[tuple[str, str]], *, size: tuple[float, float]
+) -> Figure:
+    fig = Figure(figsize=size, dpi=100)
+    fig.text(0.05, 0.94, title, fontsize=20, fontweight="bold", va="top")
+    y = 0.87
+    for style, text in lines:
+        weight = "bold" if style in ("h", "b") else "normal"
+        fontsize = 13 if style == "h" else 9
+        if style == "h":
+            y -= 0.01
+        fig.text(0.05, y, text, fontsize=fontsize, fontweight=weight, va="top")
+        y -= 0.034 if style == "h" else 0.022
+    return fig
+
+
+def _paginate(
+    lines: Sequence[tuple[str, str]], per_page: int = 34
+) -> list[list[tuple[str, str]]]:
+    pages: list[list[tuple[str, str]]] = [[]]
+    for line in lines:
+        if len(pages[-1]) >= per_page:
+            pages.append([])
+        pages[-1].append(line)
+    return pages
+
+
+def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=size, dpi=100)
+    fig.text(0.06, 0.8, title, fontsize=28, fontweight="bold")
+    names = " vs ".join(r.name for r in comparison.results)
+    fig.text(0.06, 0.72, names, fontsize=18, color="#333333")
+    y = 0.6
+    for line in headline_lines(comparison):
+        for part in textwrap.wrap(line, 110):
+            fig.text(0.06, y, part, fontsize=12)
+            y -= 0.04
+    today = _dt.date.today().isoformat()
+    fig.text(
+        0.06,
+        0.08,
+        f"Made with FunnelSim {funnelsim_version()} on {today}. A Monte Carlo "
+        "model: ranges show the spread over simulated runs, not a forecast.",
+        fontsize=10,
+        color="#555555",
+    )
+    return fig
+
+
+def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
+    rows = difference_rows(comparison)
+    fig = Figure(figsize=size, dpi=100)
+    fig.text(
+        0.04,
+        0.95,
+        "Scenarios and their differences",
+        fontsize=20,
+        fontweight="bold",
+        va="top",
+    )
+    ax = fig.add_axes((0.03, 0.06, 0.94, 0.82))
+    ax.axis("off")
+    table = ax.table(
+        cellText=rows[1:],
+        colLabels=rows[0],
+        loc="upper center",
+        cellLoc="right",
+        colLoc="center",
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(9)
+    table.scale(1, 1.55)
+    for (r, c), cell in table.get_celld().items():
+        if c == 0:
+            cell.set_text_props(ha="left")
+            cell._loc = "left"
+        if r == 0:
+            cell.set_text_props(fontweight="bold")
+            cell.set_height(cell.get_height() * 1.8)
+            cell.set_facecolor("#eeeeee")
+    table.auto_set_column_width(list(range(len(rows[0]))))
+    fig.text(
+        0.04,
+        0.03,
+        "Medians over runs. Differences are paired run by run (common random "
+        "numbers); 'better in' is the share of paired runs where the alternative "
+        "is higher.",
+        fontsize=9,
+        color="#555555",
+    )
+    return fig
+
+
+def write_pdf(
+    comparison: Any,
+    path: str | Path,
+    *,
+    bridge: Any = None,
+    drivers: Any = None,
+    target: tuple[str, float] | None = None,
+    title: str = "What alignment is worth",
+) -> Path:
+    """A PDF report: title page with the headline, the table of differences, every
+    chart, the bridge, the drivers, then the assumptions and their sources."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path = Path(path)
+    with PdfPages(path) as pdf:
+        pdf.savefig(_title_page(comparison, title, PAGE_SIZE))
+        pdf.savefig(_table_page(comparison, PAGE_SIZE))
+        for name, fig in chart_figures(
+            comparison, bridge=bridge, drivers=drivers, target=target, size=PAGE_SIZE
+        ):
+            fig.suptitle(name, fontsize=18, fontweight="bold", x=0.02, ha="left")
+            pdf.savefig(fig)
+        s = comparison.baseline.settings
+        method = [
+            ("h", "How these numbers were made"),
+            (
+                "",
+                f"{s.runs:,} Monte Carlo runs per scenario, {s.horizon_weeks} "
+                f"reported weeks after a {s.warmup_weeks}-week warm-up, seed {s.seed}.",
+            ),
+            (
+                "",
+                "Every scenario continues from the same warm-up with common random "
+                "numbers, so differences are paired run by run.",
+            ),
+            (
+                "",
+                "Bands and ranges show the luck of individual leads and deals; the "
+                "inputs below are assumptions with the sources given.",
+            ),
+        ]
+        lines = method + source_lines(comparison)
+        pages = _paginate(lines)
+        for number, page in enumerate(pages, start=1):
+            heading = "Assumptions and sources"
+            if len(pages) > 1:
+                heading += f" ({number}/{len(pages)})"
+            pdf.savefig(_text_page(heading, page, size=PAGE_SIZE))
+        info = pdf.infodict()
+        info["Title"] = title
+        info["Creator"] = f"FunnelSim {funnelsim_version()}"
+    return path
+
+
+# --------------------------------------------------------------------------- PPTX
+
+
+def write_pptx(
+    comparison: Any,
+    path: str | Path,
+    *,
+    bridge: Any = None,
+    drivers: Any = None,
+    target: tuple[str, float] | None = None,
+    title: str = "What alignment is worth",
+) -> Path:
+    """A PowerPoint deck: a title slide, a summary slide, then one slide per chart
+    (its title and the chart as a picture)."""
+    from pptx import Presentation
+    from pptx.util import Inches, Pt
+
+    path = Path(path)
+    deck = Presentation()
+    deck.slide_width, deck.slide_height = Inches(SLIDE_SIZE[0]), Inches(SLIDE_SIZE[1])
+    slide = deck.slides.add_slide(deck.slide_layouts[0])
+    slide.shapes.title.text = title
+    slide.placeholders[1].text = (
+        " vs ".join(r.name for r in comparison.results)
+        + f"\nFunnelSim {funnelsim_version()}"
+    )
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Summary"
+    body = slide.placeholders[1].text_frame
+    for index, line in enumerate(headline_lines(comparison)):
+        para = body.paragraphs[0] if index == 0 else body.add_paragraph()
+        para.text = line
+        para.font.size = Pt(18)
+    for name, fig in chart_figures(
+        comparison, bridge=bridge, drivers=drivers, target=target, size=(12.3, 6.0)
+    ):
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = name
+        slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(32)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150, facecolor="white")
+        buffer.seek(0)
+        slide.shapes.add_picture(
+            buffer, Inches(0.5), Inches(1.35), width=Inches(12.3), height=Inches(6.0)
+        )
+    deck.save(str(path))
+    return path
+
+
+__all__ = [
+    "CsvExport",
+    "chart_figures",
+    "difference_rows",
+    "funnelsim_version",
+    "headline_lines",
+    "read_csv",
+    "save_figure",
+    "source_lines",
+    "weekly_path_for",
+    "write_csv",
+    "write_figures_csv",
+    "write_pdf",
+    "write_pptx",
+    "write_weekly_csv",
+]
