@@ -63,4 +63,33 @@ def test_failure_is_a_message(qtbot, controller, scenarios, monkeypatch):
     with qtbot.waitSignal(controller.failed, timeout=5000) as blocker:
         controller.request(scenarios, RunSettings(100, 10, 2, 1), immediate=True)
     assert "boom" in blocker.args[0] and "ZeroDivisionError" in blocker.args[0]
+    assert "last good result is still shown" in blocker.args[0]
     qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
+    # Nothing frozen: the engine works again, so does the next run.
+    monkeypatch.undo()
+    finals = []
+    controller.resultReady.connect(lambda c, final: final and finals.append(c))
+    controller.request(scenarios, RunSettings(100, 10, 2, 1), immediate=True)
+    qtbot.waitUntil(lambda: bool(finals) and not controller.busy, timeout=20_000)
+    assert finals[0].baseline.runs == 100
+
+
+def test_engine_error_in_a_later_phase(qtbot, controller, scenarios, monkeypatch):
+    """The preview arrives, the full run fails: a message, the preview stays the
+    last result, and the controller is idle again."""
+    import gui.worker
+
+    real = gui.worker.compare
+
+    def fails_on_full(*args, settings, **kwargs):
+        if settings.runs > 100:
+            raise MemoryError
+        return real(*args, settings=settings, **kwargs)
+
+    monkeypatch.setattr(gui.worker, "compare", fails_on_full)
+    seen, errors = [], []
+    controller.resultReady.connect(lambda c, final: seen.append(final))
+    controller.failed.connect(errors.append)
+    controller.request(scenarios, RunSettings(300, 20, 4, 1), immediate=True)
+    qtbot.waitUntil(lambda: bool(errors) and not controller.busy, timeout=20_000)
+    assert seen == [False] and "Not enough memory" in errors[0]
