@@ -19,14 +19,43 @@ F = NDArray[np.float64]
 
 #: Weekly series recorded per run, in MODEL.md's order.
 SERIES = (
-    "leads", "mqls", "ignored", "contacted", "qualified", "stale", "opportunities",
-    "won", "bookings", "revenue", "arr", "customers", "churned", "nurture",
-    "ignore_rate", "queue", "spend", "cost",
+    "leads",
+    "mqls",
+    "ignored",
+    "contacted",
+    "qualified",
+    "stale",
+    "opportunities",
+    "won",
+    "bookings",
+    "revenue",
+    "arr",
+    "customers",
+    "churned",
+    "nurture",
+    "ignore_rate",
+    "queue",
+    "spend",
+    "cost",
 )
 #: Series that are flows (summed over the horizon into ``total_<flow>``).
-FLOWS = ("leads", "mqls", "ignored", "contacted", "qualified", "stale", "won",
-         "bookings", "revenue", "churned", "spend", "cost")
+FLOWS = (
+    "leads",
+    "mqls",
+    "ignored",
+    "contacted",
+    "qualified",
+    "stale",
+    "won",
+    "bookings",
+    "revenue",
+    "churned",
+    "spend",
+    "cost",
+)
 _DEAL_COLUMNS = 32
+#: Deals per run drawn one by one; beyond, a week's deals are drawn as one sum.
+EXACT_DEALS_PER_RUN = 4096
 
 
 @dataclass
@@ -59,8 +88,9 @@ class State:
         n, lay = params.n, params.layout
         cohorts = None
         if track_sources and not lay.by_source:
-            cohorts = np.zeros((n, lay.queue_ages, lay.resolved(True).n_classes),
-                               dtype=np.int64)
+            cohorts = np.zeros(
+                (n, lay.queue_ages, lay.resolved(True).n_classes), dtype=np.int64
+            )
         zeros_s = np.zeros((n, lay.n_sources))
         return cls(
             layout=lay,
@@ -114,9 +144,13 @@ class State:
         if cohorts is None:
             raise ValueError("the state did not keep its cohorts' sources")
         full = lay.resolved(True)
-        queue = np.zeros((cohorts.shape[0], lay.queue_ages, full.n_classes), dtype=np.int64)
-        groups = ((0, range(full.first_future_class)),  # ready: sources and nurture
-                  (1, range(full.first_future_class, full.junk_class)))  # future
+        queue = np.zeros(
+            (cohorts.shape[0], lay.queue_ages, full.n_classes), dtype=np.int64
+        )
+        groups = (
+            (0, range(full.first_future_class)),  # ready: sources and nurture
+            (1, range(full.first_future_class, full.junk_class)),
+        )  # future
         for merged, classes in groups:
             left = self.queue[:, :, merged].copy()  # (n, ages) survivors to label
             pool = cohorts[:, :, list(classes)].sum(axis=2)
@@ -144,8 +178,9 @@ class State:
             # Merge the sources: the target never needs them.
             merged = np.zeros((n, old.queue_ages, 3), dtype=np.int64)
             merged[:, :, 0] = state.queue[:, :, : old.first_future_class].sum(axis=2)
-            merged[:, :, 1] = state.queue[:, :, old.first_future_class : old.junk_class
-                                          ].sum(axis=2)
+            merged[:, :, 1] = state.queue[
+                :, :, old.first_future_class : old.junk_class
+            ].sum(axis=2)
             merged[:, :, 2] = state.queue[:, :, old.junk_class]
             state.queue, old = merged, old.resolved(False)
         elif target.by_source and not old.by_source:
@@ -164,7 +199,9 @@ class State:
             for s_old, name in enumerate(old.sources):
                 s_new = target.sources.index(name) if name in target.sources else 0
                 queue[:, :, s_new] += ages[:, :, s_old]
-                queue[:, :, target.future_class(s_new)] += ages[:, :, old.future_class(s_old)]
+                queue[:, :, target.future_class(s_new)] += ages[
+                    :, :, old.future_class(s_old)
+                ]
             queue[:, :, target.nurture_class] += ages[:, :, old.nurture_class]
             queue[:, :, target.junk_class] += ages[:, :, old.junk_class]
         else:
@@ -172,8 +209,10 @@ class State:
         if set(target.sources) == set(old.sources):
             order = [old.sources.index(name) for name in target.sources]
             share = state.share[:, order]
-            windows = [w[:, order] for w in
-                       (state.window_spend, state.window_mqls, state.window_qualified)]
+            windows = [
+                w[:, order]
+                for w in (state.window_spend, state.window_mqls, state.window_qualified)
+            ]
         # Stages by position; opportunities beyond the new last stage wait in it.
         pipeline = np.zeros((n, len(target.stages)), dtype=np.int64)
         keep = min(len(old.stages), len(target.stages))
@@ -195,8 +234,9 @@ class Recorder:
         self.series = {name: value.T for name, value in rows.items()}
 
 
-def step(state: State, p: Params, rng: dict[str, Site], week: int,
-         record: Recorder | None) -> None:
+def step(
+    state: State, p: Params, rng: dict[str, Site], week: int, record: Recorder | None
+) -> None:
     """Advance ``state`` by one week (MODEL.md steps 1-9), recording into column
     ``week`` of ``record`` when given."""
     lay = state.layout
@@ -210,8 +250,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
         held_real_rate = (lam * p.held_real_quality).sum(axis=1)
         held_junk_rate = (lam * p.held_junk_quality).sum(axis=1)
         held_to_nurture = _poisson(rng["leads"], held_real_rate * p.capture)
-        held_lost = _poisson(rng["leads"],
-                             held_real_rate * (1 - p.capture) + held_junk_rate)
+        held_lost = _poisson(
+            rng["leads"], held_real_rate * (1 - p.capture) + held_junk_rate
+        )
     else:  # nothing held back: these Poisson draws would consume no numbers
         held_to_nurture = held_lost = np.zeros(n, dtype=np.int64)
 
@@ -221,7 +262,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
 
     # 3. Hand off, with the trust loop setting this week's ignore rate.
     ignore = np.clip(
-        p.ignore_base + p.trust_sensitivity * (state.bad_share - p.trust_reference), 0, 1
+        p.ignore_base + p.trust_sensitivity * (state.bad_share - p.trust_reference),
+        0,
+        1,
     )
     ignored = rng["handoff"].binomial(mqls, ignore[:, None])
     recycle_capture = p.capture if p.recycle else np.zeros(n)
@@ -234,8 +277,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     by_age = np.add.reduce(queue, axis=2)  # (n, ages)
     waiting = np.add.reduce(by_age, axis=1)
     unlimited = p.capacity <= 0
-    contact_prob = np.where(unlimited, 1.0,
-                            np.minimum(1.0, p.capacity / np.maximum(waiting, 1)))
+    contact_prob = np.where(
+        unlimited, 1.0, np.minimum(1.0, p.capacity / np.maximum(waiting, 1))
+    )
     occupied = np.flatnonzero(np.logical_or.reduce(by_age, axis=0))
     top = int(occupied[-1]) + 1 if occupied.size else 1
     live = queue[:, :top]
@@ -264,9 +308,12 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
         state.cohorts[:, 1:] = state.cohorts[:, :-1]
     worked = n_contacted > 0
     bad_now = 1 - qualified / np.maximum(n_contacted, 1)
-    state.bad_share += np.where(worked, (bad_now - state.bad_share) / p.trust_smoothing, 0)
-    recycled_to_nurture = _binomial(rng["handoff"], rejected_real + stale_real,
-                                    recycle_capture)
+    state.bad_share += np.where(
+        worked, (bad_now - state.bad_share) / p.trust_smoothing, 0
+    )
+    recycled_to_nurture = _binomial(
+        rng["handoff"], rejected_real + stale_real, recycle_capture
+    )
 
     # 5. Pipeline: existing opportunities move first, then this week's qualified
     # leads enter stage 1.
@@ -282,8 +329,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     customers = state.customers
     churned = rng["customers"].binomial(customers, p.weekly_churn)
     has_customers = customers > 0
-    state.arr -= np.where(has_customers,
-                          churned * state.arr / np.maximum(customers, 1), 0.0)
+    state.arr -= np.where(
+        has_customers, churned * state.arr / np.maximum(customers, 1), 0.0
+    )
     customers -= churned
     state.arr *= p.weekly_expansion
     bookings = _bookings(state, p, rng["deals"], won)
@@ -305,8 +353,9 @@ def step(state: State, p: Params, rng: dict[str, Site], week: int,
     state.window_spend += p.weekly_budget[:, None] * state.share
     state.window_mqls += mql_st.sum(axis=2)
     if lay.by_source:  # only a layout by source can score sources on qualified leads
-        state.window_qualified += (qualified_class[:, :n_src]
-                                   + qualified_class[:, n_src + 1 : lay.junk_class])
+        state.window_qualified += (
+            qualified_class[:, :n_src] + qualified_class[:, n_src + 1 : lay.junk_class]
+        )
     if (week + 1) % p.review_weeks == 0:
         _review_budget(state, p)
 
@@ -373,36 +422,66 @@ def _mqls_by_class(by_source: bool, mql_st: I, matured: I) -> I:
 def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
     """Annual value of this week's won deals. Run ``i``'s ``m``-th deal always has
     the same underlying normal draw, so scenarios compared with common random
-    numbers win deals of matching sizes."""
-    total = int(won.sum())
-    if total == 0:
-        return np.zeros(p.n)
-    needed = int((state.deals_drawn + won).max())
-    while state.deal_normals.shape[1] < needed:
-        state.deal_normals = np.concatenate(
-            [state.deal_normals, deals.standard_normal_rows(_DEAL_COLUMNS)], axis=1
+    numbers win deals of matching sizes.
+
+    Past :data:`EXACT_DEALS_PER_RUN` deals a run (only in extreme scenarios, where
+    drawing every deal would exhaust memory) the week's sum of ``k`` lognormal
+    deals is drawn as one lognormal with the same mean and variance
+    (Fenton-Wilkinson), which the central limit theorem makes accurate there.
+    """
+    bookings = np.zeros(p.n)
+    if not won.any():
+        return bookings
+    exact = state.deals_drawn + won <= EXACT_DEALS_PER_RUN
+    won_exact = np.where(exact, won, 0)
+    total = int(won_exact.sum())
+    if total:
+        needed = int((state.deals_drawn + won_exact).max())
+        while state.deal_normals.shape[1] < needed:
+            state.deal_normals = np.concatenate(
+                [state.deal_normals, deals.standard_normal_rows(_DEAL_COLUMNS)], axis=1
+            )
+        runs = np.repeat(np.arange(p.n), won_exact)
+        first = np.cumsum(won_exact) - won_exact
+        index = state.deals_drawn[runs] + np.arange(total) - first[runs]
+        values = np.exp(
+            p.acv_mu[runs] + p.acv_sigma[runs] * state.deal_normals[runs, index]
         )
-    runs = np.repeat(np.arange(p.n), won)
-    first = np.cumsum(won) - won
-    index = state.deals_drawn[runs] + np.arange(total) - first[runs]
-    values = np.exp(p.acv_mu[runs] + p.acv_sigma[runs] * state.deal_normals[runs, index])
+        bookings += np.bincount(runs, weights=values, minlength=p.n)
+    many = ~exact & (won > 0)
+    if many.any():
+        z = deals.standard_normal_rows(1)[:, 0]
+        k = won[many].astype(np.float64)
+        mu, sigma2 = p.acv_mu[many], p.acv_sigma[many] ** 2
+        mean = k * np.exp(mu + sigma2 / 2)
+        var = k * np.expm1(sigma2) * np.exp(2 * mu + sigma2)
+        s2 = np.log1p(var / mean**2)
+        bookings[many] = np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * z[many])
     state.deals_drawn += won
-    return np.asarray(np.bincount(runs, weights=values, minlength=p.n), dtype=np.float64)
+    return bookings
 
 
 def _review_budget(state: State, p: Params) -> None:
     active = p.realloc_rate > 0
     if active.any():
         metric = state.window_qualified if p.metric_qualified else state.window_mqls
-        score = np.divide(metric, state.window_spend, out=np.zeros_like(metric),
-                          where=state.window_spend > 0)
+        score = np.divide(
+            metric,
+            state.window_spend,
+            out=np.zeros_like(metric),
+            where=state.window_spend > 0,
+        )
         total = score.sum(axis=1, keepdims=True)
         target = np.divide(score, total, out=np.zeros_like(score), where=total > 0)
         target = np.maximum(target, p.min_share[:, None])
-        target /= target.sum(axis=1, keepdims=True)
+        # A window with no score (and no floor) leaves the shares as they are.
+        target_sum = target.sum(axis=1, keepdims=True)
+        np.divide(target, target_sum, out=target, where=target_sum > 0)
         move = (active & (total[:, 0] > 0))[:, None]
         rate = p.realloc_rate[:, None]
-        state.share = np.where(move, (1 - rate) * state.share + rate * target, state.share)
+        state.share = np.where(
+            move, (1 - rate) * state.share + rate * target, state.share
+        )
     state.window_spend[:] = 0
     state.window_mqls[:] = 0
     state.window_qualified[:] = 0

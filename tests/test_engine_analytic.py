@@ -18,7 +18,7 @@ from simulator.params import compile_params, response_decay
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import load_scenario
 from simulator.schema import Scenario
-from simulator.streams import all_block_seeds, chunk_sites
+from simulator.streams import all_block_seeds, block_bounds, chunk_sites
 
 Z = 4.0
 CHECKED = (
@@ -224,7 +224,9 @@ def test_win_probability_is_the_product_of_stage_conversions(conversions) -> Non
     params = compile_params(scenario, n)
     state = State.initial(params)
     state.pipeline[:, 0] = entering
-    sites = chunk_sites(all_block_seeds(7, n), [500] * 4, warmup=False)
+    sites = chunk_sites(
+        all_block_seeds(7, n), [b - a for a, b in block_bounds(n)], warmup=False
+    )
     weeks = 400
     record = Recorder(n, weeks)
     for week in range(weeks):
