@@ -254,3 +254,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+#: Bytes kept per run, week and scenario: every weekly series as float32.
+BYTES_PER_RUN_WEEK = 4 * len(SERIES)
+#: Bytes kept per run and scenario for the per-run figures (float64).
+BYTES_PER_RUN = 8 * (len(FLOWS) + 3)
+
+
+def estimated_result_bytes(runs: int, weeks: int, scenarios: int) -> int:
+    """Memory the results of a run will hold, to refuse up front rather than crash."""
+    return scenarios * runs * (weeks * BYTES_PER_RUN_WEEK + BYTES_PER_RUN)

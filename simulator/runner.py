@@ -14,9 +14,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from simulator.engine import Recorder, State, step
-from simulator.errors import SimulationCancelled
+from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.params import compile_params
-from simulator.results import ChunkOutput, Comparison, RunResult, assemble
+from simulator.results import (
+    ChunkOutput,
+    Comparison,
+    RunResult,
+    assemble,
+    estimated_result_bytes,
+)
 from simulator.schema import Scenario
 from simulator.streams import BLOCK_RUNS, all_block_seeds, block_bounds, chunk_sites
 
@@ -34,15 +40,55 @@ class RunSettings:
     seed: int
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, *, runs: int | None = None,
-                      weeks: int | None = None, warmup: int | None = None,
-                      seed: int | None = None) -> RunSettings:
+    def from_scenario(
+        cls,
+        scenario: Scenario,
+        *,
+        runs: int | None = None,
+        weeks: int | None = None,
+        warmup: int | None = None,
+        seed: int | None = None,
+    ) -> RunSettings:
         sim = scenario.simulation
         return cls(
             runs=sim.runs if runs is None else runs,
             horizon_weeks=sim.horizon_weeks if weeks is None else weeks,
             warmup_weeks=sim.warmup_weeks if warmup is None else warmup,
             seed=sim.seed if seed is None else seed,
+        )
+
+
+#: Results may use at most this share of the memory available when a run starts.
+MEMORY_SHARE = 0.5
+
+
+def available_memory_bytes() -> int:
+    """Memory the system can give without swapping (Linux MemAvailable), or the
+    physical memory where that is unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def check_memory(settings: RunSettings, scenarios: int) -> None:
+    """Refuse up front, with an estimate, a run whose results would not fit in
+    memory, rather than let it crash the app halfway."""
+    needed = estimated_result_bytes(settings.runs, settings.horizon_weeks, scenarios)
+    allowed = int(available_memory_bytes() * MEMORY_SHARE)
+    if needed > allowed:
+        per_run = needed / settings.runs
+        raise ScenarioError(
+            f"{scenarios} scenario(s) x {settings.horizon_weeks} weeks would need about "
+            f"{needed / 2**30:.1f} GB for results, {allowed / 2**30:.1f} GB is available: "
+            f"use at most {int(allowed / per_run):,} runs",
+            parameter="simulation.runs",
+            value=settings.runs,
+            has_value=True,
         )
 
 
@@ -81,11 +127,14 @@ def compare(
         :class:`~simulator.errors.SimulationCancelled` is raised.
     """
     settings = settings or RunSettings.from_scenario(baseline)
+    check_memory(settings, 1 + len(alternatives))
     scenarios = [baseline, *alternatives]
     blocks = all_block_seeds(settings.seed, settings.runs)
     bounds = block_bounds(settings.runs)
-    chunks = [list(range(i, min(i + chunk_blocks, len(blocks))))
-              for i in range(0, len(blocks), max(1, chunk_blocks))]
+    chunks = [
+        list(range(i, min(i + chunk_blocks, len(blocks))))
+        for i in range(0, len(blocks), max(1, chunk_blocks))
+    ]
     stop_event = threading.Event()
 
     def stopped() -> bool:
@@ -131,7 +180,9 @@ def compare(
     done_runs = 0
     if stopped():
         raise SimulationCancelled("cancelled before the first chunk")
-    with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="funnelsim") as pool:
+    with ThreadPoolExecutor(
+        max_workers=n_threads, thread_name_prefix="funnelsim"
+    ) as pool:
         pending: dict[Future[list[ChunkOutput]], int] = {}
         queue = list(enumerate(chunks))
         try:
@@ -167,9 +218,15 @@ def run(
     should_stop: StopCallback | None = None,
 ) -> RunResult:
     """Run one scenario; see :func:`compare` for the options."""
-    return compare(scenario, (), settings=settings, threads=threads,
-                   chunk_blocks=chunk_blocks, progress=progress,
-                   should_stop=should_stop).baseline
+    return compare(
+        scenario,
+        (),
+        settings=settings,
+        threads=threads,
+        chunk_blocks=chunk_blocks,
+        progress=progress,
+        should_stop=should_stop,
+    ).baseline
 
 
 __all__ = ["BLOCK_RUNS", "RunSettings", "compare", "default_threads", "run"]

@@ -101,3 +101,15 @@ def test_progress_reaches_one(pair) -> None:
     seen: list[float] = []
     compare(pair[0], settings=SETTINGS, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_a_run_too_large_for_memory_is_refused_up_front(pair, monkeypatch) -> None:
+    from simulator import runner
+    from simulator.errors import ScenarioError
+
+    monkeypatch.setattr(runner, "available_memory_bytes", lambda: 200 * 2**20)
+    huge = RunSettings(runs=1_000_000, horizon_weeks=104, warmup_weeks=52, seed=1)
+    with pytest.raises(
+        ScenarioError, match=r"simulation.runs = 1000000: .* use at most"
+    ):
+        compare(pair[0], pair[1:], settings=huge)
