@@ -296,7 +296,11 @@ def _extensions() -> list[Callable[[Any], None]]:
 
 
 #: Modules that add commands (one line each).
-EXTENSION_MODULES: tuple[str, ...] = ("simulator.story_cli", "simulator.sweep")
+EXTENSION_MODULES: tuple[str, ...] = (
+    "simulator.story_cli",
+    "simulator.sweep",
+    "simulator.report_cli",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

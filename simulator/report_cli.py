@@ -1,0 +1,161 @@
+"""``funnelsim report``: a comparison as a PDF report, a PowerPoint deck and CSV.
+
+The drawing and writing live in :mod:`gui.report` (matplotlib and python-pptx,
+no Qt); they are imported inside the handler, so building the command-line parser
+loads neither.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from simulator.cli import (
+    ProgressBar,
+    add_run_options,
+    load_with_overrides,
+    settings_from,
+)
+from simulator.errors import ScenarioError
+from simulator.runner import RunSettings, compare
+
+#: Runs of the value bridge unless --bridge-runs is given: an exact bridge over the
+#: 8 bundled levers simulates 256 scenarios.
+DEFAULT_BRIDGE_RUNS = 200
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``report`` command."""
+    p = subparsers.add_parser(
+        "report",
+        help="export a comparison: PDF report, PowerPoint deck, CSV",
+        description="Run BASELINE vs ALTERNATIVE and write a PDF report (headline, "
+        "differences, charts, value bridge, drivers, assumptions and sources), a "
+        "PowerPoint deck (one slide per chart) and/or CSV files (per-run figures, "
+        "and weekly percentiles next to them as NAME_weekly.csv) whose header "
+        "names the scenarios, seed, runs, weeks and FunnelSim version.",
+    )
+    p.add_argument("baseline", help="bundled id or path")
+    p.add_argument("alternative", help="bundled id or path")
+    p.add_argument("--pdf", metavar="FILE", help="write the PDF report here")
+    p.add_argument("--pptx", metavar="FILE", help="write the PowerPoint deck here")
+    p.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="write per-run figures here and weekly percentiles to FILE_weekly.csv",
+    )
+    p.add_argument(
+        "--title", default="What alignment is worth", help="title of report and deck"
+    )
+    p.add_argument(
+        "--target",
+        metavar="FIGURE=VALUE",
+        help="mark a target, e.g. arr_growth_y1=0.1: the chance of reaching it "
+        "and the weeks it is reached with 50 %% and 90 %% probability",
+    )
+    p.add_argument(
+        "--no-bridge",
+        action="store_true",
+        help="leave out the value bridge and the drivers (they need extra runs)",
+    )
+    p.add_argument(
+        "--bridge-runs",
+        type=int,
+        default=DEFAULT_BRIDGE_RUNS,
+        metavar="N",
+        help=f"runs per scenario of the bridge (default {DEFAULT_BRIDGE_RUNS})",
+    )
+    add_run_options(p)
+    p.set_defaults(handler=cmd_report)
+
+
+def _target(text: str | None, figures: Any) -> tuple[str, float] | None:
+    if not text:
+        return None
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep:
+        raise ScenarioError(f"--target {text!r}: expected FIGURE=VALUE")
+    if name not in figures:
+        known = ", ".join(sorted(figures))
+        raise ScenarioError(f"--target: unknown figure {name!r} (known: {known})")
+    try:
+        return name, float(value)
+    except ValueError:
+        raise ScenarioError(f"--target {text!r}: {value!r} is not a number") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if not (args.pdf or args.pptx or args.csv):
+        raise ScenarioError("nothing to write: give --pdf, --pptx and/or --csv")
+    if args.bridge_runs < 1:
+        raise ScenarioError("--bridge-runs must be at least 1")
+    baseline, alternative = load_with_overrides(
+        [args.baseline, args.alternative], args.overrides
+    )
+    settings = settings_from(args, baseline)
+    bar = ProgressBar(settings.runs, "compare")
+    try:
+        comparison = compare(
+            baseline,
+            [alternative],
+            settings=settings,
+            threads=args.threads,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    target = _target(args.target, comparison.baseline.figures)
+    bridge = drivers = None
+    if not args.no_bridge and (args.pdf or args.pptx):
+        bridge, drivers = _story(baseline, alternative, settings, args)
+
+    from gui import report
+
+    written = []
+    if args.csv:
+        written += report.write_csv(comparison, args.csv)
+    common: dict[str, Any] = {
+        "bridge": bridge,
+        "drivers": drivers,
+        "target": target,
+        "title": args.title,
+    }
+    if args.pdf:
+        written.append(report.write_pdf(comparison, args.pdf, **common))
+    if args.pptx:
+        written.append(report.write_pptx(comparison, args.pptx, **common))
+    if args.json:
+        import json
+
+        json.dump({"written": [str(p) for p in written]}, sys.stdout)
+        sys.stdout.write("\n")
+    else:
+        for path in written:
+            print(path)
+    return 0
+
+
+def _story(
+    baseline: Any, alternative: Any, settings: RunSettings, args: argparse.Namespace
+) -> tuple[Any, Any]:
+    """The value bridge (ARR at the end of the horizon) and a lever tornado of the
+    alternative, with ``--bridge-runs`` runs."""
+    from dataclasses import replace
+
+    from simulator.attribution import value_bridge
+    from simulator.drivers import lever_drivers, tornado
+
+    story_settings = replace(settings, runs=min(args.bridge_runs, settings.runs))
+    bridge = value_bridge(
+        baseline, alternative, settings=story_settings, threads=args.threads
+    )
+    try:
+        levers = lever_drivers(alternative)
+        drivers = tornado(
+            alternative, levers, settings=story_settings, threads=args.threads
+        )
+    except ScenarioError:  # an alternative that extends nothing: no levers to move
+        drivers = None
+    return bridge, drivers
