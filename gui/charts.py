@@ -1017,7 +1017,7 @@ def add_target_to_distribution(
     text = ax.text(
         0.99,
         0.97,
-        "\n".join(rows),
+        "\n".join(rows).replace("$", r"\$"),
         transform=ax.transAxes,
         ha="right",
         va="top",
@@ -1070,7 +1070,7 @@ def add_target_to_fan(
         ax.text(
             0.99,
             0.03,
-            "\n".join(rows) + "\n(circle: 50 %, diamond: 90 %)",
+            ("\n".join(rows) + "\n(circle: 50 %, diamond: 90 %)").replace("$", r"\$"),
             transform=ax.transAxes,
             ha="right",
             va="bottom",

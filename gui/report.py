@@ -359,13 +359,19 @@ def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
                 f"{dotted}{' = ' + value if value else ''} — {cite.source}{year}; "
                 f"confidence {cite.confidence}"
             )
-            out.append(("b", first))
+            for index, line in enumerate(textwrap.wrap(first, width)):
+                out.append(("b", line if index == 0 else "    " + line))
             for line in textwrap.wrap(cite.note, width - 4):
                 out.append(("", "    " + line))
     return out
 
 
 # --------------------------------------------------------------------------- charts
+
+
+def _plain(text: str) -> str:
+    """Escape ``$`` so matplotlib shows money, not mathtext (``$5M to $7M``)."""
+    return text.replace("$", r"\$")
 
 
 def _fig(size: tuple[float, float]) -> Figure:
@@ -467,7 +473,7 @@ def _text_page(
         fontsize = 13 if style == "h" else 9
         if style == "h":
             y -= 0.01
-        fig.text(0.05, y, text, fontsize=fontsize, fontweight=weight, va="top")
+        fig.text(0.05, y, _plain(text), fontsize=fontsize, fontweight=weight, va="top")
         y -= 0.034 if style == "h" else 0.022
     return fig
 
@@ -491,7 +497,7 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
     y = 0.6
     for line in headline_lines(comparison):
         for part in textwrap.wrap(line, 110):
-            fig.text(0.06, y, part, fontsize=12)
+            fig.text(0.06, y, _plain(part), fontsize=12)
             y -= 0.04
     today = _dt.date.today().isoformat()
     fig.text(
@@ -506,7 +512,7 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
 
 
 def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
-    rows = difference_rows(comparison)
+    rows = [[_plain(cell) for cell in row] for row in difference_rows(comparison)]
     fig = Figure(figsize=size, dpi=100)
     fig.text(
         0.04,
@@ -531,7 +537,6 @@ def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
     for (r, c), cell in table.get_celld().items():
         if c == 0:
             cell.set_text_props(ha="left")
-            cell._loc = "left"
         if r == 0:
             cell.set_text_props(fontweight="bold")
             cell.set_height(cell.get_height() * 1.8)
