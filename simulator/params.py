@@ -172,7 +172,14 @@ def compile_params(scenario: Scenario, n: int) -> Params:
     decay = response_decay(
         col(f.decay_floor),
         col(f.decay_tau_hours),
-        rows([profile.within_5min, profile.within_1h, profile.within_1d, profile.within_1w]),
+        rows(
+            [
+                profile.within_5min,
+                profile.within_1h,
+                profile.within_1d,
+                profile.within_1w,
+            ]
+        ),
         layout.queue_ages,
     )
     qualify_class = np.zeros((n, layout.n_classes))
@@ -184,11 +191,14 @@ def compile_params(scenario: Scenario, n: int) -> Params:
     advance = conversion / mean_weeks
     lose = (1 - conversion) / mean_weeks
     stay_or_lose = 1 - advance
-    lose_given_stay = np.divide(lose, stay_or_lose, out=np.zeros_like(lose),
-                                where=stay_or_lose > 0)
+    lose_given_stay = np.divide(
+        lose, stay_or_lose, out=np.zeros_like(lose), where=stay_or_lose > 0
+    )
     c = scenario.company
     cost_per_lead = rows([s.cost_per_lead for s in sources])
-    quality = np.tile(np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1))
+    quality = np.tile(
+        np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1)
+    )
     pass_prob = rows([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk])
     held = quality * (1 - pass_prob[:, None, :])
     return Params(
@@ -230,12 +240,17 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         lose_given_stay=lose_given_stay,
         acv_mu=col(np.log(scenario.deals.acv_median)),
         acv_sigma=col(scenario.deals.acv_sigma),
-        fixed_weekly_cost=col(scenario.costs.sales_weekly + scenario.costs.alignment_weekly),
+        fixed_weekly_cost=col(
+            scenario.costs.sales_weekly + scenario.costs.alignment_weekly
+        ),
     )
 
 
 def _equal_runs(by_age: F) -> tuple[tuple[int, int], ...]:
     """Runs ``(start, stop)`` of consecutive ages (axis 1) with equal values."""
-    starts = [0] + [a for a in range(1, by_age.shape[1])
-                    if not np.array_equal(by_age[:, a], by_age[:, a - 1])]
-    return tuple(zip(starts, starts[1:] + [by_age.shape[1]], strict=True))
+    starts = [0] + [
+        a
+        for a in range(1, by_age.shape[1])
+        if not np.array_equal(by_age[:, a], by_age[:, a - 1])
+    ]
+    return tuple(zip(starts, [*starts[1:], by_age.shape[1]], strict=True))

@@ -83,9 +83,9 @@ def check_memory(settings: RunSettings, scenarios: int) -> None:
     if needed > allowed:
         per_run = needed / settings.runs
         raise ScenarioError(
-            f"{scenarios} scenario(s) x {settings.horizon_weeks} weeks would need about "
-            f"{needed / 2**30:.1f} GB for results, {allowed / 2**30:.1f} GB is available: "
-            f"use at most {int(allowed / per_run):,} runs",
+            f"{scenarios} scenario(s) x {settings.horizon_weeks} weeks would need "
+            f"about {needed / 2**30:.1f} GB for results, {allowed / 2**30:.1f} GB is "
+            f"available: use at most {int(allowed / per_run):,} runs",
             parameter="simulation.runs",
             value=settings.runs,
             has_value=True,

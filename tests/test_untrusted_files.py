@@ -62,35 +62,66 @@ def mutated_scenarios(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     raw = tomli_w_round(raw)
     extra: dict[str, str] = {}
     for _ in range(draw(st.integers(0, 4))):
-        kind = draw(st.sampled_from(
-            ["set", "delete", "unknown", "extends", "levers", "loop", "chain", "escape"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "set",
+                    "delete",
+                    "unknown",
+                    "extends",
+                    "levers",
+                    "loop",
+                    "chain",
+                    "escape",
+                ]
+            )
+        )
         if kind == "set":
             set_dotted(raw, draw(st.sampled_from(LEAVES)), draw(odd_values))
         elif kind == "delete":
-            delete_dotted(raw, draw(st.sampled_from([*LEAVES, "marketing", "pipeline"])))
+            delete_dotted(
+                raw, draw(st.sampled_from([*LEAVES, "marketing", "pipeline"]))
+            )
         elif kind == "unknown":
             parent = draw(st.sampled_from(["", "company.", "follow_up.", "nurture."]))
-            set_dotted(raw, parent + draw(st.text("abcxyz_", min_size=1, max_size=8)), 1)
+            set_dotted(
+                raw, parent + draw(st.text("abcxyz_", min_size=1, max_size=8)), 1
+            )
         elif kind == "extends":
-            raw["extends"] = draw(st.one_of(st.sampled_from(["siloed", "aligned", "nope"]),
-                                            odd_values))
+            raw["extends"] = draw(
+                st.one_of(st.sampled_from(["siloed", "aligned", "nope"]), odd_values)
+            )
         elif kind == "levers":
-            raw["levers"] = draw(st.one_of(
-                st.lists(st.sampled_from(["nurture", "retention", "missing", "../x"]),
-                         max_size=3),
-                odd_values))
+            raw["levers"] = draw(
+                st.one_of(
+                    st.lists(
+                        st.sampled_from(["nurture", "retention", "missing", "../x"]),
+                        max_size=3,
+                    ),
+                    odd_values,
+                )
+            )
         elif kind == "loop":
             raw["extends"] = "other.toml"
-            extra["other.toml"] = 'schema_version = 1\nname = "o"\nextends = "scenario.toml"\n'
+            extra["other.toml"] = (
+                'schema_version = 1\nname = "o"\nextends = "scenario.toml"\n'
+            )
         elif kind == "chain":
             depth = draw(st.integers(1, 25))
             raw["extends"] = "c0.toml"
             for i in range(depth):
-                parent = f'extends = "c{i + 1}.toml"' if i + 1 < depth else 'extends = "siloed"'
+                parent = (
+                    f'extends = "c{i + 1}.toml"'
+                    if i + 1 < depth
+                    else 'extends = "siloed"'
+                )
                 extra[f"c{i}.toml"] = f'schema_version = 1\nname = "c{i}"\n{parent}\n'
         else:
-            raw["extends"] = draw(st.sampled_from(["../../etc/passwd", "/etc/hostname",
-                                                   "../scenario.toml"]))
+            raw["extends"] = draw(
+                st.sampled_from(
+                    ["../../etc/passwd", "/etc/hostname", "../scenario.toml"]
+                )
+            )
     try:
         text = tomli_w.dumps(raw)
     except (TypeError, ValueError):
@@ -98,7 +129,7 @@ def mutated_scenarios(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
     if draw(st.booleans()) and draw(st.integers(0, 9)) == 0:
         # Break the TOML: cut it, or splice in random characters.
         cut = draw(st.integers(0, len(text)))
-        text = text[:cut] + draw(st.text(max_size=10)) + text[cut:cut + 50]
+        text = text[:cut] + draw(st.text(max_size=10)) + text[cut : cut + 50]
     return text, extra
 
 
