@@ -35,7 +35,7 @@ from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
-from gui.worker import RunController
+from gui.worker import DEBOUNCE_MS, RunController
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.runner import RunSettings
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
         *,
         settings: AppSettings | None = None,
         scenarios: list[str] | None = None,
-        debounce_ms: int = 300,
+        debounce_ms: int = DEBOUNCE_MS,
         preview_runs: int | None = None,
         run_settings: dict[str, int] | None = None,
         autosave_dir: str | Path | None = None,

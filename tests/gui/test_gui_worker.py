@@ -93,3 +93,38 @@ def test_engine_error_in_a_later_phase(qtbot, controller, scenarios, monkeypatch
     controller.request(scenarios, RunSettings(300, 20, 4, 1), immediate=True)
     qtbot.waitUntil(lambda: bool(errors) and not controller.busy, timeout=20_000)
     assert seen == [False] and "Not enough memory" in errors[0]
+
+
+def test_full_run_waits_for_the_preview_to_be_shown(
+    qtbot, controller, scenarios, monkeypatch
+):
+    """The preview is drawn before the full run starts: drawing while the engine's
+    threads compute is several times slower."""
+    import gui.worker
+
+    real = gui.worker.compare
+    events = []
+
+    def logged(*args, settings, **kwargs):
+        events.append(f"compute {settings.runs}")
+        return real(*args, settings=settings, **kwargs)
+
+    def slow_draw(comparison, final):
+        qtbot.wait(200)  # a preview that takes a while to draw
+        events.append(f"shown {comparison.baseline.runs}")
+
+    monkeypatch.setattr(gui.worker, "compare", logged)
+    controller.resultReady.connect(slow_draw)
+    controller.request(scenarios, RunSettings(200, 20, 4, 1), immediate=True)
+    qtbot.waitUntil(lambda: len(events) == 4 and not controller.busy, timeout=20_000)
+    assert events == ["compute 100", "shown 100", "compute 200", "shown 200"]
+
+
+def test_cancel_while_the_preview_is_held(qtbot, controller, scenarios, monkeypatch):
+    import gui.worker
+
+    monkeypatch.setattr(gui.worker, "PREVIEW_HOLD_S", 60.0)
+    controller.resultReady.connect(lambda c, final: controller.cancel())
+    with qtbot.waitSignal(controller.cancelled, timeout=5000):
+        controller.request(scenarios, RunSettings(200, 20, 4, 1), immediate=True)
+    qtbot.waitUntil(lambda: not controller.busy, timeout=5000)
