@@ -72,11 +72,17 @@ class ChartCanvas(FigureCanvasQTAgg):
         # Fit the space given rather than ask for the figure's nominal inches.
         return self.minimumSize()
 
+    def contextMenuEvent(self, event: Any) -> None:
+        from gui.story import chart_menu
+
+        chart_menu(self, event)
+
 
 class ResultView(QWidget):
     """Base of a view: keeps the comparison, draws when visible."""
 
     title = ""
+    drawn = Signal()  # after each draw: overlays (targets) add their artists
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +102,7 @@ class ResultView(QWidget):
         self.stale = False
         self.draw()
         self.draw_count += 1
+        self.drawn.emit()
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
@@ -302,6 +309,7 @@ class DistributionView(ResultView):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         controls = QHBoxLayout()
+        self.controls = controls
         controls.addWidget(QLabel("Figure:"))
         self.figure_box = QComboBox()
         self.figure_box.setObjectName("distribution_figure")
@@ -539,6 +547,9 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.tabs, 1)
         self.comparison: Any = None
         self.final = False
+        from gui.story import install_story
+
+        install_story(self)  # bridge, drivers, targets, exports, workshop
 
     def show_comparison(
         self, comparison: Any, final: bool, *, command: str = ""

@@ -1,0 +1,853 @@
+"""The story views: value bridge, drivers (tornado), targets and chart exports.
+
+Bridges and tornados simulate many variants, so they run off the GUI thread in a
+:class:`TaskRunner` (one task at a time: a new request cancels the one in flight;
+progress and results arrive by signal on the GUI thread) and only when asked
+(the Compute button), never on every edit. Drawing is done by the pure functions
+of :mod:`gui.charts`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import charts
+from gui.results import ChartCanvas, ResultView
+from gui.targets import (
+    LOWER_IS_BETTER,
+    default_target,
+    figure_probability,
+    figure_reach_weeks,
+    weekly_for_figure,
+)
+from simulator.errors import ScenarioError, SimulationCancelled
+
+#: Figures a bridge or tornado can explain, for people.
+STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
+STORY_RUNS = 300
+
+Task = Callable[[Callable[[float], None], Callable[[], bool]], Any]
+
+
+# --------------------------------------------------------------------------- worker
+
+
+class TaskSignals(QObject):
+    progress = Signal(int, float)
+    returned = Signal(int, object)
+    errored = Signal(int, str)
+    cancelled = Signal(int)
+    finished = Signal(int)
+
+
+class TaskWorker(QRunnable):
+    """Run ``task(progress, should_stop)`` on a pool thread; signals carry the
+    job id so a superseded task's reports are dropped."""
+
+    def __init__(self, job: int, task: Task) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.job = job
+        self.task = task
+        self.signals = TaskSignals()
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        job, sig = self.job, self.signals
+        try:
+            result = self.task(
+                lambda f: sig.progress.emit(job, float(f)), self._stop.is_set
+            )
+            if self._stop.is_set():
+                raise SimulationCancelled("cancelled")
+            sig.returned.emit(job, result)
+        except SimulationCancelled:
+            sig.cancelled.emit(job)
+        except ScenarioError as exc:
+            sig.errored.emit(job, str(exc))
+        except Exception as exc:  # a worker must never take the app down
+            sig.errored.emit(job, f"{type(exc).__name__}: {exc}")
+        finally:
+            sig.finished.emit(job)
+
+
+class TaskRunner(QObject):
+    """One background task at a time; widgets only see the newest task's news."""
+
+    progressChanged = Signal(float)
+    resultReady = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(2)
+        self._job = 0
+        self._current: TaskWorker | None = None
+        self._workers: dict[int, TaskWorker] = {}
+
+    @property
+    def busy(self) -> bool:
+        return self._current is not None
+
+    def start(self, task: Task) -> None:
+        if self._current is not None:
+            self._current.cancel()
+        was_busy = self.busy
+        self._job += 1
+        worker = TaskWorker(self._job, task)
+        sig = worker.signals
+        sig.progress.connect(self._on_progress)
+        sig.returned.connect(self._on_returned)
+        sig.errored.connect(self._on_errored)
+        sig.cancelled.connect(self._on_cancelled)
+        sig.finished.connect(self._on_finished)
+        self._workers[self._job] = worker
+        self._current = worker
+        if not was_busy:
+            self.busyChanged.emit(True)
+        self._pool.start(worker)
+
+    def cancel(self) -> None:
+        if self._current is not None:
+            self._current.cancel()
+
+    def shutdown(self, timeout_ms: int = 5000) -> None:
+        self.cancel()
+        self._pool.waitForDone(timeout_ms)
+
+    def _mine(self, job: int) -> bool:
+        return self._current is not None and self._current.job == job
+
+    def _on_progress(self, job: int, fraction: float) -> None:
+        if self._mine(job):
+            self.progressChanged.emit(fraction)
+
+    def _on_returned(self, job: int, result: object) -> None:
+        if self._mine(job):
+            self.resultReady.emit(result)
+
+    def _on_errored(self, job: int, message: str) -> None:
+        if self._mine(job):
+            self.failed.emit(message)
+
+    def _on_cancelled(self, job: int) -> None:
+        if self._mine(job):
+            self.cancelled.emit()
+
+    def _on_finished(self, job: int) -> None:
+        self._workers.pop(job, None)
+        if self._mine(job):
+            self._current = None
+            self.busyChanged.emit(False)
+
+
+# --------------------------------------------------------------------------- views
+
+
+class ComputeBar(QWidget):
+    """Compute and Cancel buttons, runs, progress and a status line."""
+
+    def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(QLabel("Runs per variant:"))
+        self.runs = QSpinBox()
+        self.runs.setRange(20, 100_000)
+        self.runs.setSingleStep(100)
+        self.runs.setValue(STORY_RUNS)
+        self.runs.setGroupSeparatorShown(True)
+        row.addWidget(self.runs)
+        self.compute_button = QPushButton("Compute")
+        row.addWidget(self.compute_button)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(runner.cancel)
+        row.addWidget(self.cancel_button)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        row.addWidget(self.progress)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        row.addWidget(self.status, 1)
+        runner.progressChanged.connect(
+            lambda f: self.progress.setValue(round(f * 1000))
+        )
+        runner.busyChanged.connect(self._on_busy)
+        runner.failed.connect(lambda m: self.status.setText(f"Failed: {m}"))
+        runner.cancelled.connect(lambda: self.status.setText("Cancelled."))
+
+    def _on_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        if busy:
+            self.progress.setValue(0)
+            self.status.setText("Computing in the background…")
+
+
+def _figure_box(default: str = "arr_growth_y1") -> QComboBox:
+    box = QComboBox()
+    for name in STORY_FIGURES:
+        box.addItem(charts.FIGURE_LABELS.get(name, name), name)
+    box.setCurrentIndex(STORY_FIGURES.index(default))
+    return box
+
+
+class BridgeView(ResultView):
+    """The value bridge from the baseline to the first alternative: a waterfall
+    lever by lever and each lever's Shapley value, computed on request."""
+
+    title = "Bridge"
+    computed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = TaskRunner(self)
+        self.bridge: Any = None
+        self._scenarios: tuple[Any, Any] = (None, None)
+        layout = QVBoxLayout(self)
+        note = QLabel(
+            "Where the difference comes from: the baseline's median, then each "
+            "lever of the alternative added in turn (waterfall), and each lever's "
+            "fair share averaged over every order (Shapley value). Simulates every "
+            "combination of levers with common random numbers."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Figure:"))
+        self.figure_box = _figure_box()
+        controls.addWidget(self.figure_box)
+        self.bar = ComputeBar(self.runner)
+        controls.addWidget(self.bar, 1)
+        layout.addLayout(controls)
+        self.canvas = ChartCanvas(height=7.5)
+        layout.addWidget(self.canvas, 1)
+        self.bar.compute_button.clicked.connect(self.compute)
+        self.runner.resultReady.connect(self._on_bridge)
+
+    def set_comparison(self, comparison: Any) -> None:
+        old = self.comparison
+        super().set_comparison(comparison)
+        if self.bridge is not None and old is not comparison:
+            names = (self.bridge.baseline_name, self.bridge.alternative_name)
+            if (
+                len(comparison.results) < 2
+                or names
+                != (
+                    comparison.results[0].name,
+                    comparison.results[1].name,
+                )
+                or comparison.results[1].scenario != self._scenarios[1]
+            ):
+                self.bar.status.setText(
+                    "The scenarios changed: Compute to bring the bridge up to date."
+                )
+
+    def compute(self) -> None:
+        comparison = self.comparison
+        if comparison is None or not comparison.alternatives:
+            self.bar.status.setText("A bridge needs a baseline and an alternative.")
+            return
+        figure = self.figure_box.currentData()
+        settings = replace(comparison.baseline.settings, runs=self.bar.runs.value())
+        if figure == "arr_growth_y1" and settings.horizon_weeks < 52:
+            figure = "arr_end"
+        base, alt = comparison.baseline.scenario, comparison.alternatives[0].scenario
+        self._scenarios = (base, alt)
+
+        def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
+            from simulator.attribution import value_bridge
+
+            return value_bridge(
+                base,
+                alt,
+                figure=figure,
+                settings=settings,
+                bootstrap=100,
+                progress=progress,
+                should_stop=stop,
+            )
+
+        self.runner.start(task)
+
+    def _on_bridge(self, bridge: Any) -> None:
+        self.bridge = bridge
+        self.bar.status.setText(
+            f"{bridge.scenarios_simulated} scenarios x {bridge.settings.runs:,} runs "
+            f"in {bridge.seconds:.1f} s; Shapley values "
+            + ("exact." if bridge.method == "exact" else "from sampled orders.")
+        )
+        self.stale = True
+        self.refresh()
+        self.computed.emit()
+
+    def refresh(self) -> None:
+        self.stale = False
+        self.draw()
+        self.draw_count += 1
+        self.drawn.emit()
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        if self.bridge is None:
+            ax = fig.add_subplot()
+            ax.axis("off")
+            ax.text(
+                0.5,
+                0.5,
+                "Press Compute to build the bridge\n(it simulates every combination "
+                "of levers: seconds to a minute)",
+                ha="center",
+                va="center",
+                fontsize=charts.FONT["label"],
+                color="#555555",
+            )
+        else:
+            top, bottom = fig.subplots(2, 1, height_ratios=(3, 2))
+            charts.plot_bridge(top, self.bridge)
+            charts.plot_shapley(bottom, self.bridge)
+        self.canvas.draw_idle()
+
+
+class DriversView(ResultView):
+    """A tornado chart: which levers or parameters move a figure most."""
+
+    title = "Drivers"
+    computed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = TaskRunner(self)
+        self.drivers: Any = None
+        layout = QVBoxLayout(self)
+        controls = QHBoxLayout()
+        controls.addWidget(QLabel("Scenario:"))
+        self.scenario_box = QComboBox()
+        controls.addWidget(self.scenario_box)
+        self.kind_box = QComboBox()
+        self.kind_box.addItem("Levers off and on", "levers")
+        self.kind_box.addItem("Parameters ±20 %", "parameters")
+        controls.addWidget(self.kind_box)
+        controls.addWidget(QLabel("Figure:"))
+        self.figure_box = _figure_box()
+        controls.addWidget(self.figure_box)
+        controls.addStretch(1)
+        layout.addLayout(controls)
+        self.bar = ComputeBar(self.runner)
+        layout.addWidget(self.bar)
+        self.canvas = ChartCanvas(height=7)
+        layout.addWidget(self.canvas, 1)
+        self.bar.compute_button.clicked.connect(self.compute)
+        self.runner.resultReady.connect(self._on_drivers)
+
+    def set_comparison(self, comparison: Any) -> None:
+        current = self.scenario_box.currentIndex()
+        self.scenario_box.blockSignals(True)
+        self.scenario_box.clear()
+        for result in comparison.results:
+            self.scenario_box.addItem(result.name)
+        default = 1 if len(comparison.results) > 1 else 0
+        self.scenario_box.setCurrentIndex(current if current >= 0 else default)
+        self.scenario_box.blockSignals(False)
+        super().set_comparison(comparison)
+
+    def compute(self) -> None:
+        comparison = self.comparison
+        if comparison is None:
+            return
+        index = max(0, self.scenario_box.currentIndex())
+        scenario = comparison.results[index].scenario
+        figure = self.figure_box.currentData()
+        kind = self.kind_box.currentData()
+        settings = replace(comparison.baseline.settings, runs=self.bar.runs.value())
+        if figure == "arr_growth_y1" and settings.horizon_weeks < 52:
+            figure = "arr_end"
+        parent = comparison.baseline.scenario if index > 0 else None
+
+        def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
+            from simulator import drivers as d
+
+            skipped: list[Any] = []
+            if kind == "levers":
+                try:
+                    found = d.lever_drivers(scenario)
+                except ScenarioError:
+                    found = d.lever_drivers(scenario, parent=parent)
+            else:
+                found, skipped = d.parameter_drivers(scenario)
+            return d.tornado(
+                scenario,
+                found,
+                figure=figure,
+                settings=settings,
+                bootstrap=100,
+                skipped=skipped,
+                progress=progress,
+                should_stop=stop,
+            )
+
+        self.runner.start(task)
+
+    def _on_drivers(self, drivers: Any) -> None:
+        self.drivers = drivers
+        self.bar.status.setText(
+            f"{drivers.scenarios_simulated} variants x {drivers.settings.runs:,} runs "
+            f"in {drivers.seconds:.1f} s."
+        )
+        self.stale = True
+        self.refresh()
+        self.computed.emit()
+
+    def refresh(self) -> None:
+        self.stale = False
+        self.draw()
+        self.draw_count += 1
+        self.drawn.emit()
+
+    def draw(self) -> None:
+        fig = self.canvas.figure
+        fig.clear()
+        ax = fig.add_subplot()
+        if self.drivers is None:
+            ax.axis("off")
+            ax.text(
+                0.5,
+                0.5,
+                "Press Compute to rank the drivers",
+                ha="center",
+                va="center",
+                fontsize=charts.FONT["label"],
+                color="#555555",
+            )
+        else:
+            charts.plot_tornado(ax, self.drivers)
+        self.canvas.draw_idle()
+
+
+# --------------------------------------------------------------------------- targets
+
+
+class TargetController(QObject):
+    """A target on the distribution chart (drag it, or type it) and the weeks it
+    is reached on the ARR fan chart of the overview.
+
+    Added to existing views without replacing them: it puts its controls in the
+    distribution view's control row and redraws its few artists after each draw
+    of the views (their ``drawn`` signal), so dragging costs no full redraw.
+    """
+
+    targetChanged = Signal(str, float)  # figure, value
+
+    def __init__(self, distribution: Any, overview: Any) -> None:
+        super().__init__(distribution)
+        self.distribution = distribution
+        self.overview = overview
+        self.targets: dict[str, float] = {}
+        self._artists: list[Any] = []
+        self._fan_artists: list[Any] = []
+        self._dragging = False
+        self.enabled = QCheckBox("Target:")
+        self.enabled.setChecked(True)
+        self.enabled.setToolTip(
+            "Click or drag on the chart to move the target; the box shows the "
+            "chance of reaching it in each scenario, with its standard error"
+        )
+        self.spin = QDoubleSpinBox()
+        self.spin.setObjectName("target_value")
+        self.spin.setKeyboardTracking(False)
+        self.spin.setMinimumWidth(130)
+        self.info = QLabel("")
+        self.info.setObjectName("target_info")
+        self.info.setWordWrap(True)
+        row = distribution.controls
+        row.insertWidget(row.count() - 1, self.enabled)
+        row.insertWidget(row.count() - 1, self.spin)
+        distribution.layout().addWidget(self.info)
+        self.enabled.toggled.connect(self._on_enabled_changed)
+        self.spin.valueChanged.connect(self._on_spin_changed)
+        distribution.drawn.connect(self._decorate_distribution)
+        overview.drawn.connect(self._decorate_fan)
+        canvas = distribution.canvas
+        canvas.mpl_connect("button_press_event", self._on_press)
+        canvas.mpl_connect("motion_notify_event", self._on_motion)
+        canvas.mpl_connect("button_release_event", self._on_release)
+
+    # model
+    @property
+    def figure(self) -> str:
+        return str(self.distribution.figure_box.currentData() or "arr_growth_y1")
+
+    @property
+    def results(self) -> list[Any]:
+        comparison = self.distribution.comparison or self.overview.comparison
+        return list(comparison.results) if comparison is not None else []
+
+    def value(self, figure: str | None = None) -> float | None:
+        figure = figure or self.figure
+        if figure not in self.targets and self.results:
+            self.targets[figure] = default_target(self.results, figure)
+        return self.targets.get(figure)
+
+    def set_value(self, value: float, figure: str | None = None) -> None:
+        figure = figure or self.figure
+        self.targets[figure] = float(value)
+        self._sync_spin()
+        self._decorate_distribution()
+        self.distribution.canvas.draw_idle()
+        if figure in ("arr_growth_y1", "arr_end") and self.overview.comparison:
+            self.overview.stale = True
+            if self.overview.isVisible():
+                self.overview.refresh()
+        self.targetChanged.emit(figure, float(value))
+
+    def probabilities(self) -> list[Any]:
+        value = self.value()
+        return [figure_probability(r, self.figure, value) for r in self.results]
+
+    def reach(self) -> list[dict[float, int | None] | None]:
+        value = self.value()
+        return [figure_reach_weeks(r, self.figure, value) for r in self.results]
+
+    # the spin box shows percent for shares, whole dollars and counts otherwise
+    def _scale(self) -> float:
+        return 100.0 if self.figure in charts.SHARE_FIGURES else 1.0
+
+    def _sync_spin(self) -> None:
+        value = self.value()
+        if value is None:
+            return
+        scale = self.figure in charts.SHARE_FIGURES
+        self.spin.blockSignals(True)
+        self.spin.setDecimals(1 if scale else 0)
+        self.spin.setRange(-1e12, 1e12)
+        self.spin.setSingleStep(
+            1 if scale else max(1.0, 10 ** math.floor(math.log10(abs(value) or 1) - 1))
+        )
+        self.spin.setSuffix(" %" if scale else "")
+        self.spin.setPrefix("$" if self.figure in charts.MONEY_FIGURES else "")
+        self.spin.setValue(value * self._scale())
+        self.spin.blockSignals(False)
+
+    def _on_spin_changed(self, shown: float) -> None:
+        self.set_value(shown / self._scale())
+
+    def _on_enabled_changed(self, _on: bool) -> None:
+        self.spin.setEnabled(self.enabled.isChecked())
+        self.distribution.refresh()
+        if self.overview.comparison is not None:
+            self.overview.refresh()
+
+    # drawing
+    def _remove(self, artists: list[Any]) -> None:
+        for artist in artists:
+            # Already gone when the view cleared its figure.
+            with contextlib.suppress(ValueError, NotImplementedError):
+                artist.remove()
+        artists.clear()
+
+    def _decorate_distribution(self) -> None:
+        self._remove(self._artists)
+        self.info.setText("")
+        fig = self.distribution.canvas.figure
+        if not self.enabled.isChecked() or not fig.axes or not self.results:
+            return
+        self._sync_spin()
+        ax = fig.axes[0]
+        value = self.value()
+        self._artists = charts.add_target_to_distribution(
+            ax, self.results, self.figure, value, self.probabilities()
+        )
+        self.info.setText(self.reach_text())
+
+    def reach_text(self) -> str:
+        reaches = self.reach()
+        if all(r is None for r in reaches):
+            return "No weekly trajectory for this figure: no reach weeks."
+        word = "at or below" if self.figure in LOWER_IS_BETTER else "at or above"
+        parts = []
+        for result, reach in zip(self.results, reaches, strict=True):
+            if reach is None:
+                continue
+            weeks = [
+                f"{share:.0%} of runs by week {week}"
+                if week is not None
+                else f"{share:.0%} of runs: not within "
+                f"{result.settings.horizon_weeks} weeks"
+                for share, week in reach.items()
+            ]
+            parts.append(f"<b>{result.name}</b>: " + ", ".join(weeks))
+        what = (
+            "ARR"
+            if self.figure in ("arr_growth_y1", "arr_end")
+            else "the running total"
+        )
+        return f"When {what} is {word} the target: " + "; ".join(parts)
+
+    def _decorate_fan(self) -> None:
+        self._remove(self._fan_artists)
+        fig = self.overview.canvas.figure
+        comparison = self.overview.comparison
+        if (
+            not self.enabled.isChecked()
+            or comparison is None
+            or not fig.axes
+            or self.overview.series != "arr"
+        ):
+            return
+        figure = self.figure if self.figure in ("arr_growth_y1", "arr_end") else None
+        figure = figure or (
+            "arr_growth_y1" if "arr_growth_y1" in self.targets else None
+        )
+        if figure is None or figure not in comparison.baseline.figures:
+            return
+        results = list(comparison.results)
+        if figure not in self.targets:
+            self.targets[figure] = default_target(results, figure)
+        value = self.targets[figure]
+        _data, level = weekly_for_figure(results[0], figure, value)
+        reaches = [figure_reach_weeks(r, figure, value) or {} for r in results]
+        self._fan_artists = charts.add_target_to_fan(
+            fig.axes[0],
+            results,
+            level,
+            reaches,
+            label=f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
+            if figure == "arr_growth_y1"
+            else charts.fmt_money(level),
+        )
+        self.overview.canvas.draw_idle()
+
+    # mouse: click or drag on the distribution chart moves the target
+    def _on_press(self, event: Any) -> None:
+        if (
+            event.button == 1
+            and event.inaxes is not None
+            and event.xdata is not None
+            and self.enabled.isChecked()
+        ):
+            self._dragging = True
+            self._move_to(event.xdata)
+
+    def _on_motion(self, event: Any) -> None:
+        if self._dragging and event.inaxes is not None and event.xdata is not None:
+            self._move_to(event.xdata)
+
+    def _on_release(self, _event: Any) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.set_value(self.value())  # one final update, fan chart included
+
+    def _move_to(self, x: float) -> None:
+        self.targets[self.figure] = float(x)
+        self._sync_spin()
+        self._decorate_distribution()
+        self.distribution.canvas.draw_idle()
+
+
+# --------------------------------------------------------------------------- export
+
+
+def chart_menu(canvas: Any, event: Any, *, name: str = "chart") -> None:
+    """Context menu of a chart: save it as PNG or SVG."""
+    menu = QMenu(canvas)
+    for kind in ("PNG", "SVG"):
+        menu.addAction(f"Save chart as {kind}…").triggered.connect(
+            lambda _=False, k=kind: save_chart_dialog(canvas, k.lower(), name=name)
+        )
+    menu.exec(event.globalPos())
+
+
+def save_chart_dialog(canvas: Any, kind: str, *, name: str = "chart") -> Path | None:
+    path, _ = QFileDialog.getSaveFileName(
+        canvas,
+        f"Save chart as {kind.upper()}",
+        f"{name}.{kind}",
+        f"{kind.upper()} (*.{kind})",
+    )
+    if not path:
+        return None
+    if not path.lower().endswith(f".{kind}"):
+        path += f".{kind}"
+    from gui.report import save_figure
+
+    return save_figure(canvas.figure, path)
+
+
+# --------------------------------------------------------------------------- panel
+
+
+class ExportController(QObject):
+    """Exports of the shown comparison (PDF, PowerPoint, CSV), written in the
+    background; the bridge and drivers are included once computed, the target
+    when it is on."""
+
+    exported = Signal(list)  # paths written
+    failed = Signal(str)
+
+    def __init__(self, panel: Any) -> None:
+        super().__init__(panel)
+        self.panel = panel
+        self.runner = TaskRunner(self)
+        self.runner.resultReady.connect(self.exported.emit)
+        self.runner.failed.connect(self.failed.emit)
+
+    def _extras(self) -> dict[str, Any]:
+        targets = self.panel.targets
+        target = None
+        if targets.enabled.isChecked() and targets.value() is not None:
+            target = (targets.figure, float(targets.value()))
+        return {
+            "bridge": self.panel.bridge.bridge,
+            "drivers": self.panel.drivers.drivers,
+            "target": target,
+        }
+
+    def export(self, kind: str, path: str | Path) -> bool:
+        """Write ``kind`` (``pdf``, ``pptx`` or ``csv``) to ``path`` in the
+        background; ``exported`` carries the paths when done."""
+        comparison = self.panel.comparison
+        if comparison is None:
+            self.failed.emit("Nothing to export yet: no result.")
+            return False
+        extras = self._extras()
+
+        def task(_progress: Callable[[float], None], _stop: Callable[[], bool]) -> Any:
+            from gui import report
+
+            if kind == "csv":
+                return report.write_csv(comparison, path)
+            if kind == "pdf":
+                return [report.write_pdf(comparison, path, **extras)]
+            return [report.write_pptx(comparison, path, **extras)]
+
+        self.runner.start(task)
+        return True
+
+    def export_dialog(self, kind: str) -> bool:
+        names = {
+            "pdf": ("PDF report", "PDF (*.pdf)"),
+            "pptx": ("PowerPoint deck", "PowerPoint (*.pptx)"),
+            "csv": ("CSV (per-run figures; weekly percentiles beside)", "CSV (*.csv)"),
+        }
+        title, filter_ = names[kind]
+        path, _ = QFileDialog.getSaveFileName(
+            self.panel, f"Export {title}", f"funnelsim.{kind}", filter_
+        )
+        if not path:
+            return False
+        if not path.lower().endswith(f".{kind}"):
+            path += f".{kind}"
+        return self.export(kind, path)
+
+
+def install_story(panel: Any) -> None:
+    """Add the story to a :class:`gui.results.ResultsPanel`: Bridge and Drivers
+    tabs, the target on the distribution and fan charts, an Export menu and the
+    Workshop button (F11)."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+    from PySide6.QtWidgets import QToolButton
+
+    panel.bridge = BridgeView()
+    panel.drivers = DriversView()
+    for view in (panel.bridge, panel.drivers):
+        panel.views.append(view)
+        panel.tabs.addTab(view, view.title)
+    panel.targets = TargetController(panel.distribution, panel.overview)
+    panel.exports = ExportController(panel)
+    panel.workshop = None
+
+    row = QHBoxLayout()
+    layout = panel.layout()
+    layout.removeWidget(panel.info)
+    row.addWidget(panel.info, 1)
+    panel.export_status = QLabel("")
+    panel.export_status.setObjectName("export_status")
+    panel.export_status.setStyleSheet("color: #555555;")
+    row.addWidget(panel.export_status)
+    export_button = QToolButton()
+    export_button.setText("Export ▾")
+    export_button.setToolTip(
+        "PDF report, PowerPoint deck or CSV of this comparison "
+        "(right-click a chart to save it as PNG or SVG)"
+    )
+    export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    menu = QMenu(export_button)
+    for kind, text in (
+        ("pdf", "PDF report…"),
+        ("pptx", "PowerPoint deck…"),
+        ("csv", "CSV: per-run figures and weekly percentiles…"),
+    ):
+        menu.addAction(text).triggered.connect(
+            lambda _=False, k=kind: panel.exports.export_dialog(k)
+        )
+    export_button.setMenu(menu)
+    row.addWidget(export_button)
+    workshop_button = QPushButton("Workshop ▶")
+    workshop_button.setToolTip(
+        "Full screen, one lever at a time, the room guesses first (F11)"
+    )
+    row.addWidget(workshop_button)
+    layout.insertLayout(0, row)
+    panel.export_button = export_button
+    panel.workshop_button = workshop_button
+
+    def start_workshop() -> None:
+        from gui.workshop import open_workshop
+
+        panel.workshop = open_workshop(panel.comparison)
+
+    workshop_button.clicked.connect(start_workshop)
+    QShortcut(QKeySequence("F11"), panel, activated=start_workshop)
+    panel.exports.runner.busyChanged.connect(
+        lambda busy: busy and panel.export_status.setText("Exporting…")
+    )
+    panel.exports.exported.connect(
+        lambda paths: panel.export_status.setText(
+            "Written: " + ", ".join(Path(p).name for p in paths)
+        )
+    )
+    panel.exports.failed.connect(
+        lambda message: panel.export_status.setText(f"Export failed: {message}")
+    )
+
+
+__all__ = [
+    "BridgeView",
+    "DriversView",
+    "ExportController",
+    "TargetController",
+    "TaskRunner",
+    "chart_menu",
+    "install_story",
+    "save_chart_dialog",
+]
