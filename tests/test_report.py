@@ -1,0 +1,258 @@
+"""Exports (CSV round trip, PDF, PowerPoint), the story charts and targets, and
+``funnelsim report``; no Qt."""
+
+from __future__ import annotations
+
+import math
+import re
+from importlib.metadata import version
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from gui import charts, report
+from gui.targets import (
+    figure_probability,
+    figure_reach_weeks,
+    reach_weeks,
+    target_probability,
+)
+from simulator.attribution import value_bridge, with_overrides
+from simulator.cli import main
+from simulator.drivers import lever_drivers, tornado
+from simulator.runner import RunSettings, compare
+from simulator.scenario_io import load_lever, load_scenario
+
+SMALL = RunSettings(runs=200, horizon_weeks=60, warmup_weeks=8, seed=5)
+TINY = RunSettings(runs=100, horizon_weeks=20, warmup_weeks=4, seed=1)
+LEVERS = ("speed_to_lead", "sales_works_every_lead")
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return compare(load_scenario("siloed"), [load_scenario("aligned")], settings=SMALL)
+
+
+@pytest.fixture(scope="module")
+def story():
+    """A two-lever alternative, its bridge and its lever tornado (fast)."""
+    base = load_scenario("siloed")
+    overrides = [o for lever in LEVERS for o in load_lever(lever).set.items()]
+    alt = with_overrides(base, overrides, name="Two levers", levers=LEVERS)
+    bridge = value_bridge(base, alt, settings=TINY, bootstrap=20)
+    drivers = tornado(alt, lever_drivers(alt, parent=base), settings=TINY, bootstrap=20)
+    return compare(base, [alt], settings=TINY), bridge, drivers
+
+
+def count_pages(path) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b(?!s)", path.read_bytes()))
+
+
+# ----------------------------------------------------------------------------- CSV
+
+
+def test_csv_round_trips_figures_and_header(comparison, tmp_path):
+    figures_path, weekly_path = report.write_csv(comparison, tmp_path / "out.csv")
+    assert weekly_path.name == "out_weekly.csv"
+    text = figures_path.read_text()
+    assert text.startswith("# FunnelSim export")
+    back = report.read_csv(figures_path)
+    assert back.kind == "figures"
+    assert back.scenarios == ["Siloed", "Aligned"]
+    assert (back.seed, back.runs, back.weeks) == (5, 200, 60)
+    assert back.meta["warmup_weeks"] == "8"
+    assert back.version == version("funnelsim")
+    for result in comparison.results:
+        for name, values in result.figures.items():
+            np.testing.assert_array_equal(back.data[result.name][name], values)
+    assert (
+        np.isnan(back.data["Siloed"]["cac"]).sum()
+        == np.isnan(comparison.baseline.figures["cac"]).sum()
+    )
+
+    weekly = report.read_csv(weekly_path)
+    assert weekly.kind == "weekly" and weekly.runs == 200
+    for result in comparison.results:
+        for stat in ("p5", "p50", "p95", "mean"):
+            np.testing.assert_array_equal(
+                weekly.data[result.name][f"arr.{stat}"], result.series("arr")[stat]
+            )
+        assert len(weekly.data[result.name]["revenue.p50"]) == 60
+
+
+def test_read_csv_refuses_other_files(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not a FunnelSim export"):
+        report.read_csv(path)
+
+
+# ---------------------------------------------------------------------- PDF, PPTX
+
+
+def test_pdf_has_title_table_charts_and_sources(comparison, tmp_path):
+    path = report.write_pdf(
+        comparison, tmp_path / "r.pdf", target=("arr_growth_y1", 0.1)
+    )
+    charts_count = len(report.chart_figures(comparison))
+    assert path.read_bytes().startswith(b"%PDF")
+    assert count_pages(path) >= 2 + charts_count + 1
+
+
+def test_pptx_has_one_slide_per_chart_and_a_summary(story, tmp_path):
+    from pptx import Presentation
+
+    comparison, bridge, drivers = story
+    path = report.write_pptx(
+        comparison, tmp_path / "d.pptx", bridge=bridge, drivers=drivers
+    )
+    deck = Presentation(str(path))
+    titles = [s.shapes.title.text for s in deck.slides]
+    expected = [
+        name
+        for name, _ in report.chart_figures(comparison, bridge=bridge, drivers=drivers)
+    ]
+    assert titles[1] == "Summary" and titles[2:] == expected
+    assert "Value bridge, lever by lever" in titles
+    assert "What moves the result" in titles
+    for slide in list(deck.slides)[2:]:
+        assert any(shape.shape_type == 13 for shape in slide.shapes)  # a picture
+    summary = deck.slides[1].placeholders[1].text_frame.text
+    assert "Two levers vs Siloed" in summary
+
+
+def test_sources_list_every_citation(comparison):
+    lines = [text for _style, text in report.source_lines(comparison)]
+    joined = "\n".join(lines)
+    for dotted in comparison.baseline.scenario.citations:
+        assert dotted in joined
+
+
+# -------------------------------------------------------------------------- charts
+
+
+def test_bridge_chart_bars_follow_the_steps(story):
+    _comparison, bridge, _ = story
+    ax = Figure().add_subplot()
+    charts.plot_bridge(ax, bridge)
+    heights = [p.get_height() for p in ax.patches]
+    assert heights[0] == pytest.approx(bridge.baseline_value)
+    assert heights[1] == pytest.approx(bridge.alternative_value)
+    steps = heights[2:]
+    assert steps == pytest.approx([s.delta for s in bridge.steps])
+    assert math.fsum(steps) == pytest.approx(bridge.total)
+
+
+def test_shapley_chart_has_a_bar_and_error_bar_per_lever(story):
+    _comparison, bridge, _ = story
+    ax = Figure().add_subplot()
+    charts.plot_shapley(ax, bridge)
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx([s.value for s in bridge.shapley])
+    assert ax.containers  # the error bars
+    # First lever at the top: tick labels come in the bridge's order.
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        s.name for s in bridge.shapley
+    ]
+
+
+def test_tornado_chart_draws_low_and_high_per_driver(story):
+    _comparison, _bridge, drivers = story
+    ax = Figure().add_subplot()
+    charts.plot_tornado(ax, drivers)
+    assert len(ax.patches) == 2 * len(drivers.effects)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == drivers.effects[0].driver.label  # largest swing on top
+
+
+# ------------------------------------------------------------------------- targets
+
+
+def synthetic(runs: int = 10, weeks: int = 12):
+    """Run i reaches ARR 150 in week i and stays; growth of run i is i / runs."""
+    arr = np.full((runs, weeks), 100.0, dtype=np.float32)
+    for i in range(runs):
+        arr[i, i:] = 150.0
+    growth = np.arange(runs) / runs
+    cac = np.array([np.nan, *range(1, runs)], dtype=float)
+    return SimpleNamespace(
+        name="Synthetic",
+        figures={
+            "arr_growth_y1": growth,
+            "arr_end": arr[:, -1].astype(float),
+            "cac": cac,
+        },
+        weekly={"arr": arr},
+        scenario=SimpleNamespace(company=SimpleNamespace(initial_arr=100.0)),
+        settings=SimpleNamespace(horizon_weeks=weeks),
+    )
+
+
+def test_target_probability_and_standard_error():
+    result = synthetic()
+    prob = figure_probability(result, "arr_growth_y1", 0.7)
+    assert prob.p == pytest.approx(0.3)  # runs 7, 8, 9
+    assert prob.se == pytest.approx(math.sqrt(0.3 * 0.7 / 10))
+    assert prob.n == 10
+    # Less is better for CAC; the run without a deal is left out.
+    cac = figure_probability(result, "cac", 3)
+    assert (cac.p, cac.n, cac.lower_is_better) == (pytest.approx(3 / 9), 9, True)
+    assert math.isnan(target_probability([np.nan], 1).p)
+
+
+def test_reach_weeks_from_weekly_runs():
+    result = synthetic()
+    assert reach_weeks(result.weekly["arr"], 150.0) == {0.5: 4, 0.9: 8}
+    assert reach_weeks(result.weekly["arr"], 151.0) == {0.5: None, 0.9: None}
+    # A growth target is read on ARR at initial_arr * (1 + target).
+    assert figure_reach_weeks(result, "arr_growth_y1", 0.5) == {0.5: 4, 0.9: 8}
+    assert figure_reach_weeks(result, "arr_end", 100.0) == {0.5: 0, 0.9: 0}
+    assert figure_reach_weeks(result, "cac", 3.0) is None
+
+
+def test_target_artists_on_distribution_and_fan(comparison):
+    ax = Figure().add_subplot()
+    results = comparison.results
+    charts.plot_distribution(ax, results, "arr_growth_y1")
+    probs = [figure_probability(r, "arr_growth_y1", 0.05) for r in results]
+    line, text = charts.add_target_to_distribution(
+        ax, results, "arr_growth_y1", 0.05, probs
+    )
+    assert line.get_xdata()[0] == 0.05
+    assert "Siloed: reached in" in text.get_text()
+    ax = Figure().add_subplot()
+    charts.plot_fans(ax, results, "arr")
+    reach = [figure_reach_weeks(r, "arr_end", 1e7) for r in results]
+    added = charts.add_target_to_fan(ax, results, 1e7, reach, label="$10M")
+    markers = sum(w is not None for r in reach for w in r.values())
+    assert len(added) == 2 + markers  # the line, the markers, the box
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_cli_report_writes_every_file(tmp_path, capsys):
+    pdf, pptx, csv = tmp_path / "r.pdf", tmp_path / "r.pptx", tmp_path / "r.csv"
+    code = main(
+        [
+            "report", "siloed", "aligned", "--pdf", str(pdf), "--pptx", str(pptx),
+            "--csv", str(csv), "--runs", "100", "--weeks", "20", "--warmup", "4",
+            "--seed", "3", "--no-bridge", "--target", "arr_end=9e6",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert count_pages(pdf) > 5
+    assert report.read_csv(csv).seed == 3
+    assert (tmp_path / "r_weekly.csv").exists() and pptx.stat().st_size > 10_000
+    assert str(pdf) in capsys.readouterr().out
+
+
+def test_cli_report_errors_are_one_line(tmp_path, capsys):
+    assert main(["report", "siloed", "aligned", "--runs", "50"]) == 2
+    assert "nothing to write" in capsys.readouterr().err
+    out = str(tmp_path / "x.csv")
+    args = ["report", "siloed", "aligned", "--csv", out, "--runs", "50"]
+    assert main([*args, "--weeks", "10", "--target", "nope=1"]) == 2
+    assert "unknown figure 'nope'" in capsys.readouterr().err
