@@ -473,8 +473,9 @@ class WorkshopWindow(QWidget):
         charts._money_axis(ax.yaxis)
         ax.legend(fontsize=BIG["legend"], frameon=False, loc="upper left")
         self._from, self._to = start, end
-        self._on_frame(0.0 if animate and start != end else 1.0)
-        if animate and start != end and self.animation_ms > 0:
+        animate = animate and start != end and self.animation_ms > 0
+        self._on_frame(0.0 if animate else 1.0)
+        if animate:
             self.animation.stop()
             self.animation.setDuration(self.animation_ms)
             self.animation.start()

@@ -1,0 +1,215 @@
+"""The story in the app: bridge and drivers views, targets, exports, workshop."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from gui import report
+from gui.story import BridgeView, DriversView, save_chart_dialog
+from gui.targets import figure_probability, figure_reach_weeks
+from gui.workshop import WorkshopWindow
+from simulator.attribution import with_overrides
+from simulator.runner import RunSettings, compare
+from simulator.scenario_io import load_lever, load_scenario
+
+TINY = RunSettings(runs=100, horizon_weeks=20, warmup_weeks=4, seed=1)
+#: A year, so the workshop's headline is ARR growth over year 1 (in %).
+YEAR = RunSettings(runs=100, horizon_weeks=52, warmup_weeks=4, seed=1)
+LEVERS = ("speed_to_lead", "sales_works_every_lead")
+
+
+@pytest.fixture(scope="module")
+def two_levers():
+    base = load_scenario("siloed")
+    overrides = [o for lever in LEVERS for o in load_lever(lever).set.items()]
+    alt = with_overrides(base, overrides, name="Two levers", levers=LEVERS)
+    return base, alt
+
+
+@pytest.fixture(scope="module")
+def small_comparison(two_levers):
+    base, alt = two_levers
+    return compare(base, [alt], settings=TINY)
+
+
+def test_bridge_view_computes_in_background_and_draws(qtbot, small_comparison):
+    view = BridgeView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_comparison(small_comparison)
+    view.bar.runs.setValue(60)
+    with qtbot.waitSignal(view.computed, timeout=30_000):
+        view.bar.compute_button.click()
+        assert view.runner.busy  # the GUI thread is free while it runs
+    bridge = view.bridge
+    assert [s.id for s in bridge.steps] == list(LEVERS)
+    assert bridge.settings.runs == 60
+    top, bottom = view.canvas.figure.axes[:2]
+    assert len(top.patches) == 2 + len(bridge.steps)
+    assert len(bottom.patches) == len(bridge.shapley)
+    assert "scenarios x 60 runs" in view.bar.status.text()
+
+
+def test_bridge_cancel(qtbot):
+    view = BridgeView()
+    qtbot.addWidget(view)
+    big = compare(
+        load_scenario("siloed"), [load_scenario("aligned")], settings=TINY
+    )  # 8 levers: 256 scenarios, long enough to cancel
+    view.set_comparison(big)
+    view.bar.compute_button.click()
+    with qtbot.waitSignal(view.runner.cancelled, timeout=20_000):
+        view.bar.cancel_button.click()
+    qtbot.waitUntil(lambda: not view.runner.busy, timeout=10_000)
+    assert view.bridge is None and view.bar.status.text() == "Cancelled."
+
+
+def test_drivers_view_ranks_levers(qtbot, small_comparison):
+    view = DriversView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_comparison(small_comparison)
+    assert view.scenario_box.currentText() == "Two levers"
+    view.bar.runs.setValue(60)
+    with qtbot.waitSignal(view.computed, timeout=30_000):
+        view.bar.compute_button.click()
+    effects = view.drivers.effects
+    swings = [e.swing for e in effects]
+    assert swings == sorted(swings, reverse=True)
+    ax = view.canvas.figure.axes[0]
+    assert len(ax.patches) == 2 * min(len(effects), 10)
+
+
+def test_target_both_ways_and_fan(window, wait_final, qtbot):
+    wait_final(window)
+    results = window.results
+    targets = results.targets
+    results.tabs.setCurrentWidget(results.distribution)
+    assert targets.figure == "arr_growth_y1"
+    # model -> UI: the spin box shows percent, the chart the line and the box
+    targets.set_value(0.1)
+    assert targets.spin.value() == pytest.approx(10.0)
+    ax = results.distribution.canvas.figure.axes[0]
+    lines = [a for a in ax.get_lines() if a.get_gid() == "target"]
+    assert len(lines) == 1 and lines[0].get_xdata()[0] == pytest.approx(0.1)
+    comparison = window.results.comparison
+    expected = [figure_probability(r, "arr_growth_y1", 0.1) for r in comparison.results]
+    got = targets.probabilities()
+    assert [p.p for p in got] == [p.p for p in expected]
+    assert "±" in ax.texts[-1].get_text()
+    # UI -> model: typing, and dragging on the chart
+    targets.spin.setValue(12.5)
+    assert targets.value() == pytest.approx(0.125)
+    event = SimpleNamespace(button=1, inaxes=ax, xdata=0.02)
+    targets._on_press(event)
+    targets._on_motion(SimpleNamespace(inaxes=ax, xdata=0.03))
+    targets._on_release(None)
+    assert targets.value() == pytest.approx(0.03)
+    assert targets.spin.value() == pytest.approx(3.0)
+    lines = [a for a in ax.get_lines() if a.get_gid() == "target"]
+    assert len(lines) == 1  # moved, not duplicated
+    reach = [figure_reach_weeks(r, "arr_growth_y1", 0.03) for r in comparison.results]
+    assert "week" in targets.info.text() or "not within" in targets.info.text()
+    # the fan chart marks the weeks it is reached with 50 % and 90 % probability
+    results.tabs.setCurrentWidget(results.overview)
+    results.overview.refresh()
+    assert targets._fan_artists
+    markers = sum(w is not None for r in reach for w in r.values())
+    assert len(targets._fan_artists) == 2 + markers
+
+
+def test_export_menu_writes_csv_in_background(window, wait_final, qtbot, tmp_path):
+    wait_final(window)
+    exports = window.results.exports
+    with qtbot.waitSignal(exports.exported, timeout=30_000) as done:
+        assert exports.export("csv", tmp_path / "run.csv")
+    paths = done.args[0]
+    back = report.read_csv(paths[0])
+    comparison = window.results.comparison
+    np.testing.assert_array_equal(
+        back.data["Aligned"]["arr_end"], comparison.alternatives[0].figures["arr_end"]
+    )
+    assert "Written: run.csv" in window.results.export_status.text()
+
+
+def test_chart_saves_as_png_and_svg(window, wait_final, monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    wait_final(window)
+    canvas = window.results.overview.canvas
+    for kind in ("png", "svg"):
+        target = tmp_path / f"fan.{kind}"
+        monkeypatch.setattr(
+            QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), "")
+        )
+        assert save_chart_dialog(canvas, kind) == target
+    assert (tmp_path / "fan.png").read_bytes()[:4] == b"\x89PNG"
+    assert "<svg" in (tmp_path / "fan.svg").read_text()[:500]
+
+
+def test_workshop_steps_predicts_and_closes(qtbot, two_levers):
+    base, alt = two_levers
+    win = WorkshopWindow(base, alt, YEAR, predict=True, animation_ms=0)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    win.next()  # before the steps are ready: stays, says so
+    assert win.position == 0
+    with qtbot.waitSignal(win.ready, timeout=30_000):
+        pass
+    kinds = [(s.kind, s.step) for s in win.slides]
+    assert kinds == [
+        ("title", 0),
+        ("predict", 1),
+        ("reveal", 1),
+        ("predict", 2),
+        ("reveal", 2),
+        ("closing", 2),
+    ]
+    assert len(win.steps) == 3 and win.steps[1].name == "Speed to lead"
+    qtbot.keyClick(win, Qt.Key.Key_Right)
+    assert win.slide.kind == "predict" and win.guess.isVisible()
+    win.guess.setValue(3.0)
+    qtbot.keyClick(win.guess, Qt.Key.Key_Right)  # arrows turn slides from the box
+    assert win.slide.kind == "reveal" and win.guesses[1] == pytest.approx(0.03)
+    line = win._line
+    np.testing.assert_allclose(line.get_ydata(), win.steps[1].arr["p50"])
+    assert "your guess" in win.body.text()
+    qtbot.keyClick(win, Qt.Key.Key_Left)
+    assert win.slide.kind == "predict" and win.guess.value() == pytest.approx(3.0)
+    for _ in range(3):
+        qtbot.keyClick(win, Qt.Key.Key_Space)
+    assert win.slide.kind == "reveal" and win.slide.step == 2
+    qtbot.keyClick(win, Qt.Key.Key_Right)
+    assert win.slide.kind == "closing"
+    ax = win.canvas.figure.axes[0]
+    model, guesses = ax.get_lines()[:2]
+    np.testing.assert_allclose(model.get_ydata(), [s.value * 100 for s in win.steps])
+    assert list(guesses.get_xdata()) == sorted(win.guesses)
+    assert "guesses" in win.body.text()
+    qtbot.keyClick(win, Qt.Key.Key_Right)  # the last slide stays
+    assert win.slide.kind == "closing"
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    assert not win.isVisible()
+
+
+def test_workshop_reveal_animates_to_the_new_result(qtbot, two_levers):
+    base, alt = two_levers
+    win = WorkshopWindow(base, alt, YEAR, predict=False, animation_ms=120)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.ready, timeout=30_000):
+        pass
+    assert [s.kind for s in win.slides] == ["title", "reveal", "reveal"]
+    frames = []
+    win.animation.valueChanged.connect(frames.append)
+    win.next()
+    qtbot.waitUntil(
+        lambda: win.animation.state() == win.animation.State.Stopped, timeout=5_000
+    )
+    assert len(frames) >= 2  # several frames, not a jump
+    np.testing.assert_allclose(win._line.get_ydata(), win.steps[1].arr["p50"])
