@@ -328,10 +328,12 @@ def step(
     # 6. Customers and revenue: churn, expansion, then new deals.
     customers = state.customers
     churned = rng["customers"].binomial(customers, p.weekly_churn)
-    has_customers = customers > 0
-    state.arr -= np.where(
-        has_customers, churned * state.arr / np.maximum(customers, 1), 0.0
+    # arr -= churned * arr / customers, written as a kept share so that losing
+    # every customer leaves exactly zero, not a rounding error below it.
+    kept = np.divide(
+        customers - churned, customers, out=np.ones(p.n), where=customers > 0
     )
+    state.arr *= kept
     customers -= churned
     state.arr *= p.weekly_expansion
     bookings = _bookings(state, p, rng["deals"], won)

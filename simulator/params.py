@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.schema import Scenario
+from simulator.uncertainty import Uniforms, draw_triangular
 
 F = NDArray[np.float64]
 
@@ -150,14 +151,35 @@ class Params:
     fixed_weekly_cost: F
 
 
-def compile_params(scenario: Scenario, n: int) -> Params:
-    """Turn a validated scenario into per-run arrays for ``n`` runs."""
+def compile_params(
+    scenario: Scenario, n: int, uniforms: Uniforms | None = None
+) -> Params:
+    """Turn a validated scenario into per-run arrays for ``n`` runs.
 
-    def col(value: float) -> F:
+    Parameters given as ranges (``scenario.uncertainty``) are drawn once per run
+    from ``uniforms(dotted_name)``, an array of ``n`` uniform numbers; without
+    ``uniforms`` every run takes the range's mode.
+    """
+    drawn: dict[str, F] = {}
+    if uniforms is not None:
+        for dotted, tri in scenario.uncertainty.items():
+            drawn[dotted] = draw_triangular(
+                tri.low, tri.mode, tri.high, uniforms(dotted)
+            )
+
+    def col(value: float, dotted: str = "") -> F:
+        if dotted in drawn:
+            return drawn[dotted]
         return np.full(n, float(value))
 
-    def rows(values: list[float]) -> F:
-        return np.tile(np.asarray(values, dtype=float), (n, 1))
+    def rows(values: list[float], dotted: list[str] | None = None) -> F:
+        names = dotted or [""] * len(values)
+        return np.column_stack(
+            [col(v, name) for v, name in zip(values, names, strict=True)]
+        )
+
+    def each(items: str, count: int, field: str) -> list[str]:
+        return [f"{items}.{i}.{field}" for i in range(count)]
 
     m = scenario.marketing
     f = scenario.follow_up
@@ -170,8 +192,8 @@ def compile_params(scenario: Scenario, n: int) -> Params:
     )
     profile = f.response_profile
     decay = response_decay(
-        col(f.decay_floor),
-        col(f.decay_tau_hours),
+        col(f.decay_floor, "follow_up.decay_floor"),
+        col(f.decay_tau_hours, "follow_up.decay_tau_hours"),
         rows(
             [
                 profile.within_5min,
@@ -183,11 +205,22 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         layout.queue_ages,
     )
     qualify_class = np.zeros((n, layout.n_classes))
-    qualify_class[:, : layout.first_future_class] = f.qualify_ready
-    qualify_class[:, layout.first_future_class : layout.junk_class] = f.qualify_future
+    qualify_class[:, : layout.first_future_class] = col(
+        f.qualify_ready, "follow_up.qualify_ready"
+    )[:, None]
+    qualify_class[:, layout.first_future_class : layout.junk_class] = col(
+        f.qualify_future, "follow_up.qualify_future"
+    )[:, None]
     qualify = decay[:, :, None] * qualify_class[:, None, :]
-    conversion = rows([s.conversion for s in scenario.pipeline.stages])
-    mean_weeks = rows([s.mean_weeks for s in scenario.pipeline.stages])
+    stages = scenario.pipeline.stages
+    conversion = rows(
+        [s.conversion for s in stages],
+        each("pipeline.stages", len(stages), "conversion"),
+    )
+    mean_weeks = rows(
+        [s.mean_weeks for s in stages],
+        each("pipeline.stages", len(stages), "mean_weeks"),
+    )
     advance = conversion / mean_weeks
     lose = (1 - conversion) / mean_weeks
     stay_or_lose = 1 - advance
@@ -195,11 +228,18 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         lose, stay_or_lose, out=np.zeros_like(lose), where=stay_or_lose > 0
     )
     c = scenario.company
-    cost_per_lead = rows([s.cost_per_lead for s in sources])
+    budget = col(m.weekly_budget, "marketing.weekly_budget")
+    cost_per_lead = rows(
+        [s.cost_per_lead for s in sources],
+        each("marketing.sources", len(sources), "cost_per_lead"),
+    )
     quality = np.tile(
         np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1)
     )
-    pass_prob = rows([m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk])
+    pass_prob = rows(
+        [m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk],
+        [f"marketing.scoring.pass_{k}" for k in LEAD_TYPES],
+    )
     held = quality * (1 - pass_prob[:, None, :])
     return Params(
         name=scenario.name,
@@ -207,42 +247,51 @@ def compile_params(scenario: Scenario, n: int) -> Params:
         n=n,
         initial_customers=c.initial_customers,
         initial_arr=c.initial_arr,
-        weekly_churn=col(1 - (1 - c.annual_churn) ** (1 / 52)),
-        weekly_expansion=col((1 + c.annual_expansion) ** (1 / 52)),
-        weekly_budget=col(m.weekly_budget),
+        weekly_churn=1 - (1 - col(c.annual_churn, "company.annual_churn")) ** (1 / 52),
+        weekly_expansion=(1 + col(c.annual_expansion, "company.annual_expansion"))
+        ** (1 / 52),
+        weekly_budget=budget,
         cost_per_lead=cost_per_lead,
         quality=quality,
         initial_share=rows([s.share for s in sources]),
         pass_prob=pass_prob,
-        realloc_rate=col(m.reallocation.rate),
+        realloc_rate=col(m.reallocation.rate, "marketing.reallocation.rate"),
         review_weeks=m.reallocation.review_weeks,
         metric_qualified=m.reallocation.metric == "qualified",
-        min_share=col(m.reallocation.min_share),
-        leads_per_share=m.weekly_budget / cost_per_lead,
+        min_share=col(m.reallocation.min_share, "marketing.reallocation.min_share"),
+        leads_per_share=budget[:, None] / cost_per_lead,
         mql_quality=quality * pass_prob[:, None, :],
         held_real_quality=held[:, :, :2].sum(axis=2),
         held_junk_quality=held[:, :, 2],
         holds_back=bool(held.any()),
-        ignore_base=col(scenario.handoff.ignore_base),
-        trust_sensitivity=col(scenario.handoff.trust_sensitivity),
-        trust_reference=col(scenario.handoff.trust_reference),
-        trust_smoothing=col(scenario.handoff.trust_smoothing_weeks),
+        ignore_base=col(scenario.handoff.ignore_base, "handoff.ignore_base"),
+        trust_sensitivity=col(
+            scenario.handoff.trust_sensitivity, "handoff.trust_sensitivity"
+        ),
+        trust_reference=col(
+            scenario.handoff.trust_reference, "handoff.trust_reference"
+        ),
+        trust_smoothing=col(
+            scenario.handoff.trust_smoothing_weeks, "handoff.trust_smoothing_weeks"
+        ),
         recycle=scenario.handoff.recycle_rejected,
-        capacity=col(f.capacity_per_week),
+        capacity=col(f.capacity_per_week, "follow_up.capacity_per_week"),
         qualify_by_class_age=qualify,
         qualify_age_groups=_equal_runs(qualify),
         nurture_enabled=scenario.nurture.enabled,
-        capture=col(scenario.nurture.capture if scenario.nurture.enabled else 0.0),
-        nurture_leave=col(1 / scenario.nurture.mean_weeks),
-        share_maturing=col(scenario.nurture.share_maturing),
-        nurture_cost=col(scenario.nurture.cost_per_lead_week),
+        capture=col(scenario.nurture.capture, "nurture.capture")
+        * float(scenario.nurture.enabled),
+        nurture_leave=1 / col(scenario.nurture.mean_weeks, "nurture.mean_weeks"),
+        share_maturing=col(scenario.nurture.share_maturing, "nurture.share_maturing"),
+        nurture_cost=col(
+            scenario.nurture.cost_per_lead_week, "nurture.cost_per_lead_week"
+        ),
         advance=advance,
         lose_given_stay=lose_given_stay,
-        acv_mu=col(np.log(scenario.deals.acv_median)),
-        acv_sigma=col(scenario.deals.acv_sigma),
-        fixed_weekly_cost=col(
-            scenario.costs.sales_weekly + scenario.costs.alignment_weekly
-        ),
+        acv_mu=np.log(col(scenario.deals.acv_median, "deals.acv_median")),
+        acv_sigma=col(scenario.deals.acv_sigma, "deals.acv_sigma"),
+        fixed_weekly_cost=col(scenario.costs.sales_weekly, "costs.sales_weekly")
+        + col(scenario.costs.alignment_weekly, "costs.alignment_weekly"),
     )
 
 

@@ -13,6 +13,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from simulator.engine import Recorder, State, step
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.params import compile_params
@@ -148,8 +151,17 @@ def compare(
     def run_chunk(block_ids: list[int]) -> list[ChunkOutput]:
         sizes = [bounds[b][1] - bounds[b][0] for b in block_ids]
         n = sum(sizes)
-        params = [compile_params(s, n) for s in scenarios]
         seeds = [blocks[b] for b in block_ids]
+
+        def uniforms(dotted: str) -> NDArray[np.float64]:
+            return np.concatenate(
+                [
+                    b.parameter_uniforms(dotted, k)
+                    for b, k in zip(seeds, sizes, strict=True)
+                ]
+            )
+
+        params = [compile_params(s, n, uniforms) for s in scenarios]
         # A baseline whose queue merges sources keeps its cohorts' sources when an
         # alternative needs them; this draws nothing, so the baseline's numbers
         # are the same alone and in any comparison.

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 from simulator.errors import ScenarioError
 from simulator.library import bundled_lever_path, bundled_scenario_path
 from simulator.schema import PARAMETER_TABLES, Lever, Scenario
+from simulator.uncertainty import extract_ranges, range_problem
 
 MAX_FILE_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 16
@@ -351,6 +352,11 @@ def apply_override(
             "is inside a value, not a table", file=origin, parameter=dotted
         )
     _record_origin(layers, dotted, value, origin)
+    # A value set here replaces any range the parameter had.
+    declared = layers.raw.get("uncertainty")
+    if isinstance(declared, dict):
+        for key in [k for k in declared if k == dotted or k.startswith(dotted + ".")]:
+            del declared[key]
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
@@ -395,13 +401,71 @@ def load_lever(ref: str | Path) -> Lever:
 
 
 def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
-    raw = {k: v for k, v in layers.raw.items() if k != "schema_version"}
+    raw = copy.deepcopy({k: v for k, v in layers.raw.items() if k != "schema_version"})
+    declared = raw.pop("uncertainty", {})
+    if not isinstance(declared, dict):
+        raise ScenarioError(
+            "must be a table of ranges", file=default_file, parameter="uncertainty"
+        )
+    ranges = {**declared, **extract_ranges(raw, PARAMETER_TABLES)}
+
+    def origin_of(dotted: str) -> str:
+        return layers.origin_of(dotted) or default_file
+
+    for dotted, value in ranges.items():
+        problem = (
+            range_problem(dotted, value)
+            if isinstance(value, dict)
+            else ("a range is a table {low, mode, high}")
+        )
+        if problem:
+            raise ScenarioError(
+                problem,
+                file=origin_of(dotted),
+                parameter=dotted,
+                value=value,
+                has_value=True,
+            )
+    raw["uncertainty"] = ranges
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise explain_validation_error(
-            exc, lambda dotted: layers.origin_of(dotted) or default_file
-        ) from None
+        raise explain_validation_error(exc, origin_of) from None
+    _check_range_ends(scenario, raw, origin_of)
+    return scenario
+
+
+def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
+    """A range must name a continuous parameter and stay within its limits."""
+    dumped = scenario.model_dump()
+    for dotted, tri in scenario.uncertainty.items():
+        current = _get_dotted(dumped, dotted)
+        if not isinstance(current, float):
+            raise ScenarioError(
+                "cannot be a range: only continuous parameters (not whole numbers, "
+                "switches or names) can",
+                file=origin_of(dotted),
+                parameter=dotted,
+            )
+        for end in (tri.low, tri.high):
+            probe = copy.deepcopy(raw)
+            probe.pop("uncertainty")
+            apply_override(probe, dotted, end, origin=origin_of(dotted))
+            try:
+                Scenario.model_validate(probe)
+            except ValidationError as exc:
+                raise explain_validation_error(exc, origin_of) from None
+
+
+def _get_dotted(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        elif isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioError:
@@ -506,6 +570,9 @@ def scenario_to_toml(scenario: Scenario, *, relative_to: Path | None = None) -> 
     only the values that differ from what they give (or every value when the
     scenario extends nothing). Loading the text gives the same scenario."""
     data = scenario.model_dump(mode="python", exclude_none=True)
+    # Ranges are written where their parameter is, as {low, mode, high}.
+    for dotted, tri in data.pop("uncertainty").items():
+        apply_override(data, dotted, tri, origin="<save>")
     base: Raw = {}
     if scenario.extends or scenario.levers:
         anchor = relative_to if relative_to is not None else Path.cwd() / "_new_.toml"

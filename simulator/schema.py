@@ -452,6 +452,15 @@ class Citation(Section):
     note: str = ""
 
 
+class Triangular(Section):
+    """A parameter we are unsure of: drawn once per run between low and high,
+    most often near mode."""
+
+    low: float
+    mode: float
+    high: float
+
+
 class Scenario(Section):
     """A complete, validated scenario: what the engine runs."""
 
@@ -472,6 +481,11 @@ class Scenario(Section):
     citations: dict[str, Citation] = Field(
         default_factory=dict,
         description="Source of each value, keyed by dotted parameter name.",
+    )
+    uncertainty: dict[str, Triangular] = Field(
+        default_factory=dict,
+        description="Parameters given as ranges, keyed by dotted name; the value "
+        "above is the range's mode.",
     )
 
 

@@ -19,11 +19,16 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+
+from simulator.uncertainty import parameter_stream_key
 
 #: Runs per seed block: a reproducibility constant (changing it changes the numbers
 #: for a seed). 1000 rather than 500 halves the per-run share of the step's fixed
 #: Python and numpy call overhead (about 10 % less CPU for the benchmark), while
 #: 10,000 runs still make 10 chunks to share between threads.
+#: Spawn-key word that sets parameter streams apart from the block's children.
+PARAMETER_KEY = 0x9A7A
 #: numpy's hypergeometric accepts populations below this.
 HYPERGEOMETRIC_LIMIT = 10**9
 BLOCK_RUNS = 1000
@@ -51,9 +56,24 @@ class BlockSeeds:
     """The seed sequences of one seed block."""
 
     def __init__(self, seed_sequence: np.random.SeedSequence) -> None:
+        self._root = seed_sequence
         warmup, reported = seed_sequence.spawn(2)
         self._warmup = warmup.spawn(len(SITES))
         self._reported = reported.spawn(len(SITES))
+
+    def parameter_uniforms(self, dotted: str, size: int) -> NDArray[np.float64]:
+        """Uniform numbers for a parameter drawn once per run: keyed by the
+        parameter's name, so every scenario of a comparison draws run ``i``'s value
+        of it from the same number."""
+        key = np.random.SeedSequence(
+            self._root.entropy,
+            spawn_key=(
+                *self._root.spawn_key,
+                PARAMETER_KEY,
+                parameter_stream_key(dotted),
+            ),
+        )
+        return np.random.Generator(np.random.PCG64(key)).random(size)
 
     def generators(self, *, warmup: bool) -> dict[str, np.random.Generator]:
         family = self._warmup if warmup else self._reported
