@@ -316,7 +316,11 @@ def parameter_drivers(
     """
     if not 0 < span < 1:
         raise ScenarioError(f"span must be between 0 and 1 (exclusive), got {span:g}")
-    ranges = dict(ranges or {})
+    # A parameter the scenario gives as a range moves across that range.
+    ranges = {
+        **{k: (t.low, t.high) for k, t in scenario.uncertainty.items()},
+        **(ranges or {}),
+    }
     names = list(parameters) if parameters is not None else default_parameters(scenario)
     names += [r for r in ranges if r not in names]
     drivers, skipped = [], []

@@ -123,3 +123,11 @@ def test_a_range_shared_by_both_scenarios_keeps_common_random_numbers(
     unsure = load_scenario(write_toml(RANGED))
     comparison = compare(unsure, [unsure], settings=SETTINGS)
     assert np.all(comparison.paired(0, "arr_end") == 0)
+
+
+def test_the_tornado_moves_a_ranged_parameter_across_its_range(write_toml) -> None:
+    from simulator.drivers import parameter_drivers
+
+    drivers, _ = parameter_drivers(load_scenario(write_toml(RANGED)))
+    churn = next(d for d in drivers if d.id == "company.annual_churn")
+    assert (churn.low, churn.high) == (0.05, 0.25)
