@@ -806,7 +806,7 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
     for i, value in ((0, bridge.baseline_value), (n + 1, bridge.alternative_value)):
         ax.text(
             i,
-            value,
+            max(value, 0.0),  # above the bar, also when it hangs below 0
             fmt_figure(figure, value),
             ha="center",
             va="bottom",
@@ -820,7 +820,12 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
     lo, hi = min(bottoms), max(tops)
     span = (hi - lo) or abs(hi) or 1.0
     ax.set_ylim(lo - 0.35 * span, hi + 0.15 * span)
-    ax.set_xticks(x, labels, fontsize=FONT["note"])
+    if n > 6:  # many levers: slanted labels stay apart
+        ax.set_xticks(x, [label.replace("\n", " ") for label in labels])
+        for tick in ax.get_xticklabels():
+            tick.set(rotation=30, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(x, labels)
     stat = "median" if bridge.statistic == "median" else "mean"
     style_axes(
         ax,
@@ -889,23 +894,13 @@ def plot_shapley(ax: Axes, bridge: Any) -> Axes:
         ax,
         title=f"Fair share of the {fmt_figure(figure, bridge.total, signed=True)} "
         f"difference (Shapley value, {method})",
-        xlabel=f"Contribution to {_lower_first(FIGURE_LABELS.get(figure, figure))}",
+        xlabel=f"Contribution to {_lower_first(FIGURE_LABELS.get(figure, figure))}"
+        f"\nError bars: ±{SE_WHISKER} s.e. (Monte Carlo). The values sum to the "
+        "total difference.",
     )
     _axis_for(ax.xaxis, figure)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
-    ax.annotate(
-        f"Error bars: ±{SE_WHISKER} s.e. (Monte Carlo). "
-        "The values sum to the total difference.",
-        xy=(1, 1),
-        xycoords="axes fraction",
-        xytext=(0, -4),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=FONT["note"],
-        color="#555555",
-    )
     return ax
 
 
@@ -984,7 +979,7 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
     )
     ax.set_xlabel(
         f"Line: {fmt_figure(figure, base)} as is. Light bar: {names[0]}, dark "
-        f"bar: {names[1]}, everything else held "
+        f"bar: {names[1]},\neverything else held "
         f"({drivers.settings.runs:,} runs, paired).",
         fontsize=FONT["note"],
         color="#333333",
@@ -1068,12 +1063,13 @@ def add_target_to_fan(
         rows.append(f"{result.name}: " + "; ".join(parts))
     artists.append(
         ax.text(
-            0.99,
+            0.01,
             0.03,
             ("\n".join(rows) + "\n(circle: 50 %, diamond: 90 %)").replace("$", r"\$"),
             transform=ax.transAxes,
-            ha="right",
+            ha="left",
             va="bottom",
+            alpha=0.92,
             fontsize=FONT["note"],
             bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
             zorder=7,

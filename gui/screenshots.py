@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
@@ -24,6 +25,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1600)
     parser.add_argument("--height", type=int, default=1000)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--story-runs", type=int, default=200, help="runs per bridge/drivers variant"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -90,6 +94,74 @@ def main(argv: Sequence[str] | None = None) -> int:
         grab("2b_distribution_ecdf")
         results.distribution.hist_button.setChecked(True)
         tabs.setCurrentIndex(0)
+
+        # The story: target on the distribution and the fan, bridge, drivers.
+        targets = results.targets
+        tabs.setCurrentWidget(results.distribution)
+        targets.set_value(0.10)
+        grab("8_target_distribution")
+        tabs.setCurrentWidget(results.overview)
+        results.overview.refresh()
+        grab("8b_target_fan")
+        for view, name in (
+            (results.bridge, "6_bridge"),
+            (results.drivers, "7_drivers"),
+        ):
+            tabs.setCurrentWidget(view)
+            view.bar.runs.setValue(args.story_runs)
+            done = QEventLoop()
+            view.computed.connect(done.quit)
+            view.runner.failed.connect(lambda _m, d=done: d.quit())
+            view.compute()
+            QTimer.singleShot(int(args.timeout * 1000), done.quit)
+            done.exec()
+            grab(name)
+        results.bridge.shapley_button.setChecked(True)
+        tabs.setCurrentWidget(results.bridge)
+        grab("6b_bridge_shapley")
+        results.bridge.waterfall_button.setChecked(True)
+        tabs.setCurrentIndex(0)
+
+        # Workshop mode: title, predict, reveal, closing.
+        from gui.workshop import WorkshopWindow
+
+        comparison = results.comparison
+        workshop = WorkshopWindow(
+            comparison.baseline.scenario,
+            comparison.alternatives[0].scenario,
+            replace(comparison.baseline.settings, runs=min(args.runs, 1000)),
+            animation_ms=0,
+        )
+        workshop.resize(args.width, args.height * 9 // 10)
+        workshop.show()
+        done = QEventLoop()
+        workshop.ready.connect(done.quit)
+        QTimer.singleShot(int(args.timeout * 1000), done.quit)
+        done.exec()
+
+        def grab_workshop(name: str) -> None:
+            for _ in range(3):
+                app.processEvents()
+            path = args.out / f"{name}.png"
+            workshop.grab().save(str(path))
+            written.append(path)
+
+        guesses = [0.0, 3.0, 6.0, 4.0, 2.0, 5.0, 3.0, 4.0, 1.0]
+        grab_workshop("workshop_1_title")
+        step = 0
+        while workshop.slide.kind != "closing":
+            workshop.next()
+            slide = workshop.slide
+            if slide.kind == "predict":
+                previous = workshop.steps[slide.step - 1].value * 100
+                workshop.guess.setValue(previous + guesses[step % len(guesses)])
+                step += 1
+            if slide.kind == "predict" and slide.step == 3:
+                grab_workshop("workshop_2_predict")
+            if slide.kind == "reveal" and slide.step == 3:
+                grab_workshop("workshop_3_reveal")
+        grab_workshop("workshop_4_closing")
+        workshop.close()
 
         # The editor: levers of the alternative, then groups with highlights.
         window.tabs.setCurrentIndex(1)

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -177,8 +179,10 @@ class ComputeBar(QWidget):
 
     def __init__(self, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        column.addLayout(row)
         row.addWidget(QLabel("Runs per variant:"))
         self.runs = QSpinBox()
         self.runs.setRange(20, 100_000)
@@ -196,9 +200,11 @@ class ComputeBar(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setMaximumWidth(220)
         row.addWidget(self.progress)
+        row.addStretch(1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        row.addWidget(self.status, 1)
+        self.status.setStyleSheet("color: #555555;")
+        column.addWidget(self.status)
         runner.progressChanged.connect(
             lambda f: self.progress.setValue(round(f * 1000))
         )
@@ -246,9 +252,19 @@ class BridgeView(ResultView):
         controls.addWidget(QLabel("Figure:"))
         self.figure_box = _figure_box()
         controls.addWidget(self.figure_box)
-        self.bar = ComputeBar(self.runner)
-        controls.addWidget(self.bar, 1)
+        self.waterfall_button = QRadioButton("Waterfall")
+        self.shapley_button = QRadioButton("Fair share (Shapley)")
+        self.waterfall_button.setChecked(True)
+        group = QButtonGroup(self)
+        group.addButton(self.waterfall_button)
+        group.addButton(self.shapley_button)
+        self.waterfall_button.toggled.connect(lambda _on: self.refresh())
+        controls.addWidget(self.waterfall_button)
+        controls.addWidget(self.shapley_button)
+        controls.addStretch(1)
         layout.addLayout(controls)
+        self.bar = ComputeBar(self.runner)
+        layout.addWidget(self.bar)
         self.canvas = ChartCanvas(height=7.5)
         layout.addWidget(self.canvas, 1)
         self.bar.compute_button.clicked.connect(self.compute)
@@ -332,10 +348,10 @@ class BridgeView(ResultView):
                 fontsize=charts.FONT["label"],
                 color="#555555",
             )
+        elif self.waterfall_button.isChecked():
+            charts.plot_bridge(fig.add_subplot(), self.bridge)
         else:
-            top, bottom = fig.subplots(2, 1, height_ratios=(3, 2))
-            charts.plot_bridge(top, self.bridge)
-            charts.plot_shapley(bottom, self.bridge)
+            charts.plot_shapley(fig.add_subplot(), self.bridge)
         self.canvas.draw_idle()
 
 

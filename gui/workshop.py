@@ -63,11 +63,13 @@ def workshop_steps(
 ) -> list[tuple[str, str, str, list[tuple[str, Any]]]]:
     """The levers to reveal as ``(id, name, description, cumulative overrides)``,
     from :func:`simulator.attribution.bridge_players`."""
-    from simulator.attribution import bridge_players
+    from simulator.attribution import bridge_players, is_null_player
 
     out = []
     overrides: list[tuple[str, Any]] = []
     for player in bridge_players(baseline, alternative):
+        if is_null_player(player, "arr_end"):  # costs only: nothing to reveal
+            continue
         overrides = [*overrides, *player.overrides]
         out.append((player.id, player.name, player.description, overrides))
     return out
@@ -123,6 +125,10 @@ def fmt_headline(figure: str, value: float) -> str:
     if figure == "arr_growth_y1":
         return charts.fmt_share(value, signed=True)
     return charts.fmt_money(value)
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class _Keys(QObject):
@@ -386,7 +392,7 @@ class WorkshopWindow(QWidget):
                 else ""
             )
             self.body.setText(
-                f"{self._headline_name().capitalize()}: "
+                f"{_upper_first(self._headline_name())}: "
                 f"{fmt_headline(first.figure, first.value)} → "
                 f"<b style='color:#0072B2'>{fmt_headline(step.figure, step.value)}"
                 "</b> "
@@ -425,8 +431,8 @@ class WorkshopWindow(QWidget):
     # ------------------------------------------------------------------ charts
 
     def _style(self, ax: Any, title: str) -> None:
-        charts.style_axes(ax, title=title, xlabel="Week")
-        ax.title.set_fontsize(BIG["title"])
+        charts.style_axes(ax, xlabel="Week")
+        ax.set_title(title, loc="left", fontsize=BIG["title"], pad=12)
         ax.xaxis.label.set_fontsize(BIG["label"])
         ax.tick_params(labelsize=BIG["tick"])
 
@@ -544,7 +550,7 @@ class WorkshopWindow(QWidget):
                 )
         labels = [self.baseline_scenario.name] + [f"+ {s.name}" for s in steps[1:]]
         ax.set_xticks(ks, [charts._wrap(t, 13) for t in labels])
-        self._style(ax, self._headline_name().capitalize() + ", lever by lever")
+        self._style(ax, _upper_first(self._headline_name()) + ", lever by lever")
         ax.set_xlabel("")
         ax.tick_params(axis="x", labelsize=14)
         if figure == "arr_growth_y1":

@@ -48,9 +48,11 @@ def test_bridge_view_computes_in_background_and_draws(qtbot, small_comparison):
     bridge = view.bridge
     assert [s.id for s in bridge.steps] == list(LEVERS)
     assert bridge.settings.runs == 60
-    top, bottom = view.canvas.figure.axes[:2]
-    assert len(top.patches) == 2 + len(bridge.steps)
-    assert len(bottom.patches) == len(bridge.shapley)
+    (waterfall,) = view.canvas.figure.axes
+    assert len(waterfall.patches) == 2 + len(bridge.steps)
+    view.shapley_button.setChecked(True)
+    (shapley,) = view.canvas.figure.axes
+    assert len(shapley.patches) == len(bridge.shapley)
     assert "scenarios x 60 runs" in view.bar.status.text()
 
 
