@@ -29,27 +29,10 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
+from simulator.results import FIGURE_ORDER
 
 #: Weekly statistics written to the weekly CSV, in column order.
 WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")
-#: Per-run figures in the order exports list them.
-FIGURE_ORDER = (
-    "arr_growth_y1",
-    "arr_end",
-    "total_revenue",
-    "total_bookings",
-    "total_won",
-    "cac",
-    "total_leads",
-    "total_mqls",
-    "total_ignored",
-    "total_contacted",
-    "total_qualified",
-    "total_stale",
-    "total_churned",
-    "total_spend",
-    "total_cost",
-)
 #: Slide and page size (inches): 16:9 for slides, A4 landscape for the PDF.
 SLIDE_SIZE = (13.333, 7.5)
 PAGE_SIZE = (11.69, 8.27)

@@ -31,26 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import charts
-from simulator.results import FIGURE_UNITS
-
-#: Per-run figures in the order the table and the distribution list them.
-FIGURE_ORDER = (
-    "arr_growth_y1",
-    "arr_end",
-    "total_revenue",
-    "total_bookings",
-    "total_won",
-    "cac",
-    "total_leads",
-    "total_mqls",
-    "total_ignored",
-    "total_contacted",
-    "total_qualified",
-    "total_stale",
-    "total_churned",
-    "total_spend",
-    "total_cost",
-)
+from simulator.results import FIGURE_ORDER, FIGURE_UNITS
 
 
 def ordered_figures(result: Any) -> list[str]:

@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -52,7 +52,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -64,10 +64,10 @@ def _non_negative_int(text: str) -> int:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by every command that simulates."""
-    parser.add_argument("--runs", type=_positive_int, help="Monte Carlo runs")
-    parser.add_argument("--seed", type=_non_negative_int, help="random seed")
-    parser.add_argument("--weeks", type=_positive_int, help="reported weeks (horizon)")
-    parser.add_argument("--warmup", type=_non_negative_int, help="warm-up weeks")
+    parser.add_argument("--runs", type=positive_int, help="Monte Carlo runs")
+    parser.add_argument("--seed", type=non_negative_int, help="random seed")
+    parser.add_argument("--weeks", type=positive_int, help="reported weeks (horizon)")
+    parser.add_argument("--warmup", type=non_negative_int, help="warm-up weeks")
     parser.add_argument(
         "--set",
         dest="overrides",
@@ -78,7 +78,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--set handoff.ignore_base=0.2 "
         "(applies to every scenario, after its file and levers)",
     )
-    parser.add_argument("--threads", type=_positive_int, help="worker threads")
+    parser.add_argument("--threads", type=positive_int, help="worker threads")
     parser.add_argument(
         "--json", action="store_true", help="write one JSON object to stdout"
     )

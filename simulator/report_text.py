@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import math
 
-from simulator.results import FIGURE_UNITS, Comparison, RunResult
+from simulator.results import FIGURE_ORDER, FIGURE_UNITS, Comparison, RunResult
 
 #: Figures shown in the terminal, most telling first.
-HEADLINE_FIGURES = (
-    "arr_growth_y1",
-    "arr_end",
-    "total_revenue",
-    "total_bookings",
-    "total_won",
-    "cac",
-    "total_leads",
-    "total_mqls",
-    "total_ignored",
-    "total_contacted",
-    "total_qualified",
-    "total_stale",
-    "total_churned",
-    "total_spend",
-    "total_cost",
-)
+HEADLINE_FIGURES = FIGURE_ORDER
 
 
 def fmt(value: float, unit: str) -> str:

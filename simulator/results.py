@@ -27,6 +27,26 @@ F = NDArray[np.float64]
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 STAT_KEYS = ("mean", "sd", "se", *(f"p{q}" for q in PERCENTILES))
 
+#: Per-run figures in the order tables, charts and exports list them, most telling
+#: first.
+FIGURE_ORDER = (
+    "arr_growth_y1",
+    "arr_end",
+    "total_revenue",
+    "total_bookings",
+    "total_won",
+    "cac",
+    "total_leads",
+    "total_mqls",
+    "total_ignored",
+    "total_contacted",
+    "total_qualified",
+    "total_stale",
+    "total_churned",
+    "total_spend",
+    "total_cost",
+)
+
 #: What each per-run figure means and its unit, for tables and charts.
 FIGURE_UNITS: dict[str, str] = {
     **{f"total_{flow}": "leads" for flow in FLOWS},

@@ -20,7 +20,13 @@ from simulator.attribution import (
     Bridge,
     value_bridge,
 )
-from simulator.cli import add_run_options, load_with_overrides, settings_from
+from simulator.cli import (
+    add_run_options,
+    load_with_overrides,
+    non_negative_int,
+    positive_int,
+    settings_from,
+)
 from simulator.drivers import (
     DEFAULT_SPAN,
     Skipped,
@@ -60,7 +66,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--permutations",
-        type=_positive_int,
+        type=positive_int,
         help="estimate Shapley values from this many sampled orders instead of "
         "exactly (exact by default for up to 9 steps)",
     )
@@ -112,7 +118,7 @@ def register(subparsers: Any) -> None:
         "listed)",
     )
     p.add_argument(
-        "--top", type=_positive_int, help="show only the first N drivers in the table"
+        "--top", type=positive_int, help="show only the first N drivers in the table"
     )
     add_run_options(p)
     p.set_defaults(handler=cmd_sensitivity)
@@ -133,30 +139,10 @@ def _figure_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--bootstrap",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=200,
         help="bootstrap resamples for standard errors (default 200; 0: none)",
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
 
 
 def _id_list(text: str) -> list[str]:

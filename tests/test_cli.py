@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from conftest import REPO
 
 from simulator.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
 
 FAST = ["--runs", "300", "--weeks", "52", "--warmup", "10", "--seed", "5"]
 STATS = {"mean", "sd", "se", "p5", "p10", "p25", "p50", "p75", "p90", "p95"}
