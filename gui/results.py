@@ -491,6 +491,27 @@ class TableView(ResultView):
         self.copied.emit(text)
 
 
+def uncertainty_note(comparison: Any) -> str:
+    """Say which kind of uncertainty the bands show: the luck of individual leads
+    only, or also how unsure we are of inputs given as ranges."""
+    ranged = sorted(
+        {name for r in comparison.results for name in r.scenario.uncertainty}
+    )
+    if not ranged:
+        return (
+            "Bands show run-to-run luck (which leads arrive, qualify and close) "
+            "with every input fixed."
+        )
+    shown = ", ".join(ranged[:3]) + (
+        f" and {len(ranged) - 3} more" if len(ranged) > 3 else ""
+    )
+    return (
+        "Bands show run-to-run luck <b>and</b> input uncertainty: "
+        f"{shown} drawn once per run from {'its' if len(ranged) == 1 else 'their'} "
+        "range."
+    )
+
+
 class ResultsPanel(QWidget):
     """The results views in tabs, with a line saying what is shown."""
 
@@ -542,6 +563,7 @@ class ResultsPanel(QWidget):
         self.info.setText(
             f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
             f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
+            f"<br>{uncertainty_note(comparison)}"
             + (
                 f"<br><span style='color:#555'>Same numbers from the command line: "
                 f"<code>{command}</code></span>"

@@ -99,3 +99,17 @@ def test_formatting():
     assert charts.fmt_money(1_040_000) == "$1.04M"
     assert charts.fmt_share(0.123, signed=True) == "+12.3\u00a0%"
     assert charts.fmt_money(math.nan) == "n/a"
+
+
+def test_the_header_says_which_uncertainty_the_bands_show() -> None:
+    from types import SimpleNamespace
+
+    from gui.results import uncertainty_note
+
+    fixed = SimpleNamespace(scenario=SimpleNamespace(uncertainty={}))
+    ranged = SimpleNamespace(
+        scenario=SimpleNamespace(uncertainty={"company.annual_churn": object()})
+    )
+    assert "luck" in uncertainty_note(SimpleNamespace(results=[fixed]))
+    note = uncertainty_note(SimpleNamespace(results=[fixed, ranged]))
+    assert "input uncertainty" in note and "company.annual_churn" in note
