@@ -554,33 +554,20 @@ def plot_funnel(
         y, np.maximum(counts, floor), left=floor, color=color, alpha=0.85, height=0.66
     )
     text = blended_transform_factory(ax.transAxes, ax.transData)
-    ax.text(
-        0.47,
-        len(steps) - 0.35,
-        "per run",
-        transform=text,
-        fontsize=FONT["note"],
-        color="#555555",
-        va="bottom",
-    )
-    ax.text(
-        0.61,
-        len(steps) - 0.35,
-        "of step before",
-        transform=text,
-        fontsize=FONT["note"],
-        color="#555555",
-        va="bottom",
-    )
-    ax.text(
-        0.76,
-        len(steps) - 0.35,
-        "leaked before this step",
-        transform=text,
-        fontsize=FONT["note"],
-        color="#555555",
-        va="bottom",
-    )
+    for x, header in (
+        (0.47, "per run"),
+        (0.61, "of step before"),
+        (0.76, "leaked before this step"),
+    ):
+        ax.text(
+            x,
+            len(steps) - 0.35,
+            header,
+            transform=text,
+            fontsize=FONT["note"],
+            color="#555555",
+            va="bottom",
+        )
     for i, step in enumerate(steps):
         ax.text(
             0.47,

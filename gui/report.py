@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
-from simulator.results import FIGURE_ORDER
+from simulator.results import FIGURE_ORDER, uncertainty_note
 
 #: Weekly statistics written to the weekly CSV, in column order.
 WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")
@@ -572,11 +572,8 @@ def write_pdf(
                 "Every scenario continues from the same warm-up with common random "
                 "numbers, so differences are paired run by run.",
             ),
-            (
-                "",
-                "Bands and ranges show the luck of individual leads and deals; the "
-                "inputs below are assumptions with the sources given.",
-            ),
+            ("", uncertainty_note(comparison)),
+            ("", "The inputs below are assumptions with the sources given."),
         ]
         lines = method + source_lines(comparison)
         pages = _paginate(lines)

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import charts
-from simulator.results import FIGURE_ORDER, FIGURE_UNITS
+from simulator.results import FIGURE_ORDER, FIGURE_UNITS, uncertainty_note
 
 
 def ordered_figures(result: Any) -> list[str]:
@@ -489,27 +489,6 @@ class TableView(ResultView):
         text = self.text()
         QGuiApplication.clipboard().setText(text)
         self.copied.emit(text)
-
-
-def uncertainty_note(comparison: Any) -> str:
-    """Say which kind of uncertainty the bands show: the luck of individual leads
-    only, or also how unsure we are of inputs given as ranges."""
-    ranged = sorted(
-        {name for r in comparison.results for name in r.scenario.uncertainty}
-    )
-    if not ranged:
-        return (
-            "Bands show run-to-run luck (which leads arrive, qualify and close) "
-            "with every input fixed."
-        )
-    shown = ", ".join(ranged[:3]) + (
-        f" and {len(ranged) - 3} more" if len(ranged) > 3 else ""
-    )
-    return (
-        "Bands show run-to-run luck <b>and</b> input uncertainty: "
-        f"{shown} drawn once per run from {'its' if len(ranged) == 1 else 'their'} "
-        "range."
-    )
 
 
 class ResultsPanel(QWidget):

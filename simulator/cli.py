@@ -147,24 +147,24 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
         bar.close()
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    result = simulate(args, [args.scenario]).baseline
+def _emit(args: argparse.Namespace, result: Any, table: Callable[[Any], str]) -> int:
+    """One JSON object on stdout with --json, else a table for people."""
     if args.json:
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(report_text.run_table(result))
+        print(table(result))
     return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    result = simulate(args, [args.scenario]).baseline
+    return _emit(args, result, report_text.run_table)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     comparison = simulate(args, [args.baseline, *args.alternatives])
-    if args.json:
-        json.dump(comparison.to_json(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        print(report_text.comparison_table(comparison))
-    return EXIT_OK
+    return _emit(args, comparison, report_text.comparison_table)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

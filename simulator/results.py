@@ -285,3 +285,24 @@ BYTES_PER_RUN = 8 * (len(FLOWS) + 3)
 def estimated_result_bytes(runs: int, weeks: int, scenarios: int) -> int:
     """Memory the results of a run will hold, to refuse up front rather than crash."""
     return scenarios * runs * (weeks * BYTES_PER_RUN_WEEK + BYTES_PER_RUN)
+
+
+def uncertainty_note(comparison: Comparison) -> str:
+    """Say which kind of uncertainty the bands show: the luck of individual leads
+    only, or also how unsure we are of inputs given as ranges."""
+    ranged = sorted(
+        {name for r in comparison.results for name in r.scenario.uncertainty}
+    )
+    if not ranged:
+        return (
+            "Bands show run-to-run luck (which leads arrive, qualify and close) "
+            "with every input fixed."
+        )
+    shown = ", ".join(ranged[:3]) + (
+        f" and {len(ranged) - 3} more" if len(ranged) > 3 else ""
+    )
+    return (
+        "Bands show run-to-run luck and input uncertainty: "
+        f"{shown} drawn once per run from {'its' if len(ranged) == 1 else 'their'} "
+        "range."
+    )

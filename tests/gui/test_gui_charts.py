@@ -104,7 +104,7 @@ def test_formatting():
 def test_the_header_says_which_uncertainty_the_bands_show() -> None:
     from types import SimpleNamespace
 
-    from gui.results import uncertainty_note
+    from simulator.results import uncertainty_note
 
     fixed = SimpleNamespace(scenario=SimpleNamespace(uncertainty={}))
     ranged = SimpleNamespace(
