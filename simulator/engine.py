@@ -11,7 +11,24 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.params import Layout, Params
+from simulator.marks import (
+    MQL_GROUPS,
+    map_sources,
+    mql_group_weights,
+    qualified_group_weights,
+    source_weights,
+    split_by_source,
+)
+from simulator.params import (
+    FUTURE,
+    JUNK,
+    N_CLASSES,
+    NURTURE,
+    READY,
+    REAL_CLASSES,
+    Layout,
+    Params,
+)
 from simulator.streams import Site
 
 I = NDArray[np.int64]
@@ -60,7 +77,13 @@ EXACT_DEALS_PER_RUN = 4096
 
 @dataclass
 class State:
-    """The state of ``n`` runs at the start of a week (MODEL.md, "State of one run")."""
+    """The state of ``n`` runs at the start of a week (MODEL.md, "State of one run").
+
+    Leads in the queue are followed by type, not by source (see
+    :mod:`simulator.marks`): ``queue_epochs`` says under which source chances each
+    queue age was generated, and the window counts by group are split over the
+    sources when a budget review needs them.
+    """
 
     layout: Layout
     queue: I  # (n, ages, classes): leads waiting for a first contact, by weeks waited
@@ -72,29 +95,24 @@ class State:
     share: F  # (n, sources)
     bad_share: F  # (n,)
     window_spend: F  # (n, sources) since the last budget review
-    window_mqls: F
-    window_qualified: F
+    window_mqls: I  # (n, MQL groups) since the last review
     deals_drawn: I  # (n,): deals won so far, the index into each run's deal values
     deal_normals: F  # (n, columns): standard normals behind each run's deal values
-    #: (n, ages, by-source classes): the MQLs of the cohort at each queue age, by
-    #: source, kept while a queue not resolved by source must later be resolved
-    #: (see :meth:`resolve_sources`); ``None`` otherwise.
-    cohorts: I | None = None
+    epoch: int  # the current epoch of source chances
+    #: (n, qualified groups, sources): the source weights of each live epoch
+    epoch_weights: dict[int, F]
+    #: (n, qualified groups): qualified leads since the last review, by the epoch
+    #: in which they were generated (kept only when reviews score them)
+    epoch_qualified: dict[int, I]
+    queue_epochs: list[int]  # the epoch in which each queue age was generated
 
     @classmethod
-    def initial(cls, params: Params, *, track_sources: bool = False) -> State:
-        """Empty funnel stocks. ``track_sources`` keeps the cohorts' sources so that
-        a queue merged over sources can be resolved by source at the branch point."""
+    def initial(cls, params: Params) -> State:
+        """Empty funnel stocks (MODEL.md, "Runs, warm-up")."""
         n, lay = params.n, params.layout
-        cohorts = None
-        if track_sources and not lay.by_source:
-            cohorts = np.zeros(
-                (n, lay.queue_ages, lay.resolved(True).n_classes), dtype=np.int64
-            )
-        zeros_s = np.zeros((n, lay.n_sources))
-        return cls(
+        state = cls(
             layout=lay,
-            queue=np.zeros((n, lay.queue_ages, lay.n_classes), dtype=np.int64),
+            queue=np.zeros((n, lay.queue_ages, N_CLASSES), dtype=np.int64),
             nurture=np.zeros(n, dtype=np.int64),
             matured=np.zeros(n, dtype=np.int64),
             pipeline=np.zeros((n, len(lay.stages)), dtype=np.int64),
@@ -102,13 +120,18 @@ class State:
             arr=np.full(n, params.initial_arr),
             share=params.initial_share.copy(),
             bad_share=params.trust_reference.copy(),
-            window_spend=zeros_s,
-            window_mqls=zeros_s.copy(),
-            window_qualified=zeros_s.copy(),
+            window_spend=np.zeros((n, lay.n_sources)),
+            window_mqls=np.zeros((n, len(MQL_GROUPS)), dtype=np.int64),
             deals_drawn=np.zeros(n, dtype=np.int64),
             deal_normals=np.zeros((n, 0)),
-            cohorts=cohorts,
+            epoch=-1,
+            epoch_weights={},
+            epoch_qualified={},
+            queue_epochs=[0] * lay.queue_ages,
         )
+        state.new_epoch(params)
+        state.queue_epochs = [state.epoch] * lay.queue_ages
+        return state
 
     def copy(self) -> State:
         copied = replace(self)
@@ -116,111 +139,71 @@ class State:
             value = getattr(self, f.name)
             if isinstance(value, np.ndarray):
                 setattr(copied, f.name, value.copy())
+        copied.epoch_weights = dict(self.epoch_weights)  # arrays never change
+        copied.epoch_qualified = {e: q.copy() for e, q in self.epoch_qualified.items()}
+        copied.queue_epochs = list(self.queue_epochs)
         return copied
+
+    def new_epoch(self, params: Params) -> None:
+        """Start an epoch of source chances: the shares or the scenario changed."""
+        weights = source_weights(self.share, params.leads_per_share, params.mql_quality)
+        self.epoch += 1
+        self.epoch_weights[self.epoch] = qualified_group_weights(weights)
+        live = {self.epoch, *self.queue_epochs, *self.epoch_qualified}
+        for old in [e for e in self.epoch_weights if e not in live]:
+            del self.epoch_weights[old]
 
     def start_reporting(self, params: Params) -> None:
         """Week 0: the company restarts from its initial size; the funnel, trust
         memory and budget shares are kept (MODEL.md, "Runs, warm-up")."""
         self.customers[:] = params.initial_customers
         self.arr[:] = params.initial_arr
-        self.window_spend[:] = 0
-        self.window_mqls[:] = 0
-        self.window_qualified[:] = 0
+        self._reset_window()
         self.deals_drawn[:] = 0
         self.deal_normals = np.zeros((params.n, 0))
 
-    def resolve_sources(self, labels: Site) -> None:
-        """Resolve a queue merged over sources into one by source, in place.
-
-        Exact, not an approximation: every lead of a cohort (the leads of one type
-        that became MQLs in the same week) met the same chances whatever its
-        source, so the cohort's survivors in the queue are a uniformly random
-        subset of its MQLs, and their sources follow the multivariate
-        hypergeometric distribution over the cohort's MQLs by source (drawn as a
-        chain of hypergeometric draws from the ``labels`` stream)."""
-        lay, cohorts = self.layout, self.cohorts
-        if lay.by_source:
-            return
-        if cohorts is None:
-            raise ValueError("the state did not keep its cohorts' sources")
-        full = lay.resolved(True)
-        queue = np.zeros(
-            (cohorts.shape[0], lay.queue_ages, full.n_classes), dtype=np.int64
-        )
-        groups = (
-            (0, range(full.first_future_class)),  # ready: sources and nurture
-            (1, range(full.first_future_class, full.junk_class)),
-        )  # future
-        for merged, classes in groups:
-            left = self.queue[:, :, merged].copy()  # (n, ages) survivors to label
-            pool = cohorts[:, :, list(classes)].sum(axis=2)
-            for c in list(classes)[:-1]:
-                good = cohorts[:, :, c]
-                pool -= good
-                queue[:, :, c] = labels.hypergeometric(good, pool, left)
-                left -= queue[:, :, c]
-            queue[:, :, classes[-1]] = left
-        queue[:, :, full.junk_class] = self.queue[:, :, lay.junk_class]
-        self.queue, self.layout, self.cohorts = queue, full, None
+    def _reset_window(self) -> None:
+        self.window_spend[:] = 0
+        self.window_mqls[:] = 0
+        self.epoch_qualified = {}
 
     def branch(self, params: Params) -> State:
         """A copy of this state for a scenario that continues from it, adapted when
         the scenario's layout differs (sources matched by name, stages and queue
         ages by position; leads are never created or destroyed by the mapping)."""
         state = self.copy()
-        state.cohorts = None
-        target = params.layout
-        if target == self.layout:
-            return state
-        old = self.layout
+        target, old = params.layout, self.layout
         n = params.n
-        if old.by_source and not target.by_source:
-            # Merge the sources: the target never needs them.
-            merged = np.zeros((n, old.queue_ages, 3), dtype=np.int64)
-            merged[:, :, 0] = state.queue[:, :, : old.first_future_class].sum(axis=2)
-            merged[:, :, 1] = state.queue[
-                :, :, old.first_future_class : old.junk_class
-            ].sum(axis=2)
-            merged[:, :, 2] = state.queue[:, :, old.junk_class]
-            state.queue, old = merged, old.resolved(False)
-        elif target.by_source and not old.by_source:
-            raise ValueError("resolve the queue's sources before branching")
-        # Queue ages: leads older than the new stale limit wait in its last week.
-        ages = np.zeros((n, target.queue_ages, old.n_classes), dtype=np.int64)
-        keep = min(old.queue_ages, target.queue_ages)
-        ages[:, :keep] = state.queue[:, :keep]
-        ages[:, keep - 1] += state.queue[:, keep:].sum(axis=1)
-        # Classes: sources by name; a source the new scenario lacks hands its leads
-        # to the new first source.
-        queue = np.zeros((n, target.queue_ages, target.n_classes), dtype=np.int64)
-        share = params.initial_share.copy()
-        windows = [np.zeros((n, target.n_sources)) for _ in range(3)]
-        if target.by_source:
-            for s_old, name in enumerate(old.sources):
-                s_new = target.sources.index(name) if name in target.sources else 0
-                queue[:, :, s_new] += ages[:, :, s_old]
-                queue[:, :, target.future_class(s_new)] += ages[
-                    :, :, old.future_class(s_old)
-                ]
-            queue[:, :, target.nurture_class] += ages[:, :, old.nurture_class]
-            queue[:, :, target.junk_class] += ages[:, :, old.junk_class]
-        else:
-            queue[:] = ages
-        if set(target.sources) == set(old.sources):
-            order = [old.sources.index(name) for name in target.sources]
-            share = state.share[:, order]
-            windows = [
-                w[:, order]
-                for w in (state.window_spend, state.window_mqls, state.window_qualified)
-            ]
-        # Stages by position; opportunities beyond the new last stage wait in it.
-        pipeline = np.zeros((n, len(target.stages)), dtype=np.int64)
-        keep = min(len(old.stages), len(target.stages))
-        pipeline[:, :keep] = state.pipeline[:, :keep]
-        pipeline[:, keep - 1] += state.pipeline[:, keep:].sum(axis=1)
+        if target.queue_ages != old.queue_ages:
+            # Leads older than the new stale limit wait in its last week.
+            ages = np.zeros((n, target.queue_ages, N_CLASSES), dtype=np.int64)
+            keep = min(old.queue_ages, target.queue_ages)
+            ages[:, :keep] = state.queue[:, :keep]
+            ages[:, keep - 1] += state.queue[:, keep:].sum(axis=1)
+            state.queue = ages
+            epochs = state.queue_epochs[:keep]
+            state.queue_epochs = epochs + [epochs[-1]] * (target.queue_ages - keep)
+        if target.sources != old.sources:
+            if set(target.sources) == set(old.sources):
+                order = [old.sources.index(name) for name in target.sources]
+                state.share = state.share[:, order]
+                state.window_spend = state.window_spend[:, order]
+            else:
+                state.share = params.initial_share.copy()
+                state.window_spend = np.zeros((n, target.n_sources))
+            state.epoch_weights = {
+                e: map_sources(w, old.sources, target.sources)
+                for e, w in state.epoch_weights.items()
+            }
+        if target.stages != old.stages:
+            # Stages by position; opportunities beyond the new last stage wait in it.
+            pipeline = np.zeros((n, len(target.stages)), dtype=np.int64)
+            keep = min(len(old.stages), len(target.stages))
+            pipeline[:, :keep] = state.pipeline[:, :keep]
+            pipeline[:, keep - 1] += state.pipeline[:, keep:].sum(axis=1)
+            state.pipeline = pipeline
         state.layout = target
-        state.queue, state.pipeline, state.share = queue, pipeline, share
-        state.window_spend, state.window_mqls, state.window_qualified = windows
+        state.new_epoch(params)  # this scenario's leads carry its own chances
         return state
 
 
@@ -239,73 +222,118 @@ def step(
 ) -> None:
     """Advance ``state`` by one week (MODEL.md steps 1-9), recording into column
     ``week`` of ``record`` when given."""
-    lay = state.layout
-    n, n_src = p.n, lay.n_sources
+    n = p.n
+    queue = state.queue
+    state.queue_epochs[0] = state.epoch
 
-    # 1-2. Generate and score. Poisson splitting: the MQLs of each source and type
-    # and the held-back leads are independent Poisson counts.
-    lam = state.share * p.leads_per_share  # (n, S)
-    mql_st = rng["leads"].poisson(lam[:, :, None] * p.mql_quality)  # (n, S, type)
-    if p.holds_back:
-        held_real_rate = (lam * p.held_real_quality).sum(axis=1)
-        held_junk_rate = (lam * p.held_junk_quality).sum(axis=1)
-        held_to_nurture = _poisson(rng["leads"], held_real_rate * p.capture)
-        held_lost = _poisson(
-            rng["leads"], held_real_rate * (1 - p.capture) + held_junk_rate
-        )
-    else:  # nothing held back: these Poisson draws would consume no numbers
-        held_to_nurture = held_lost = np.zeros(n, dtype=np.int64)
-
-    mqls = _mqls_by_class(lay.by_source, mql_st, state.matured)
-    if state.cohorts is not None:
-        state.cohorts[:, 0] = _mqls_by_class(True, mql_st, state.matured)
-
-    # 3. Hand off, with the trust loop setting this week's ignore rate.
+    # 1-3. Generate, score and hand off, with the trust loop setting this week's
+    # ignore rate. By Poisson splitting, marketing's leads that become accepted
+    # MQLs of each type, ignored MQLs and held-back leads (each by where they go)
+    # are independent Poisson counts: one draw per count, none per source.
     ignore = np.clip(
         p.ignore_base + p.trust_sensitivity * (state.bad_share - p.trust_reference),
         0,
         1,
     )
-    ignored = rng["handoff"].binomial(mqls, ignore[:, None])
+    weights = source_weights(state.share, p.leads_per_share, p.mql_quality)
+    by_type = weights.sum(axis=1)  # (n, types): MQLs a week, before ignoring
+    real = by_type[:, 0] + by_type[:, 1]
     recycle_capture = p.capture if p.recycle else np.zeros(n)
-    ignored_real = ignored[:, : lay.junk_class].sum(axis=1)
-    ignored_to_nurture = _binomial(rng["handoff"], ignored_real, recycle_capture)
-    queue = state.queue
-    queue[:, 0] += mqls - ignored
-
-    # 4. Follow up. Only ages that hold leads in some run are drawn.
-    by_age = np.add.reduce(queue, axis=2)  # (n, ages)
-    waiting = np.add.reduce(by_age, axis=1)
-    unlimited = p.capacity <= 0
-    contact_prob = np.where(
-        unlimited, 1.0, np.minimum(1.0, p.capacity / np.maximum(waiting, 1))
-    )
-    occupied = np.flatnonzero(np.logical_or.reduce(by_age, axis=0))
-    top = int(occupied[-1]) + 1 if occupied.size else 1
-    live = queue[:, :top]
-    if np.all(contact_prob >= 1.0):
-        contacted = live.copy()
+    rates = [
+        by_type * (1 - ignore)[:, None],  # accepted ready, future, junk
+        (real * ignore * recycle_capture)[:, None],  # ignored, to nurture
+        np.column_stack(  # ignored and lost: real, junk
+            [real * ignore * (1 - recycle_capture), by_type[:, 2] * ignore]
+        ),
+    ]
+    if p.holds_back:
+        held_real = (state.share * p.leads_per_share * p.held_real_quality).sum(1)
+        held_junk = (state.share * p.leads_per_share * p.held_junk_quality).sum(1)
+        rates.append(
+            np.column_stack(  # held back: to nurture, lost
+                [held_real * p.capture, held_real * (1 - p.capture) + held_junk]
+            )
+        )
+    counts = rng["leads"].poisson(np.concatenate(rates, axis=1))
+    accepted = counts[:, :3]
+    ignored_to_nurture = counts[:, 3]
+    ignored_mkt = counts[:, 3:6].sum(axis=1)
+    held = counts[:, 6:8].sum(axis=1) if p.holds_back else 0
+    held_to_nurture = counts[:, 6] if p.holds_back else 0
+    mkt_mqls = accepted.sum(axis=1) + ignored_mkt
+    # Ready leads back from nurture are counts, not Poisson: thinned by binomials.
+    matured = state.matured
+    if matured.any():
+        ignored_matured = rng["handoff"].binomial(matured, ignore)
+        ignored_to_nurture = ignored_to_nurture + _binomial(
+            rng["handoff"], ignored_matured, recycle_capture
+        )
     else:
-        contacted = rng["contact"].binomial(live, contact_prob[:, None, None])
-    # Ages with equal chances are drawn together (see Params.qualify_age_groups).
-    starts = [start for start, _ in p.qualify_age_groups if start < top]
-    real = contacted[:, :, : lay.junk_class]
-    qualified_cells = rng["qualify"].binomial(
-        real if len(starts) == top else np.add.reduceat(real, starts, axis=1),
-        p.qualify_by_class_age[:, starts, : lay.junk_class],
+        ignored_matured = np.zeros(n, dtype=np.int64)
+    new = queue[:, 0]
+    new[:, READY] += accepted[:, 0]
+    new[:, NURTURE] += matured - ignored_matured
+    new[:, FUTURE] += accepted[:, 1]
+    new[:, JUNK] += accepted[:, 2]
+
+    # 4. Follow up. Only ages that hold leads in some run are drawn, and only runs
+    # over capacity draw who is contacted: everyone else is.
+    by_age = queue.sum(axis=2)  # (n, ages)
+    waiting = by_age.sum(axis=1)
+    occupied = np.flatnonzero(by_age.any(axis=0))
+    top = int(occupied[-1]) + 1 if occupied.size else 1
+    # The nurture class is empty unless nurture runs (or ran before a branch).
+    classes = (
+        slice(None)
+        if p.nurture_enabled or queue[:, :top, NURTURE].any()
+        else ([READY, FUTURE, JUNK])
     )
-    qualified_class = qualified_cells.sum(axis=1)  # (n, classes without junk)
+    live = queue[:, :top, classes]
+    contacted = live.copy()
+    short = np.flatnonzero((p.capacity > 0) & (waiting > p.capacity))
+    if short.size:
+        chance = p.capacity[short] / waiting[short]
+        contacted[short] = rng["contact"].binomial(
+            live[short], chance[:, None, None], rows=short
+        )
+    real_contacted = contacted[:, :, :-1]  # junk is last and never qualifies
+    real_classes = list(REAL_CLASSES) if isinstance(classes, slice) else [READY, FUTURE]
+    # Ages with equal chances are drawn together (see Params.qualify_age_groups),
+    # unless they were generated under different source chances that a review
+    # scored on qualified leads must tell apart.
+    starts = [start for start, _ in p.qualify_age_groups if start < top]
+    if p.scores_qualified:
+        epochs = state.queue_epochs
+        starts = sorted(
+            {*starts, *(a for a in range(1, top) if epochs[a] != epochs[a - 1])}
+        )
+    chances = p.qualify_by_class_age[:, starts][:, :, real_classes]
+    qualified_cells = rng["qualify"].binomial(
+        real_contacted
+        if len(starts) == top
+        else np.add.reduceat(real_contacted, starts, axis=1),
+        chances,
+    )
+    qualified_class = qualified_cells.sum(axis=1)  # (n, real classes)
     qualified = qualified_class.sum(axis=1)
     n_contacted = contacted.sum(axis=(1, 2))
-    rejected_real = contacted[:, :, : lay.junk_class].sum(axis=(1, 2)) - qualified
-    live -= contacted
-    stale_cells = queue[:, -1].copy()
+    rejected_real = real_contacted.sum(axis=(1, 2)) - qualified
+    if p.scores_qualified:
+        scored = [real_classes.index(READY), real_classes.index(FUTURE)]
+        for g, start in enumerate(starts):
+            epoch = state.queue_epochs[start]
+            gained = qualified_cells[:, g, scored]
+            if epoch in state.epoch_qualified:
+                state.epoch_qualified[epoch] += gained
+            else:
+                state.epoch_qualified[epoch] = gained.copy()
+    queue[:, :top, classes] = live - contacted
+    stale_cells = queue[:, -1]
     stale = stale_cells.sum(axis=1)
-    stale_real = stale - stale_cells[:, lay.junk_class]
+    stale_real = stale - stale_cells[:, JUNK]
     queue[:, 1:] = queue[:, :-1]
     queue[:, 0] = 0
-    if state.cohorts is not None:
-        state.cohorts[:, 1:] = state.cohorts[:, :-1]
+    state.queue_epochs = [state.epoch, *state.queue_epochs[:-1]]
     worked = n_contacted > 0
     bad_now = 1 - qualified / np.maximum(n_contacted, 1)
     state.bad_share += np.where(
@@ -353,21 +381,18 @@ def step(
 
     # 9. Budget review, scored on MQLs or on qualified leads (closed loop).
     state.window_spend += p.weekly_budget[:, None] * state.share
-    state.window_mqls += mql_st.sum(axis=2)
-    if lay.by_source:  # only a layout by source can score sources on qualified leads
-        state.window_qualified += (
-            qualified_class[:, :n_src] + qualified_class[:, n_src + 1 : lay.junk_class]
-        )
+    state.window_mqls[:, :3] += accepted
+    state.window_mqls[:, 3] += counts[:, 3] + counts[:, 4]
+    state.window_mqls[:, 4] += counts[:, 5]
     if (week + 1) % p.review_weeks == 0:
-        _review_budget(state, p)
+        _review_budget(state, p, rng["marks"])
 
     if record is not None:
         series = record.series
-        new_leads = mql_st.sum(axis=(1, 2)) + held_to_nurture + held_lost
         for name, value in (
-            ("leads", new_leads),
-            ("mqls", mqls.sum(axis=1)),
-            ("ignored", ignored.sum(axis=1)),
+            ("leads", mkt_mqls + held),
+            ("mqls", mkt_mqls + matured),
+            ("ignored", ignored_mkt + ignored_matured),
             ("contacted", n_contacted),
             ("qualified", qualified),
             ("stale", stale),
@@ -387,15 +412,6 @@ def step(
             series[name][:, week] = value
 
 
-def _poisson(site: Site, lam: F) -> I:
-    """Poisson counts; no draw when every rate is zero (numpy would draw nothing
-    for them either, so the stream is the same)."""
-    if not lam.any():
-        return np.zeros(lam.shape, dtype=np.int64)
-    result: I = site.poisson(lam)
-    return result
-
-
 def _binomial(site: Site, n: I, p: F) -> I:
     """Binomial counts; no draw when every count or every chance is zero (numpy
     would draw nothing for them either, so the stream is the same)."""
@@ -403,22 +419,6 @@ def _binomial(site: Site, n: I, p: F) -> I:
         return np.zeros(np.broadcast_shapes(n.shape, p.shape), dtype=np.int64)
     result: I = site.binomial(n, p)
     return result
-
-
-def _mqls_by_class(by_source: bool, mql_st: I, matured: I) -> I:
-    """This week's MQLs by queue class: ``mql_st`` by (source, type), ``matured``
-    the ready leads of the nurture pseudo-source."""
-    n, n_src = matured.shape[0], mql_st.shape[1]
-    if not by_source:
-        mqls: I = mql_st.sum(axis=1)
-        mqls[:, 0] += matured
-        return mqls
-    mqls = np.empty((n, 2 * n_src + 2), dtype=np.int64)
-    mqls[:, :n_src] = mql_st[:, :, 0]
-    mqls[:, n_src] = matured
-    mqls[:, n_src + 1 : -1] = mql_st[:, :, 1]
-    mqls[:, -1] = mql_st[:, :, 2].sum(axis=1)
-    return mqls
 
 
 def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
@@ -463,10 +463,25 @@ def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
     return bookings
 
 
-def _review_budget(state: State, p: Params) -> None:
+def window_metric(state: State, p: Params, marks: Site) -> F:
+    """``(runs, sources)``: the review window's MQLs or qualified leads by source,
+    split over the sources here, the only place that needs them (see
+    :mod:`simulator.marks`)."""
+    if p.metric_qualified:
+        metric = np.zeros_like(state.window_spend)
+        for epoch, qualified in sorted(state.epoch_qualified.items()):
+            metric += split_by_source(marks, qualified, state.epoch_weights[epoch])
+        return metric
+    weights = source_weights(state.share, p.leads_per_share, p.mql_quality)
+    split = split_by_source(marks, state.window_mqls, mql_group_weights(weights))
+    return split.astype(np.float64)
+
+
+def _review_budget(state: State, p: Params, marks: Site) -> None:
+    """MODEL.md step 9; a review that moves the budget starts a new epoch."""
     active = p.realloc_rate > 0
     if active.any():
-        metric = state.window_qualified if p.metric_qualified else state.window_mqls
+        metric = window_metric(state, p, marks)
         score = np.divide(
             metric,
             state.window_spend,
@@ -484,6 +499,6 @@ def _review_budget(state: State, p: Params) -> None:
         state.share = np.where(
             move, (1 - rate) * state.share + rate * target, state.share
         )
-    state.window_spend[:] = 0
-    state.window_mqls[:] = 0
-    state.window_qualified[:] = 0
+    state._reset_window()
+    if active.any():
+        state.new_epoch(p)

@@ -8,7 +8,7 @@ plain integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,56 +24,26 @@ RESPONSE_BUCKETS_HOURS = ((0.0, 5 / 60), (5 / 60, 1.0), (1.0, 24.0), (24.0, 168.
 LEAD_TYPES = ("ready", "future", "junk")
 
 
+#: Queue classes: marketing's ready leads, ready leads back from nurture, future
+#: leads, junk. Sources are not classes: a lead's source is a mark that changes
+#: none of its chances, resolved only when a budget review needs it (see
+#: :mod:`simulator.marks`). Junk is last; every class before it is real.
+READY, NURTURE, FUTURE, JUNK = range(4)
+N_CLASSES = 4
+REAL_CLASSES = (READY, NURTURE, FUTURE)
+
+
 @dataclass(frozen=True)
 class Layout:
-    """The shape of a run's state, shared by scenarios that can branch from it.
-
-    The queue is resolved by source only when a scenario needs it (``by_source``):
-    the budget review scored on qualified leads must know each source's qualified
-    leads. Then the queue classes are ``ready`` per source (the marketing sources,
-    then the ``nurture`` pseudo-source), ``future`` per marketing source, and one
-    ``junk`` class (junk never qualifies, so its source never matters). Otherwise
-    the classes are just ``ready``, ``future``, ``junk``: leads of one type that
-    waited equally long are treated alike whatever their source, so merging the
-    sources changes no distribution and makes the follow-up draws 2-3 times fewer.
-    In both layouts the junk class is last and every class before it is real
-    (``ready`` classes first, then ``future`` ones).
-    """
+    """The shape of a run's state, shared by scenarios that can branch from it."""
 
     sources: tuple[str, ...]
     stages: tuple[str, ...]
     queue_ages: int
-    by_source: bool = True
 
     @property
     def n_sources(self) -> int:
         return len(self.sources)
-
-    @property
-    def n_classes(self) -> int:
-        return 2 * self.n_sources + 2 if self.by_source else 3
-
-    @property
-    def junk_class(self) -> int:
-        return self.n_classes - 1
-
-    @property
-    def nurture_class(self) -> int:
-        return self.n_sources if self.by_source else 0
-
-    @property
-    def first_future_class(self) -> int:
-        return self.n_sources + 1 if self.by_source else 1
-
-    def ready_class(self, source: int) -> int:
-        return source if self.by_source else 0
-
-    def future_class(self, source: int) -> int:
-        return self.first_future_class + (source if self.by_source else 0)
-
-    def resolved(self, by_source: bool) -> Layout:
-        """The same layout with the queue resolved by source or not."""
-        return replace(self, by_source=by_source)
 
 
 def response_decay(floor: F, tau_hours: F, profile: F, ages: int) -> F:
@@ -129,7 +99,7 @@ class Params:
     recycle: bool
     # follow-up
     capacity: F
-    qualify_by_class_age: F  # (n, ages, classes)
+    qualify_by_class_age: F  # (n, ages, real classes)
     #: ``(start, stop)`` runs of consecutive queue ages whose qualification chances
     #: are identical in every run and class (with a response decay of hours, every
     #: age from 1 on has just the floor): the qualified leads of such ages are drawn
@@ -149,6 +119,17 @@ class Params:
     acv_sigma: F
     # costs
     fixed_weekly_cost: F
+
+    @property
+    def reviews_budget(self) -> bool:
+        """Whether any run moves its budget at reviews."""
+        return bool(self.realloc_rate.any())
+
+    @property
+    def scores_qualified(self) -> bool:
+        """Whether reviews score sources on qualified leads (closed loop), so the
+        sources of qualified leads must be resolved."""
+        return self.metric_qualified and self.reviews_budget
 
 
 def compile_params(
@@ -188,7 +169,6 @@ def compile_params(
         sources=tuple(s.name for s in sources),
         stages=tuple(s.name for s in scenario.pipeline.stages),
         queue_ages=f.stale_after_weeks,
-        by_source=m.reallocation.metric == "qualified" and m.reallocation.rate > 0,
     )
     profile = f.response_profile
     decay = response_decay(
@@ -204,13 +184,11 @@ def compile_params(
         ),
         layout.queue_ages,
     )
-    qualify_class = np.zeros((n, layout.n_classes))
-    qualify_class[:, : layout.first_future_class] = col(
+    qualify_class = np.zeros((n, len(REAL_CLASSES)))
+    qualify_class[:, READY] = qualify_class[:, NURTURE] = col(
         f.qualify_ready, "follow_up.qualify_ready"
-    )[:, None]
-    qualify_class[:, layout.first_future_class : layout.junk_class] = col(
-        f.qualify_future, "follow_up.qualify_future"
-    )[:, None]
+    )
+    qualify_class[:, FUTURE] = col(f.qualify_future, "follow_up.qualify_future")
     qualify = decay[:, :, None] * qualify_class[:, None, :]
     stages = scenario.pipeline.stages
     conversion = rows(

@@ -162,19 +162,13 @@ def compare(
             )
 
         params = [compile_params(s, n, uniforms) for s in scenarios]
-        # A baseline whose queue merges sources keeps its cohorts' sources when an
-        # alternative needs them; this draws nothing, so the baseline's numbers
-        # are the same alone and in any comparison.
-        needs_sources = any(p.layout.by_source for p in params)
-        state = State.initial(params[0], track_sources=needs_sources)
+        state = State.initial(params[0])
         sites = chunk_sites(seeds, sizes, warmup=True)
         for week in range(settings.warmup_weeks):
             if stop_event.is_set():
                 raise SimulationCancelled("cancelled")
             step(state, params[0], sites, week, None)
         state.start_reporting(params[0])
-        if needs_sources:
-            state.resolve_sources(sites["labels"])
         outputs = []
         for p in params:
             branch = state.branch(p)

@@ -23,14 +23,12 @@ from numpy.typing import NDArray
 
 from simulator.uncertainty import parameter_stream_key
 
+#: Spawn-key word that sets parameter streams apart from the block's children.
+PARAMETER_KEY = 0x9A7A
 #: Runs per seed block: a reproducibility constant (changing it changes the numbers
 #: for a seed). 1000 rather than 500 halves the per-run share of the step's fixed
 #: Python and numpy call overhead (about 10 % less CPU for the benchmark), while
 #: 10,000 runs still make 10 chunks to share between threads.
-#: Spawn-key word that sets parameter streams apart from the block's children.
-PARAMETER_KEY = 0x9A7A
-#: numpy's hypergeometric accepts populations below this.
-HYPERGEOMETRIC_LIMIT = 10**9
 BLOCK_RUNS = 1000
 SITES = (
     "leads",
@@ -41,7 +39,7 @@ SITES = (
     "customers",
     "deals",
     "nurture",
-    "labels",
+    "marks",
 )
 
 
@@ -93,6 +91,8 @@ class Site:
 
     With one block this is a thin wrapper over a ``Generator``; with several, each
     draw is split along the run axis so every block draws from its own stream.
+    A draw may cover a subset of the chunk's runs (``rows``, increasing indices):
+    then each block draws for its own runs among them.
     """
 
     def __init__(
@@ -101,12 +101,13 @@ class Site:
         self._generators = list(generators)
         self._sizes = list(sizes)
         self._single = generators[0] if len(generators) == 1 else None
-        self._cuts = np.cumsum(self._sizes)[:-1]
+        self._bounds = np.cumsum(self._sizes)[:-1]
 
-    def _split(self, method: str, *args: Any) -> Any:
+    def _split(self, method: str, *args: Any, rows: Any = None) -> Any:
         if self._single is not None:
             return getattr(self._single, method)(*args)
-        n = sum(self._sizes)
+        n = sum(self._sizes) if rows is None else len(rows)
+        cuts = self._bounds if rows is None else np.searchsorted(rows, self._bounds)
         parts = [
             np.broadcast_to(a, np.broadcast_shapes(*[np.shape(b) for b in args]))
             if np.ndim(a)
@@ -115,7 +116,7 @@ class Site:
         ]
         if any(np.ndim(a) == 0 or np.shape(a)[0] != n for a in parts):
             raise ValueError("multi-block draws need arrays with one row per run")
-        pieces = [np.split(a, self._cuts) for a in parts]
+        pieces = [np.split(a, cuts) for a in parts]
         return np.concatenate(
             [
                 getattr(g, method)(*[p[i] for p in pieces])
@@ -126,28 +127,9 @@ class Site:
     def poisson(self, lam: Any) -> Any:
         return self._split("poisson", lam)
 
-    def binomial(self, n: Any, p: Any) -> Any:
-        return self._split("binomial", n, p)
-
-    def hypergeometric(self, good: Any, bad: Any, sample: Any) -> Any:
-        """Exact below numpy's limit of 1e9 per population. Beyond it (only in
-        extreme scenarios, over a billion leads) the draw is binomial, bounded
-        so the counts stay consistent: the finite-population correction is
-        then all that is lost."""
-        good, bad, sample = np.broadcast_arrays(good, bad, sample)
-        huge = (good >= HYPERGEOMETRIC_LIMIT) | (bad >= HYPERGEOMETRIC_LIMIT)
-        if not huge.any():
-            return self._split("hypergeometric", good, bad, sample)
-        safe = (
-            np.where(huge, 0, good),
-            np.where(huge, 0, bad),
-            np.where(huge, 0, sample),
-        )
-        exact = self._split("hypergeometric", *safe)
-        total = np.maximum(good + bad, 1)
-        approx = self._split("binomial", np.where(huge, sample, 0), good / total)
-        approx = np.clip(approx, np.maximum(sample - bad, 0), good)
-        return np.where(huge, approx, exact)
+    def binomial(self, n: Any, p: Any, rows: Any = None) -> Any:
+        """Binomial counts; with ``rows``, the arrays hold those runs only."""
+        return self._split("binomial", n, p, rows=rows)
 
     def standard_normal_rows(self, columns: int) -> Any:
         """A ``(runs, columns)`` block of standard normals, row ``i`` from run ``i``'s

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from simulator.engine import Recorder, State, step
+from simulator.engine import Recorder, State, step, window_metric
 from simulator.params import compile_params, response_decay
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import load_scenario
@@ -248,3 +248,58 @@ def test_deal_values_are_lognormal_with_the_given_median() -> None:
     values = np.log(bookings[mask])
     assert abs(np.median(values) - math.log(scenario.deals.acv_median)) < 0.05
     assert abs(values.std() - scenario.deals.acv_sigma) < 0.05
+
+
+@pytest.mark.parametrize("metric", ["mql", "qualified"])
+def test_sources_resolved_at_the_review_match_their_expected_share(metric) -> None:
+    """Sources are marks split over at the review (simulator.marks): the split
+    must give each source its expected MQLs or qualified leads."""
+    weeks = 12
+    scenario = load_scenario(
+        "siloed",
+        overrides={
+            "handoff.trust_sensitivity": 0.0,
+            "follow_up.capacity_per_week": 0.0,
+            "marketing.scoring": {
+                "pass_ready": 0.9,
+                "pass_future": 0.6,
+                "pass_junk": 0.3,
+            },
+            "marketing.reallocation": {"rate": 0.5, "review_weeks": weeks + 1},
+            "marketing.reallocation.metric": metric,
+        },
+    )
+    n = 3000
+    params = compile_params(scenario, n)
+    state = State.initial(params)
+    sites = chunk_sites(
+        all_block_seeds(11, n), [b - a for a, b in block_bounds(n)], warmup=False
+    )
+    for week in range(weeks):
+        step(state, params, sites, week, None)
+    got = window_metric(state, params, sites["marks"])
+
+    m, f = scenario.marketing, scenario.follow_up
+    accepted = 1 - scenario.handoff.ignore_base
+    decay = response_decay(
+        np.array([f.decay_floor]),
+        np.array([f.decay_tau_hours]),
+        np.array([list(f.response_profile.model_dump().values())]),
+        1,
+    )[0, 0]
+    for s, source in enumerate(m.sources):
+        leads = m.weekly_budget * source.share / source.cost_per_lead
+        ready = leads * source.ready * m.scoring.pass_ready
+        future = leads * source.future * m.scoring.pass_future
+        junk = leads * source.junk * m.scoring.pass_junk
+        if metric == "mql":
+            want = weeks * (ready + future + junk)
+        else:
+            want = (
+                weeks
+                * accepted
+                * decay
+                * (ready * f.qualify_ready + future * f.qualify_future)
+            )
+        se = got[:, s].std(ddof=1) / math.sqrt(n)
+        assert abs(got[:, s].mean() - want) <= Z * se, (source.name, want)

@@ -1,0 +1,94 @@
+"""Lead sources as marks, resolved only when a budget review needs them.
+
+A lead's source changes none of its chances once it is generated: scoring, the
+ignore rate, follow-up and qualification depend on its type and age only. Leads
+of source ``s`` and type ``k`` arrive as independent Poisson counts with rates
+``lambda_s * quality_sk``, so (Poisson marking) the leads of type ``k`` generated
+in a week are one Poisson count whose members each carry source ``s`` with chance
+``pi_sk = lambda_s quality_sk / sum_s' lambda_s' quality_s'k``, independently of
+each other and of everything that happens to them later.
+
+The engine therefore follows leads by type only. When a review must know how many
+MQLs, or how many qualified leads, came from each source, the counts are split
+over the sources with one multinomial draw per group, using the chances of the
+weeks in which those leads were generated. That is exact (the same joint
+distribution as following every source through the queue) and spares most of
+the weekly draws.
+
+The chances change only when the budget shares change (at a review) or the
+scenario does (at a branch); the engine keeps them per *epoch* between changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.streams import Site
+
+I = NDArray[np.int64]
+F = NDArray[np.float64]
+
+#: The MQL counts of a review window that are split over sources when the budget
+#: is scored on MQLs: each group's members share one set of source chances.
+MQL_GROUPS = (
+    "accepted_ready",
+    "accepted_future",
+    "accepted_junk",
+    "ignored_real",
+    "ignored_junk",
+)
+#: Qualified leads of marketing's sources, by type (nurture's are not scored).
+QUALIFIED_GROUPS = ("ready", "future")
+
+
+def source_weights(share: F, leads_per_share: F, mql_quality: F) -> F:
+    """``(runs, sources, types)``: each source's weekly MQLs of each type, up to a
+    common factor (the pass and ignore chances are the same for every source)."""
+    weights: F = (share * leads_per_share)[:, :, None] * mql_quality
+    return weights
+
+
+def mql_group_weights(weights: F) -> F:
+    """``(runs, groups, sources)`` source weights of :data:`MQL_GROUPS`."""
+    ready, future, junk = weights[:, :, 0], weights[:, :, 1], weights[:, :, 2]
+    return np.stack([ready, future, junk, ready + future, junk], axis=1)
+
+
+def qualified_group_weights(weights: F) -> F:
+    """``(runs, groups, sources)`` source weights of :data:`QUALIFIED_GROUPS`."""
+    return np.stack([weights[:, :, 0], weights[:, :, 1]], axis=1)
+
+
+def split_by_source(site: Site, counts: I, weights: F) -> I:
+    """Split ``counts`` ``(runs, groups)`` over sources, each group's members
+    independently with chances proportional to ``weights`` ``(runs, groups,
+    sources)``; return the ``(runs, sources)`` totals over the groups.
+
+    The multinomial is drawn as a chain of binomials, one per source but the last
+    (which takes the rest), each vectorised over runs and groups."""
+    n_sources = weights.shape[2]
+    totals = np.zeros((counts.shape[0], n_sources), dtype=np.int64)
+    if not counts.any():
+        return totals
+    left = counts.copy()
+    rest = weights.sum(axis=2)
+    for s in range(n_sources - 1):
+        chance = np.divide(
+            weights[:, :, s], rest, out=np.zeros_like(rest), where=rest > 0
+        )
+        drawn = site.binomial(left, np.clip(chance, 0.0, 1.0))
+        totals[:, s] = drawn.sum(axis=1)
+        left -= drawn
+        rest = rest - weights[:, :, s]
+    totals[:, -1] = left.sum(axis=1)
+    return totals
+
+
+def map_sources(weights: F, old: tuple[str, ...], new: tuple[str, ...]) -> F:
+    """Weights ``(..., old sources)`` carried to ``new`` sources by name; a source
+    the new scenario lacks hands its weight to the new first source."""
+    mapped = np.zeros((*weights.shape[:-1], len(new)))
+    for s_old, name in enumerate(old):
+        mapped[..., new.index(name) if name in new else 0] += weights[..., s_old]
+    return mapped
