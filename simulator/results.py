@@ -3,6 +3,8 @@
 Per-run figures are kept exactly (one float per run and figure). Weekly series are
 kept as float32, which is exact for counts below 16 million and within 1e-7
 relative for money; percentiles are computed when first asked for and cached.
+When the trajectories would not fit in memory they are streamed into per-week
+sketches instead (:class:`ResultBuilder`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from numpy.typing import NDArray
 
 from simulator.engine import FLOWS, SERIES, Recorder
 from simulator.params import Params
+from simulator.sketch import BINS, WeeklySketch
 
 if TYPE_CHECKING:
     from simulator.runner import RunSettings
@@ -164,6 +167,12 @@ class RunResult:
     def summary(self) -> dict[str, dict[str, float]]:
         return {name: summarize(values) for name, values in self.figures.items()}
 
+    @property
+    def has_trajectories(self) -> bool:
+        """Whether every run's weekly trajectory was kept; runs too many for
+        memory keep per-week summaries only (see :class:`ResultBuilder`)."""
+        return bool(self.weekly)
+
     def series(self, name: str) -> dict[str, F]:
         """Per-week summaries of one weekly series (cached)."""
         if name not in self._series_cache:
@@ -196,6 +205,9 @@ class Comparison:
 
     baseline: RunResult
     alternatives: list[RunResult]
+    _paired_cache: dict[tuple[int, str], dict[str, F]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def results(self) -> list[RunResult]:
@@ -209,8 +221,14 @@ class Comparison:
         )
 
     def weekly_paired(self, alternative: int, series: str) -> dict[str, F]:
-        alt = self.alternatives[alternative].weekly[series].astype(np.float64)
-        return summarize_weekly(alt - self.baseline.weekly[series])
+        """Per-week summaries of the paired differences, alternative - baseline."""
+        key = (alternative, series)
+        if key not in self._paired_cache:
+            alt = self.alternatives[alternative].weekly[series].astype(np.float64)
+            self._paired_cache[key] = summarize_weekly(
+                alt - self.baseline.weekly[series]
+            )
+        return self._paired_cache[key]
 
     @cached_property
     def differences(self) -> list[dict[str, dict[str, float]]]:
@@ -242,27 +260,85 @@ class Comparison:
         }
 
 
-def assemble(
-    scenarios: Sequence[Scenario],
-    settings: RunSettings,
-    chunks: Sequence[Sequence[ChunkOutput]],
-) -> Comparison:
-    """Join chunk outputs (in run order) into results."""
-    results = []
-    for index, scenario in enumerate(scenarios):
-        parts = [chunk[index] for chunk in chunks]
-        figures = {
-            k: np.concatenate([p.figures[k] for p in parts]) for k in parts[0].figures
-        }
-        weekly = {
-            k: np.concatenate([p.weekly[k] for p in parts]) for k in parts[0].weekly
-        }
-        results.append(
-            RunResult(
-                scenario=scenario, settings=settings, figures=figures, weekly=weekly
-            )
-        )
-    return Comparison(baseline=results[0], alternatives=results[1:])
+class ResultBuilder:
+    """Joins chunk outputs into results, folding them in run order (so results do
+    not depend on which chunk finished first).
+
+    With ``keep_weekly`` every run's weekly trajectories are kept; without, they
+    are streamed into per-week sketches (:mod:`simulator.sketch`) and dropped, so
+    memory no longer grows with runs times weeks: only the per-run figures are
+    kept whole.
+    """
+
+    def __init__(
+        self, scenarios: Sequence[Scenario], settings: RunSettings, *, keep_weekly: bool
+    ) -> None:
+        self._scenarios = list(scenarios)
+        self._settings = settings
+        self.keep_weekly = keep_weekly
+        self._waiting: dict[int, Sequence[ChunkOutput]] = {}
+        self._next = 0
+        self._parts: list[list[ChunkOutput]] = [[] for _ in scenarios]
+        # Filled in place, run by run, so a million runs are never held twice.
+        self._figures: list[dict[str, F]] = [{} for _ in scenarios]
+        self._filled = 0
+        weeks = settings.horizon_weeks
+        self._sketches = [
+            {name: WeeklySketch(weeks) for name in SERIES} for _ in scenarios
+        ]
+        self._paired = [
+            {name: WeeklySketch(weeks) for name in SERIES} for _ in scenarios[1:]
+        ]
+
+    def add(self, index: int, outputs: Sequence[ChunkOutput]) -> None:
+        """Chunk ``index``'s outputs, one per scenario; folded once every earlier
+        chunk has been."""
+        self._waiting[index] = outputs
+        while self._next in self._waiting:
+            self._fold(self._waiting.pop(self._next))
+            self._next += 1
+
+    def _fold(self, outputs: Sequence[ChunkOutput]) -> None:
+        start = self._filled
+        for i, output in enumerate(outputs):
+            for name, values in output.figures.items():
+                if name not in self._figures[i]:
+                    self._figures[i][name] = np.empty(self._settings.runs)
+                self._figures[i][name][start : start + len(values)] = values
+                self._filled = start + len(values)
+            if self.keep_weekly:
+                self._parts[i].append(output)
+                continue
+            for name in SERIES:
+                self._sketches[i][name].add(output.weekly[name])
+                if i:
+                    base = outputs[0].weekly[name].astype(np.float64)
+                    self._paired[i - 1][name].add(output.weekly[name] - base)
+
+    def finish(self) -> Comparison:
+        results = []
+        for i, scenario in enumerate(self._scenarios):
+            figures = self._figures[i]
+            if self.keep_weekly:
+                weekly = {
+                    name: np.concatenate([p.weekly[name] for p in self._parts[i]])
+                    for name in SERIES
+                }
+                result = RunResult(scenario, self._settings, figures, weekly)
+            else:
+                result = RunResult(scenario, self._settings, figures, {})
+                result._series_cache = {
+                    name: sketch.summary() for name, sketch in self._sketches[i].items()
+                }
+            results.append(result)
+        comparison = Comparison(baseline=results[0], alternatives=results[1:])
+        if not self.keep_weekly:
+            comparison._paired_cache = {
+                (i, name): sketch.summary()
+                for i, sketches in enumerate(self._paired)
+                for name, sketch in sketches.items()
+            }
+        return comparison
 
 
 def _jsonable(value: Any) -> Any:
@@ -282,9 +358,19 @@ BYTES_PER_RUN_WEEK = 4 * len(SERIES)
 BYTES_PER_RUN = 8 * (len(FLOWS) + 3)
 
 
-def estimated_result_bytes(runs: int, weeks: int, scenarios: int) -> int:
-    """Memory the results of a run will hold, to refuse up front rather than crash."""
-    return scenarios * runs * (weeks * BYTES_PER_RUN_WEEK + BYTES_PER_RUN)
+#: Bytes of the per-week sketches of one scenario's series (and of its paired
+#: differences with the baseline), per week.
+BYTES_PER_SKETCH_WEEK = 2 * len(SERIES) * (3 * (BINS + 2) * 8 + 4 * 8)
+
+
+def estimated_result_bytes(
+    runs: int, weeks: int, scenarios: int, *, keep_weekly: bool = True
+) -> int:
+    """Memory the results of a run will hold, to choose streaming or refuse up
+    front rather than crash."""
+    if keep_weekly:
+        return scenarios * runs * (weeks * BYTES_PER_RUN_WEEK + BYTES_PER_RUN)
+    return scenarios * (runs * BYTES_PER_RUN + weeks * BYTES_PER_SKETCH_WEEK)
 
 
 def uncertainty_note(comparison: Comparison) -> str:

@@ -82,8 +82,13 @@ class BlockSeeds:
 
 
 def all_block_seeds(seed: int, runs: int) -> list[BlockSeeds]:
-    children = np.random.SeedSequence(seed).spawn(len(block_bounds(runs)))
-    return [BlockSeeds(child) for child in children]
+    return [block_seeds(seed, index) for index in range(len(block_bounds(runs)))]
+
+
+def block_seeds(seed: int, index: int) -> BlockSeeds:
+    """Block ``index``'s seeds: ``SeedSequence(seed).spawn(n)[index]``, built
+    directly so that a worker needs only its own blocks."""
+    return BlockSeeds(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
 class Site:

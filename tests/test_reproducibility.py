@@ -113,3 +113,60 @@ def test_a_run_too_large_for_memory_is_refused_up_front(pair, monkeypatch) -> No
         ScenarioError, match=r"simulation.runs = 1000000: .* use at most"
     ):
         compare(pair[0], pair[1:], settings=huge)
+
+
+def test_worker_processes_give_the_same_numbers_as_threads(pair) -> None:
+    threads = compare(pair[0], pair[1:], settings=SETTINGS, threads=2)
+    processes = compare(
+        pair[0], pair[1:], settings=SETTINGS, threads=2, parallel="processes"
+    )
+    assert_identical(threads, processes)
+
+
+def test_cancelling_worker_processes_stops_them(pair) -> None:
+    seen: list[float] = []
+    with pytest.raises(SimulationCancelled):
+        compare(
+            pair[0],
+            pair[1:],
+            settings=SETTINGS,
+            threads=2,
+            parallel="processes",
+            progress=seen.append,
+            should_stop=lambda: bool(seen),
+        )
+    assert seen and seen[0] < 1.0
+
+
+def test_streamed_weekly_summaries_match_the_kept_trajectories(pair) -> None:
+    """Runs too many for memory stream their weekly series into sketches: per-run
+    figures stay exact, weekly means and spreads match to rounding, and weekly
+    percentiles to within one histogram bin (or one lead for counts)."""
+    kept = compare(pair[0], pair[1:], settings=SETTINGS, keep_weekly=True)
+    streamed = compare(pair[0], pair[1:], settings=SETTINGS, keep_weekly=False)
+    for a, b in zip(kept.results, streamed.results, strict=True):
+        for key in a.figures:
+            np.testing.assert_array_equal(a.figures[key], b.figures[key])
+        assert a.has_trajectories and not b.has_trajectories
+    for name in ("arr", "qualified", "opportunities", "ignore_rate", "bookings"):
+        exact_sets = [r.series(name) for r in kept.results]
+        exact_sets.append(kept.weekly_paired(0, name))
+        got_sets = [r.series(name) for r in streamed.results]
+        got_sets.append(streamed.weekly_paired(0, name))
+        for exact, got in zip(exact_sets, got_sets, strict=True):
+            span = np.maximum(exact["p95"] - exact["p5"], 1e-9)
+            for stat in ("mean", "sd", "se"):
+                np.testing.assert_allclose(got[stat], exact[stat], rtol=1e-9, atol=1e-9)
+            for stat in ("p5", "p10", "p25", "p50", "p75", "p90", "p95"):
+                error = np.abs(got[stat] - exact[stat])
+                assert np.all((error <= 0.01 * span) | (error <= 1.0)), (name, stat)
+
+
+def test_a_run_too_large_to_keep_is_streamed(pair, monkeypatch) -> None:
+    from simulator import runner
+
+    monkeypatch.setattr(runner, "available_memory_bytes", lambda: 600 * 2**20)
+    big = RunSettings(runs=3000, horizon_weeks=104, warmup_weeks=4, seed=1)
+    assert runner.choose_storage(big, 2) is True
+    many = RunSettings(runs=300_000, horizon_weeks=104, warmup_weeks=4, seed=1)
+    assert runner.choose_storage(many, 2) is False
