@@ -7,7 +7,7 @@ desktop app, the exported reports and the tests share one drawing code path::
     plot_fan(fig.add_subplot(), result, series="arr")
 
 A result is a :class:`simulator.results.RunResult` (``.name``, ``.series(name)``,
-``.figures``, ``.weekly``, ``.settings``); a comparison is a
+``.figures``, ``.series_names``, ``.settings``); a comparison is a
 :class:`simulator.results.Comparison`. Only numpy and matplotlib are imported.
 
 Colours come from the Okabe-Ito palette, which stays distinguishable with the
@@ -485,11 +485,11 @@ def funnel_steps(result: Any) -> list[FunnelStep]:
 
     def mean(name: str) -> float:
         values = result.figures.get(f"total_{name}")
-        if values is None and name in getattr(result, "weekly", {}):
-            values = np.asarray(result.weekly[name], dtype=float).sum(axis=1)
-        if values is None:
-            return math.nan
-        return float(np.nanmean(values))
+        if values is not None:
+            return float(np.nanmean(values))
+        if name in result.series_names:  # a flow without a total: sum its means
+            return float(np.sum(result.series(name)["mean"]))
+        return math.nan
 
     leads = mean("leads")
     mqls = mean("mqls")
@@ -632,7 +632,7 @@ def plot_series_median(
 ) -> Axes:
     """Median (and 25-75 band) of a weekly series for each scenario."""
     for index, result in enumerate(results):
-        if series not in result.weekly:
+        if series not in result.series_names:
             continue
         stats = result.series(series)
         x = _weeks(len(stats["p50"]))
@@ -659,7 +659,7 @@ def plot_series_median(
 
 def share_series_names(result: Any) -> list[str]:
     """Weekly budget-share series (``share_<source>``) when the engine records them."""
-    return [name for name in result.weekly if name.startswith("share_")]
+    return [name for name in result.series_names if name.startswith("share_")]
 
 
 def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
@@ -699,7 +699,7 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
     ]
     for s_index, name in enumerate(sources):
         for r_index, result in enumerate(results):
-            if name not in result.weekly:
+            if name not in result.series_names:
                 continue
             median = result.series(name)["p50"]
             ax.plot(

@@ -150,7 +150,7 @@ def write_weekly_csv(comparison: Any, path: str | Path) -> Path:
         writer = csv.writer(fh)
         writer.writerow(["scenario", "series", "week", *WEEKLY_STATS])
         for result in comparison.results:
-            for series in result.weekly:
+            for series in result.series_names:
                 stats = result.series(series)
                 for week in range(len(stats["p50"])):
                     writer.writerow(

@@ -606,6 +606,11 @@ class TargetController(QObject):
         self.info.setText(self.reach_text())
 
     def reach_text(self) -> str:
+        if not all(r.has_trajectories for r in self.results):
+            return (
+                "Reach weeks need every run's weekly trajectory; runs too many to "
+                "keep in memory keep weekly summaries only."
+            )
         reaches = self.reach()
         if all(r is None for r in reaches):
             return "No weekly trajectory for this figure: no reach weeks."
@@ -647,6 +652,8 @@ class TargetController(QObject):
         if figure is None or figure not in comparison.baseline.figures:
             return
         results = list(comparison.results)
+        if not all(r.has_trajectories for r in results):
+            return  # streamed runs: no trajectories to read reach weeks on
         if figure not in self.targets:
             self.targets[figure] = default_target(results, figure)
         value = self.targets[figure]

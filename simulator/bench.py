@@ -33,18 +33,28 @@ def yardstick_seconds() -> float:
 
 
 def comparison_seconds(
-    runs: int, weeks: int, *, threads: int | None, warmup: int = 52, seed: int = 1
+    runs: int,
+    weeks: int,
+    *,
+    threads: int | None,
+    parallel: str = "auto",
+    warmup: int = 52,
+    seed: int = 1,
 ) -> float:
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings(
         runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
     )
     start = time.perf_counter()
-    compare(baseline, [alternative], settings=settings, threads=threads)
+    compare(
+        baseline, [alternative], settings=settings, threads=threads, parallel=parallel
+    )
     return time.perf_counter() - start
 
 
 def peak_memory_mb() -> float:
+    """Peak resident memory of this process (where results are assembled; each
+    worker process holds one chunk at a time)."""
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -70,25 +80,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="skip the 100,000-run scaling point"
     )
+    parser.add_argument(
+        "--million",
+        action="store_true",
+        help="add a 1,000,000-run point (streamed weekly series; about 10 minutes)",
+    )
 
 
 def main_bench(args: argparse.Namespace) -> int:
     threads = args.threads or default_threads()
-    print(f"funnelsim bench: numpy {np.__version__}, {threads} thread(s)")
-    comparison_seconds(500, 8, threads=threads)  # warm imports and caches
+    print(f"funnelsim bench: numpy {np.__version__}, {threads} worker(s)")
+    # Warm imports, caches and the worker-process server (started once per
+    # program, about 0.4 s, as in the app).
+    comparison_seconds(2_000, 8, threads=threads, parallel="processes")
     yard = yardstick_seconds()
-    comp = comparison_seconds(10_000, 104, threads=threads)
+    comp = comparison_seconds(10_000, 104, threads=threads, parallel="processes")
+    in_threads = comparison_seconds(10_000, 104, threads=threads, parallel="threads")
+    preview = comparison_seconds(1_000, 104, threads=threads)
     print(f"  yardstick: {YARDSTICK_DRAWS:,} binomial(12, 0.3) draws   {yard:7.2f} s")
     print(f"  siloed vs aligned, 10,000 runs x 104 weeks      {comp:7.2f} s")
     print(f"  ratio (comparison / yardstick)                  {comp / yard:7.2f}")
-    print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
+    print(f"    the same comparison in threads, not processes {in_threads:7.2f} s")
+    print(f"  1,000-run preview of that comparison (one block){preview:7.2f} s")
+    print(
+        "\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory"
+        " of the main process"
+    )
     sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
     sizes += [(10_000, 52), (10_000, 208)]
+    sizes += [(1_000_000, 104)] if args.million else []
     for runs, weeks in sizes:
         point = _measure_in_subprocess(runs, weeks, threads)
         print(
             f"  {runs:>9,} x {weeks:>3}   {point['seconds']:8.2f} s   "
-            f"{point['peak_mb']:8.0f} MB   "
+            f"{point['peak_mb']:6.0f} MB   "
             f"{point['seconds'] / (runs * weeks) * 1e6:6.2f} us per run-week"
         )
     return 0

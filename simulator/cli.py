@@ -141,6 +141,7 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             scenarios[1:],
             settings=settings,
             threads=args.threads,
+            parallel="auto",
             progress=bar,
         )
     finally:

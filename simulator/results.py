@@ -173,6 +173,11 @@ class RunResult:
         memory keep per-week summaries only (see :class:`ResultBuilder`)."""
         return bool(self.weekly)
 
+    @property
+    def series_names(self) -> tuple[str, ...]:
+        """The weekly series this result can summarise, kept or streamed."""
+        return tuple(self.weekly) or tuple(self._series_cache)
+
     def series(self, name: str) -> dict[str, F]:
         """Per-week summaries of one weekly series (cached)."""
         if name not in self._series_cache:

@@ -194,7 +194,7 @@ def compare(
     settings: RunSettings | None = None,
     threads: int | None = None,
     chunk_blocks: int = 1,
-    parallel: str = "auto",
+    parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
@@ -214,10 +214,13 @@ def compare(
         Seed blocks of :data:`~simulator.streams.BLOCK_RUNS` runs per chunk. Results
         do not depend on it either; it only trades overhead for responsiveness.
     parallel
-        ``"threads"``, ``"processes"`` or ``"auto"``: worker processes for large
-        runs, where threads would queue for Python's lock between numpy calls (2
-        threads do 1.4 times the work of one; 2 processes nearly twice), threads
-        otherwise. Results are identical either way.
+        ``"threads"`` (the default), ``"processes"`` or ``"auto"``: worker
+        processes for large runs, where threads queue for Python's lock between
+        numpy calls (2 threads do 1.4 times the work of one), threads otherwise.
+        Results are identical either way. Worker processes import the caller's
+        main module, as :mod:`multiprocessing` does, so only a program whose main
+        module is safe to import (an ``if __name__ == "__main__"`` guard, as the
+        ``funnelsim`` command and the app have) should ask for them.
     keep_weekly
         Keep every run's weekly trajectory, or stream them into per-week summaries
         (see :class:`~simulator.results.ResultBuilder`). By default they are kept
@@ -313,7 +316,7 @@ def run(
     settings: RunSettings | None = None,
     threads: int | None = None,
     chunk_blocks: int = 1,
-    parallel: str = "auto",
+    parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,

@@ -113,3 +113,28 @@ def test_the_header_says_which_uncertainty_the_bands_show() -> None:
     assert "luck" in uncertainty_note(SimpleNamespace(results=[fixed]))
     note = uncertainty_note(SimpleNamespace(results=[fixed, ranged]))
     assert "input uncertainty" in note and "company.annual_churn" in note
+
+
+def test_every_weekly_chart_draws_a_streamed_comparison(comparison):
+    """Runs too many to keep their trajectories keep per-week summaries only; the
+    charts and the funnel must draw them the same way."""
+    base, alt = comparison.baseline.scenario, comparison.alternatives[0].scenario
+    streamed = compare(
+        base, [alt], settings=comparison.baseline.settings, keep_weekly=False
+    )
+    assert not streamed.baseline.has_trajectories
+    ax = Figure().add_subplot()
+    charts.plot_fans(ax, streamed.results, "arr")
+    assert len(ax.collections) == 4
+    ax = Figure().add_subplot()
+    charts.plot_paired(ax, streamed, "revenue")
+    assert ax.get_lines()
+    figure = Figure()
+    charts.plot_dynamics(
+        [figure.add_subplot(2, 2, i + 1) for i in range(4)], streamed.results
+    )
+    assert all(a.get_lines() for a in figure.axes[:3])  # the 4th: budget shares
+    kept_steps = charts.funnel_steps(comparison.baseline)
+    streamed_steps = charts.funnel_steps(streamed.baseline)
+    for kept, got in zip(kept_steps, streamed_steps, strict=True):
+        assert math.isclose(kept.count, got.count, rel_tol=1e-9)
