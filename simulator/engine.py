@@ -1,7 +1,10 @@
 """The weekly step of the funnel model (MODEL.md, "One week, in this order").
 
-Everything here is vectorised across the runs of a chunk: a state array has one
-row per run. The step is written once and serves warm-up and reported weeks alike.
+Everything here is vectorised across the runs of a chunk, which are the *last*
+axis of every state and parameter array (``queue[age, class, run]``): sums over
+the short axes (classes, ages, sources) are then adds of contiguous rows, many
+times faster than reducing along a short trailing axis. The step is written once
+and serves warm-up and reported weeks alike.
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ from simulator.params import (
     N_CLASSES,
     NURTURE,
     READY,
-    REAL_CLASSES,
     Layout,
     Params,
 )
@@ -86,25 +88,29 @@ class State:
     """
 
     layout: Layout
-    queue: I  # (n, ages, classes): leads waiting for a first contact, by weeks waited
+    queue: I  # (ages, classes, n): leads waiting for a first contact
     nurture: I  # (n,)
     matured: I  # (n,): left nurture ready last week, arrive this week
-    pipeline: I  # (n, stages)
+    pipeline: I  # (stages, n)
     customers: I  # (n,)
     arr: F  # (n,)
-    share: F  # (n, sources)
+    share: F  # (sources, n)
     bad_share: F  # (n,)
-    window_spend: F  # (n, sources) since the last budget review
-    window_mqls: I  # (n, MQL groups) since the last review
+    window_spend: F  # (sources, n) since the last budget review
+    window_mqls: I  # (MQL groups, n) since the last review
     deals_drawn: I  # (n,): deals won so far, the index into each run's deal values
     deal_normals: F  # (n, columns): standard normals behind each run's deal values
     epoch: int  # the current epoch of source chances
-    #: (n, qualified groups, sources): the source weights of each live epoch
+    #: (qualified groups, sources, n): the source weights of each live epoch
     epoch_weights: dict[int, F]
-    #: (n, qualified groups): qualified leads since the last review, by the epoch
+    #: (qualified groups, n): qualified leads since the last review, by the epoch
     #: in which they were generated (kept only when reviews score them)
     epoch_qualified: dict[int, I]
     queue_epochs: list[int]  # the epoch in which each queue age was generated
+    #: (types, n) MQLs a week before ignoring, and (2, n) held-back leads that could
+    #: go to nurture and that are lost: fixed within an epoch
+    mql_rates: F
+    held_rates: F
 
     @classmethod
     def initial(cls, params: Params) -> State:
@@ -112,22 +118,24 @@ class State:
         n, lay = params.n, params.layout
         state = cls(
             layout=lay,
-            queue=np.zeros((n, lay.queue_ages, N_CLASSES), dtype=np.int64),
+            queue=np.zeros((lay.queue_ages, N_CLASSES, n), dtype=np.int64),
             nurture=np.zeros(n, dtype=np.int64),
             matured=np.zeros(n, dtype=np.int64),
-            pipeline=np.zeros((n, len(lay.stages)), dtype=np.int64),
+            pipeline=np.zeros((len(lay.stages), n), dtype=np.int64),
             customers=np.full(n, params.initial_customers, dtype=np.int64),
             arr=np.full(n, params.initial_arr),
             share=params.initial_share.copy(),
             bad_share=params.trust_reference.copy(),
-            window_spend=np.zeros((n, lay.n_sources)),
-            window_mqls=np.zeros((n, len(MQL_GROUPS)), dtype=np.int64),
+            window_spend=np.zeros((lay.n_sources, n)),
+            window_mqls=np.zeros((len(MQL_GROUPS), n), dtype=np.int64),
             deals_drawn=np.zeros(n, dtype=np.int64),
             deal_normals=np.zeros((n, 0)),
             epoch=-1,
             epoch_weights={},
             epoch_qualified={},
             queue_epochs=[0] * lay.queue_ages,
+            mql_rates=np.zeros((3, n)),
+            held_rates=np.zeros((2, n)),
         )
         state.new_epoch(params)
         state.queue_epochs = [state.epoch] * lay.queue_ages
@@ -145,8 +153,17 @@ class State:
         return copied
 
     def new_epoch(self, params: Params) -> None:
-        """Start an epoch of source chances: the shares or the scenario changed."""
+        """Start an epoch: the shares or the scenario changed, and with them the
+        weekly lead rates and the source chances of new leads."""
         weights = source_weights(self.share, params.leads_per_share, params.mql_quality)
+        self.mql_rates = weights.sum(axis=1)
+        if params.holds_back:
+            leads = self.share * params.leads_per_share
+            real = (leads * params.held_real_quality).sum(axis=0)
+            junk = (leads * params.held_junk_quality).sum(axis=0)
+            self.held_rates = np.stack(
+                [real * params.capture, real * (1 - params.capture) + junk]
+            )
         self.epoch += 1
         self.epoch_weights[self.epoch] = qualified_group_weights(weights)
         live = {self.epoch, *self.queue_epochs, *self.epoch_qualified}
@@ -158,11 +175,11 @@ class State:
         memory and budget shares are kept (MODEL.md, "Runs, warm-up")."""
         self.customers[:] = params.initial_customers
         self.arr[:] = params.initial_arr
-        self._reset_window()
+        self.reset_window()
         self.deals_drawn[:] = 0
         self.deal_normals = np.zeros((params.n, 0))
 
-    def _reset_window(self) -> None:
+    def reset_window(self) -> None:
         self.window_spend[:] = 0
         self.window_mqls[:] = 0
         self.epoch_qualified = {}
@@ -176,31 +193,31 @@ class State:
         n = params.n
         if target.queue_ages != old.queue_ages:
             # Leads older than the new stale limit wait in its last week.
-            ages = np.zeros((n, target.queue_ages, N_CLASSES), dtype=np.int64)
+            ages = np.zeros((target.queue_ages, N_CLASSES, n), dtype=np.int64)
             keep = min(old.queue_ages, target.queue_ages)
-            ages[:, :keep] = state.queue[:, :keep]
-            ages[:, keep - 1] += state.queue[:, keep:].sum(axis=1)
+            ages[:keep] = state.queue[:keep]
+            ages[keep - 1] += state.queue[keep:].sum(axis=0)
             state.queue = ages
             epochs = state.queue_epochs[:keep]
             state.queue_epochs = epochs + [epochs[-1]] * (target.queue_ages - keep)
         if target.sources != old.sources:
             if set(target.sources) == set(old.sources):
                 order = [old.sources.index(name) for name in target.sources]
-                state.share = state.share[:, order]
-                state.window_spend = state.window_spend[:, order]
+                state.share = state.share[order]
+                state.window_spend = state.window_spend[order]
             else:
                 state.share = params.initial_share.copy()
-                state.window_spend = np.zeros((n, target.n_sources))
+                state.window_spend = np.zeros((target.n_sources, n))
             state.epoch_weights = {
                 e: map_sources(w, old.sources, target.sources)
                 for e, w in state.epoch_weights.items()
             }
         if target.stages != old.stages:
             # Stages by position; opportunities beyond the new last stage wait in it.
-            pipeline = np.zeros((n, len(target.stages)), dtype=np.int64)
+            pipeline = np.zeros((len(target.stages), n), dtype=np.int64)
             keep = min(len(old.stages), len(target.stages))
-            pipeline[:, :keep] = state.pipeline[:, :keep]
-            pipeline[:, keep - 1] += state.pipeline[:, keep:].sum(axis=1)
+            pipeline[:keep] = state.pipeline[:keep]
+            pipeline[keep - 1] += state.pipeline[keep:].sum(axis=0)
             state.pipeline = pipeline
         state.layout = target
         state.new_epoch(params)  # this scenario's leads carry its own chances
@@ -235,32 +252,24 @@ def step(
         0,
         1,
     )
-    weights = source_weights(state.share, p.leads_per_share, p.mql_quality)
-    by_type = weights.sum(axis=1)  # (n, types): MQLs a week, before ignoring
-    real = by_type[:, 0] + by_type[:, 1]
+    by_type = state.mql_rates  # (types, n)
+    real = by_type[0] + by_type[1]
     recycle_capture = p.capture if p.recycle else np.zeros(n)
-    rates = [
-        by_type * (1 - ignore)[:, None],  # accepted ready, future, junk
-        (real * ignore * recycle_capture)[:, None],  # ignored, to nurture
-        np.column_stack(  # ignored and lost: real, junk
-            [real * ignore * (1 - recycle_capture), by_type[:, 2] * ignore]
-        ),
-    ]
+    ignored_real = real * ignore
+    rates = np.empty((8 if p.holds_back else 6, n))
+    np.multiply(by_type, 1 - ignore, out=rates[:3])  # accepted ready, future, junk
+    np.multiply(ignored_real, recycle_capture, out=rates[3])  # ignored, to nurture
+    rates[4] = ignored_real - rates[3]  # ignored, real, lost
+    np.multiply(by_type[2], ignore, out=rates[5])  # ignored junk
     if p.holds_back:
-        held_real = (state.share * p.leads_per_share * p.held_real_quality).sum(1)
-        held_junk = (state.share * p.leads_per_share * p.held_junk_quality).sum(1)
-        rates.append(
-            np.column_stack(  # held back: to nurture, lost
-                [held_real * p.capture, held_real * (1 - p.capture) + held_junk]
-            )
-        )
-    counts = rng["leads"].poisson(np.concatenate(rates, axis=1))
-    accepted = counts[:, :3]
-    ignored_to_nurture = counts[:, 3]
-    ignored_mkt = counts[:, 3:6].sum(axis=1)
-    held = counts[:, 6:8].sum(axis=1) if p.holds_back else 0
-    held_to_nurture = counts[:, 6] if p.holds_back else 0
-    mkt_mqls = accepted.sum(axis=1) + ignored_mkt
+        rates[6:] = state.held_rates  # held back: to nurture, lost
+    counts = rng["leads"].poisson(rates)
+    accepted = counts[:3]
+    ignored_to_nurture = counts[3]
+    ignored_mkt = counts[3] + counts[4] + counts[5]
+    held = counts[6] + counts[7] if p.holds_back else 0
+    held_to_nurture = counts[6] if p.holds_back else 0
+    mkt_mqls = accepted[0] + accepted[1] + accepted[2] + ignored_mkt
     # Ready leads back from nurture are counts, not Poisson: thinned by binomials.
     matured = state.matured
     if matured.any():
@@ -270,34 +279,31 @@ def step(
         )
     else:
         ignored_matured = np.zeros(n, dtype=np.int64)
-    new = queue[:, 0]
-    new[:, READY] += accepted[:, 0]
-    new[:, NURTURE] += matured - ignored_matured
-    new[:, FUTURE] += accepted[:, 1]
-    new[:, JUNK] += accepted[:, 2]
+    new = queue[0]
+    new[READY] += accepted[0]
+    new[NURTURE] += matured - ignored_matured
+    new[FUTURE] += accepted[1]
+    new[JUNK] += accepted[2]
 
     # 4. Follow up. Only ages that hold leads in some run are drawn, and only runs
     # over capacity draw who is contacted: everyone else is.
-    by_age = queue.sum(axis=2)  # (n, ages)
-    waiting = by_age.sum(axis=1)
-    occupied = np.flatnonzero(by_age.any(axis=0))
+    by_age = queue.sum(axis=1)  # (ages, n)
+    waiting = by_age.sum(axis=0)
+    occupied = np.flatnonzero(by_age.any(axis=1))
     top = int(occupied[-1]) + 1 if occupied.size else 1
     # The nurture class is empty unless nurture runs (or ran before a branch).
-    classes = (
-        slice(None)
-        if p.nurture_enabled or queue[:, :top, NURTURE].any()
-        else ([READY, FUTURE, JUNK])
-    )
-    live = queue[:, :top, classes]
+    with_nurture = p.nurture_enabled or bool(queue[:top, NURTURE].any())
+    classes = list(range(N_CLASSES)) if with_nurture else [READY, FUTURE, JUNK]
+    live = queue[:top] if with_nurture else queue[:top][:, classes]
     contacted = live.copy()
     short = np.flatnonzero((p.capacity > 0) & (waiting > p.capacity))
     if short.size:
         chance = p.capacity[short] / waiting[short]
-        contacted[short] = rng["contact"].binomial(
-            live[short], chance[:, None, None], rows=short
+        contacted[:, :, short] = rng["contact"].binomial(
+            live[:, :, short], chance, rows=short
         )
-    real_contacted = contacted[:, :, :-1]  # junk is last and never qualifies
-    real_classes = list(REAL_CLASSES) if isinstance(classes, slice) else [READY, FUTURE]
+    real_contacted = contacted[:, :-1]  # junk is last and never qualifies
+    real_classes = classes[:-1]
     # Ages with equal chances are drawn together (see Params.qualify_age_groups),
     # unless they were generated under different source chances that a review
     # scored on qualified leads must tell apart.
@@ -307,37 +313,40 @@ def step(
         starts = sorted(
             {*starts, *(a for a in range(1, top) if epochs[a] != epochs[a - 1])}
         )
-    chances = p.qualify_by_class_age[:, starts][:, :, real_classes]
+    chances = p.qualify_by_class_age[starts][:, real_classes]
     qualified_cells = rng["qualify"].binomial(
         real_contacted
         if len(starts) == top
-        else np.add.reduceat(real_contacted, starts, axis=1),
+        else np.add.reduceat(real_contacted, starts, axis=0),
         chances,
     )
-    qualified_class = qualified_cells.sum(axis=1)  # (n, real classes)
-    qualified = qualified_class.sum(axis=1)
-    n_contacted = contacted.sum(axis=(1, 2))
-    rejected_real = real_contacted.sum(axis=(1, 2)) - qualified
+    qualified_class = qualified_cells.sum(axis=0)  # (real classes, n)
+    qualified = qualified_class.sum(axis=0)
+    contacted_class = contacted.sum(axis=0)  # (classes, n)
+    n_contacted = contacted_class.sum(axis=0)
+    rejected_real = n_contacted - contacted_class[-1] - qualified
     if p.scores_qualified:
         scored = [real_classes.index(READY), real_classes.index(FUTURE)]
         for g, start in enumerate(starts):
             epoch = state.queue_epochs[start]
-            gained = qualified_cells[:, g, scored]
+            gained = qualified_cells[g, scored]
             if epoch in state.epoch_qualified:
                 state.epoch_qualified[epoch] += gained
             else:
-                state.epoch_qualified[epoch] = gained.copy()
-    queue[:, :top, classes] = live - contacted
-    stale_cells = queue[:, -1]
-    stale = stale_cells.sum(axis=1)
-    stale_real = stale - stale_cells[:, JUNK]
-    queue[:, 1:] = queue[:, :-1]
-    queue[:, 0] = 0
+                state.epoch_qualified[epoch] = gained
+    if with_nurture:
+        live -= contacted  # a view of the queue
+    else:
+        queue[:top, classes] = live - contacted
+    stale_cells = queue[-1]
+    stale = stale_cells.sum(axis=0)
+    stale_real = stale - stale_cells[JUNK]
+    queue[1:] = queue[:-1]
+    queue[0] = 0
     state.queue_epochs = [state.epoch, *state.queue_epochs[:-1]]
-    worked = n_contacted > 0
     bad_now = 1 - qualified / np.maximum(n_contacted, 1)
     state.bad_share += np.where(
-        worked, (bad_now - state.bad_share) / p.trust_smoothing, 0
+        n_contacted > 0, (bad_now - state.bad_share) / p.trust_smoothing, 0
     )
     recycled_to_nurture = _binomial(
         rng["handoff"], rejected_real + stale_real, recycle_capture
@@ -349,9 +358,9 @@ def step(
     advanced = rng["pipeline"].binomial(pipe, p.advance)
     lost = rng["pipeline"].binomial(pipe - advanced, p.lose_given_stay)
     pipe -= advanced + lost
-    pipe[:, 1:] += advanced[:, :-1]
-    won = advanced[:, -1]
-    pipe[:, 0] += qualified
+    pipe[1:] += advanced[:-1]
+    won = advanced[-1]
+    pipe[0] += qualified
 
     # 6. Customers and revenue: churn, expansion, then new deals.
     customers = state.customers
@@ -380,10 +389,11 @@ def step(
     cost = spend + p.fixed_weekly_cost
 
     # 9. Budget review, scored on MQLs or on qualified leads (closed loop).
-    state.window_spend += p.weekly_budget[:, None] * state.share
-    state.window_mqls[:, :3] += accepted
-    state.window_mqls[:, 3] += counts[:, 3] + counts[:, 4]
-    state.window_mqls[:, 4] += counts[:, 5]
+    state.window_spend += p.weekly_budget * state.share
+    if p.reviews_budget and not p.metric_qualified:
+        state.window_mqls[:3] += accepted
+        state.window_mqls[3] += counts[3] + counts[4]
+        state.window_mqls[4] += counts[5]
     if (week + 1) % p.review_weeks == 0:
         _review_budget(state, p, rng["marks"])
 
@@ -396,7 +406,7 @@ def step(
             ("contacted", n_contacted),
             ("qualified", qualified),
             ("stale", stale),
-            ("opportunities", pipe.sum(axis=1)),
+            ("opportunities", pipe.sum(axis=0)),
             ("won", won),
             ("bookings", bookings),
             ("revenue", state.arr / 52),
@@ -405,7 +415,7 @@ def step(
             ("churned", churned),
             ("nurture", state.nurture),
             ("ignore_rate", ignore),
-            ("queue", queue.sum(axis=(1, 2))),
+            ("queue", queue.sum(axis=(0, 1))),
             ("spend", spend),
             ("cost", cost),
         ):
@@ -464,7 +474,7 @@ def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
 
 
 def window_metric(state: State, p: Params, marks: Site) -> F:
-    """``(runs, sources)``: the review window's MQLs or qualified leads by source,
+    """``(sources, runs)``: the review window's MQLs or qualified leads by source,
     split over the sources here, the only place that needs them (see
     :mod:`simulator.marks`)."""
     if p.metric_qualified:
@@ -488,17 +498,17 @@ def _review_budget(state: State, p: Params, marks: Site) -> None:
             out=np.zeros_like(metric),
             where=state.window_spend > 0,
         )
-        total = score.sum(axis=1, keepdims=True)
+        total = score.sum(axis=0)
         target = np.divide(score, total, out=np.zeros_like(score), where=total > 0)
-        target = np.maximum(target, p.min_share[:, None])
+        target = np.maximum(target, p.min_share)
         # A window with no score (and no floor) leaves the shares as they are.
-        target_sum = target.sum(axis=1, keepdims=True)
+        target_sum = target.sum(axis=0)
         np.divide(target, target_sum, out=target, where=target_sum > 0)
-        move = (active & (total[:, 0] > 0))[:, None]
-        rate = p.realloc_rate[:, None]
+        move = active & (total > 0)
+        rate = p.realloc_rate
         state.share = np.where(
             move, (1 - rate) * state.share + rate * target, state.share
         )
-    state._reset_window()
+    state.reset_window()
     if active.any():
         state.new_epoch(p)

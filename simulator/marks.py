@@ -43,52 +43,52 @@ QUALIFIED_GROUPS = ("ready", "future")
 
 
 def source_weights(share: F, leads_per_share: F, mql_quality: F) -> F:
-    """``(runs, sources, types)``: each source's weekly MQLs of each type, up to a
+    """``(types, sources, runs)``: each source's weekly MQLs of each type, up to a
     common factor (the pass and ignore chances are the same for every source)."""
-    weights: F = (share * leads_per_share)[:, :, None] * mql_quality
+    weights: F = (share * leads_per_share)[None, :, :] * mql_quality
     return weights
 
 
 def mql_group_weights(weights: F) -> F:
-    """``(runs, groups, sources)`` source weights of :data:`MQL_GROUPS`."""
-    ready, future, junk = weights[:, :, 0], weights[:, :, 1], weights[:, :, 2]
-    return np.stack([ready, future, junk, ready + future, junk], axis=1)
+    """``(groups, sources, runs)`` source weights of :data:`MQL_GROUPS`."""
+    ready, future, junk = weights[0], weights[1], weights[2]
+    return np.stack([ready, future, junk, ready + future, junk])
 
 
 def qualified_group_weights(weights: F) -> F:
-    """``(runs, groups, sources)`` source weights of :data:`QUALIFIED_GROUPS`."""
-    return np.stack([weights[:, :, 0], weights[:, :, 1]], axis=1)
+    """``(groups, sources, runs)`` source weights of :data:`QUALIFIED_GROUPS`."""
+    return weights[:2].copy()
 
 
 def split_by_source(site: Site, counts: I, weights: F) -> I:
-    """Split ``counts`` ``(runs, groups)`` over sources, each group's members
-    independently with chances proportional to ``weights`` ``(runs, groups,
-    sources)``; return the ``(runs, sources)`` totals over the groups.
+    """Split ``counts`` ``(groups, runs)`` over sources, each group's members
+    independently with chances proportional to ``weights`` ``(groups, sources,
+    runs)``; return the ``(sources, runs)`` totals over the groups.
 
     The multinomial is drawn as a chain of binomials, one per source but the last
-    (which takes the rest), each vectorised over runs and groups."""
-    n_sources = weights.shape[2]
-    totals = np.zeros((counts.shape[0], n_sources), dtype=np.int64)
+    (which takes the rest), each vectorised over groups and runs."""
+    n_sources = weights.shape[1]
+    totals = np.zeros((n_sources, counts.shape[1]), dtype=np.int64)
     if not counts.any():
         return totals
     left = counts.copy()
-    rest = weights.sum(axis=2)
+    rest = weights.sum(axis=1)
     for s in range(n_sources - 1):
-        chance = np.divide(
-            weights[:, :, s], rest, out=np.zeros_like(rest), where=rest > 0
-        )
+        chance = np.divide(weights[:, s], rest, out=np.zeros_like(rest), where=rest > 0)
         drawn = site.binomial(left, np.clip(chance, 0.0, 1.0))
-        totals[:, s] = drawn.sum(axis=1)
+        totals[s] = drawn.sum(axis=0)
         left -= drawn
-        rest = rest - weights[:, :, s]
-    totals[:, -1] = left.sum(axis=1)
+        rest = rest - weights[:, s]
+    totals[-1] = left.sum(axis=0)
     return totals
 
 
 def map_sources(weights: F, old: tuple[str, ...], new: tuple[str, ...]) -> F:
-    """Weights ``(..., old sources)`` carried to ``new`` sources by name; a source
-    the new scenario lacks hands its weight to the new first source."""
-    mapped = np.zeros((*weights.shape[:-1], len(new)))
+    """Weights ``(..., old sources, runs)`` carried to ``new`` sources by name; a
+    source the new scenario lacks hands its weight to the new first source."""
+    shape = (*weights.shape[:-2], len(new), weights.shape[-1])
+    mapped = np.zeros(shape)
     for s_old, name in enumerate(old):
-        mapped[..., new.index(name) if name in new else 0] += weights[..., s_old]
+        s_new = new.index(name) if name in new else 0
+        mapped[..., s_new, :] += weights[..., s_old, :]
     return mapped

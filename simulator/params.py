@@ -77,19 +77,19 @@ class Params:
     weekly_expansion: F
     # marketing
     weekly_budget: F
-    cost_per_lead: F  # (n, S)
-    quality: F  # (n, S, 3)
-    initial_share: F  # (n, S)
-    pass_prob: F  # (n, 3)
+    cost_per_lead: F  # (S, n)
+    quality: F  # (types, S, n)
+    initial_share: F  # (S, n)
+    pass_prob: F  # (types, n)
     realloc_rate: F
     review_weeks: int
     metric_qualified: bool
     min_share: F
     # derived once, for the weekly step (MODEL.md steps 1-2)
-    leads_per_share: F  # (n, S): leads a source brings per unit of budget share
-    mql_quality: F  # (n, S, 3): quality * pass probability
-    held_real_quality: F  # (n, S): ready and future leads held back, per lead
-    held_junk_quality: F  # (n, S): junk held back, per lead
+    leads_per_share: F  # (S, n): leads a source brings per unit of budget share
+    mql_quality: F  # (types, S, n): quality * pass probability
+    held_real_quality: F  # (S, n): ready and future leads held back, per lead
+    held_junk_quality: F  # (S, n): junk held back, per lead
     holds_back: bool  # whether marketing holds back any lead at all
     # hand-off and trust
     ignore_base: F
@@ -99,7 +99,7 @@ class Params:
     recycle: bool
     # follow-up
     capacity: F
-    qualify_by_class_age: F  # (n, ages, real classes)
+    qualify_by_class_age: F  # (ages, real classes, n)
     #: ``(start, stop)`` runs of consecutive queue ages whose qualification chances
     #: are identical in every run and class (with a response decay of hours, every
     #: age from 1 on has just the floor): the qualified leads of such ages are drawn
@@ -112,8 +112,8 @@ class Params:
     share_maturing: F
     nurture_cost: F
     # pipeline
-    advance: F  # (n, J)
-    lose_given_stay: F  # (n, J): chance to be lost among those that did not advance
+    advance: F  # (J, n)
+    lose_given_stay: F  # (J, n): chance to be lost among those that did not advance
     # deals
     acv_mu: F
     acv_sigma: F
@@ -154,10 +154,9 @@ def compile_params(
         return np.full(n, float(value))
 
     def rows(values: list[float], dotted: list[str] | None = None) -> F:
+        """``(len(values), n)``: one row per value, one column per run."""
         names = dotted or [""] * len(values)
-        return np.column_stack(
-            [col(v, name) for v, name in zip(values, names, strict=True)]
-        )
+        return np.stack([col(v, name) for v, name in zip(values, names, strict=True)])
 
     def each(items: str, count: int, field: str) -> list[str]:
         return [f"{items}.{i}.{field}" for i in range(count)]
@@ -181,15 +180,15 @@ def compile_params(
                 profile.within_1d,
                 profile.within_1w,
             ]
-        ),
+        ).T,
         layout.queue_ages,
     )
-    qualify_class = np.zeros((n, len(REAL_CLASSES)))
-    qualify_class[:, READY] = qualify_class[:, NURTURE] = col(
+    qualify_class = np.zeros((len(REAL_CLASSES), n))
+    qualify_class[READY] = qualify_class[NURTURE] = col(
         f.qualify_ready, "follow_up.qualify_ready"
     )
-    qualify_class[:, FUTURE] = col(f.qualify_future, "follow_up.qualify_future")
-    qualify = decay[:, :, None] * qualify_class[:, None, :]
+    qualify_class[FUTURE] = col(f.qualify_future, "follow_up.qualify_future")
+    qualify = np.ascontiguousarray(decay.T[:, None, :] * qualify_class[None, :, :])
     stages = scenario.pipeline.stages
     conversion = rows(
         [s.conversion for s in stages],
@@ -211,14 +210,15 @@ def compile_params(
         [s.cost_per_lead for s in sources],
         each("marketing.sources", len(sources), "cost_per_lead"),
     )
-    quality = np.tile(
-        np.array([[s.ready, s.future, s.junk] for s in sources]), (n, 1, 1)
+    by_source = np.array([[s.ready, s.future, s.junk] for s in sources])  # (S, 3)
+    quality = np.ascontiguousarray(
+        np.broadcast_to(by_source.T[:, :, None], (3, len(sources), n))
     )
     pass_prob = rows(
         [m.scoring.pass_ready, m.scoring.pass_future, m.scoring.pass_junk],
         [f"marketing.scoring.pass_{k}" for k in LEAD_TYPES],
     )
-    held = quality * (1 - pass_prob[:, None, :])
+    held = quality * (1 - pass_prob[:, None, :])  # (types, S, n)
     return Params(
         name=scenario.name,
         layout=layout,
@@ -237,10 +237,10 @@ def compile_params(
         review_weeks=m.reallocation.review_weeks,
         metric_qualified=m.reallocation.metric == "qualified",
         min_share=col(m.reallocation.min_share, "marketing.reallocation.min_share"),
-        leads_per_share=budget[:, None] / cost_per_lead,
+        leads_per_share=budget[None, :] / cost_per_lead,
         mql_quality=quality * pass_prob[:, None, :],
-        held_real_quality=held[:, :, :2].sum(axis=2),
-        held_junk_quality=held[:, :, 2],
+        held_real_quality=held[0] + held[1],
+        held_junk_quality=held[2].copy(),
         holds_back=bool(held.any()),
         ignore_base=col(scenario.handoff.ignore_base, "handoff.ignore_base"),
         trust_sensitivity=col(
@@ -274,10 +274,10 @@ def compile_params(
 
 
 def _equal_runs(by_age: F) -> tuple[tuple[int, int], ...]:
-    """Runs ``(start, stop)`` of consecutive ages (axis 1) with equal values."""
+    """Runs ``(start, stop)`` of consecutive ages (axis 0) with equal values."""
     starts = [0] + [
         a
-        for a in range(1, by_age.shape[1])
-        if not np.array_equal(by_age[:, a], by_age[:, a - 1])
+        for a in range(1, by_age.shape[0])
+        if not np.array_equal(by_age[a], by_age[a - 1])
     ]
-    return tuple(zip(starts, [*starts[1:], by_age.shape[1]], strict=True))
+    return tuple(zip(starts, [*starts[1:], by_age.shape[0]], strict=True))

@@ -96,8 +96,9 @@ class Site:
 
     With one block this is a thin wrapper over a ``Generator``; with several, each
     draw is split along the run axis so every block draws from its own stream.
-    A draw may cover a subset of the chunk's runs (``rows``, increasing indices):
-    then each block draws for its own runs among them.
+    Arrays hold the runs on their last axis. A draw may cover a subset of the
+    chunk's runs (``rows``, increasing indices): then each block draws for its own
+    runs among them.
     """
 
     def __init__(
@@ -109,24 +110,22 @@ class Site:
         self._bounds = np.cumsum(self._sizes)[:-1]
 
     def _split(self, method: str, *args: Any, rows: Any = None) -> Any:
+        """Draw with ``method``; the runs are the last axis of the (broadcast)
+        arguments, and each block draws for its own runs."""
         if self._single is not None:
             return getattr(self._single, method)(*args)
         n = sum(self._sizes) if rows is None else len(rows)
         cuts = self._bounds if rows is None else np.searchsorted(rows, self._bounds)
-        parts = [
-            np.broadcast_to(a, np.broadcast_shapes(*[np.shape(b) for b in args]))
-            if np.ndim(a)
-            else a
-            for a in args
-        ]
-        if any(np.ndim(a) == 0 or np.shape(a)[0] != n for a in parts):
-            raise ValueError("multi-block draws need arrays with one row per run")
-        pieces = [np.split(a, cuts) for a in parts]
+        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
+        if not shape or shape[-1] != n:
+            raise ValueError("multi-block draws need arrays whose last axis is runs")
+        pieces = [np.split(np.broadcast_to(a, shape), cuts, axis=-1) for a in args]
         return np.concatenate(
             [
                 getattr(g, method)(*[p[i] for p in pieces])
                 for i, g in enumerate(self._generators)
-            ]
+            ],
+            axis=-1,
         )
 
     def poisson(self, lam: Any) -> Any:

@@ -223,7 +223,7 @@ def test_win_probability_is_the_product_of_stage_conversions(conversions) -> Non
     n, entering = 2000, 50
     params = compile_params(scenario, n)
     state = State.initial(params)
-    state.pipeline[:, 0] = entering
+    state.pipeline[0] = entering
     sites = chunk_sites(
         all_block_seeds(7, n), [b - a for a, b in block_bounds(n)], warmup=False
     )
@@ -301,5 +301,5 @@ def test_sources_resolved_at_the_review_match_their_expected_share(metric) -> No
                 * decay
                 * (ready * f.qualify_ready + future * f.qualify_future)
             )
-        se = got[:, s].std(ddof=1) / math.sqrt(n)
-        assert abs(got[:, s].mean() - want) <= Z * se, (source.name, want)
+        se = got[s].std(ddof=1) / math.sqrt(n)
+        assert abs(got[s].mean() - want) <= Z * se, (source.name, want)
