@@ -54,7 +54,17 @@ def comparison_seconds(
 
 def peak_memory_mb() -> float:
     """Peak resident memory of this process (where results are assembled; each
-    worker process holds one chunk at a time)."""
+    worker process holds one chunk at a time).
+
+    Read from VmHWM, which starts afresh at ``exec``; ``ru_maxrss`` does not, so
+    a measuring subprocess would report its parent's peak."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
