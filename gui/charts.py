@@ -293,6 +293,8 @@ def _unit_label(series: str) -> str:
         "customers": "customers",
         "opportunities": "opportunities",
     }
+    if series.startswith("share_"):
+        return "share of budget"
     return units.get(series, "per week")
 
 
@@ -697,6 +699,8 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
             "black",
         )
     ]
+    from matplotlib.lines import Line2D
+
     for s_index, name in enumerate(sources):
         for r_index, result in enumerate(results):
             if name not in result.series_names:
@@ -708,12 +712,29 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
                 color=palette[s_index % len(palette)],
                 linestyle=scenario_linestyle(r_index),
                 linewidth=2.2,
-                label=f"{name.removeprefix('share_')} ({result.name})",
             )
+    # One legend entry per source (colour) and per scenario (line style), not
+    # one per pair: it stays small enough to sit inside the panel.
+    handles = [
+        Line2D([], [], color=palette[i % len(palette)], linewidth=2.2)
+        for i in range(len(sources))
+    ] + [
+        Line2D([], [], color="#555555", linestyle=scenario_linestyle(i))
+        for i in range(len(results))
+    ]
+    labels = [name.removeprefix("share_").replace("_", " ") for name in sources]
+    labels += [result.name for result in results]
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_ylim(0, 1)
     ax.set_xlim(left=0)
-    ax.legend(fontsize=FONT["note"], frameon=False, ncols=2)
+    ax.legend(
+        handles,
+        labels,
+        fontsize=FONT["note"],
+        frameon=False,
+        ncols=2,
+        loc="upper center",
+    )
     return ax
 
 

@@ -224,14 +224,23 @@ class State:
         return state
 
 
-class Recorder:
-    """Weekly series of a chunk: one ``(n, weeks)`` array per series."""
+def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the weekly budget-share series, one per source (after MODEL.md's
+    series: the closed loop at work)."""
+    return tuple(f"share_{source}" for source in sources)
 
-    def __init__(self, n: int, weeks: int) -> None:
+
+class Recorder:
+    """Weekly series of a chunk: one ``(n, weeks)`` array per series, MODEL.md's
+    :data:`SERIES` and each source's budget share at the end of the week."""
+
+    def __init__(self, n: int, weeks: int, sources: tuple[str, ...] = ()) -> None:
         # Stored week by week so that a week's write is contiguous; ``series``
         # holds (n, weeks) views of that storage.
-        rows = {name: np.zeros((weeks, n)) for name in SERIES}
+        names = SERIES + share_series(sources)
+        rows = {name: np.zeros((weeks, n)) for name in names}
         self.series = {name: value.T for name, value in rows.items()}
+        self.shares = share_series(sources)
 
 
 def step(
@@ -420,6 +429,8 @@ def step(
             ("cost", cost),
         ):
             series[name][:, week] = value
+        for source, name in enumerate(record.shares):
+            series[name][:, week] = state.share[source]
 
 
 def _binomial(site: Site, n: I, p: F) -> I:

@@ -63,6 +63,7 @@ FIGURE_UNITS: dict[str, str] = {
     "arr_growth_y1": "share",
     "cac": "$/deal",
 }
+#: Units of the weekly series; each ``share_<source>`` series is a share.
 SERIES_UNITS: dict[str, str] = {
     "leads": "leads/week",
     "mqls": "leads/week",
@@ -141,7 +142,7 @@ class ChunkOutput:
         figures["cac"] = np.divide(
             figures["total_spend"], won, out=np.full(params.n, np.nan), where=won > 0
         )
-        weekly = {name: series[name].astype(np.float32) for name in SERIES}
+        weekly = {name: values.astype(np.float32) for name, values in series.items()}
         return cls(figures=figures, weekly=weekly)
 
 
@@ -287,13 +288,10 @@ class ResultBuilder:
         # Filled in place, run by run, so a million runs are never held twice.
         self._figures: list[dict[str, F]] = [{} for _ in scenarios]
         self._filled = 0
-        weeks = settings.horizon_weeks
-        self._sketches = [
-            {name: WeeklySketch(weeks) for name in SERIES} for _ in scenarios
-        ]
-        self._paired = [
-            {name: WeeklySketch(weeks) for name in SERIES} for _ in scenarios[1:]
-        ]
+        # Streamed series, made when their first chunk arrives (the budget-share
+        # series depend on each scenario's sources).
+        self._sketches: list[dict[str, WeeklySketch]] = [{} for _ in scenarios]
+        self._paired: list[dict[str, WeeklySketch]] = [{} for _ in scenarios[1:]]
 
     def add(self, index: int, outputs: Sequence[ChunkOutput]) -> None:
         """Chunk ``index``'s outputs, one per scenario; folded once every earlier
@@ -314,11 +312,13 @@ class ResultBuilder:
             if self.keep_weekly:
                 self._parts[i].append(output)
                 continue
-            for name in SERIES:
-                self._sketches[i][name].add(output.weekly[name])
-                if i:
+            weeks = self._settings.horizon_weeks
+            for name, series in output.weekly.items():
+                self._sketches[i].setdefault(name, WeeklySketch(weeks)).add(series)
+                if i and name in outputs[0].weekly:
                     base = outputs[0].weekly[name].astype(np.float64)
-                    self._paired[i - 1][name].add(output.weekly[name] - base)
+                    paired = self._paired[i - 1].setdefault(name, WeeklySketch(weeks))
+                    paired.add(series - base)
 
     def finish(self) -> Comparison:
         results = []
@@ -327,7 +327,7 @@ class ResultBuilder:
             if self.keep_weekly:
                 weekly = {
                     name: np.concatenate([p.weekly[name] for p in self._parts[i]])
-                    for name in SERIES
+                    for name in self._parts[i][0].weekly
                 }
                 result = RunResult(scenario, self._settings, figures, weekly)
             else:
@@ -369,13 +369,16 @@ BYTES_PER_SKETCH_WEEK = 2 * len(SERIES) * (3 * (BINS + 2) * 8 + 4 * 8)
 
 
 def estimated_result_bytes(
-    runs: int, weeks: int, scenarios: int, *, keep_weekly: bool = True
+    runs: int, weeks: int, scenarios: int, *, keep_weekly: bool = True, sources: int = 0
 ) -> int:
     """Memory the results of a run will hold, to choose streaming or refuse up
-    front rather than crash."""
+    front rather than crash. ``sources`` adds the budget-share series."""
+    per_series = 1 + sources / len(SERIES)
     if keep_weekly:
-        return scenarios * runs * (weeks * BYTES_PER_RUN_WEEK + BYTES_PER_RUN)
-    return scenarios * (runs * BYTES_PER_RUN + weeks * BYTES_PER_SKETCH_WEEK)
+        per_run_week = BYTES_PER_RUN_WEEK * per_series
+        return int(scenarios * runs * (weeks * per_run_week + BYTES_PER_RUN))
+    sketches = weeks * BYTES_PER_SKETCH_WEEK * per_series
+    return int(scenarios * (runs * BYTES_PER_RUN + sketches))
 
 
 def uncertainty_note(comparison: Comparison) -> str:

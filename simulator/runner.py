@@ -89,15 +89,17 @@ def available_memory_bytes() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
-def choose_storage(settings: RunSettings, scenarios: int) -> bool:
+def choose_storage(settings: RunSettings, scenarios: int, sources: int = 0) -> bool:
     """Whether to keep every run's weekly trajectory (``True``) or stream them into
     per-week sketches (``False``, memory independent of runs x weeks). Refuses up
     front, with an estimate, a run whose results would not fit either way."""
     allowed = int(available_memory_bytes() * MEMORY_SHARE)
     runs, weeks = settings.runs, settings.horizon_weeks
-    if estimated_result_bytes(runs, weeks, scenarios) <= allowed:
+    if estimated_result_bytes(runs, weeks, scenarios, sources=sources) <= allowed:
         return True
-    needed = estimated_result_bytes(runs, weeks, scenarios, keep_weekly=False)
+    needed = estimated_result_bytes(
+        runs, weeks, scenarios, keep_weekly=False, sources=sources
+    )
     if needed <= allowed:
         return False
     per_run = needed / runs
@@ -152,7 +154,7 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     for p in params:
         branch = state.branch(p)
         sites = chunk_sites(seeds, sizes, warmup=False)
-        record = Recorder(n, settings.horizon_weeks)
+        record = Recorder(n, settings.horizon_weeks, p.layout.sources)
         for week in range(settings.horizon_weeks):
             if stopped():
                 raise SimulationCancelled("cancelled")

@@ -303,3 +303,16 @@ def test_sources_resolved_at_the_review_match_their_expected_share(metric) -> No
             )
         se = got[s].std(ddof=1) / math.sqrt(n)
         assert abs(got[s].mean() - want) <= Z * se, (source.name, want)
+
+
+def test_budget_share_series_sum_to_one_and_move_only_at_reviews() -> None:
+    scenario = load_scenario("aligned")
+    settings = RunSettings(runs=300, horizon_weeks=40, warmup_weeks=13, seed=5)
+    result = compare(scenario, settings=settings).baseline
+    names = [f"share_{s.name}" for s in scenario.marketing.sources]
+    shares = np.stack([result.weekly[name] for name in names]).astype(float)
+    np.testing.assert_allclose(shares.sum(axis=0), 1.0, atol=1e-5)
+    review = scenario.marketing.reallocation.review_weeks
+    moved = np.abs(np.diff(shares, axis=2)).max(axis=(0, 1)) > 0
+    weeks_moved = {int(w) + 1 for w in np.flatnonzero(moved)}
+    assert weeks_moved == {w for w in range(1, 40) if w % review == review - 1}
