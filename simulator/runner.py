@@ -305,10 +305,11 @@ def compare(
             if stopped():
                 raise SimulationCancelled("cancelled")
     except BaseException:
+        # Workers stop at their next week on their own; the caller need not wait.
         stop_flag.set()
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True)
     return builder.finish()
 
 
