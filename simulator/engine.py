@@ -219,6 +219,11 @@ class State:
             pipeline[:keep] = state.pipeline[:keep]
             pipeline[keep - 1] += state.pipeline[keep:].sum(axis=0)
             state.pipeline = pipeline
+        if not params.nurture_enabled:
+            # A scenario without nurture stops the programme: the pool's leads
+            # are no longer nurtured and are lost (none may mature from it).
+            state.nurture[:] = 0
+            state.matured[:] = 0
         state.layout = target
         state.new_epoch(params)  # this scenario's leads carry its own chances
         return state

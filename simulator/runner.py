@@ -236,10 +236,10 @@ def compare(
     """
     settings = settings or RunSettings.from_scenario(baseline)
     scenarios = (baseline, *alternatives)
-    keep = (
-        choose_storage(settings, len(scenarios)) if keep_weekly is None else keep_weekly
-    )
-    builder = ResultBuilder(scenarios, settings, keep_weekly=keep)
+    if keep_weekly is None:
+        most_sources = max(len(s.marketing.sources) for s in scenarios)
+        keep_weekly = choose_storage(settings, len(scenarios), most_sources)
+    builder = ResultBuilder(scenarios, settings, keep_weekly=keep_weekly)
     bounds = block_bounds(settings.runs)
     step_blocks = max(1, chunk_blocks)
     jobs = [
@@ -254,8 +254,14 @@ def compare(
     )
     mode = _executor(parallel, workers, run_weeks, len(jobs))
     if mode == "processes":
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["simulator.runner"])
+        # forkserver: workers fork from a clean server process, never from the
+        # app's threads; where it does not exist (Windows), spawn.
+        context: Any
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["simulator.runner"])
+        else:
+            context = multiprocessing.get_context("spawn")
         stop_flag: Any = context.Event()
         pool: Executor = ProcessPoolExecutor(
             max_workers=workers,
@@ -302,7 +308,7 @@ def compare(
                 )
                 if progress is not None:
                     progress(done_runs / settings.runs)
-            if stopped():
+            if (queue or pending) and stopped():
                 raise SimulationCancelled("cancelled")
     except BaseException:
         # Workers stop at their next week on their own; the caller need not wait.

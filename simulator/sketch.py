@@ -48,6 +48,8 @@ class WeeklySketch:
         n = data.shape[0]
         if n == 0:
             return
+        if not np.isfinite(data).all():
+            raise ValueError("weekly series must be finite to be summarised")
         chunk_mean = data.mean(axis=0)
         chunk_m2 = ((data - chunk_mean) ** 2).sum(axis=0)
         total = self.count + n
@@ -90,7 +92,7 @@ class WeeklySketch:
         beyond = self.hist[:, 0] + self.hist[:, -1] + tails.sum(axis=0)
         for week in np.flatnonzero(beyond > 0.01 * self.count):
             values = data[:, week]
-            for _ in range(64):  # 2**64 times the range covers any float
+            while True:  # ends: the range doubles and the values are finite
                 high = self.low[week] + BINS * self.width[week]
                 downwards = (values < self.low[week]).sum() >= (values >= high).sum()
                 for table in (self.hist, self.sums, self.squares):

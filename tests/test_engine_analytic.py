@@ -316,3 +316,30 @@ def test_budget_share_series_sum_to_one_and_move_only_at_reviews() -> None:
     moved = np.abs(np.diff(shares, axis=2)).max(axis=(0, 1)) > 0
     weeks_moved = {int(w) + 1 for w in np.flatnonzero(moved)}
     assert weeks_moved == {w for w in range(1, 40) if w % review == review - 1}
+
+
+def test_an_alternative_without_nurture_stops_the_programme_at_the_branch() -> None:
+    """Warm up with nurture, continue without it: the pool's leads are lost at the
+    branch, and no lead may come back from nurture afterwards."""
+    aligned = load_scenario("aligned")
+    no_nurture = load_scenario("aligned", overrides={"nurture.enabled": False})
+    n = 400
+    with_pool, without = compile_params(aligned, n), compile_params(no_nurture, n)
+    state = State.initial(with_pool)
+    sizes = [b - a for a, b in block_bounds(n)]
+    sites = chunk_sites(all_block_seeds(3, n), sizes, warmup=True)
+    for week in range(30):
+        step(state, with_pool, sites, week, None)
+    assert state.nurture.sum() > 0
+    state.start_reporting(with_pool)
+    branch = state.branch(without)
+    assert branch.nurture.sum() == 0 and branch.matured.sum() == 0
+    sites = chunk_sites(all_block_seeds(3, n), sizes, warmup=False)
+    record = Recorder(n, 10)
+    waiting_from_nurture = branch.queue[:, 1].sum()  # the NURTURE class
+    for week in range(10):
+        step(branch, without, sites, week, record)
+        now = branch.queue[:, 1].sum()
+        assert now <= waiting_from_nurture  # only leaves, never refilled
+        waiting_from_nurture = now
+    assert record.series["nurture"].sum() == 0
