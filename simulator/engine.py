@@ -99,7 +99,9 @@ class State:
     window_spend: F  # (sources, n) since the last budget review
     window_mqls: I  # (MQL groups, n) since the last review
     deals_drawn: I  # (n,): deals won so far, the index into each run's deal values
-    deal_normals: F  # (n, columns): standard normals behind each run's deal values
+    #: (n, 1 + deals): running totals of each run's deal values (column m: the
+    #: sum of its first m deals), drawn 32 deals at a time
+    deal_totals: F
     epoch: int  # the current epoch of source chances
     #: (qualified groups, sources, n): the source weights of each live epoch
     epoch_weights: dict[int, F]
@@ -129,7 +131,7 @@ class State:
             window_spend=np.zeros((lay.n_sources, n)),
             window_mqls=np.zeros((len(MQL_GROUPS), n), dtype=np.int64),
             deals_drawn=np.zeros(n, dtype=np.int64),
-            deal_normals=np.zeros((n, 0)),
+            deal_totals=np.zeros((n, 1)),
             epoch=-1,
             epoch_weights={},
             epoch_qualified={},
@@ -177,7 +179,7 @@ class State:
         self.arr[:] = params.initial_arr
         self.reset_window()
         self.deals_drawn[:] = 0
-        self.deal_normals = np.zeros((params.n, 0))
+        self.deal_totals = np.zeros((params.n, 1))
 
     def reset_window(self) -> None:
         self.window_spend[:] = 0
@@ -462,20 +464,23 @@ def _bookings(state: State, p: Params, deals: Site, won: I) -> F:
         return bookings
     exact = state.deals_drawn + won <= EXACT_DEALS_PER_RUN
     won_exact = np.where(exact, won, 0)
-    total = int(won_exact.sum())
-    if total:
-        needed = int((state.deals_drawn + won_exact).max())
-        while state.deal_normals.shape[1] < needed:
-            state.deal_normals = np.concatenate(
-                [state.deal_normals, deals.standard_normal_rows(_DEAL_COLUMNS)], axis=1
+    if won_exact.any():
+        drawn = state.deals_drawn
+        needed = int((drawn + won_exact).max())
+        while state.deal_totals.shape[1] <= needed:
+            normals = deals.standard_normal_rows(_DEAL_COLUMNS)
+            values = np.exp(p.acv_mu[:, None] + p.acv_sigma[:, None] * normals)
+            state.deal_totals = np.concatenate(
+                [state.deal_totals, state.deal_totals[:, -1:] + values.cumsum(axis=1)],
+                axis=1,
             )
-        runs = np.repeat(np.arange(p.n), won_exact)
-        first = np.cumsum(won_exact) - won_exact
-        index = state.deals_drawn[runs] + np.arange(total) - first[runs]
-        values = np.exp(
-            p.acv_mu[runs] + p.acv_sigma[runs] * state.deal_normals[runs, index]
-        )
-        bookings += np.bincount(runs, weights=values, minlength=p.n)
+        # The week's deals are deals drawn .. drawn + won - 1 of each run: the
+        # difference of two running totals.
+        totals = state.deal_totals
+        bookings += np.take_along_axis(totals, (drawn + won_exact)[:, None], axis=1)[
+            :, 0
+        ]
+        bookings -= np.take_along_axis(totals, drawn[:, None], axis=1)[:, 0]
     many = ~exact & (won > 0)
     if many.any():
         z = deals.standard_normal_rows(1)[:, 0]
