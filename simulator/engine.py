@@ -269,23 +269,30 @@ def step(
         1,
     )
     by_type = state.mql_rates  # (types, n)
-    real = by_type[0] + by_type[1]
-    recycle_capture = p.capture if p.recycle else np.zeros(n)
-    ignored_real = real * ignore
-    rates = np.empty((8 if p.holds_back else 6, n))
+    recycle_capture = p.recycle_capture
+    ignored_real = (by_type[0] + by_type[1]) * ignore
+    ignored_junk = by_type[2] * ignore
+    first_held = 5 if p.recycle else 4
+    rates = np.empty((first_held + (2 if p.holds_back else 0), n))
     np.multiply(by_type, 1 - ignore, out=rates[:3])  # accepted ready, future, junk
-    np.multiply(ignored_real, recycle_capture, out=rates[3])  # ignored, to nurture
-    rates[4] = ignored_real - rates[3]  # ignored, real, lost
-    np.multiply(by_type[2], ignore, out=rates[5])  # ignored junk
+    if p.recycle:  # ignored: to nurture, lost
+        np.multiply(ignored_real, recycle_capture, out=rates[3])
+        rates[4] = ignored_real - rates[3] + ignored_junk
+    else:  # ignored, all lost
+        rates[3] = ignored_real + ignored_junk
     if p.holds_back:
-        rates[6:] = state.held_rates  # held back: to nurture, lost
+        rates[first_held:] = state.held_rates  # held back: to nurture, lost
     counts = rng["leads"].poisson(rates)
     accepted = counts[:3]
-    ignored_to_nurture = counts[3]
-    ignored_mkt = counts[3] + counts[4] + counts[5]
-    held = counts[6] + counts[7] if p.holds_back else 0
-    held_to_nurture = counts[6] if p.holds_back else 0
-    mkt_mqls = accepted[0] + accepted[1] + accepted[2] + ignored_mkt
+    ignored_mkt_to_nurture = counts[3] if p.recycle else np.zeros(n, dtype=np.int64)
+    ignored_mkt_lost = counts[first_held - 1]
+    ignored_to_nurture = ignored_mkt_to_nurture
+    ignored_mkt = counts[3:first_held].sum(axis=0)
+    if p.holds_back:
+        held_to_nurture, held = counts[first_held], counts[first_held:].sum(axis=0)
+    else:
+        held_to_nurture = held = np.zeros(n, dtype=np.int64)
+    mkt_mqls = accepted.sum(axis=0) + ignored_mkt
     # Ready leads back from nurture are counts, not Poisson: thinned by binomials.
     matured = state.matured
     if matured.any():
@@ -408,8 +415,8 @@ def step(
     state.window_spend += p.weekly_budget * state.share
     if p.reviews_budget and not p.metric_qualified:
         state.window_mqls[:3] += accepted
-        state.window_mqls[3] += counts[3] + counts[4]
-        state.window_mqls[4] += counts[5]
+        state.window_mqls[3] += ignored_mkt_to_nurture
+        state.window_mqls[4] += ignored_mkt_lost
     if (week + 1) % p.review_weeks == 0:
         _review_budget(state, p, rng["marks"])
 
@@ -504,7 +511,8 @@ def window_metric(state: State, p: Params, marks: Site) -> F:
             metric += split_by_source(marks, qualified, state.epoch_weights[epoch])
         return metric
     weights = source_weights(state.share, p.leads_per_share, p.mql_quality)
-    split = split_by_source(marks, state.window_mqls, mql_group_weights(weights))
+    groups = mql_group_weights(weights, p.recycle_capture)
+    split = split_by_source(marks, state.window_mqls, groups)
     return split.astype(np.float64)
 
 

@@ -31,12 +31,14 @@ F = NDArray[np.float64]
 
 #: The MQL counts of a review window that are split over sources when the budget
 #: is scored on MQLs: each group's members share one set of source chances.
+#: Ignored MQLs are grouped by where they go, not by type: only that matters
+#: later, and a group's source weights follow from its types' weights.
 MQL_GROUPS = (
     "accepted_ready",
     "accepted_future",
     "accepted_junk",
-    "ignored_real",
-    "ignored_junk",
+    "ignored_to_nurture",
+    "ignored_lost",
 )
 #: Qualified leads of marketing's sources, by type (nurture's are not scored).
 QUALIFIED_GROUPS = ("ready", "future")
@@ -49,10 +51,20 @@ def source_weights(share: F, leads_per_share: F, mql_quality: F) -> F:
     return weights
 
 
-def mql_group_weights(weights: F) -> F:
-    """``(groups, sources, runs)`` source weights of :data:`MQL_GROUPS`."""
+def mql_group_weights(weights: F, recycle_capture: F) -> F:
+    """``(groups, sources, runs)`` source weights of :data:`MQL_GROUPS`; an
+    ignored real lead goes to nurture with chance ``recycle_capture``."""
     ready, future, junk = weights[0], weights[1], weights[2]
-    return np.stack([ready, future, junk, ready + future, junk])
+    real = ready + future
+    return np.stack(
+        [
+            ready,
+            future,
+            junk,
+            real * recycle_capture,
+            real * (1 - recycle_capture) + junk,
+        ]
+    )
 
 
 def qualified_group_weights(weights: F) -> F:

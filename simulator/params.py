@@ -121,6 +121,11 @@ class Params:
     fixed_weekly_cost: F
 
     @property
+    def recycle_capture(self) -> F:
+        """Chance that an ignored, rejected or stale real lead enters nurture."""
+        return self.capture if self.recycle else np.zeros(self.n)
+
+    @property
     def reviews_budget(self) -> bool:
         """Whether any run moves its budget at reviews."""
         return bool(self.realloc_rate.any())
