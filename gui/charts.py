@@ -986,8 +986,9 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
         title=f"What moves {_lower_first(label)} ({stat}) in {drivers.scenario_name}",
     )
     ax.set_xlabel(
-        f"Line: {fmt_figure(figure, base)} as is. Light bar: {names[0]}, dark "
-        f"bar: {names[1]},\neverything else held "
+        f"Line: {fmt_figure(figure, base)} as is, every variant starting from a "
+        f"funnel warmed up as {drivers.scenario_name}.\nLight bar: {names[0]}, "
+        f"dark bar: {names[1]}, everything else held "
         f"({drivers.settings.runs:,} runs, paired).",
         fontsize=FONT["note"],
         color="#333333",
