@@ -471,6 +471,7 @@ class FunnelStep:
     count: float
     leak_name: str | None = None
     leak: float = 0.0
+    note: str = ""  # a second line under the leak
 
     def conversion(self, previous: float) -> float:
         return self.count / previous if previous > 0 else math.nan
@@ -506,7 +507,11 @@ def funnel_steps(result: Any) -> list[FunnelStep]:
     if not math.isfinite(held_back):
         held_back = max(leads - new_mqls, 0.0)
     accepted = mqls - ignored
-    mql_name = "MQLs (incl. back from nurture)" if math.isfinite(matured) else "MQLs"
+    returning = (
+        f"(MQLs include {fmt_count(matured)} back from nurture)"
+        if math.isfinite(matured) and matured >= 0.05
+        else ""
+    )
     stale_text = (
         f"not contacted ({fmt_count(stale)} stale)"
         if math.isfinite(stale)
@@ -514,7 +519,7 @@ def funnel_steps(result: Any) -> list[FunnelStep]:
     )
     return [
         FunnelStep("Generated", leads),
-        FunnelStep(mql_name, mqls, "held back by marketing", held_back),
+        FunnelStep("MQLs", mqls, "held back by marketing", held_back, returning),
         FunnelStep("Accepted by sales", accepted, "ignored by sales", ignored),
         FunnelStep("Contacted", contacted, stale_text, max(accepted - contacted, 0.0)),
         FunnelStep(
@@ -558,8 +563,8 @@ def plot_funnel(
     text = blended_transform_factory(ax.transAxes, ax.transData)
     for x, header in (
         (0.47, "per run"),
-        (0.61, "of step before"),
-        (0.76, "leaked before this step"),
+        (0.61, "of previous"),
+        (0.76, "leaked before"),
     ):
         ax.text(
             x,
@@ -598,6 +603,8 @@ def plot_funnel(
                 if step.leak >= 0.05
                 else f"none {step.leak_name}"
             )
+            if step.note:
+                leak += f"\n{step.note}"
             ax.text(
                 0.76,
                 y[i],

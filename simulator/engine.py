@@ -231,6 +231,11 @@ class State:
         return state
 
 
+#: Weekly series recorded beyond MODEL.md's: ready leads back from nurture that
+#: joined this week's MQLs (so a funnel can tell new MQLs from returning ones).
+EXTRA_SERIES = ("matured",)
+
+
 def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
     """Names of the weekly budget-share series, one per source (after MODEL.md's
     series: the closed loop at work)."""
@@ -239,12 +244,13 @@ def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
 
 class Recorder:
     """Weekly series of a chunk: one ``(n, weeks)`` array per series, MODEL.md's
-    :data:`SERIES` and each source's budget share at the end of the week."""
+    :data:`SERIES`, :data:`EXTRA_SERIES` and each source's budget share at the
+    end of the week."""
 
     def __init__(self, n: int, weeks: int, sources: tuple[str, ...] = ()) -> None:
         # Stored week by week so that a week's write is contiguous; ``series``
         # holds (n, weeks) views of that storage.
-        names = SERIES + share_series(sources)
+        names = SERIES + EXTRA_SERIES + share_series(sources)
         rows = {name: np.zeros((weeks, n)) for name in names}
         self.series = {name: value.T for name, value in rows.items()}
         self.shares = share_series(sources)
@@ -441,6 +447,7 @@ def step(
             ("queue", queue.sum(axis=(0, 1))),
             ("spend", spend),
             ("cost", cost),
+            ("matured", matured),
         ):
             series[name][:, week] = value
         for source, name in enumerate(record.shares):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine import FLOWS, SERIES, Recorder
+from simulator.engine import EXTRA_SERIES, FLOWS, SERIES, Recorder
 from simulator.params import Params
 from simulator.sketch import BINS, WeeklySketch
 
@@ -83,6 +83,7 @@ SERIES_UNITS: dict[str, str] = {
     "queue": "leads",
     "spend": "$/week",
     "cost": "$/week",
+    "matured": "leads/week",
 }
 
 
@@ -373,7 +374,7 @@ def estimated_result_bytes(
 ) -> int:
     """Memory the results of a run will hold, to choose streaming or refuse up
     front rather than crash. ``sources`` adds the budget-share series."""
-    per_series = 1 + sources / len(SERIES)
+    per_series = 1 + (sources + len(EXTRA_SERIES)) / len(SERIES)
     if keep_weekly:
         per_run_week = BYTES_PER_RUN_WEEK * per_series
         return int(scenarios * runs * (weeks * per_run_week + BYTES_PER_RUN))
