@@ -207,6 +207,20 @@ def _weeks(n: int) -> np.ndarray:
 
 # --------------------------------------------------------------------------- charts
 
+#: Opacity of the 5-95 and the 25-75 percentile band.
+BAND_ALPHAS = (0.12, 0.28)
+
+
+def fill_bands(
+    ax: Axes, x: Any, stats: Any, color: str, alphas: tuple[float, float] = BAND_ALPHAS
+) -> list[Any]:
+    """The 5-95 and 25-75 percentile bands of per-week ``stats`` (keys ``p5``...
+    ``p95``) in ``color``; returns the two artists."""
+    return [
+        ax.fill_between(x, stats[low], stats[high], color=color, alpha=a, linewidth=0)
+        for (low, high), a in zip((("p5", "p95"), ("p25", "p75")), alphas, strict=True)
+    ]
+
 
 def plot_fan(
     ax: Axes,
@@ -237,12 +251,7 @@ def plot_fan(
     stats = result.series(series)
     x = _weeks(len(stats["p50"]))
     if bands:
-        ax.fill_between(
-            x, stats["p5"], stats["p95"], color=color, alpha=0.12, linewidth=0
-        )
-        ax.fill_between(
-            x, stats["p25"], stats["p75"], color=color, alpha=0.28, linewidth=0
-        )
+        fill_bands(ax, x, stats, color)
     ax.plot(
         x,
         stats["p50"],
@@ -322,12 +331,7 @@ def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
         stats = comparison.weekly_paired(index, series)
         x = _weeks(len(stats["p50"]))
         color = scenario_color(index + 1)
-        ax.fill_between(
-            x, stats["p5"], stats["p95"], color=color, alpha=0.12, linewidth=0
-        )
-        ax.fill_between(
-            x, stats["p25"], stats["p75"], color=color, alpha=0.28, linewidth=0
-        )
+        fill_bands(ax, x, stats, color)
         ax.plot(
             x,
             stats["p50"],
@@ -497,15 +501,13 @@ def funnel_steps(result: Any) -> list[FunnelStep]:
     leads = mean("leads")
     mqls = mean("mqls")
     matured = mean("matured")  # leads returning from nurture, when recorded
-    held_back = mean("held_back")
     ignored = mean("ignored")
     contacted = mean("contacted")
     qualified = mean("qualified")
     won = mean("won")
     stale = mean("stale")
     new_mqls = mqls - matured if math.isfinite(matured) else mqls
-    if not math.isfinite(held_back):
-        held_back = max(leads - new_mqls, 0.0)
+    held_back = max(leads - new_mqls, 0.0)
     accepted = mqls - ignored
     returning = (
         f"(MQLs include {fmt_count(matured)} back from nurture)"
@@ -673,7 +675,7 @@ def share_series_names(result: Any) -> list[str]:
 
 def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
     """Median budget share of each lead source over time; colour per source, line
-    style per scenario. Says so when the engine does not record shares."""
+    style per scenario. Says so when the results hold no shares."""
     sources: list[str] = []
     for result in results:
         for name in share_series_names(result):
@@ -684,7 +686,7 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
         ax.text(
             0.5,
             0.5,
-            "Budget shares over time are not recorded\nby this version of the engine",
+            "These results hold no budget shares over time",
             ha="center",
             va="center",
             transform=ax.transAxes,

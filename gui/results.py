@@ -63,6 +63,8 @@ class ResultView(QWidget):
     """Base of a view: keeps the comparison, draws when visible."""
 
     title = ""
+    #: Whether the view draws (a placeholder) before any comparison exists.
+    draws_without_comparison = False
     drawn = Signal()  # after each draw: overlays (targets) add their artists
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,7 +80,7 @@ class ResultView(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        if self.comparison is None:
+        if self.comparison is None and not self.draws_without_comparison:
             return
         self.stale = False
         self.draw()

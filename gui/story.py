@@ -232,6 +232,7 @@ class BridgeView(ResultView):
     lever by lever and each lever's Shapley value, computed on request."""
 
     title = "Bridge"
+    draws_without_comparison = True  # a "press Compute" placeholder
     computed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -326,12 +327,6 @@ class BridgeView(ResultView):
         self.refresh()
         self.computed.emit()
 
-    def refresh(self) -> None:
-        self.stale = False
-        self.draw()
-        self.draw_count += 1
-        self.drawn.emit()
-
     def draw(self) -> None:
         fig = self.canvas.figure
         fig.clear()
@@ -359,6 +354,7 @@ class DriversView(ResultView):
     """A tornado chart: which levers or parameters move a figure most."""
 
     title = "Drivers"
+    draws_without_comparison = True  # a "press Compute" placeholder
     computed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -443,12 +439,6 @@ class DriversView(ResultView):
         self.stale = True
         self.refresh()
         self.computed.emit()
-
-    def refresh(self) -> None:
-        self.stale = False
-        self.draw()
-        self.draw_count += 1
-        self.drawn.emit()
 
     def draw(self) -> None:
         fig = self.canvas.figure

@@ -37,6 +37,8 @@ BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
 WORKSHOP_RUNS = 1000
 ANIMATION_MS = 500
 BANDS = ("p5", "p25", "p50", "p75", "p95")
+#: Slightly lighter bands than the app's, for a projector.
+WORKSHOP_BAND_ALPHAS = (0.10, 0.25)
 
 
 @dataclass(frozen=True)
@@ -448,12 +450,7 @@ class WorkshopWindow(QWidget):
         base = self.steps[0].arr
         x = np.arange(len(base["p50"]))
         color0, color1 = charts.scenario_color(0), charts.scenario_color(1)
-        ax.fill_between(
-            x, base["p5"], base["p95"], color=color0, alpha=0.10, linewidth=0
-        )
-        ax.fill_between(
-            x, base["p25"], base["p75"], color=color0, alpha=0.25, linewidth=0
-        )
+        charts.fill_bands(ax, x, base, color0, WORKSHOP_BAND_ALPHAS)
         ax.plot(
             x,
             base["p50"],
@@ -498,14 +495,9 @@ class WorkshopWindow(QWidget):
             band.remove()
         color = charts.scenario_color(1)
         if self._to > 0 or self._from > 0:
-            self._bands = [
-                self._ax.fill_between(
-                    x, mix["p5"], mix["p95"], color=color, alpha=0.10, linewidth=0
-                ),
-                self._ax.fill_between(
-                    x, mix["p25"], mix["p75"], color=color, alpha=0.25, linewidth=0
-                ),
-            ]
+            self._bands = charts.fill_bands(
+                self._ax, x, mix, color, WORKSHOP_BAND_ALPHAS
+            )
         else:
             self._bands = []
         self._line.set_ydata(mix["p50"])

@@ -526,25 +526,24 @@ def window_metric(state: State, p: Params, marks: Site) -> F:
 def _review_budget(state: State, p: Params, marks: Site) -> None:
     """MODEL.md step 9; a review that moves the budget starts a new epoch."""
     active = p.realloc_rate > 0
-    if active.any():
-        metric = window_metric(state, p, marks)
-        score = np.divide(
-            metric,
-            state.window_spend,
-            out=np.zeros_like(metric),
-            where=state.window_spend > 0,
-        )
-        total = score.sum(axis=0)
-        target = np.divide(score, total, out=np.zeros_like(score), where=total > 0)
-        target = np.maximum(target, p.min_share)
-        # A window with no score (and no floor) leaves the shares as they are.
-        target_sum = target.sum(axis=0)
-        np.divide(target, target_sum, out=target, where=target_sum > 0)
-        move = active & (total > 0)
-        rate = p.realloc_rate
-        state.share = np.where(
-            move, (1 - rate) * state.share + rate * target, state.share
-        )
+    if not active.any():
+        state.reset_window()
+        return
+    metric = window_metric(state, p, marks)
+    score = np.divide(
+        metric,
+        state.window_spend,
+        out=np.zeros_like(metric),
+        where=state.window_spend > 0,
+    )
+    total = score.sum(axis=0)
+    target = np.divide(score, total, out=np.zeros_like(score), where=total > 0)
+    target = np.maximum(target, p.min_share)
+    # A window with no score (and no floor) leaves the shares as they are.
+    target_sum = target.sum(axis=0)
+    np.divide(target, target_sum, out=target, where=target_sum > 0)
+    move = active & (total > 0)
+    rate = p.realloc_rate
+    state.share = np.where(move, (1 - rate) * state.share + rate * target, state.share)
     state.reset_window()
-    if active.any():
-        state.new_epoch(p)
+    state.new_epoch(p)

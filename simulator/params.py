@@ -9,6 +9,7 @@ plain integers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -120,17 +121,17 @@ class Params:
     # costs
     fixed_weekly_cost: F
 
-    @property
+    @cached_property  # parameters never change once compiled
     def recycle_capture(self) -> F:
         """Chance that an ignored, rejected or stale real lead enters nurture."""
         return self.capture if self.recycle else np.zeros(self.n)
 
-    @property
+    @cached_property  # parameters never change once compiled
     def reviews_budget(self) -> bool:
         """Whether any run moves its budget at reviews."""
         return bool(self.realloc_rate.any())
 
-    @property
+    @cached_property  # parameters never change once compiled
     def scores_qualified(self) -> bool:
         """Whether reviews score sources on qualified leads (closed loop), so the
         sources of qualified leads must be resolved."""

@@ -334,13 +334,14 @@ class ResultBuilder:
             else:
                 result = RunResult(scenario, self._settings, figures, {})
                 result._series_cache = {
-                    name: sketch.summary() for name, sketch in self._sketches[i].items()
+                    name: sketch.summary(PERCENTILES)
+                    for name, sketch in self._sketches[i].items()
                 }
             results.append(result)
         comparison = Comparison(baseline=results[0], alternatives=results[1:])
         if not self.keep_weekly:
             comparison._paired_cache = {
-                (i, name): sketch.summary()
+                (i, name): sketch.summary(PERCENTILES)
                 for i, sketches in enumerate(self._paired)
                 for name, sketch in sketches.items()
             }

@@ -22,7 +22,6 @@ from numpy.typing import NDArray
 
 F = NDArray[np.float64]
 BINS = 1024
-_PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 
 
 class WeeklySketch:
@@ -134,8 +133,9 @@ class WeeklySketch:
         value: F = mean + (fraction - 0.5) * spread
         return value
 
-    def summary(self) -> dict[str, F]:
-        """The same keys as :func:`simulator.results.summarize_weekly`."""
+    def summary(self, percentiles: tuple[int, ...]) -> dict[str, F]:
+        """Mean, sd, se and ``p<q>`` for each of ``percentiles``: the keys of
+        :func:`simulator.results.summarize_weekly`."""
         runs = self.count
         sd = np.sqrt(self.m2 / (runs - 1)) if runs > 1 else np.zeros(self.weeks)
         out: dict[str, F] = {
@@ -143,7 +143,7 @@ class WeeklySketch:
             "sd": sd,
             "se": sd / math.sqrt(max(runs, 1)),
         }
-        for q in _PERCENTILES:
+        for q in percentiles:
             out[f"p{q}"] = self.percentile(q)
         return out
 
