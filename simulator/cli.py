@@ -148,7 +148,9 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
         bar.close()
 
 
-def _emit(args: argparse.Namespace, result: Any, table: Callable[[Any], str]) -> int:
+def emit_result(
+    args: argparse.Namespace, result: Any, table: Callable[[Any], str]
+) -> int:
     """One JSON object on stdout with --json, else a table for people."""
     if args.json:
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
@@ -160,12 +162,12 @@ def _emit(args: argparse.Namespace, result: Any, table: Callable[[Any], str]) ->
 
 def cmd_run(args: argparse.Namespace) -> int:
     result = simulate(args, [args.scenario]).baseline
-    return _emit(args, result, report_text.run_table)
+    return emit_result(args, result, report_text.run_table)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     comparison = simulate(args, [args.baseline, *args.alternatives])
-    return _emit(args, comparison, report_text.comparison_table)
+    return emit_result(args, comparison, report_text.comparison_table)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

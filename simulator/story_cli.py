@@ -9,7 +9,6 @@ end of year 1) than ``run`` and ``compare``; ``--runs`` and ``--weeks`` override
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from typing import Any
@@ -22,6 +21,7 @@ from simulator.attribution import (
 )
 from simulator.cli import (
     add_run_options,
+    emit_result,
     load_with_overrides,
     non_negative_int,
     positive_int,
@@ -228,12 +228,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    if args.json:
-        json.dump(result.to_json(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        print(bridge_text(result))
-    return 0
+    return emit_result(args, result, bridge_text)
 
 
 def _pm(value: float, se: float, unit: str) -> str:
@@ -345,12 +340,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    if args.json:
-        json.dump(result.to_json(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        print(tornado_text(result, top=args.top))
-    return 0
+    return emit_result(
+        args, result, lambda drivers: tornado_text(drivers, top=args.top)
+    )
 
 
 def tornado_text(result: Tornado, *, top: int | None = None) -> str:
