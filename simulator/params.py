@@ -64,6 +64,35 @@ def response_decay(floor: F, tau_hours: F, profile: F, ages: int) -> F:
     return result
 
 
+#: The per-run parameters of the compiled weekly step (:mod:`simulator.kernel`),
+#: in the row order of :attr:`Params.per_run`.
+PER_RUN_FIELDS = (
+    "ignore_base",
+    "trust_sensitivity",
+    "trust_reference",
+    "trust_smoothing",
+    "recycle_capture",
+    "capacity",
+    "nurture_leave",
+    "share_maturing",
+    "weekly_churn",
+    "weekly_expansion",
+    "weekly_budget",
+    "nurture_cost",
+    "fixed_weekly_cost",
+    "acv_mu",
+    "acv_sigma",
+)
+#: Its scenario-wide choices, in the order of :attr:`Params.switches`.
+SWITCHES = (
+    "recycle",
+    "holds_back",
+    "nurture_enabled",
+    "scores_qualified",
+    "counts_mqls",
+)
+
+
 @dataclass
 class Params:
     """Per-run parameter arrays for ``n`` runs of one scenario."""
@@ -136,6 +165,32 @@ class Params:
         """Whether reviews score sources on qualified leads (closed loop), so the
         sources of qualified leads must be resolved."""
         return self.metric_qualified and self.reviews_budget
+
+    @cached_property  # parameters never change once compiled
+    def counts_mqls(self) -> bool:
+        """Whether reviews score sources on MQLs, so the window counts them."""
+        return self.reviews_budget and not self.metric_qualified
+
+    @cached_property  # parameters never change once compiled
+    def per_run(self) -> F:
+        """``(len(PER_RUN_FIELDS), n)``: the per-run numbers the compiled weekly
+        step reads, one row per field."""
+        return np.ascontiguousarray(
+            np.stack([getattr(self, name) for name in PER_RUN_FIELDS])
+        )
+
+    @cached_property  # parameters never change once compiled
+    def switches(self) -> NDArray[np.int64]:
+        """The scenario-wide choices the compiled weekly step reads, 0 or 1."""
+        return np.array([getattr(self, name) for name in SWITCHES], dtype=np.int64)
+
+    @cached_property  # parameters never change once compiled
+    def qualify_group_start(self) -> NDArray[np.bool_]:
+        """``(ages,)``: whether each queue age starts one of
+        :attr:`qualify_age_groups`."""
+        starts = np.zeros(self.layout.queue_ages, dtype=np.bool_)
+        starts[[start for start, _ in self.qualify_age_groups]] = True
+        return starts
 
 
 def compile_params(

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine import EXTRA_SERIES, FLOWS, SERIES, Recorder
+from simulator.engine import Recorder
 from simulator.params import Params
+from simulator.series import EXTRA_SERIES, FLOWS, SERIES
 from simulator.sketch import BINS, WeeklySketch
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine import Recorder, State, step
+from simulator.engine import Recorder, State, advance
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.params import compile_params
 from simulator.results import (
@@ -130,7 +130,7 @@ class ChunkJob:
 
 def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
-    that state with common random numbers. ``stopped`` is polled every week."""
+    that state with common random numbers. ``stopped`` is polled every few weeks."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
     sizes = [bounds[b][1] - bounds[b][0] for b in job.block_ids]
@@ -145,20 +145,18 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     params = [compile_params(s, n, uniforms) for s in job.scenarios]
     state = State.initial(params[0])
     sites = chunk_sites(seeds, sizes, warmup=True)
-    for week in range(settings.warmup_weeks):
-        if stopped():
-            raise SimulationCancelled("cancelled")
-        step(state, params[0], sites, week, None)
+    if stopped():
+        raise SimulationCancelled("cancelled")
+    advance(state, params[0], sites, 0, settings.warmup_weeks, None, stopped)
     state.start_reporting(params[0])
     outputs = []
     for p in params:
         branch = state.branch(p)
         sites = chunk_sites(seeds, sizes, warmup=False)
         record = Recorder(n, settings.horizon_weeks, p.layout.sources)
-        for week in range(settings.horizon_weeks):
-            if stopped():
-                raise SimulationCancelled("cancelled")
-            step(branch, p, sites, week, record)
+        if stopped():
+            raise SimulationCancelled("cancelled")
+        advance(branch, p, sites, 0, settings.horizon_weeks, record, stopped)
         outputs.append(ChunkOutput.from_record(record, p))
     return outputs
 

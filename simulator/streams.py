@@ -41,6 +41,18 @@ SITES = (
     "nurture",
     "marks",
 )
+#: The sites the compiled weekly step draws from, in its argument order; deal
+#: values and the budget review's marks are drawn around it.
+KERNEL_SITES = (
+    "leads",
+    "handoff",
+    "contact",
+    "qualify",
+    "pipeline",
+    "customers",
+    "deals",
+    "nurture",
+)
 
 
 def block_bounds(runs: int) -> list[tuple[int, int]]:
@@ -109,6 +121,17 @@ class Site:
         self._single = generators[0] if len(generators) == 1 else None
         self._bounds = np.cumsum(self._sizes)[:-1]
 
+    @property
+    def generators(self) -> list[np.random.Generator]:
+        """One generator per seed block, in run order."""
+        return self._generators
+
+    @property
+    def blocks(self) -> list[tuple[int, int]]:
+        """``[(start, stop), ...]``: the runs of each seed block within the chunk."""
+        stops = np.cumsum(self._sizes).tolist()
+        return list(zip([0, *stops[:-1]], stops, strict=True))
+
     def _split(self, method: str, *args: Any, rows: Any = None) -> Any:
         """Draw with ``method``; the runs are the last axis of the (broadcast)
         arguments, and each block draws for its own runs."""
@@ -134,18 +157,6 @@ class Site:
     def binomial(self, n: Any, p: Any, rows: Any = None) -> Any:
         """Binomial counts; with ``rows``, the arrays hold those runs only."""
         return self._split("binomial", n, p, rows=rows)
-
-    def standard_normal_rows(self, columns: int) -> Any:
-        """A ``(runs, columns)`` block of standard normals, row ``i`` from run ``i``'s
-        block stream."""
-        if self._single is not None:
-            return self._single.standard_normal((self._sizes[0], columns))
-        return np.concatenate(
-            [
-                g.standard_normal((size, columns))
-                for g, size in zip(self._generators, self._sizes, strict=True)
-            ]
-        )
 
 
 def chunk_sites(

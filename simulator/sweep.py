@@ -29,6 +29,7 @@ from simulator.cli import EXIT_OK, add_run_options, settings_from
 from simulator.errors import ScenarioError
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import load_scenario, parse_override
+from simulator.series import FLOWS
 
 TAU_PARAMETER = "follow_up.decay_tau_hours"
 RATE_PARAMETER = "marketing.reallocation.rate"
@@ -286,8 +287,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _known_figures() -> set[str]:
-    from simulator.engine import FLOWS
-
     return {f"total_{flow}" for flow in FLOWS} | {"arr_end", "arr_growth_y1", "cac"}
 
 

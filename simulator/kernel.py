@@ -1,0 +1,515 @@
+"""The weekly step of one seed block, compiled (MODEL.md steps 1-8).
+
+The vectorised numpy step spent about half its time in a hundred small array
+operations a week, each paying Python's and numpy's fixed cost per call, and
+drew every count, zero or not. Here one compiled loop walks the weeks and,
+within a week, the runs of a block, drawing only counts that are not certain;
+:mod:`simulator.engine` keeps the state, the budget reviews (a few times a
+quarter, vectorised) and the structure around it.
+
+Draws come from the block's numpy generators, one per site as before, consumed in
+a fixed order (week by week, run by run), so a block's numbers depend only on
+its seed, never on how blocks are grouped into chunks or run in threads.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from simulator.params import (
+    FUTURE,
+    JUNK,
+    N_CLASSES,
+    NURTURE,
+    PER_RUN_FIELDS,
+    READY,
+    SWITCHES,
+)
+from simulator.series import RECORDED
+
+# Rows of Params.per_run and entries of Params.switches (numba reads module
+# integers as compile-time constants).
+IGNORE_BASE = PER_RUN_FIELDS.index("ignore_base")
+TRUST_SENSITIVITY = PER_RUN_FIELDS.index("trust_sensitivity")
+TRUST_REFERENCE = PER_RUN_FIELDS.index("trust_reference")
+TRUST_SMOOTHING = PER_RUN_FIELDS.index("trust_smoothing")
+RECYCLE_CAPTURE = PER_RUN_FIELDS.index("recycle_capture")
+CAPACITY = PER_RUN_FIELDS.index("capacity")
+NURTURE_LEAVE = PER_RUN_FIELDS.index("nurture_leave")
+SHARE_MATURING = PER_RUN_FIELDS.index("share_maturing")
+WEEKLY_CHURN = PER_RUN_FIELDS.index("weekly_churn")
+WEEKLY_EXPANSION = PER_RUN_FIELDS.index("weekly_expansion")
+WEEKLY_BUDGET = PER_RUN_FIELDS.index("weekly_budget")
+NURTURE_COST = PER_RUN_FIELDS.index("nurture_cost")
+FIXED_WEEKLY_COST = PER_RUN_FIELDS.index("fixed_weekly_cost")
+ACV_MU = PER_RUN_FIELDS.index("acv_mu")
+ACV_SIGMA = PER_RUN_FIELDS.index("acv_sigma")
+RECYCLE = SWITCHES.index("recycle")
+HOLDS_BACK = SWITCHES.index("holds_back")
+NURTURE_ENABLED = SWITCHES.index("nurture_enabled")
+SCORES_QUALIFIED = SWITCHES.index("scores_qualified")
+COUNTS_MQLS = SWITCHES.index("counts_mqls")
+
+# Rows of a week of the recorder: MODEL.md's series, the extra ones, then one
+# budget share per source.
+S_LEADS = RECORDED.index("leads")
+S_MQLS = RECORDED.index("mqls")
+S_IGNORED = RECORDED.index("ignored")
+S_CONTACTED = RECORDED.index("contacted")
+S_QUALIFIED = RECORDED.index("qualified")
+S_STALE = RECORDED.index("stale")
+S_OPPORTUNITIES = RECORDED.index("opportunities")
+S_WON = RECORDED.index("won")
+S_BOOKINGS = RECORDED.index("bookings")
+S_REVENUE = RECORDED.index("revenue")
+S_ARR = RECORDED.index("arr")
+S_CUSTOMERS = RECORDED.index("customers")
+S_CHURNED = RECORDED.index("churned")
+S_NURTURE = RECORDED.index("nurture")
+S_IGNORE_RATE = RECORDED.index("ignore_rate")
+S_QUEUE = RECORDED.index("queue")
+S_SPEND = RECORDED.index("spend")
+S_COST = RECORDED.index("cost")
+S_MATURED = RECORDED.index("matured")
+S_SHARES = len(RECORDED)
+
+#: Deals per run drawn one by one; beyond, a week's deals are drawn as one sum.
+EXACT_DEALS_PER_RUN = 4096
+
+
+# Binomial and Poisson variates. They live in this module because numba's cache
+# of a compiled function is refreshed only when the function's own file changes,
+# not when a function it calls from another file does.
+#
+# Most of the step's draws have small means: a few qualified leads out of a
+# week's contacts, a few deals out of a stage. numba's ``Generator.binomial``
+# sets up every draw afresh through the general algorithm (60-100 ns each here);
+# the inversion below, the exact method numpy uses for small means, costs 25-50
+# ns. Large means are drawn by transformed rejection with squeeze (Hoermann 1993:
+# BTRS for binomials, PTRS for Poisson counts, as numpy draws those); numba's own
+# ``Generator.binomial``, merely present in a function, slowed every call of it
+# by 20-30 ns. All draw from the numpy generator given, so the seed scheme of
+# simulator.streams holds unchanged. tests/test_sampling.py checks every branch
+# against the exact distribution.
+
+#: Below this mean (of the rarer outcome) a binomial is drawn by inversion.
+BINOMIAL_INVERSION_MEAN = 10.0
+#: Below this mean a Poisson count is drawn by inversion, above by PTRS.
+POISSON_INVERSION_MEAN = 10.0
+
+
+@njit(cache=True, nogil=True)
+def binomial(rng, n, p):  # type: ignore[no-untyped-def]
+    """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    if p > 0.5:  # count the rarer outcome
+        return n - _binomial_below_half(rng, n, 1.0 - p)
+    return _binomial_below_half(rng, n, p)
+
+
+@njit(cache=True, nogil=True)
+def _binomial_below_half(rng, n, p):  # type: ignore[no-untyped-def]
+    mean = n * p
+    if mean >= BINOMIAL_INVERSION_MEAN:
+        return _binomial_btrs(rng, n, p)
+    # Inversion: walk up the probabilities from 0 until they pass a uniform.
+    # A walk past ten standard deviations (a chance below 1e-20, or rounding
+    # when the uniform is within 1e-16 of 1) starts over, as numpy's does.
+    q = 1.0 - p
+    ratio = p / q
+    first = math.exp(n * math.log1p(-p))
+    bound = min(n, int(mean + 10.0 * math.sqrt(mean * q + 1.0)))
+    while True:
+        u = rng.random()
+        x = 0
+        px = first
+        while u > px:
+            u -= px
+            x += 1
+            if x > bound:
+                break
+            px *= ratio * (n - x + 1) / x
+        if x <= bound:
+            return x
+
+
+@njit(cache=True, nogil=True)
+def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
+    """Transformed rejection with squeeze (Hörmann 1993, "The generation of
+    binomial random variates"), for ``p <= 0.5`` and ``n p >= 10``. The final
+    test compares with the exact ratio of probabilities ``f(k) / f(mode)``."""
+    q = 1.0 - p
+    spq = math.sqrt(n * p * q)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    vr = 0.92 - 4.2 / b
+    log_alpha = math.log((2.83 + 5.1 / b) * spq)
+    log_odds = math.log(p / q)
+    mode = math.floor((n + 1) * p)
+    log_f_mode = -math.lgamma(mode + 1.0) - math.lgamma(n - mode + 1.0)
+    while True:
+        u = rng.random() - 0.5
+        v = rng.random()
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + c)
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        log_ratio = (-math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0) - log_f_mode) + (
+            k - mode
+        ) * log_odds
+        if math.log(v) + log_alpha - math.log(a / (us * us) + b) <= log_ratio:
+            return int(k)
+
+
+@njit(cache=True, nogil=True)
+def poisson(rng, lam):  # type: ignore[no-untyped-def]
+    """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
+    if lam <= 0.0:
+        return 0
+    if lam < POISSON_INVERSION_MEAN:
+        first = math.exp(-lam)
+        bound = int(lam + 10.0 * math.sqrt(lam) + 10.0)
+        while True:
+            u = rng.random()
+            x = 0
+            px = first
+            while u > px:
+                u -= px
+                x += 1
+                if x > bound:
+                    break
+                px *= lam / x
+            if x <= bound:
+                return x
+    return _poisson_ptrs(rng, lam)
+
+
+@njit(cache=True, nogil=True)
+def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
+    """Transformed rejection with squeeze (Hörmann 1993), for ``lam >= 10``."""
+    slam = math.sqrt(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    while True:
+        u = rng.random() - 0.5
+        v = rng.random()
+        us = 0.5 - abs(u)
+        k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return int(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        accept = -lam + k * math.log(lam) - math.lgamma(k + 1.0)
+        if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= accept:
+            return int(k)
+
+
+@njit(cache=True, nogil=True)
+def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untyped-def]
+    """How many deal values runs ``r0..r1`` could need by the end of this week:
+    at most every opportunity in the last stage wins, and values are drawn one by
+    one only up to :data:`EXACT_DEALS_PER_RUN`."""
+    last = pipeline.shape[0] - 1
+    needed = 0
+    for r in range(r0, r1):
+        most = min(deals_drawn[r] + pipeline[last, r], EXACT_DEALS_PER_RUN)
+        needed = max(needed, most)
+    return needed
+
+
+@njit(cache=True, nogil=True)
+def run_weeks(  # type: ignore[no-untyped-def]
+    g_leads,
+    g_handoff,
+    g_contact,
+    g_qualify,
+    g_pipeline,
+    g_customers,
+    g_deals,
+    g_nurture,
+    r0,
+    r1,
+    week0,
+    week1,
+    recording,
+    # state, changed in place
+    queue,
+    nurture,
+    matured,
+    pipeline,
+    customers,
+    arr,
+    bad_share,
+    share,
+    window_spend,
+    window_mqls,
+    deals_drawn,
+    deal_normals,
+    deal_columns,
+    epoch_qualified,
+    age_slot0,
+    current_slot,
+    mql_rates,
+    held_rates,
+    # parameters
+    per_run,
+    qualify,
+    group_start,
+    advance,
+    lose_given_stay,
+    switches,
+    record,
+):
+    """Advance runs ``r0..r1`` (one seed block) through weeks ``week0..week1``.
+
+    Returns the week reached: ``week1``, or an earlier week when some run could
+    win more deals than its drawn deal values cover (the caller draws more and
+    calls again from there, so when values are drawn never changes them).
+
+    ``age_slot0[a]`` is the epoch slot of the leads of queue age ``a`` at
+    ``week0`` (age 0: ``current_slot``); ``epoch_qualified[slot, type, run]``
+    collects the qualified ready and future leads by the epoch that generated
+    them, for reviews that score qualified leads. With ``recording``, week ``w``
+    is written to ``record[w]`` (``(series, runs)``).
+    """
+    ages = queue.shape[0]
+    stages = pipeline.shape[0]
+    n_sources = share.shape[0]
+    recycle = switches[RECYCLE] == 1
+    holds_back = switches[HOLDS_BACK] == 1
+    nurture_on = switches[NURTURE_ENABLED] == 1
+    scores_qualified = switches[SCORES_QUALIFIED] == 1
+    counts_mqls = switches[COUNTS_MQLS] == 1
+    contacted = np.zeros((ages, N_CLASSES), dtype=np.int64)
+    advanced = np.zeros(stages, dtype=np.int64)
+    slots = np.zeros(ages, dtype=np.int64)
+    for week in range(week0, week1):
+        if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
+            return week
+        # The epoch of each queue age this week: leads generated since week0
+        # belong to the current epoch.
+        done = week - week0
+        for a in range(ages):
+            slots[a] = current_slot if a <= done else age_slot0[a - done]
+        for r in range(r0, r1):
+            # 1-3. Generate, score and hand off; the trust loop sets the ignore
+            # rate. By Poisson splitting, accepted MQLs of each type, ignored
+            # MQLs and held-back leads (by where they go) are independent
+            # Poisson counts.
+            ignore = per_run[IGNORE_BASE, r] + per_run[TRUST_SENSITIVITY, r] * (
+                bad_share[r] - per_run[TRUST_REFERENCE, r]
+            )
+            ignore = min(max(ignore, 0.0), 1.0)
+            capture = per_run[RECYCLE_CAPTURE, r]
+            keep = 1.0 - ignore
+            accepted_ready = poisson(g_leads, mql_rates[0, r] * keep)
+            accepted_future = poisson(g_leads, mql_rates[1, r] * keep)
+            accepted_junk = poisson(g_leads, mql_rates[2, r] * keep)
+            ignored_real = (mql_rates[0, r] + mql_rates[1, r]) * ignore
+            ignored_junk = mql_rates[2, r] * ignore
+            if recycle:
+                ignored_to_nurture_mkt = poisson(g_leads, ignored_real * capture)
+                ignored_lost_mkt = poisson(
+                    g_leads, ignored_real * (1.0 - capture) + ignored_junk
+                )
+            else:
+                ignored_to_nurture_mkt = 0
+                ignored_lost_mkt = poisson(g_leads, ignored_real + ignored_junk)
+            held_to_nurture = 0
+            held = 0
+            if holds_back:
+                held_to_nurture = poisson(g_leads, held_rates[0, r])
+                held = held_to_nurture + poisson(g_leads, held_rates[1, r])
+            ignored_mkt = ignored_to_nurture_mkt + ignored_lost_mkt
+            mkt_mqls = accepted_ready + accepted_future + accepted_junk + ignored_mkt
+            # Ready leads back from nurture are counts, thinned by binomials.
+            arrived = matured[r]
+            ignored_matured = binomial(g_handoff, arrived, ignore)
+            ignored_to_nurture = ignored_to_nurture_mkt + binomial(
+                g_handoff, ignored_matured, capture
+            )
+            queue[0, READY, r] += accepted_ready
+            queue[0, NURTURE, r] += arrived - ignored_matured
+            queue[0, FUTURE, r] += accepted_future
+            queue[0, JUNK, r] += accepted_junk
+
+            # 4. Follow up: everyone waiting is contacted unless the run is over
+            # capacity, when each lead is, with chance capacity / waiting.
+            waiting = 0
+            for a in range(ages):
+                for c in range(N_CLASSES):
+                    waiting += queue[a, c, r]
+            capacity = per_run[CAPACITY, r]
+            if capacity > 0.0 and waiting > capacity:
+                chance = capacity / waiting
+                for a in range(ages):
+                    for c in range(N_CLASSES):
+                        contacted[a, c] = binomial(g_contact, queue[a, c, r], chance)
+            else:
+                for a in range(ages):
+                    for c in range(N_CLASSES):
+                        contacted[a, c] = queue[a, c, r]
+            # Ages with equal chances are drawn together (Params.qualify_age_groups)
+            # unless a review scored on qualified leads must tell their epochs
+            # apart.
+            qualified = 0
+            n_contacted = 0
+            contacted_junk = 0
+            start = 0
+            while start < ages:
+                stop = start + 1
+                while stop < ages and not group_start[stop]:
+                    if scores_qualified and slots[stop] != slots[start]:
+                        break
+                    stop += 1
+                for c in (READY, NURTURE, FUTURE):
+                    tried = 0
+                    for a in range(start, stop):
+                        tried += contacted[a, c]
+                    gained = binomial(g_qualify, tried, qualify[start, c, r])
+                    qualified += gained
+                    if scores_qualified and c != NURTURE:
+                        kind = 0 if c == READY else 1
+                        epoch_qualified[slots[start], kind, r] += gained
+                start = stop
+            for a in range(ages):
+                for c in range(N_CLASSES):
+                    n_contacted += contacted[a, c]
+                    queue[a, c, r] -= contacted[a, c]
+                contacted_junk += contacted[a, JUNK]
+            rejected_real = n_contacted - contacted_junk - qualified
+            stale = 0
+            for c in range(N_CLASSES):
+                stale += queue[ages - 1, c, r]
+            stale_real = stale - queue[ages - 1, JUNK, r]
+            waiting = 0
+            for a in range(ages - 1, 0, -1):
+                for c in range(N_CLASSES):
+                    queue[a, c, r] = queue[a - 1, c, r]
+                    waiting += queue[a, c, r]
+            for c in range(N_CLASSES):
+                queue[0, c, r] = 0
+            if n_contacted > 0:
+                bad_now = 1.0 - qualified / n_contacted
+                bad_share[r] += (bad_now - bad_share[r]) / per_run[TRUST_SMOOTHING, r]
+            recycled_to_nurture = binomial(
+                g_handoff, rejected_real + stale_real, capture
+            )
+
+            # 5. Pipeline: existing opportunities move first, then this week's
+            # qualified leads enter the first stage.
+            for j in range(stages):
+                count = pipeline[j, r]
+                advanced[j] = binomial(g_pipeline, count, advance[j, r])
+                lost = binomial(g_pipeline, count - advanced[j], lose_given_stay[j, r])
+                pipeline[j, r] = count - advanced[j] - lost
+            opportunities = 0
+            for j in range(1, stages):
+                pipeline[j, r] += advanced[j - 1]
+            won = advanced[stages - 1]
+            pipeline[0, r] += qualified
+            for j in range(stages):
+                opportunities += pipeline[j, r]
+
+            # 6. Customers and revenue: churn, expansion, then new deals.
+            before = customers[r]
+            churned = binomial(g_customers, before, per_run[WEEKLY_CHURN, r])
+            if before > 0:
+                # A kept share, so that losing every customer leaves exactly zero.
+                arr[r] *= (before - churned) / before
+            customers[r] = before - churned
+            arr[r] *= per_run[WEEKLY_EXPANSION, r]
+            bookings = _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run)
+            customers[r] += won
+            arr[r] += bookings
+
+            # 7. Nurture: inflows join, then leads leave (ready next week, or lost).
+            if nurture_on:
+                pool = (
+                    nurture[r]
+                    + held_to_nurture
+                    + ignored_to_nurture
+                    + recycled_to_nurture
+                )
+                leaving = binomial(g_nurture, pool, per_run[NURTURE_LEAVE, r])
+                matured[r] = binomial(g_nurture, leaving, per_run[SHARE_MATURING, r])
+                nurture[r] = pool - leaving
+
+            # 8. Costs.
+            budget = per_run[WEEKLY_BUDGET, r]
+            spend = budget + per_run[NURTURE_COST, r] * nurture[r]
+
+            # The budget review's window (the review itself is the caller's).
+            for s in range(n_sources):
+                window_spend[s, r] += budget * share[s, r]
+            if counts_mqls:
+                window_mqls[0, r] += accepted_ready
+                window_mqls[1, r] += accepted_future
+                window_mqls[2, r] += accepted_junk
+                window_mqls[3, r] += ignored_to_nurture_mkt
+                window_mqls[4, r] += ignored_lost_mkt
+
+            if recording:
+                row = record[week]
+                row[S_LEADS, r] = mkt_mqls + held
+                row[S_MQLS, r] = mkt_mqls + arrived
+                row[S_IGNORED, r] = ignored_mkt + ignored_matured
+                row[S_CONTACTED, r] = n_contacted
+                row[S_QUALIFIED, r] = qualified
+                row[S_STALE, r] = stale
+                row[S_OPPORTUNITIES, r] = opportunities
+                row[S_WON, r] = won
+                row[S_BOOKINGS, r] = bookings
+                row[S_REVENUE, r] = arr[r] / 52.0
+                row[S_ARR, r] = arr[r]
+                row[S_CUSTOMERS, r] = customers[r]
+                row[S_CHURNED, r] = churned
+                row[S_NURTURE, r] = nurture[r]
+                row[S_IGNORE_RATE, r] = ignore
+                row[S_QUEUE, r] = waiting
+                row[S_SPEND, r] = spend
+                row[S_COST, r] = spend + per_run[FIXED_WEEKLY_COST, r]
+                row[S_MATURED, r] = arrived
+                for s in range(min(n_sources, row.shape[0] - S_SHARES)):
+                    row[S_SHARES + s, r] = share[s, r]
+    return week1
+
+
+@njit(cache=True, nogil=True)
+def _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
+    """Annual value of run ``r``'s ``won`` deals this week. Its ``m``-th deal always
+    has the normal ``deal_normals[r, m]``, so scenarios compared with common random
+    numbers win deals of matching sizes.
+
+    Past :data:`EXACT_DEALS_PER_RUN` deals (only in extreme scenarios, where
+    drawing every deal would exhaust memory) the week's sum of ``won`` lognormal
+    deals is drawn as one lognormal with the same mean and variance
+    (Fenton-Wilkinson), which the central limit theorem makes accurate there.
+    """
+    if won == 0:
+        return 0.0
+    mu = per_run[ACV_MU, r]
+    sigma = per_run[ACV_SIGMA, r]
+    first = deals_drawn[r]
+    deals_drawn[r] = first + won
+    if first + won <= EXACT_DEALS_PER_RUN:
+        total = 0.0
+        for m in range(first, first + won):
+            total += math.exp(mu + sigma * deal_normals[r, m])
+        return total
+    sigma2 = sigma * sigma
+    mean = won * math.exp(mu + sigma2 / 2)
+    var = won * math.expm1(sigma2) * math.exp(2 * mu + sigma2)
+    s2 = math.log1p(var / (mean * mean))
+    return math.exp(math.log(mean) - s2 / 2 + math.sqrt(s2) * g_deals.standard_normal())

@@ -1,0 +1,52 @@
+"""Names of the weekly series a run records: MODEL.md's output contract."""
+
+from __future__ import annotations
+
+#: Weekly series recorded per run, in MODEL.md's order.
+SERIES = (
+    "leads",
+    "mqls",
+    "ignored",
+    "contacted",
+    "qualified",
+    "stale",
+    "opportunities",
+    "won",
+    "bookings",
+    "revenue",
+    "arr",
+    "customers",
+    "churned",
+    "nurture",
+    "ignore_rate",
+    "queue",
+    "spend",
+    "cost",
+)
+#: Series that are flows (summed over the horizon into ``total_<flow>``).
+FLOWS = (
+    "leads",
+    "mqls",
+    "ignored",
+    "contacted",
+    "qualified",
+    "stale",
+    "won",
+    "bookings",
+    "revenue",
+    "churned",
+    "spend",
+    "cost",
+)
+#: Weekly series recorded beyond MODEL.md's: ready leads back from nurture that
+#: joined this week's MQLs (so a funnel can tell new MQLs from returning ones).
+EXTRA_SERIES = ("matured",)
+#: Every series recorded whatever the scenario; one budget share per source
+#: follows them (:func:`share_series`).
+RECORDED = SERIES + EXTRA_SERIES
+
+
+def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """Names of the weekly budget-share series, one per source (after MODEL.md's
+    series: the closed loop at work)."""
+    return tuple(f"share_{source}" for source in sources)
