@@ -97,51 +97,66 @@ EXACT_DEALS_PER_RUN = 4096
 
 #: Below this mean (of the rarer outcome) a binomial is drawn by inversion.
 BINOMIAL_INVERSION_MEAN = 10.0
-#: Below this mean a Poisson count is drawn by inversion, above by PTRS.
+#: Below this mean a Poisson count is drawn by inversion from zero; up to the
+#: next, by inversion searching out from the mode; above, by PTRS.
 POISSON_INVERSION_MEAN = 10.0
+POISSON_MODE_SEARCH_MEAN = 200.0
+#: ``1 / x`` and ``log(x!)`` for small ``x``: the inversions' steps multiply
+#: instead of dividing, and the rejection tests look factorials up.
+_TABLE = 1024
+_RECIPROCALS = np.concatenate([[0.0], 1.0 / np.arange(1, _TABLE)])
+_LOG_FACTORIALS = np.array([math.lgamma(x + 1.0) for x in range(_TABLE)])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _log_factorial(k):  # type: ignore[no-untyped-def]
+    return _LOG_FACTORIALS[k] if k < _TABLE else math.lgamma(k + 1.0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _reciprocal(x):  # type: ignore[no-untyped-def]
+    return _RECIPROCALS[x] if x < _TABLE else 1.0 / x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
     if n <= 0 or p <= 0.0:
         return 0
     if p >= 1.0:
         return n
-    if p > 0.5:  # count the rarer outcome
-        return n - _binomial_below_half(rng, n, 1.0 - p)
-    return _binomial_below_half(rng, n, p)
+    flip = p > 0.5  # count the rarer outcome
+    if flip:
+        p = 1.0 - p
+    if n * p >= BINOMIAL_INVERSION_MEAN:
+        x = _binomial_btrs(rng, n, p)
+    else:
+        x = _binomial_inversion(rng, n, p)
+    return n - x if flip else x
 
 
-@njit(cache=True, nogil=True)
-def _binomial_below_half(rng, n, p):  # type: ignore[no-untyped-def]
-    mean = n * p
-    if mean >= BINOMIAL_INVERSION_MEAN:
-        return _binomial_btrs(rng, n, p)
-    # Inversion: walk up the probabilities from 0 until they pass a uniform.
-    # A walk past ten standard deviations (a chance below 1e-20, or rounding
-    # when the uniform is within 1e-16 of 1) starts over, as numpy's does.
-    q = 1.0 - p
-    ratio = p / q
+@njit(cache=True, nogil=True, error_model="numpy")
+def _binomial_inversion(rng, n, p):  # type: ignore[no-untyped-def]
+    """Walk up the probabilities from 0 until they pass a uniform; a walk past
+    ``n`` (the uniform within rounding of 1) starts over."""
+    ratio = p / (1.0 - p)
     first = math.exp(n * math.log1p(-p))
-    bound = min(n, int(mean + 10.0 * math.sqrt(mean * q + 1.0)))
+    n1 = n + 1.0
     while True:
         u = rng.random()
         x = 0
         px = first
-        while u > px:
+        while u > px and x < n:
             u -= px
             x += 1
-            if x > bound:
-                break
-            px *= ratio * (n - x + 1) / x
-        if x <= bound:
+            px *= ratio * (n1 - x) * _reciprocal(x)
+        if u <= px:
             return x
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
-    """Transformed rejection with squeeze (Hörmann 1993, "The generation of
+    """Transformed rejection with squeeze (Hoermann 1993, "The generation of
     binomial random variates"), for ``p <= 0.5`` and ``n p >= 10``. The final
     test compares with the exact ratio of probabilities ``f(k) / f(mode)``."""
     q = 1.0 - p
@@ -152,8 +167,8 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     vr = 0.92 - 4.2 / b
     log_alpha = math.log((2.83 + 5.1 / b) * spq)
     log_odds = math.log(p / q)
-    mode = math.floor((n + 1) * p)
-    log_f_mode = -math.lgamma(mode + 1.0) - math.lgamma(n - mode + 1.0)
+    mode = int((n + 1) * p)
+    log_f_mode = -_log_factorial(mode) - _log_factorial(n - mode)
     while True:
         u = rng.random() - 0.5
         v = rng.random()
@@ -162,41 +177,71 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
         if k < 0 or k > n:
             continue
         if us >= 0.07 and v <= vr:
-            return int(k)
-        log_ratio = (-math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0) - log_f_mode) + (
+            return k
+        log_ratio = (-_log_factorial(k) - _log_factorial(n - k) - log_f_mode) + (
             k - mode
         ) * log_odds
         if math.log(v) + log_alpha - math.log(a / (us * us) + b) <= log_ratio:
-            return int(k)
+            return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def poisson(rng, lam):  # type: ignore[no-untyped-def]
     """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
     if lam <= 0.0:
         return 0
     if lam < POISSON_INVERSION_MEAN:
         first = math.exp(-lam)
-        bound = int(lam + 10.0 * math.sqrt(lam) + 10.0)
+        top = int(lam * 20.0 + 40.0)  # far beyond any count that can occur
         while True:
             u = rng.random()
             x = 0
             px = first
-            while u > px:
+            while u > px and x < top:
                 u -= px
                 x += 1
-                if x > bound:
-                    break
-                px *= lam / x
-            if x <= bound:
+                px *= lam * _reciprocal(x)
+            if u <= px:
                 return x
+    if lam < POISSON_MODE_SEARCH_MEAN:
+        return _poisson_mode_search(rng, lam)
     return _poisson_ptrs(rng, lam)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
+    """Inversion that visits the counts from the mode outwards (mode, mode + 1,
+    mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
+    this one reaches the answer in about ``sqrt(lam)`` steps."""
+    mode = int(lam)
+    at_mode = math.exp(-lam + mode * math.log(lam) - _log_factorial(mode))
+    top = int(lam + 40.0 * math.sqrt(lam) + 40.0)
+    while True:
+        u = rng.random() - at_mode
+        if u <= 0.0:
+            return mode
+        up, p_up = mode, at_mode
+        down, p_down = mode, at_mode
+        while up < top or down > 0:
+            if up < top:
+                up += 1
+                p_up *= lam * _reciprocal(up)
+                u -= p_up
+                if u <= 0.0:
+                    return up
+            if down > 0:
+                p_down *= down / lam
+                down -= 1
+                u -= p_down
+                if u <= 0.0:
+                    return down
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
-    """Transformed rejection with squeeze (Hörmann 1993), for ``lam >= 10``."""
+    """Transformed rejection with squeeze (Hoermann 1993), for large ``lam``."""
     slam = math.sqrt(lam)
+    log_lam = math.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
@@ -207,15 +252,15 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
-            return int(k)
+            return k
         if k < 0 or (us < 0.013 and v > us):
             continue
-        accept = -lam + k * math.log(lam) - math.lgamma(k + 1.0)
+        accept = -lam + k * log_lam - _log_factorial(k)
         if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= accept:
-            return int(k)
+            return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untyped-def]
     """How many deal values runs ``r0..r1`` could need by the end of this week:
     at most every opportunity in the last stage wins, and values are drawn one by
@@ -228,7 +273,7 @@ def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untype
     return needed
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def run_weeks(  # type: ignore[no-untyped-def]
     g_leads,
     g_handoff,
@@ -286,12 +331,12 @@ def run_weeks(  # type: ignore[no-untyped-def]
     ages = queue.shape[0]
     stages = pipeline.shape[0]
     n_sources = share.shape[0]
-    recycle = switches[RECYCLE] == 1
-    holds_back = switches[HOLDS_BACK] == 1
     nurture_on = switches[NURTURE_ENABLED] == 1
     scores_qualified = switches[SCORES_QUALIFIED] == 1
     counts_mqls = switches[COUNTS_MQLS] == 1
     contacted = np.zeros((ages, N_CLASSES), dtype=np.int64)
+    lead_rates = np.zeros(7)
+    lead_counts = np.zeros(7, dtype=np.int64)
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
     for week in range(week0, week1):
@@ -312,25 +357,27 @@ def run_weeks(  # type: ignore[no-untyped-def]
             )
             ignore = min(max(ignore, 0.0), 1.0)
             capture = per_run[RECYCLE_CAPTURE, r]
+            # (recycle_capture is zero without recycling, held_rates without
+            # held-back leads: their counts are then zero and draw nothing.)
             keep = 1.0 - ignore
-            accepted_ready = poisson(g_leads, mql_rates[0, r] * keep)
-            accepted_future = poisson(g_leads, mql_rates[1, r] * keep)
-            accepted_junk = poisson(g_leads, mql_rates[2, r] * keep)
             ignored_real = (mql_rates[0, r] + mql_rates[1, r]) * ignore
-            ignored_junk = mql_rates[2, r] * ignore
-            if recycle:
-                ignored_to_nurture_mkt = poisson(g_leads, ignored_real * capture)
-                ignored_lost_mkt = poisson(
-                    g_leads, ignored_real * (1.0 - capture) + ignored_junk
-                )
-            else:
-                ignored_to_nurture_mkt = 0
-                ignored_lost_mkt = poisson(g_leads, ignored_real + ignored_junk)
-            held_to_nurture = 0
-            held = 0
-            if holds_back:
-                held_to_nurture = poisson(g_leads, held_rates[0, r])
-                held = held_to_nurture + poisson(g_leads, held_rates[1, r])
+            lead_rates[0] = mql_rates[0, r] * keep  # accepted ready
+            lead_rates[1] = mql_rates[1, r] * keep  # accepted future
+            lead_rates[2] = mql_rates[2, r] * keep  # accepted junk
+            lead_rates[3] = ignored_real * capture  # ignored, to nurture
+            lead_rates[4] = ignored_real * (1.0 - capture) + mql_rates[2, r] * ignore
+            lead_rates[5] = held_rates[0, r]  # held back, to nurture
+            lead_rates[6] = held_rates[1, r]  # held back, lost
+            # One call site for all: each inlined sampler adds to the loop's code.
+            for i in range(7):
+                lead_counts[i] = poisson(g_leads, lead_rates[i])
+            accepted_ready = lead_counts[0]
+            accepted_future = lead_counts[1]
+            accepted_junk = lead_counts[2]
+            ignored_to_nurture_mkt = lead_counts[3]
+            ignored_lost_mkt = lead_counts[4]
+            held_to_nurture = lead_counts[5]
+            held = lead_counts[5] + lead_counts[6]
             ignored_mkt = ignored_to_nurture_mkt + ignored_lost_mkt
             mkt_mqls = accepted_ready + accepted_future + accepted_junk + ignored_mkt
             # Ready leads back from nurture are counts, thinned by binomials.
@@ -486,7 +533,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
     return week1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
     """Annual value of run ``r``'s ``won`` deals this week. Its ``m``-th deal always
     has the normal ``deal_normals[r, m]``, so scenarios compared with common random

@@ -98,7 +98,7 @@ def test_binomial_follows_its_law(n: int, p: float) -> None:
     _assert_follows(draws, _binomial_pmf(n, p, np.arange(n + 1)))
 
 
-@pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 31.0, 250.0])
+@pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 31.0, 150.0, 250.0])
 def test_poisson_follows_its_law(lam: float) -> None:
     draws = _poissons(np.random.default_rng(int(lam * 10)), lam, DRAWS)
     top = int(lam + 12 * math.sqrt(lam) + 12)
