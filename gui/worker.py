@@ -16,13 +16,15 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
+from simulator.params import compile_params
 from simulator.runner import RunSettings, compare
 from simulator.schema import Scenario
 
 #: Runs of the quick preview shown before the full run (one seed block: the
 #: preview's runs are the first runs of the full run, so the picture only sharpens).
-PREVIEW_RUNS = 500
+PREVIEW_RUNS = 1000
 #: Quiet time after an edit before its run starts (a new edit cancels the run in
 #: flight anyway, so this only spares runs nobody would see).
 DEBOUNCE_MS = 150
@@ -94,6 +96,11 @@ class RunWorker(QRunnable):
         job, signals = self.job, self.signals
         try:
             baseline, *alternatives = self.scenarios
+            if not is_prepared():
+                signals.started.emit(
+                    job, "Preparing the simulation engine (first run only)"
+                )
+                prepare(compile_params(baseline, 1))
             for settings, final, label in self.phases():
                 signals.started.emit(job, label)
                 result = compare(

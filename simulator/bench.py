@@ -100,24 +100,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main_bench(args: argparse.Namespace) -> int:
     threads = args.threads or default_threads()
     print(f"funnelsim bench: numpy {np.__version__}, {threads} worker(s)")
-    # Warm imports, caches and the worker-process server (started once per
-    # program, about 0.4 s, as in the app).
+    # Warm imports, the compiled step (loaded from numba's cache, or compiled on
+    # a first run) and the worker-process server.
     comparison_seconds(2_000, 8, threads=threads, parallel="processes")
+    comparison_seconds(2_000, 8, threads=threads)
     # Best of several: on a shared machine the slower repeats measure the
     # neighbours (the yardstick alone varies by half from run to run).
     yard = min(yardstick_seconds() for _ in range(5))
-    comp = min(
-        comparison_seconds(10_000, 104, threads=threads, parallel="processes")
-        for _ in range(3)
+    comp = min(comparison_seconds(10_000, 104, threads=threads) for _ in range(3))
+    in_processes = comparison_seconds(
+        10_000, 104, threads=threads, parallel="processes"
     )
-    in_threads = comparison_seconds(10_000, 104, threads=threads, parallel="threads")
     preview = min(comparison_seconds(1_000, 104, threads=threads) for _ in range(3))
+    run_weeks = 10_000 * (52 + 2 * 104)
     print("  best of 5 (yardstick) and of 3 (comparison, preview):")
     print(f"  yardstick: {YARDSTICK_DRAWS:,} binomial(12, 0.3) draws   {yard:7.2f} s")
     print(f"  siloed vs aligned, 10,000 runs x 104 weeks      {comp:7.2f} s")
     print(f"  ratio (comparison / yardstick)                  {comp / yard:7.2f}")
-    print(f"    the same comparison in threads, not processes {in_threads:7.2f} s")
-    print(f"  1,000-run preview of that comparison (one block){preview:7.2f} s")
+    print(
+        f"    {comp / run_weeks * threads * 1e6:.2f} us of work per run-week "
+        "(warm-up and both scenarios)"
+    )
+    print(f"    the same comparison in worker processes       {in_processes:7.2f} s")
+    print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(
         "\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory"
         " of the main process"

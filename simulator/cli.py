@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from simulator import report_text
+from simulator.engine import is_prepared
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.runner import RunSettings, compare
@@ -134,6 +135,10 @@ class ProgressBar:
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
+    if sys.stderr.isatty() and not is_prepared():
+        # Only the first run on a machine compiles (about 10 s); later ones load
+        # the compiled step from numba's cache.
+        print("funnelsim: preparing the simulation engine ...", file=sys.stderr)
     bar = ProgressBar(settings.runs, "simulating")
     try:
         return compare(

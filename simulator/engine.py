@@ -27,13 +27,13 @@ from simulator.marks import (
 )
 from simulator.params import N_CLASSES, Layout, Params
 from simulator.series import RECORDED, share_series
-from simulator.streams import KERNEL_SITES, Site
+from simulator.streams import KERNEL_SITES, Site, block_seeds, chunk_sites
 
 I = NDArray[np.int64]
 F = NDArray[np.float64]
 
 #: Weeks the compiled step runs between two looks at the stop flag.
-SEGMENT_WEEKS = 8
+SEGMENT_WEEKS = 13
 #: Deal values are drawn this many per run at a time, always in the same order,
 #: so run ``i``'s ``m``-th deal has the same value in every scenario.
 _DEAL_COLUMNS = 32
@@ -237,6 +237,21 @@ class Recorder:
 
 #: Stands in for the recorder in weeks that are not recorded (the warm-up).
 _NOT_RECORDED = np.zeros((1, 1, 1))
+
+
+def is_prepared() -> bool:
+    """Whether the compiled weekly step is ready in this process."""
+    return bool(run_weeks.signatures)
+
+
+def prepare(params: Params) -> None:
+    """Compile the weekly step, or load it from numba's cache: about 10 s the
+    first time on a machine (and after an upgrade), a fraction of a second after.
+    The first run does this anyway; a program calls it first to say why it
+    waits."""
+    state = State.initial(params)
+    sites = chunk_sites([block_seeds(0, 0)], [params.n], warmup=False)
+    advance(state, params, sites, 0, 1, Recorder(params.n, 1, params.layout.sources))
 
 
 def step(

@@ -161,10 +161,6 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     return outputs
 
 
-#: Below this many run-weeks (runs x (warm-up + weeks x scenarios)) chunks run in
-#: threads: starting worker processes costs more than it saves.
-PROCESS_MIN_RUN_WEEKS = 1_000_000
-
 #: Set in each worker process to the comparison's cancel flag.
 _process_stop: Any = None
 
@@ -178,13 +174,26 @@ def _run_chunk_in_process(job: ChunkJob) -> list[ChunkOutput]:
     return run_chunk(job, _process_stop.is_set)
 
 
-def _executor(parallel: str, workers: int, run_weeks: int, chunks: int) -> str:
+def _executor(parallel: str) -> str:
     if parallel not in ("auto", "threads", "processes"):
         raise ValueError(f"parallel must be auto, threads or processes: {parallel!r}")
-    if parallel != "auto":
-        return parallel
-    many = workers > 1 and chunks > 1 and run_weeks >= PROCESS_MIN_RUN_WEEKS
-    return "processes" if many else "threads"
+    # The compiled weekly step releases Python's lock, so threads use every core;
+    # worker processes would only add the cost of sending results back.
+    return "threads" if parallel == "auto" else parallel
+
+
+#: A chunk holds at most this many runs: its weekly series are in memory at
+#: once, per worker, until they are folded into the result.
+CHUNK_MAX_RUNS = 2_000
+#: Chunks per worker, so that a worker finishing early finds another to take.
+CHUNKS_PER_WORKER = 4
+
+
+def default_chunk_blocks(blocks: int, workers: int) -> int:
+    """Seed blocks per chunk: enough chunks to keep every worker busy to the
+    end, none larger than :data:`CHUNK_MAX_RUNS`."""
+    fitting = max(1, CHUNK_MAX_RUNS // BLOCK_RUNS)
+    return max(1, min(fitting, blocks // (workers * CHUNKS_PER_WORKER)))
 
 
 def compare(
@@ -193,7 +202,7 @@ def compare(
     *,
     settings: RunSettings | None = None,
     threads: int | None = None,
-    chunk_blocks: int = 1,
+    chunk_blocks: int | None = None,
     parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
@@ -211,16 +220,16 @@ def compare(
         Parallel workers (all cores, up to 8, by default). Results do not depend
         on it.
     chunk_blocks
-        Seed blocks of :data:`~simulator.streams.BLOCK_RUNS` runs per chunk. Results
-        do not depend on it either; it only trades overhead for responsiveness.
+        Seed blocks of :data:`~simulator.streams.BLOCK_RUNS` runs per chunk
+        (:func:`default_chunk_blocks` by default). Results do not depend on it
+        either; it only trades overhead for memory and progress steps.
     parallel
-        ``"threads"`` (the default), ``"processes"`` or ``"auto"``: worker
-        processes for large runs, where threads queue for Python's lock between
-        numpy calls (2 threads do 1.4 times the work of one), threads otherwise.
-        Results are identical either way. Worker processes import the caller's
-        main module, as :mod:`multiprocessing` does, so only a program whose main
-        module is safe to import (an ``if __name__ == "__main__"`` guard, as the
-        ``funnelsim`` command and the app have) should ask for them.
+        ``"threads"`` (the default, and what ``"auto"`` chooses) or
+        ``"processes"``. The compiled weekly step releases Python's lock, so
+        threads use every core; worker processes give identical results and
+        only add the cost of sending them back. Worker processes import the
+        caller's main module, as :mod:`multiprocessing` does, so only a program
+        whose main module is safe to import should ask for them.
     keep_weekly
         Keep every run's weekly trajectory, or stream them into per-week summaries
         (see :class:`~simulator.results.ResultBuilder`). By default they are kept
@@ -239,18 +248,16 @@ def compare(
         keep_weekly = choose_storage(settings, len(scenarios), most_sources)
     builder = ResultBuilder(scenarios, settings, keep_weekly=keep_weekly)
     bounds = block_bounds(settings.runs)
-    step_blocks = max(1, chunk_blocks)
+    workers = threads or default_threads()
+    step_blocks = max(1, chunk_blocks or default_chunk_blocks(len(bounds), workers))
     jobs = [
         ChunkJob(
             scenarios, settings, tuple(range(i, min(i + step_blocks, len(bounds))))
         )
         for i in range(0, len(bounds), step_blocks)
     ]
-    workers = min(threads or default_threads(), len(jobs))
-    run_weeks = settings.runs * (
-        settings.warmup_weeks + settings.horizon_weeks * len(scenarios)
-    )
-    mode = _executor(parallel, workers, run_weeks, len(jobs))
+    workers = min(workers, len(jobs))
+    mode = _executor(parallel)
     if mode == "processes":
         # forkserver: workers fork from a clean server process, never from the
         # app's threads; where it does not exist (Windows), spawn.
@@ -322,7 +329,7 @@ def run(
     *,
     settings: RunSettings | None = None,
     threads: int | None = None,
-    chunk_blocks: int = 1,
+    chunk_blocks: int | None = None,
     parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,

@@ -26,10 +26,10 @@ from simulator.uncertainty import parameter_stream_key
 #: Spawn-key word that sets parameter streams apart from the block's children.
 PARAMETER_KEY = 0x9A7A
 #: Runs per seed block: a reproducibility constant (changing it changes the numbers
-#: for a seed). 1000 rather than 500 halves the per-run share of the step's fixed
-#: Python and numpy call overhead (about 10 % less CPU for the benchmark), while
-#: 10,000 runs still make 10 chunks to share between threads.
-BLOCK_RUNS = 1000
+#: for a seed). Small enough that the app's 1,000-run preview makes four blocks to
+#: share between cores; the compiled step costs little per block, and larger runs
+#: group blocks into chunks (:func:`simulator.runner.compare`).
+BLOCK_RUNS = 250
 SITES = (
     "leads",
     "handoff",
