@@ -95,6 +95,8 @@ EXACT_DEALS_PER_RUN = 4096
 # simulator.streams holds unchanged. tests/test_sampling.py checks every branch
 # against the exact distribution.
 
+#: Up to this many trials a binomial is drawn trial by trial.
+BINOMIAL_BERNOULLI_MAX = 4
 #: Below this mean (of the rarer outcome) a binomial is drawn by inversion.
 BINOMIAL_INVERSION_MEAN = 10.0
 #: Below this mean a Poisson count is drawn by inversion from zero; up to the
@@ -125,6 +127,13 @@ def binomial(rng, n, p):  # type: ignore[no-untyped-def]
         return 0
     if p >= 1.0:
         return n
+    if n <= BINOMIAL_BERNOULLI_MAX:
+        # A uniform per trial is cheaper than inversion's exp and log here.
+        count = 0
+        for _ in range(n):
+            if rng.random() < p:
+                count += 1
+        return count
     flip = p > 0.5  # count the rarer outcome
     if flip:
         p = 1.0 - p

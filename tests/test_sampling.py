@@ -84,6 +84,8 @@ def _assert_follows(draws: np.ndarray, pmf: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("n", "p"),
     [
+        (3, 0.4),  # trial by trial
+        (4, 0.97),  # trial by trial, a near-certain success
         (12, 0.3),  # inversion
         (40, 0.05),  # inversion, small chance
         (25, 0.85),  # inversion of the failures
