@@ -23,21 +23,10 @@ SERIES = (
     "spend",
     "cost",
 )
+#: Series that are levels at the end of a week (stocks and rates), not flows.
+LEVELS = ("opportunities", "arr", "customers", "nurture", "ignore_rate", "queue")
 #: Series that are flows (summed over the horizon into ``total_<flow>``).
-FLOWS = (
-    "leads",
-    "mqls",
-    "ignored",
-    "contacted",
-    "qualified",
-    "stale",
-    "won",
-    "bookings",
-    "revenue",
-    "churned",
-    "spend",
-    "cost",
-)
+FLOWS = tuple(name for name in SERIES if name not in LEVELS)
 #: Weekly series recorded beyond MODEL.md's: ready leads back from nurture that
 #: joined this week's MQLs (so a funnel can tell new MQLs from returning ones).
 EXTRA_SERIES = ("matured",)

@@ -41,18 +41,9 @@ SITES = (
     "nurture",
     "marks",
 )
-#: The sites the compiled weekly step draws from, in its argument order; deal
-#: values and the budget review's marks are drawn around it.
-KERNEL_SITES = (
-    "leads",
-    "handoff",
-    "contact",
-    "qualify",
-    "pipeline",
-    "customers",
-    "deals",
-    "nurture",
-)
+#: The sites the compiled weekly step draws from, in its argument order: all but
+#: the budget review's marks, drawn around it.
+KERNEL_SITES = tuple(site for site in SITES if site != "marks")
 
 
 def block_bounds(runs: int) -> list[tuple[int, int]]:
