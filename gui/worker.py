@@ -22,15 +22,17 @@ from simulator.params import compile_params
 from simulator.runner import RunSettings, compare
 from simulator.schema import Scenario
 
-#: Runs of the quick preview shown before the full run (one seed block: the
-#: preview's runs are the first runs of the full run, so the picture only sharpens).
+#: Runs of the quick preview shown before the full run (the first four seed
+#: blocks: the preview's runs are the first runs of the full run, so the picture
+#: only sharpens).
 PREVIEW_RUNS = 1000
 #: Quiet time after an edit before its run starts (a new edit cancels the run in
 #: flight anyway, so this only spares runs nobody would see).
 DEBOUNCE_MS = 150
 #: Longest time the full run waits for the GUI to draw the preview. Drawing while
-#: the full run computes is 2-3x slower (the engine's threads hold the GIL), so the
-#: preview is drawn first; the wait ends early on a cancel.
+#: the full run computes is slower (its threads take both cores, and Python's
+#: lock between compiled segments), so the preview is drawn first; the wait ends
+#: early on a cancel.
 PREVIEW_HOLD_S = 2.0
 
 
