@@ -109,7 +109,6 @@ class RunWorker(QRunnable):
                     baseline,
                     alternatives,
                     settings=settings,
-                    parallel="auto",  # the app's main module is safe to import
                     progress=lambda f: signals.progress.emit(job, float(f)),
                     should_stop=self._stop.is_set,
                 )

@@ -37,7 +37,6 @@ def comparison_seconds(
     weeks: int,
     *,
     threads: int | None,
-    parallel: str = "auto",
     warmup: int = 52,
     seed: int = 1,
 ) -> float:
@@ -46,9 +45,7 @@ def comparison_seconds(
         runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
     )
     start = time.perf_counter()
-    compare(
-        baseline, [alternative], settings=settings, threads=threads, parallel=parallel
-    )
+    compare(baseline, [alternative], settings=settings, threads=threads)
     return time.perf_counter() - start
 
 
@@ -100,17 +97,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main_bench(args: argparse.Namespace) -> int:
     threads = args.threads or default_threads()
     print(f"funnelsim bench: numpy {np.__version__}, {threads} worker(s)")
-    # Warm imports, the compiled step (loaded from numba's cache, or compiled on
-    # a first run) and the worker-process server.
-    comparison_seconds(2_000, 8, threads=threads, parallel="processes")
+    # Warm imports and the compiled step (loaded from numba's cache, or compiled
+    # on a first run).
     comparison_seconds(2_000, 8, threads=threads)
     # Best of several: on a shared machine the slower repeats measure the
     # neighbours (the yardstick alone varies by half from run to run).
     yard = min(yardstick_seconds() for _ in range(5))
     comp = min(comparison_seconds(10_000, 104, threads=threads) for _ in range(3))
-    in_processes = comparison_seconds(
-        10_000, 104, threads=threads, parallel="processes"
-    )
+    one_thread = comparison_seconds(10_000, 104, threads=1)
     preview = min(comparison_seconds(1_000, 104, threads=threads) for _ in range(3))
     run_weeks = 10_000 * (52 + 2 * 104)
     print("  best of 5 (yardstick) and of 3 (comparison, preview):")
@@ -121,7 +115,7 @@ def main_bench(args: argparse.Namespace) -> int:
         f"    {comp / run_weeks * threads * 1e6:.2f} us of work per run-week "
         "(warm-up and both scenarios)"
     )
-    print(f"    the same comparison in worker processes       {in_processes:7.2f} s")
+    print(f"    the same comparison in one thread             {one_thread:7.2f} s")
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(
         "\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory"

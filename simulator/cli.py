@@ -146,7 +146,6 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             scenarios[1:],
             settings=settings,
             threads=args.threads,
-            parallel="auto",
             progress=bar,
         )
     finally:

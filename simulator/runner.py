@@ -1,28 +1,26 @@
-"""Running scenarios: chunks, threads or processes, progress and cancellation.
+"""Running scenarios: chunks, threads, progress and cancellation.
 
 A comparison warms up once, with the baseline's parameters, and every scenario
 continues from that same state, run by run, with common random numbers. A single
 scenario is a comparison of one. Runs are cut into chunks of whole seed blocks,
 run in parallel and folded in run order, so the numbers never depend on how many
-workers ran them or in which order they finished.
+workers ran them or in which order they finished. The compiled weekly step
+releases Python's lock, so threads keep every core busy (worker processes, tried
+before the step was compiled, only added the cost of sending results back).
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
-    Executor,
     Future,
-    ProcessPoolExecutor,
     ThreadPoolExecutor,
     wait,
 )
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -121,7 +119,7 @@ def default_threads() -> int:
 @dataclass(frozen=True)
 class ChunkJob:
     """The runs of a few consecutive seed blocks, for every scenario of a
-    comparison: everything a worker needs, and picklable for worker processes."""
+    comparison: everything a worker needs."""
 
     scenarios: tuple[Scenario, ...]
     settings: RunSettings
@@ -161,27 +159,6 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     return outputs
 
 
-#: Set in each worker process to the comparison's cancel flag.
-_process_stop: Any = None
-
-
-def _init_worker(stop: Any) -> None:
-    global _process_stop
-    _process_stop = stop
-
-
-def _run_chunk_in_process(job: ChunkJob) -> list[ChunkOutput]:
-    return run_chunk(job, _process_stop.is_set)
-
-
-def _executor(parallel: str) -> str:
-    if parallel not in ("auto", "threads", "processes"):
-        raise ValueError(f"parallel must be auto, threads or processes: {parallel!r}")
-    # The compiled weekly step releases Python's lock, so threads use every core;
-    # worker processes would only add the cost of sending results back.
-    return "threads" if parallel == "auto" else parallel
-
-
 #: A chunk holds at most this many runs: its weekly series are in memory at
 #: once, per worker, until they are folded into the result.
 CHUNK_MAX_RUNS = 2_000
@@ -203,7 +180,6 @@ def compare(
     settings: RunSettings | None = None,
     threads: int | None = None,
     chunk_blocks: int | None = None,
-    parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
@@ -223,13 +199,6 @@ def compare(
         Seed blocks of :data:`~simulator.streams.BLOCK_RUNS` runs per chunk
         (:func:`default_chunk_blocks` by default). Results do not depend on it
         either; it only trades overhead for memory and progress steps.
-    parallel
-        ``"threads"`` (the default, and what ``"auto"`` chooses) or
-        ``"processes"``. The compiled weekly step releases Python's lock, so
-        threads use every core; worker processes give identical results and
-        only add the cost of sending them back. Worker processes import the
-        caller's main module, as :mod:`multiprocessing` does, so only a program
-        whose main module is safe to import should ask for them.
     keep_weekly
         Keep every run's weekly trajectory, or stream them into per-week summaries
         (see :class:`~simulator.results.ResultBuilder`). By default they are kept
@@ -237,8 +206,8 @@ def compare(
     progress
         Called with the finished fraction (0..1) after each chunk.
     should_stop
-        Polled between chunks (and, through a flag, by workers every week); when
-        it returns true the run stops and
+        Polled between chunks (and, through a flag, by workers every few weeks);
+        when it returns true the run stops and
         :class:`~simulator.errors.SimulationCancelled` is raised.
     """
     settings = settings or RunSettings.from_scenario(baseline)
@@ -257,33 +226,11 @@ def compare(
         for i in range(0, len(bounds), step_blocks)
     ]
     workers = min(workers, len(jobs))
-    mode = _executor(parallel)
-    if mode == "processes":
-        # forkserver: workers fork from a clean server process, never from the
-        # app's threads; where it does not exist (Windows), spawn.
-        context: Any
-        if "forkserver" in multiprocessing.get_all_start_methods():
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["simulator.runner"])
-        else:
-            context = multiprocessing.get_context("spawn")
-        stop_flag: Any = context.Event()
-        pool: Executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(stop_flag,),
-        )
+    stop_flag = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="funnelsim")
 
-        def submit(job: ChunkJob) -> Future[list[ChunkOutput]]:
-            return pool.submit(_run_chunk_in_process, job)
-
-    else:
-        stop_flag = threading.Event()
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="funnelsim")
-
-        def submit(job: ChunkJob) -> Future[list[ChunkOutput]]:
-            return pool.submit(run_chunk, job, stop_flag.is_set)
+    def submit(job: ChunkJob) -> Future[list[ChunkOutput]]:
+        return pool.submit(run_chunk, job, stop_flag.is_set)
 
     def stopped() -> bool:
         if stop_flag.is_set():
@@ -316,7 +263,8 @@ def compare(
             if (queue or pending) and stopped():
                 raise SimulationCancelled("cancelled")
     except BaseException:
-        # Workers stop at their next week on their own; the caller need not wait.
+        # Workers stop at their next look at the flag (within a segment of
+        # weeks) on their own; the caller need not wait.
         stop_flag.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
@@ -330,7 +278,6 @@ def run(
     settings: RunSettings | None = None,
     threads: int | None = None,
     chunk_blocks: int | None = None,
-    parallel: str = "threads",
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
@@ -342,7 +289,6 @@ def run(
         settings=settings,
         threads=threads,
         chunk_blocks=chunk_blocks,
-        parallel=parallel,
         keep_weekly=keep_weekly,
         progress=progress,
         should_stop=should_stop,

@@ -115,29 +115,6 @@ def test_a_run_too_large_for_memory_is_refused_up_front(pair, monkeypatch) -> No
         compare(pair[0], pair[1:], settings=huge)
 
 
-def test_worker_processes_give_the_same_numbers_as_threads(pair) -> None:
-    threads = compare(pair[0], pair[1:], settings=SETTINGS, threads=2)
-    processes = compare(
-        pair[0], pair[1:], settings=SETTINGS, threads=2, parallel="processes"
-    )
-    assert_identical(threads, processes)
-
-
-def test_cancelling_worker_processes_stops_them(pair) -> None:
-    seen: list[float] = []
-    with pytest.raises(SimulationCancelled):
-        compare(
-            pair[0],
-            pair[1:],
-            settings=SETTINGS,
-            threads=2,
-            parallel="processes",
-            progress=seen.append,
-            should_stop=lambda: bool(seen),
-        )
-    assert seen and seen[0] < 1.0
-
-
 def test_streamed_weekly_summaries_match_the_kept_trajectories(pair) -> None:
     """Runs too many for memory stream their weekly series into sketches: per-run
     figures stay exact, weekly means and spreads match to rounding, and weekly
