@@ -294,8 +294,7 @@ def advance(
             generators = [rng[site].generators[b] for site in KERNEL_SITES]
             reached = week
             while reached < end:
-                # numba's dispatcher is typed as taking no arguments.
-                reached = run_weeks(  # type: ignore[call-arg]
+                reached = run_weeks(
                     *generators,
                     r0,
                     r1,

@@ -15,6 +15,8 @@ its seed, never on how blocks are grouped into chunks or run in threads.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
@@ -29,6 +31,18 @@ from simulator.params import (
     SWITCHES,
 )
 from simulator.series import RECORDED
+
+
+def compiled(func: Callable[..., Any]) -> Any:
+    """Compile ``func`` without Python's lock and with numpy's error model (no
+    zero-division checks), cached on disk where numba finds a writable folder
+    (next to this file, or the user's cache). Without one numba refuses to
+    cache, and the step is compiled afresh in each process instead."""
+    try:
+        return njit(func, cache=True, nogil=True, error_model="numpy")
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return njit(func, nogil=True, error_model="numpy")
+
 
 # Rows of Params.per_run and entries of Params.switches (numba reads module
 # integers as compile-time constants).
@@ -110,17 +124,17 @@ _RECIPROCALS = np.concatenate([[0.0], 1.0 / np.arange(1, _TABLE)])
 _LOG_FACTORIALS = np.array([math.lgamma(x + 1.0) for x in range(_TABLE)])
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _log_factorial(k):  # type: ignore[no-untyped-def]
     return _LOG_FACTORIALS[k] if k < _TABLE else math.lgamma(k + 1.0)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _reciprocal(x):  # type: ignore[no-untyped-def]
     return _RECIPROCALS[x] if x < _TABLE else 1.0 / x
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
     if n <= 0 or p <= 0.0:
@@ -144,7 +158,7 @@ def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     return n - x if flip else x
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _binomial_inversion(rng, n, p):  # type: ignore[no-untyped-def]
     """Walk up the probabilities from 0 until they pass a uniform; a walk past
     ``n`` (the uniform within rounding of 1) starts over."""
@@ -163,7 +177,7 @@ def _binomial_inversion(rng, n, p):  # type: ignore[no-untyped-def]
             return x
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993, "The generation of
     binomial random variates"), for ``p <= 0.5`` and ``n p >= 10``. The final
@@ -194,7 +208,7 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
             return k
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def poisson(rng, lam):  # type: ignore[no-untyped-def]
     """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
     if lam <= 0.0:
@@ -217,7 +231,7 @@ def poisson(rng, lam):  # type: ignore[no-untyped-def]
     return _poisson_ptrs(rng, lam)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
     """Inversion that visits the counts from the mode outwards (mode, mode + 1,
     mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
@@ -246,7 +260,7 @@ def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
                     return down
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993), for large ``lam``."""
     slam = math.sqrt(lam)
@@ -269,7 +283,7 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
             return k
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untyped-def]
     """How many deal values runs ``r0..r1`` could need by the end of this week:
     at most every opportunity in the last stage wins, and values are drawn one by
@@ -282,7 +296,7 @@ def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untype
     return needed
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def run_weeks(  # type: ignore[no-untyped-def]
     g_leads,
     g_handoff,
@@ -542,7 +556,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
     return week1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@compiled
 def _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
     """Annual value of run ``r``'s ``won`` deals this week. Its ``m``-th deal always
     has the normal ``deal_normals[r, m]``, so scenarios compared with common random

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +30,17 @@ def test_simulator_imports_no_gui_or_plotting_modules() -> None:
         check=True,
     )
     assert done.stdout.strip() == ""
+
+
+def test_the_engine_runs_where_numba_cannot_cache() -> None:
+    """Without a writable cache folder numba refuses to cache a compiled
+    function; the engine then compiles it afresh instead of failing to import.
+    (Only the zip-file locator allowed: it finds no folder for a plain file.)"""
+    done = subprocess.run(
+        [sys.executable, "-c", "import simulator.engine"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"},
+    )
+    assert done.returncode == 0, done.stderr
