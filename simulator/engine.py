@@ -359,8 +359,11 @@ def _draw_deal_values(
     state: State, deals: np.random.Generator, r0: int, r1: int
 ) -> None:
     """Draw the next deal values of block ``r0 .. r1``, 32 per run at a time, until
-    every run has as many as it could need this week."""
+    every run has as many as it could need this week, and 32 more (each stop to
+    draw costs a return from the compiled step; the values do not depend on
+    when they are drawn)."""
     needed = int(deal_values_needed(state.pipeline, state.deals_drawn, r0, r1))
+    needed += _DEAL_COLUMNS
     columns = state.deal_columns.get(r0, 0)
     while columns < needed:
         if state.deal_normals.shape[1] < columns + _DEAL_COLUMNS:

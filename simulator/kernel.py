@@ -284,6 +284,31 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
 
 
 @compiled
+def split_by_source(rng, r0, r1, counts, weights, totals):  # type: ignore[no-untyped-def]
+    """Add to ``totals[source, run]`` the ``counts[group, run]`` of runs ``r0..r1``
+    split over the sources, each member independently with chances proportional
+    to ``weights[group, source, run]`` (see :mod:`simulator.marks`): a chain of
+    binomials, one per source but the last, which takes the rest."""
+    groups, n_sources = weights.shape[0], weights.shape[1]
+    for r in range(r0, r1):
+        for g in range(groups):
+            left = counts[g, r]
+            if left == 0:
+                continue
+            rest = 0.0
+            for s in range(n_sources):
+                rest += weights[g, s, r]
+            for s in range(n_sources - 1):
+                weight = weights[g, s, r]
+                chance = weight / rest if rest > 0.0 else 0.0
+                drawn = binomial(rng, left, min(max(chance, 0.0), 1.0))
+                totals[s, r] += drawn
+                left -= drawn
+                rest -= weight
+            totals[n_sources - 1, r] += left
+
+
+@compiled
 def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untyped-def]
     """How many deal values runs ``r0..r1`` could need by the end of this week:
     at most every opportunity in the last stage wins, and values are drawn one by

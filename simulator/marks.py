@@ -10,7 +10,8 @@ each other and of everything that happens to them later.
 
 The engine therefore follows leads by type only. When a review must know how many
 MQLs, or how many qualified leads, came from each source, the counts are split
-over the sources with one multinomial draw per group, using the chances of the
+over the sources with one multinomial draw per group (compiled:
+:func:`simulator.kernel.split_by_source`), using the chances of the
 weeks in which those leads were generated. That is exact (the same joint
 distribution as following every source through the queue) and spares most of
 the weekly draws.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator import kernel
 from simulator.streams import Site
 
 I = NDArray[np.int64]
@@ -75,23 +77,13 @@ def qualified_group_weights(weights: F) -> F:
 def split_by_source(site: Site, counts: I, weights: F) -> I:
     """Split ``counts`` ``(groups, runs)`` over sources, each group's members
     independently with chances proportional to ``weights`` ``(groups, sources,
-    runs)``; return the ``(sources, runs)`` totals over the groups.
-
-    The multinomial is drawn as a chain of binomials, one per source but the last
-    (which takes the rest), each vectorised over groups and runs."""
-    n_sources = weights.shape[1]
-    totals = np.zeros((n_sources, counts.shape[1]), dtype=np.int64)
-    if not counts.any():
-        return totals
-    left = counts.copy()
-    rest = weights.sum(axis=1)
-    for s in range(n_sources - 1):
-        chance = np.divide(weights[:, s], rest, out=np.zeros_like(rest), where=rest > 0)
-        drawn = site.binomial(left, np.clip(chance, 0.0, 1.0))
-        totals[s] = drawn.sum(axis=0)
-        left -= drawn
-        rest = rest - weights[:, s]
-    totals[-1] = left.sum(axis=0)
+    runs)``; return the ``(sources, runs)`` totals over the groups. Each seed
+    block draws for its own runs from its own stream."""
+    totals = np.zeros((weights.shape[1], counts.shape[1]), dtype=np.int64)
+    counts = np.ascontiguousarray(counts, dtype=np.int64)
+    weights = np.ascontiguousarray(weights, dtype=np.float64)
+    for generator, (r0, r1) in zip(site.generators, site.blocks, strict=True):
+        kernel.split_by_source(generator, r0, r1, counts, weights, totals)
     return totals
 
 
