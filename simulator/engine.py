@@ -131,6 +131,8 @@ class State:
             self.held_rates = np.stack(
                 [real * params.capture, real * (1 - params.capture) + junk]
             )
+        else:  # including after a branch from a scenario that held leads back
+            self.held_rates = np.zeros((2, params.n))
         self.epoch += 1
         self.epoch_weights[self.epoch] = qualified_group_weights(weights)
         live = {self.epoch, *self.queue_epochs, *self.window_epochs()}

@@ -21,17 +21,6 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from simulator.params import (
-    FUTURE,
-    JUNK,
-    N_CLASSES,
-    NURTURE,
-    PER_RUN_FIELDS,
-    READY,
-    SWITCHES,
-)
-from simulator.series import RECORDED
-
 
 def compiled(func: Callable[..., Any]) -> Any:
     """Compile ``func`` without Python's lock and with numpy's error model (no
@@ -44,51 +33,58 @@ def compiled(func: Callable[..., Any]) -> Any:
         return njit(func, nogil=True, error_model="numpy")
 
 
-# Rows of Params.per_run and entries of Params.switches (numba reads module
-# integers as compile-time constants).
-IGNORE_BASE = PER_RUN_FIELDS.index("ignore_base")
-TRUST_SENSITIVITY = PER_RUN_FIELDS.index("trust_sensitivity")
-TRUST_REFERENCE = PER_RUN_FIELDS.index("trust_reference")
-TRUST_SMOOTHING = PER_RUN_FIELDS.index("trust_smoothing")
-RECYCLE_CAPTURE = PER_RUN_FIELDS.index("recycle_capture")
-CAPACITY = PER_RUN_FIELDS.index("capacity")
-NURTURE_LEAVE = PER_RUN_FIELDS.index("nurture_leave")
-SHARE_MATURING = PER_RUN_FIELDS.index("share_maturing")
-WEEKLY_CHURN = PER_RUN_FIELDS.index("weekly_churn")
-WEEKLY_EXPANSION = PER_RUN_FIELDS.index("weekly_expansion")
-WEEKLY_BUDGET = PER_RUN_FIELDS.index("weekly_budget")
-NURTURE_COST = PER_RUN_FIELDS.index("nurture_cost")
-FIXED_WEEKLY_COST = PER_RUN_FIELDS.index("fixed_weekly_cost")
-ACV_MU = PER_RUN_FIELDS.index("acv_mu")
-ACV_SIGMA = PER_RUN_FIELDS.index("acv_sigma")
-RECYCLE = SWITCHES.index("recycle")
-HOLDS_BACK = SWITCHES.index("holds_back")
-NURTURE_ENABLED = SWITCHES.index("nurture_enabled")
-SCORES_QUALIFIED = SWITCHES.index("scores_qualified")
-COUNTS_MQLS = SWITCHES.index("counts_mqls")
-
-# Rows of a week of the recorder: MODEL.md's series, the extra ones, then one
-# budget share per source.
-S_LEADS = RECORDED.index("leads")
-S_MQLS = RECORDED.index("mqls")
-S_IGNORED = RECORDED.index("ignored")
-S_CONTACTED = RECORDED.index("contacted")
-S_QUALIFIED = RECORDED.index("qualified")
-S_STALE = RECORDED.index("stale")
-S_OPPORTUNITIES = RECORDED.index("opportunities")
-S_WON = RECORDED.index("won")
-S_BOOKINGS = RECORDED.index("bookings")
-S_REVENUE = RECORDED.index("revenue")
-S_ARR = RECORDED.index("arr")
-S_CUSTOMERS = RECORDED.index("customers")
-S_CHURNED = RECORDED.index("churned")
-S_NURTURE = RECORDED.index("nurture")
-S_IGNORE_RATE = RECORDED.index("ignore_rate")
-S_QUEUE = RECORDED.index("queue")
-S_SPEND = RECORDED.index("spend")
-S_COST = RECORDED.index("cost")
-S_MATURED = RECORDED.index("matured")
-S_SHARES = len(RECORDED)
+# Layout constants, written out rather than computed from the lists in
+# params.py and series.py: numba's disk cache is refreshed only when this file
+# changes, so a constant computed from another file could go stale in the cached
+# step. tests/test_architecture.py checks each against the list it indexes.
+#
+# Queue classes (params.READY ...).
+READY, NURTURE, FUTURE, JUNK = 0, 1, 2, 3
+N_CLASSES = 4
+# Rows of Params.per_run (params.PER_RUN_FIELDS).
+IGNORE_BASE = 0
+TRUST_SENSITIVITY = 1
+TRUST_REFERENCE = 2
+TRUST_SMOOTHING = 3
+RECYCLE_CAPTURE = 4
+CAPACITY = 5
+NURTURE_LEAVE = 6
+SHARE_MATURING = 7
+WEEKLY_CHURN = 8
+WEEKLY_EXPANSION = 9
+WEEKLY_BUDGET = 10
+NURTURE_COST = 11
+FIXED_WEEKLY_COST = 12
+ACV_MU = 13
+ACV_SIGMA = 14
+# Entries of Params.switches (params.SWITCHES).
+RECYCLE = 0
+HOLDS_BACK = 1
+NURTURE_ENABLED = 2
+SCORES_QUALIFIED = 3
+COUNTS_MQLS = 4
+# Rows of a week of the recorder (series.RECORDED), then one budget share per
+# source.
+S_LEADS = 0
+S_MQLS = 1
+S_IGNORED = 2
+S_CONTACTED = 3
+S_QUALIFIED = 4
+S_STALE = 5
+S_OPPORTUNITIES = 6
+S_WON = 7
+S_BOOKINGS = 8
+S_REVENUE = 9
+S_ARR = 10
+S_CUSTOMERS = 11
+S_CHURNED = 12
+S_NURTURE = 13
+S_IGNORE_RATE = 14
+S_QUEUE = 15
+S_SPEND = 16
+S_COST = 17
+S_MATURED = 18
+S_SHARES = 19
 
 #: Deals per run drawn one by one; beyond, a week's deals are drawn as one sum.
 EXACT_DEALS_PER_RUN = 4096
@@ -137,7 +133,7 @@ def _reciprocal(x):  # type: ignore[no-untyped-def]
 @compiled
 def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
-    if n <= 0 or p <= 0.0:
+    if n <= 0 or not p > 0.0:  # (a NaN chance, never valid, draws nothing)
         return 0
     if p >= 1.0:
         return n
@@ -211,7 +207,7 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
 @compiled
 def poisson(rng, lam):  # type: ignore[no-untyped-def]
     """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
-    if lam <= 0.0:
+    if not lam > 0.0:  # (a NaN mean, never valid, draws nothing)
         return 0
     if lam < POISSON_INVERSION_MEAN:
         first = math.exp(-lam)
@@ -405,8 +401,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
             )
             ignore = min(max(ignore, 0.0), 1.0)
             capture = per_run[RECYCLE_CAPTURE, r]
-            # (recycle_capture is zero without recycling, held_rates without
-            # held-back leads: their counts are then zero and draw nothing.)
+            # (recycle_capture is zero without recycling, and State.new_epoch
+            # zeroes held_rates without held-back leads: their counts are then
+            # zero and draw nothing.)
             keep = 1.0 - ignore
             ignored_real = (mql_rates[0, r] + mql_rates[1, r]) * ignore
             lead_rates[0] = mql_rates[0, r] * keep  # accepted ready

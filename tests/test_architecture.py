@@ -44,3 +44,21 @@ def test_the_engine_runs_where_numba_cannot_cache() -> None:
         env={**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"},
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
+    """kernel.py writes its row indices out (numba caches them as constants and
+    would not notice a change in another file): they must match the lists."""
+    from simulator import kernel, params
+    from simulator.series import RECORDED
+
+    for index, name in enumerate(params.PER_RUN_FIELDS):
+        assert getattr(kernel, name.upper()) == index, name
+    for index, name in enumerate(params.SWITCHES):
+        assert getattr(kernel, name.upper()) == index, name
+    for index, name in enumerate(RECORDED):
+        assert getattr(kernel, f"S_{name.upper()}") == index, name
+    assert len(RECORDED) == kernel.S_SHARES
+    classes = ("READY", "NURTURE", "FUTURE", "JUNK", "N_CLASSES")
+    for name in classes:
+        assert getattr(kernel, name) == getattr(params, name), name

@@ -343,3 +343,24 @@ def test_an_alternative_without_nurture_stops_the_programme_at_the_branch() -> N
         assert now <= waiting_from_nurture  # only leaves, never refilled
         waiting_from_nurture = now
     assert record.series["nurture"].sum() == 0
+
+
+def test_an_alternative_that_holds_nothing_back_inherits_no_held_back_leads() -> None:
+    """Warm up with a baseline whose scoring holds leads back, continue with one
+    that passes every lead: none may be held back afterwards, so every lead is an
+    MQL (leads = MQLs - those back from nurture, week by week and run by run)."""
+    holds_back = load_scenario("aligned")
+    passes_all = load_scenario(
+        "aligned",
+        overrides={
+            "marketing.scoring": {
+                "pass_ready": 1.0,
+                "pass_future": 1.0,
+                "pass_junk": 1.0,
+            }
+        },
+    )
+    settings = RunSettings(runs=300, horizon_weeks=30, warmup_weeks=20, seed=9)
+    result = compare(holds_back, [passes_all], settings=settings).alternatives[0]
+    weekly = result.weekly
+    np.testing.assert_array_equal(weekly["leads"], weekly["mqls"] - weekly["matured"])

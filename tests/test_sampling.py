@@ -115,3 +115,11 @@ def test_certain_outcomes_draw_nothing() -> None:
     assert _binomials(rng, 9, 1.0, 3).tolist() == [9, 9, 9]
     assert _poissons(rng, 0.0, 3).tolist() == [0, 0, 0]
     assert rng.bit_generator.state == before
+
+
+def test_a_nan_chance_or_mean_draws_nothing_rather_than_hanging() -> None:
+    """Validation keeps NaN out of every scenario; should one slip through, the
+    compiled step (which cannot be interrupted) must still return."""
+    rng = np.random.default_rng(2)
+    assert _binomials(rng, 10, math.nan, 2).tolist() == [0, 0]
+    assert _poissons(rng, math.nan, 2).tolist() == [0, 0]
