@@ -99,9 +99,7 @@ class RunWorker(QRunnable):
         try:
             baseline, *alternatives = self.scenarios
             if not is_prepared():
-                signals.started.emit(
-                    job, "Preparing the simulation engine (first run only)"
-                )
+                signals.started.emit(job, "Preparing the engine (first run only)")
                 prepare(compile_params(baseline, 1))
             for settings, final, label in self.phases():
                 signals.started.emit(job, label)
