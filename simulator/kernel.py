@@ -150,25 +150,27 @@ def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     if n * p >= BINOMIAL_INVERSION_MEAN:
         x = _binomial_btrs(rng, n, p)
     else:
-        x = _binomial_inversion(rng, n, p)
+        # f(x) / f(x - 1) = (n + 1 - x) / x * p / q
+        ratio = p / (1.0 - p)
+        first = math.exp(n * math.log1p(-p))
+        x = _inversion(rng, first, (n + 1.0) * ratio, ratio, n)
     return n - x if flip else x
 
 
 @compiled
-def _binomial_inversion(rng, n, p):  # type: ignore[no-untyped-def]
-    """Walk up the probabilities from 0 until they pass a uniform; a walk past
-    ``n`` (the uniform within rounding of 1) starts over."""
-    ratio = p / (1.0 - p)
-    first = math.exp(n * math.log1p(-p))
-    n1 = n + 1.0
+def _inversion(rng, first, a, b, top):  # type: ignore[no-untyped-def]
+    """Inversion from zero for a count whose probabilities follow
+    ``f(x) = f(x - 1) (a - b x) / x`` from ``f(0) = first``: walk up them until
+    they pass a uniform. A walk past ``top`` (the uniform within rounding of 1)
+    starts over."""
     while True:
         u = rng.random()
         x = 0
         px = first
-        while u > px and x < n:
+        while u > px and x < top:
             u -= px
             x += 1
-            px *= ratio * (n1 - x) * _reciprocal(x)
+            px *= (a - b * x) * _reciprocal(x)
         if u <= px:
             return x
 
@@ -210,18 +212,8 @@ def poisson(rng, lam):  # type: ignore[no-untyped-def]
     if not lam > 0.0:  # (a NaN mean, never valid, draws nothing)
         return 0
     if lam < POISSON_INVERSION_MEAN:
-        first = math.exp(-lam)
-        top = int(lam * 20.0 + 40.0)  # far beyond any count that can occur
-        while True:
-            u = rng.random()
-            x = 0
-            px = first
-            while u > px and x < top:
-                u -= px
-                x += 1
-                px *= lam * _reciprocal(x)
-            if u <= px:
-                return x
+        # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
+        return _inversion(rng, math.exp(-lam), lam, 0.0, int(lam * 20.0 + 40.0))
     if lam < POISSON_MODE_SEARCH_MEAN:
         return _poisson_mode_search(rng, lam)
     return _poisson_ptrs(rng, lam)
