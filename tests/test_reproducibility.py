@@ -147,3 +147,33 @@ def test_a_run_too_large_to_keep_is_streamed(pair, monkeypatch) -> None:
     assert runner.choose_storage(big, 2) is True
     many = RunSettings(runs=300_000, horizon_weeks=104, warmup_weeks=4, seed=1)
     assert runner.choose_storage(many, 2) is False
+
+
+def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
+    pair, monkeypatch
+) -> None:
+    """A comparison that changes only the alternative continues from the
+    remembered warm-up and baseline run (simulator.runner.WARM_UPS), simulating
+    the alternative alone; its numbers must be those of a comparison computed
+    from scratch."""
+    from simulator import runner
+
+    phases: list[int] = []
+    real_advance = runner.advance
+
+    def counting_advance(*args, **kwargs):
+        phases.append(1)
+        return real_advance(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "advance", counting_advance)
+    other = load_scenario("aligned", overrides={"follow_up.capacity_per_week": 90.0})
+    chunks = len(runner.block_bounds(SETTINGS.runs))  # one block a chunk here
+    runner.WARM_UPS.clear()
+    compare(pair[0], pair[1:], settings=SETTINGS)
+    assert len(phases) == 3 * chunks  # warm-up, baseline, alternative
+    phases.clear()
+    remembered = compare(pair[0], [other], settings=SETTINGS)
+    assert len(phases) == chunks  # the alternative alone
+    runner.WARM_UPS.clear()
+    fresh = compare(pair[0], [other], settings=SETTINGS)
+    assert_identical(remembered, fresh)
