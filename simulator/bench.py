@@ -61,8 +61,8 @@ def comparison_seconds(
 
 
 def peak_memory_mb() -> float:
-    """Peak resident memory of this process (where results are assembled; each
-    worker process holds one chunk at a time).
+    """Peak resident memory of this process: its worker threads, the chunks
+    they hold, and the results assembled from them.
 
     Read from VmHWM, which starts afresh at ``exec``; ``ru_maxrss`` does not, so
     a measuring subprocess would report its parent's peak."""
@@ -132,10 +132,7 @@ def main_bench(args: argparse.Namespace) -> int:
     print(f"    the same comparison in one thread             {one_thread:7.2f} s")
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")
-    print(
-        "\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory"
-        " of the main process"
-    )
+    print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
     sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
     sizes += [(10_000, 52), (10_000, 208)]
     sizes += [(1_000_000, 104)] if args.million else []
