@@ -317,7 +317,8 @@ def advance(
                     state.deal_normals,
                     state.deal_columns.get(r0, 0),
                     state.epoch_qualified,
-                    _shifted_slots(age_slot0, reached - week, state.slot(state.epoch)),
+                    age_slot0,
+                    week,
                     state.slot(state.epoch),
                     state.mql_rates,
                     state.held_rates,
@@ -343,18 +344,6 @@ def advance(
         week = end
         if stopped is not None and week < week1 and stopped():
             raise SimulationCancelled("cancelled")
-
-
-def _shifted_slots(age_slot0: I, weeks: int, current: int) -> I:
-    """Epoch slots by queue age ``weeks`` weeks into a segment that started with
-    ``age_slot0``: the youngest ages were generated in the current epoch."""
-    if weeks == 0:
-        return age_slot0
-    shifted = np.full_like(age_slot0, current)
-    kept = len(age_slot0) - weeks - 1  # ages generated before the segment
-    if kept > 0:
-        shifted[weeks + 1 :] = age_slot0[1 : 1 + kept]
-    return shifted
 
 
 def _draw_deal_values(

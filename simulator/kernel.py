@@ -58,11 +58,9 @@ FIXED_WEEKLY_COST = 12
 ACV_MU = 13
 ACV_SIGMA = 14
 # Entries of Params.switches (params.SWITCHES).
-RECYCLE = 0
-HOLDS_BACK = 1
-NURTURE_ENABLED = 2
-SCORES_QUALIFIED = 3
-COUNTS_MQLS = 4
+NURTURE_ENABLED = 0
+SCORES_QUALIFIED = 1
+COUNTS_MQLS = 2
 # Rows of a week of the recorder (series.RECORDED), then one budget share per
 # source.
 S_LEADS = 0
@@ -340,6 +338,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
     deal_columns,
     epoch_qualified,
     age_slot0,
+    slots_week,
     current_slot,
     mql_rates,
     held_rates,
@@ -358,8 +357,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
     win more deals than its drawn deal values cover (the caller draws more and
     calls again from there, so when values are drawn never changes them).
 
-    ``age_slot0[a]`` is the epoch slot of the leads of queue age ``a`` at
-    ``week0`` (age 0: ``current_slot``); ``epoch_qualified[slot, type, run]``
+    ``age_slot0[a]`` is the epoch slot of the leads of queue age ``a`` at week
+    ``slots_week`` (age 0: ``current_slot``), the start of a segment in which the
+    epoch does not change; ``epoch_qualified[slot, type, run]``
     collects the qualified ready and future leads by the epoch that generated
     them, for reviews that score qualified leads. With ``recording``, week ``w``
     is written to ``record[w]`` (``(series, runs)``).
@@ -378,9 +378,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
             return week
-        # The epoch of each queue age this week: leads generated since week0
-        # belong to the current epoch.
-        done = week - week0
+        # The epoch of each queue age this week: leads generated since
+        # slots_week belong to the current epoch.
+        done = week - slots_week
         for a in range(ages):
             slots[a] = current_slot if a <= done else age_slot0[a - done]
         for r in range(r0, r1):
@@ -444,7 +444,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 for a in range(ages):
                     for c in range(N_CLASSES):
                         contacted[a, c] = queue[a, c, r]
-            # Ages with equal chances are drawn together (Params.qualify_age_groups)
+            # Ages with equal chances are drawn together (Params.qualify_group_start)
             # unless a review scored on qualified leads must tell their epochs
             # apart.
             qualified = 0

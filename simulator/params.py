@@ -85,8 +85,6 @@ PER_RUN_FIELDS = (
 )
 #: Its scenario-wide choices, in the order of :attr:`Params.switches`.
 SWITCHES = (
-    "recycle",
-    "holds_back",
     "nurture_enabled",
     "scores_qualified",
     "counts_mqls",
@@ -130,11 +128,12 @@ class Params:
     # follow-up
     capacity: F
     qualify_by_class_age: F  # (ages, real classes, n)
-    #: ``(start, stop)`` runs of consecutive queue ages whose qualification chances
-    #: are identical in every run and class (with a response decay of hours, every
-    #: age from 1 on has just the floor): the qualified leads of such ages are drawn
-    #: as one binomial of their summed contacts, which is the same distribution.
-    qualify_age_groups: tuple[tuple[int, int], ...]
+    #: ``(ages,)``: whether each queue age starts a run of consecutive ages whose
+    #: qualification chances are identical in every run and class (with a
+    #: response decay of hours, every age from 1 on has just the floor): the
+    #: qualified leads of such ages are drawn as one binomial of their summed
+    #: contacts, which is the same distribution.
+    qualify_group_start: NDArray[np.bool_]
     # nurture
     nurture_enabled: bool
     capture: F
@@ -183,14 +182,6 @@ class Params:
     def switches(self) -> NDArray[np.int64]:
         """The scenario-wide choices the compiled weekly step reads, 0 or 1."""
         return np.array([getattr(self, name) for name in SWITCHES], dtype=np.int64)
-
-    @cached_property  # parameters never change once compiled
-    def qualify_group_start(self) -> NDArray[np.bool_]:
-        """``(ages,)``: whether each queue age starts one of
-        :attr:`qualify_age_groups`."""
-        starts = np.zeros(self.layout.queue_ages, dtype=np.bool_)
-        starts[[start for start, _ in self.qualify_age_groups]] = True
-        return starts
 
 
 def compile_params(
@@ -316,7 +307,7 @@ def compile_params(
         recycle=scenario.handoff.recycle_rejected,
         capacity=col(f.capacity_per_week, "follow_up.capacity_per_week"),
         qualify_by_class_age=qualify,
-        qualify_age_groups=_equal_runs(qualify),
+        qualify_group_start=_starts_of_equal_runs(qualify),
         nurture_enabled=scenario.nurture.enabled,
         capture=col(scenario.nurture.capture, "nurture.capture")
         * float(scenario.nurture.enabled),
@@ -334,11 +325,10 @@ def compile_params(
     )
 
 
-def _equal_runs(by_age: F) -> tuple[tuple[int, int], ...]:
-    """Runs ``(start, stop)`` of consecutive ages (axis 0) with equal values."""
-    starts = [0] + [
-        a
-        for a in range(1, by_age.shape[0])
-        if not np.array_equal(by_age[a], by_age[a - 1])
-    ]
-    return tuple(zip(starts, [*starts[1:], by_age.shape[0]], strict=True))
+def _starts_of_equal_runs(by_age: F) -> NDArray[np.bool_]:
+    """Whether each age (axis 0) starts a run of consecutive ages with equal
+    values."""
+    starts = np.ones(by_age.shape[0], dtype=np.bool_)
+    for a in range(1, by_age.shape[0]):
+        starts[a] = not np.array_equal(by_age[a], by_age[a - 1])
+    return starts

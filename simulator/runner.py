@@ -14,12 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    Future,
-    ThreadPoolExecutor,
-    wait,
-)
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,17 +194,20 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
         raise SimulationCancelled("cancelled")
     key = WARM_UPS.key(job, sizes)
     remembered = WARM_UPS.get(key)
-    params = [compile_params(s, n, uniforms) for s in job.scenarios]
     if remembered is None:
-        state = State.initial(params[0])
+        baseline = compile_params(job.scenarios[0], n, uniforms)
+        state = State.initial(baseline)
         sites = chunk_sites(seeds, sizes, warmup=True)
-        advance(state, params[0], sites, 0, settings.warmup_weeks, None, stopped)
-        state.start_reporting(params[0])
+        advance(state, baseline, sites, 0, settings.warmup_weeks, None, stopped)
+        state.start_reporting(baseline)
         outputs = []
+        to_run = [baseline]
     else:
         state, baseline_output = remembered
         outputs = [baseline_output]
-    for p in params[len(outputs) :]:
+        to_run = []
+    to_run += [compile_params(s, n, uniforms) for s in job.scenarios[1:]]
+    for p in to_run:
         branch = state.branch(p)  # a copy: the warmed-up state stays as it was
         sites = chunk_sites(seeds, sizes, warmup=False)
         record = Recorder(n, settings.horizon_weeks, p.layout.sources)
@@ -292,9 +290,6 @@ def compare(
     stop_flag = threading.Event()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="funnelsim")
 
-    def submit(job: ChunkJob) -> Future[list[ChunkOutput]]:
-        return pool.submit(run_chunk, job, stop_flag.is_set)
-
     def stopped() -> bool:
         if stop_flag.is_set():
             return True
@@ -313,7 +308,7 @@ def compare(
         while queue or pending:
             while queue and len(pending) < workers:
                 index, job = queue.pop(0)
-                pending[submit(job)] = index
+                pending[pool.submit(run_chunk, job, stop_flag.is_set)] = index
             finished, _ = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
             for future in finished:
                 index = pending.pop(future)

@@ -16,7 +16,6 @@ from the same reported-weeks seed, so run ``i`` sees the same stream in each.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -95,22 +94,14 @@ def block_seeds(seed: int, index: int) -> BlockSeeds:
 
 
 class Site:
-    """The draws of one site for a chunk of one or more seed blocks.
-
-    With one block this is a thin wrapper over a ``Generator``; with several, each
-    draw is split along the run axis so every block draws from its own stream.
-    Arrays hold the runs on their last axis. A draw may cover a subset of the
-    chunk's runs (``rows``, increasing indices): then each block draws for its own
-    runs among them.
-    """
+    """The generators of one site for a chunk of one or more seed blocks: each
+    block draws for its own runs from its own stream."""
 
     def __init__(
         self, generators: Sequence[np.random.Generator], sizes: Sequence[int]
     ) -> None:
         self._generators = list(generators)
         self._sizes = list(sizes)
-        self._single = generators[0] if len(generators) == 1 else None
-        self._bounds = np.cumsum(self._sizes)[:-1]
 
     @property
     def generators(self) -> list[np.random.Generator]:
@@ -122,32 +113,6 @@ class Site:
         """``[(start, stop), ...]``: the runs of each seed block within the chunk."""
         stops = np.cumsum(self._sizes).tolist()
         return list(zip([0, *stops[:-1]], stops, strict=True))
-
-    def _split(self, method: str, *args: Any, rows: Any = None) -> Any:
-        """Draw with ``method``; the runs are the last axis of the (broadcast)
-        arguments, and each block draws for its own runs."""
-        if self._single is not None:
-            return getattr(self._single, method)(*args)
-        n = sum(self._sizes) if rows is None else len(rows)
-        cuts = self._bounds if rows is None else np.searchsorted(rows, self._bounds)
-        shape = np.broadcast_shapes(*[np.shape(a) for a in args])
-        if not shape or shape[-1] != n:
-            raise ValueError("multi-block draws need arrays whose last axis is runs")
-        pieces = [np.split(np.broadcast_to(a, shape), cuts, axis=-1) for a in args]
-        return np.concatenate(
-            [
-                getattr(g, method)(*[p[i] for p in pieces])
-                for i, g in enumerate(self._generators)
-            ],
-            axis=-1,
-        )
-
-    def poisson(self, lam: Any) -> Any:
-        return self._split("poisson", lam)
-
-    def binomial(self, n: Any, p: Any, rows: Any = None) -> Any:
-        """Binomial counts; with ``rows``, the arrays hold those runs only."""
-        return self._split("binomial", n, p, rows=rows)
 
 
 def chunk_sites(
