@@ -27,7 +27,7 @@ from simulator.marks import (
 )
 from simulator.params import N_CLASSES, Layout, Params
 from simulator.series import RECORDED, share_series
-from simulator.streams import KERNEL_SITES, Site, block_seeds, chunk_sites
+from simulator.streams import ChunkStreams, block_seeds, chunk_streams
 
 I = NDArray[np.int64]
 F = NDArray[np.float64]
@@ -252,22 +252,22 @@ def prepare(params: Params) -> None:
     The first run does this anyway; a program calls it first to say why it
     waits."""
     state = State.initial(params)
-    sites = chunk_sites([block_seeds(0, 0)], [params.n], warmup=False)
-    advance(state, params, sites, 0, 1, Recorder(params.n, 1, params.layout.sources))
+    streams = chunk_streams([block_seeds(0, 0)], [params.n], warmup=False)
+    advance(state, params, streams, 0, 1, Recorder(params.n, 1, params.layout.sources))
 
 
 def step(
-    state: State, p: Params, rng: dict[str, Site], week: int, record: Recorder | None
+    state: State, p: Params, streams: ChunkStreams, week: int, record: Recorder | None
 ) -> None:
     """Advance ``state`` by one week (MODEL.md steps 1-9), recording into column
     ``week`` of ``record`` when given."""
-    advance(state, p, rng, week, week + 1, record)
+    advance(state, p, streams, week, week + 1, record)
 
 
 def advance(
     state: State,
     p: Params,
-    rng: dict[str, Site],
+    streams: ChunkStreams,
     week0: int,
     week1: int,
     record: Recorder | None,
@@ -282,7 +282,6 @@ def advance(
     into segments never changes the numbers.
     """
     data = _NOT_RECORDED if record is None else record.data
-    blocks = rng["leads"].blocks
     week = week0
     while week < week1:
         end = min(
@@ -292,12 +291,11 @@ def advance(
         age_slot0 = np.array(
             [state.slot(e) for e in state.queue_epochs], dtype=np.int64
         )
-        for b, (r0, r1) in enumerate(blocks):
-            generators = [rng[site].generators[b] for site in KERNEL_SITES]
+        for block, (r0, r1) in zip(streams.streams, streams.blocks, strict=True):
             reached = week
             while reached < end:
                 reached = run_weeks(
-                    *generators,
+                    block.states,
                     r0,
                     r1,
                     reached,
@@ -331,13 +329,13 @@ def advance(
                     data,
                 )
                 if reached < end:
-                    _draw_deal_values(state, rng["deals"].generators[b], r0, r1)
+                    _draw_deal_values(state, block.deals, r0, r1)
         done = end - week
         state.queue_epochs = ([state.epoch] * done + state.queue_epochs)[
             : len(state.queue_epochs)
         ]
         if end % p.review_weeks == 0:
-            _review_budget(state, p, rng["marks"])
+            _review_budget(state, p, streams)
             if record is not None:
                 for source, name in enumerate(record.shares):
                     record.series[name][:, end - 1] = state.share[source]
@@ -368,7 +366,7 @@ def _draw_deal_values(
     state.deal_columns[r0] = columns
 
 
-def window_metric(state: State, p: Params, marks: Site) -> F:
+def window_metric(state: State, p: Params, streams: ChunkStreams) -> F:
     """``(sources, runs)``: the review window's MQLs or qualified leads by source,
     split over the sources here, the only place that needs them (see
     :mod:`simulator.marks`)."""
@@ -376,21 +374,21 @@ def window_metric(state: State, p: Params, marks: Site) -> F:
         metric = np.zeros_like(state.window_spend)
         for epoch in state.window_epochs():
             qualified = state.epoch_qualified[state.slot(epoch)]
-            metric += split_by_source(marks, qualified, state.epoch_weights[epoch])
+            metric += split_by_source(streams, qualified, state.epoch_weights[epoch])
         return metric
     weights = source_weights(state.share, p.leads_per_share, p.mql_quality)
     groups = mql_group_weights(weights, p.recycle_capture)
-    split = split_by_source(marks, state.window_mqls, groups)
+    split = split_by_source(streams, state.window_mqls, groups)
     return split.astype(np.float64)
 
 
-def _review_budget(state: State, p: Params, marks: Site) -> None:
+def _review_budget(state: State, p: Params, streams: ChunkStreams) -> None:
     """MODEL.md step 9; a review that moves the budget starts a new epoch."""
     active = p.realloc_rate > 0
     if not active.any():
         state.reset_window()
         return
-    metric = window_metric(state, p, marks)
+    metric = window_metric(state, p, streams)
     score = np.divide(
         metric,
         state.window_spend,

@@ -7,30 +7,39 @@ within a week, the runs of a block, drawing only counts that are not certain;
 :mod:`simulator.engine` keeps the state, the budget reviews (a few times a
 quarter, vectorised) and the structure around it.
 
-Draws come from the block's numpy generators, one per site as before, consumed in
-a fixed order (week by week, run by run), so a block's numbers depend only on
-its seed, never on how blocks are grouped into chunks or run in threads.
+Draws come from the block's streams, one per site (:mod:`simulator.streams`),
+consumed in a fixed order (week by week, run by run), so a block's numbers
+depend only on its seed, never on how blocks are grouped into chunks or run in
+threads.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numba import njit
 
 
-def compiled(func: Callable[..., Any]) -> Any:
+def compiled(
+    func: Callable[..., Any], inline: Literal["never", "always"] = "never"
+) -> Any:
     """Compile ``func`` without Python's lock and with numpy's error model (no
     zero-division checks), cached on disk where numba finds a writable folder
     (next to this file, or the user's cache). Without one numba refuses to
     cache, and the step is compiled afresh in each process instead."""
     try:
-        return njit(func, cache=True, nogil=True, error_model="numpy")
+        return njit(func, cache=True, nogil=True, error_model="numpy", inline=inline)
     except RuntimeError:  # "cannot cache function ...: no locator available"
-        return njit(func, nogil=True, error_model="numpy")
+        return njit(func, nogil=True, error_model="numpy", inline=inline)
+
+
+def inlined(func: Callable[..., Any]) -> Any:
+    """:func:`compiled`, and copied into its callers before they are optimised:
+    the samplers' small steps, which the compiler then keeps in registers."""
+    return compiled(func, inline="always")
 
 
 # Layout constants, written out rather than computed from the lists in
@@ -88,20 +97,32 @@ S_SHARES = 19
 EXACT_DEALS_PER_RUN = 4096
 
 
-# Binomial and Poisson variates. They live in this module because numba's cache
-# of a compiled function is refreshed only when the function's own file changes,
-# not when a function it calls from another file does.
+# Uniform, binomial and Poisson variates. They live in this module because
+# numba's cache of a compiled function is refreshed only when the function's own
+# file changes, not when a function it calls from another file does.
+#
+# Uniforms come from numpy's SFC64 generator, stepped here from the state numpy
+# seeded (simulator.streams): a call into a numpy generator from compiled code
+# costs about 7 ns and, being opaque, makes the compiler save every live value
+# around it; stepped inline, a uniform costs 2-3 ns.
 #
 # Most of the step's draws have small means: a few qualified leads out of a
-# week's contacts, a few deals out of a stage. numba's ``Generator.binomial``
-# sets up every draw afresh through the general algorithm (60-100 ns each here);
-# the inversion below, the exact method numpy uses for small means, costs 25-50
-# ns. Large means are drawn by transformed rejection with squeeze (Hoermann 1993:
-# BTRS for binomials, PTRS for Poisson counts, as numpy draws those); numba's own
-# ``Generator.binomial``, merely present in a function, slowed every call of it
-# by 20-30 ns. All draw from the numpy generator given, so the seed scheme of
-# simulator.streams holds unchanged. tests/test_sampling.py checks every branch
-# against the exact distribution.
+# week's contacts, a few deals out of a stage. They are drawn by inversion, the
+# exact method numpy uses for small means; large means by transformed rejection
+# with squeeze (Hoermann 1993: BTRS for binomials, PTRS for Poisson counts, as
+# numpy draws those). tests/test_sampling.py checks every branch against the
+# exact distribution.
+
+# Rows of a block's stream states (streams.KERNEL_SITES).
+LEADS = 0
+HANDOFF = 1
+CONTACT = 2
+QUALIFY = 3
+PIPELINE = 4
+CUSTOMERS = 5
+NURTURE_SITE = 6
+MARKS = 7
+DEAL_SUMS = 8
 
 #: Up to this many trials a binomial is drawn trial by trial.
 BINOMIAL_BERNOULLI_MAX = 4
@@ -110,7 +131,7 @@ BINOMIAL_INVERSION_MEAN = 10.0
 #: Below this mean a Poisson count is drawn by inversion from zero; up to the
 #: next, by inversion searching out from the mode; above, by PTRS.
 POISSON_INVERSION_MEAN = 10.0
-POISSON_MODE_SEARCH_MEAN = 200.0
+POISSON_MODE_SEARCH_MEAN = 25.0
 #: ``1 / x`` and ``log(x!)`` for small ``x``: the inversions' steps multiply
 #: instead of dividing, and the rejection tests look factorials up.
 _TABLE = 1024
@@ -118,51 +139,86 @@ _RECIPROCALS = np.concatenate([[0.0], 1.0 / np.arange(1, _TABLE)])
 _LOG_FACTORIALS = np.array([math.lgamma(x + 1.0) for x in range(_TABLE)])
 
 
+@inlined
+def uniform(streams, site):  # type: ignore[no-untyped-def]
+    """The next double in [0, 1) of stream ``site``: one step of SFC64 and
+    numpy's conversion of its 64 bits, so the sequence equals
+    ``numpy.random.Generator(SFC64(seed)).random()``."""
+    a = streams[site, 0]
+    b = streams[site, 1]
+    c = streams[site, 2]
+    counter = streams[site, 3]
+    out = a + b + counter
+    streams[site, 3] = counter + np.uint64(1)
+    streams[site, 0] = b ^ (b >> np.uint64(11))
+    streams[site, 1] = c + (c << np.uint64(3))
+    streams[site, 2] = ((c << np.uint64(24)) | (c >> np.uint64(40))) + out
+    return (out >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
 @compiled
 def _log_factorial(k):  # type: ignore[no-untyped-def]
     return _LOG_FACTORIALS[k] if k < _TABLE else math.lgamma(k + 1.0)
 
 
-@compiled
+@inlined
 def _reciprocal(x):  # type: ignore[no-untyped-def]
     return _RECIPROCALS[x] if x < _TABLE else 1.0 / x
 
 
 @compiled
-def binomial(rng, n, p):  # type: ignore[no-untyped-def]
+def log_rarer(p):  # type: ignore[no-untyped-def]
+    """``log(1 - min(p, 1 - p))``: what :func:`binomial_known` needs of a chance
+    that many draws share, computed once for them."""
+    return math.log1p(-min(p, 1.0 - p))
+
+
+@compiled
+def binomial(streams, site, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
+    return _binomial(streams, site, n, p, 0.0, False)
+
+
+@compiled
+def binomial_known(streams, site, n, p, log_q):  # type: ignore[no-untyped-def]
+    """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
+    return _binomial(streams, site, n, p, log_q, True)
+
+
+@inlined
+def _binomial(streams, site, n, p, log_q, known):  # type: ignore[no-untyped-def]
     if n <= 0 or not p > 0.0:  # (a NaN chance, never valid, draws nothing)
         return 0
     if p >= 1.0:
         return n
     if n <= BINOMIAL_BERNOULLI_MAX:
-        # A uniform per trial is cheaper than inversion's exp and log here.
+        # A uniform per trial is cheaper than inversion's exp here.
         count = 0
         for _ in range(n):
-            if rng.random() < p:
+            if uniform(streams, site) < p:
                 count += 1
         return count
     flip = p > 0.5  # count the rarer outcome
     if flip:
         p = 1.0 - p
     if n * p >= BINOMIAL_INVERSION_MEAN:
-        x = _binomial_btrs(rng, n, p)
+        x = _binomial_btrs(streams, site, n, p)
     else:
         # f(x) / f(x - 1) = (n + 1 - x) / x * p / q
         ratio = p / (1.0 - p)
-        first = math.exp(n * math.log1p(-p))
-        x = _inversion(rng, first, (n + 1.0) * ratio, ratio, n)
+        first = math.exp(n * (log_q if known else math.log1p(-p)))
+        x = _inversion(streams, site, first, (n + 1.0) * ratio, ratio, n)
     return n - x if flip else x
 
 
-@compiled
-def _inversion(rng, first, a, b, top):  # type: ignore[no-untyped-def]
+@inlined
+def _inversion(streams, site, first, a, b, top):  # type: ignore[no-untyped-def]
     """Inversion from zero for a count whose probabilities follow
     ``f(x) = f(x - 1) (a - b x) / x`` from ``f(0) = first``: walk up them until
     they pass a uniform. A walk past ``top`` (the uniform within rounding of 1)
     starts over."""
     while True:
-        u = rng.random()
+        u = uniform(streams, site)
         x = 0
         px = first
         while u > px and x < top:
@@ -174,7 +230,7 @@ def _inversion(rng, first, a, b, top):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
+def _binomial_btrs(streams, site, n, p):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993, "The generation of
     binomial random variates"), for ``p <= 0.5`` and ``n p >= 10``. The final
     test compares with the exact ratio of probabilities ``f(k) / f(mode)``."""
@@ -184,19 +240,24 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     a = -0.0873 + 0.0248 * b + 0.01 * p
     c = n * p + 0.5
     vr = 0.92 - 4.2 / b
-    log_alpha = math.log((2.83 + 5.1 / b) * spq)
-    log_odds = math.log(p / q)
+    # The exact test's constants, needed only when the squeeze fails.
+    log_alpha = log_odds = log_f_mode = 0.0
     mode = int((n + 1) * p)
-    log_f_mode = -_log_factorial(mode) - _log_factorial(n - mode)
+    exact_ready = False
     while True:
-        u = rng.random() - 0.5
-        v = rng.random()
+        u = uniform(streams, site) - 0.5
+        v = uniform(streams, site)
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + c)
         if k < 0 or k > n:
             continue
         if us >= 0.07 and v <= vr:
             return k
+        if not exact_ready:
+            log_alpha = math.log((2.83 + 5.1 / b) * spq)
+            log_odds = math.log(p / q)
+            log_f_mode = -_log_factorial(mode) - _log_factorial(n - mode)
+            exact_ready = True
         log_ratio = (-_log_factorial(k) - _log_factorial(n - k) - log_f_mode) + (
             k - mode
         ) * log_odds
@@ -205,28 +266,30 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def poisson(rng, lam):  # type: ignore[no-untyped-def]
+def poisson(streams, site, lam):  # type: ignore[no-untyped-def]
     """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
     if not lam > 0.0:  # (a NaN mean, never valid, draws nothing)
         return 0
     if lam < POISSON_INVERSION_MEAN:
         # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
-        return _inversion(rng, math.exp(-lam), lam, 0.0, int(lam * 20.0 + 40.0))
+        first = math.exp(-lam)
+        return _inversion(streams, site, first, lam, 0.0, int(lam * 20.0 + 40.0))
     if lam < POISSON_MODE_SEARCH_MEAN:
-        return _poisson_mode_search(rng, lam)
-    return _poisson_ptrs(rng, lam)
+        return _poisson_mode_search(streams, site, lam)
+    return _poisson_ptrs(streams, site, lam)
 
 
 @compiled
-def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
+def _poisson_mode_search(streams, site, lam):  # type: ignore[no-untyped-def]
     """Inversion that visits the counts from the mode outwards (mode, mode + 1,
     mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
     this one reaches the answer in about ``sqrt(lam)`` steps."""
     mode = int(lam)
     at_mode = math.exp(-lam + mode * math.log(lam) - _log_factorial(mode))
     top = int(lam + 40.0 * math.sqrt(lam) + 40.0)
+    per_lam = 1.0 / lam
     while True:
-        u = rng.random() - at_mode
+        u = uniform(streams, site) - at_mode
         if u <= 0.0:
             return mode
         up, p_up = mode, at_mode
@@ -239,7 +302,7 @@ def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
                 if u <= 0.0:
                     return up
             if down > 0:
-                p_down *= down / lam
+                p_down *= down * per_lam
                 down -= 1
                 u -= p_down
                 if u <= 0.0:
@@ -247,30 +310,42 @@ def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
+def _poisson_ptrs(streams, site, lam):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993), for large ``lam``."""
     slam = math.sqrt(lam)
-    log_lam = math.log(lam)
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
-    log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
     vr = 0.9277 - 3.6224 / (b - 2.0)
+    # The exact test's constants, needed only when the squeeze fails.
+    log_lam = log_invalpha = 0.0
+    exact_ready = False
     while True:
-        u = rng.random() - 0.5
-        v = rng.random()
+        u = uniform(streams, site) - 0.5
+        v = uniform(streams, site)
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
             return k
         if k < 0 or (us < 0.013 and v > us):
             continue
+        if not exact_ready:
+            log_lam = math.log(lam)
+            log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+            exact_ready = True
         accept = -lam + k * log_lam - _log_factorial(k)
         if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= accept:
             return k
 
 
 @compiled
-def split_by_source(rng, r0, r1, counts, weights, totals):  # type: ignore[no-untyped-def]
+def standard_normal(streams, site):  # type: ignore[no-untyped-def]
+    """A standard normal variate (Box-Muller, the cosine of the pair)."""
+    radius = math.sqrt(-2.0 * math.log1p(-uniform(streams, site)))
+    return radius * math.cos(2.0 * math.pi * uniform(streams, site))
+
+
+@compiled
+def split_by_source(streams, r0, r1, counts, weights, totals):  # type: ignore[no-untyped-def]
     """Add to ``totals[source, run]`` the ``counts[group, run]`` of runs ``r0..r1``
     split over the sources, each member independently with chances proportional
     to ``weights[group, source, run]`` (see :mod:`simulator.marks`): a chain of
@@ -287,7 +362,7 @@ def split_by_source(rng, r0, r1, counts, weights, totals):  # type: ignore[no-un
             for s in range(n_sources - 1):
                 weight = weights[g, s, r]
                 chance = weight / rest if rest > 0.0 else 0.0
-                drawn = binomial(rng, left, min(max(chance, 0.0), 1.0))
+                drawn = binomial(streams, MARKS, left, min(max(chance, 0.0), 1.0))
                 totals[s, r] += drawn
                 left -= drawn
                 rest -= weight
@@ -309,14 +384,7 @@ def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untype
 
 @compiled
 def run_weeks(  # type: ignore[no-untyped-def]
-    g_leads,
-    g_handoff,
-    g_contact,
-    g_qualify,
-    g_pipeline,
-    g_customers,
-    g_deals,
-    g_nurture,
+    streams,
     r0,
     r1,
     week0,
@@ -375,6 +443,30 @@ def run_weeks(  # type: ignore[no-untyped-def]
     lead_counts = np.zeros(7, dtype=np.int64)
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
+    # log(1 - rarer chance) of the chances fixed through these weeks, once for
+    # all their draws (see binomial_known).
+    runs = r1 - r0
+    advance_logs = np.empty((stages, runs))
+    lose_logs = np.empty((stages, runs))
+    qualify_logs = np.empty((ages, 3, runs))
+    fixed_logs = np.empty((4, runs))  # capture, churn, leaving nurture, maturing
+    for i_run in range(runs):
+        r = r0 + i_run
+        for j in range(stages):
+            advance_logs[j, i_run] = log_rarer(advance[j, r])
+            lose_logs[j, i_run] = log_rarer(lose_given_stay[j, r])
+        for a in range(ages):
+            for c in range(3):
+                # (ages within a group share their first age's chances)
+                qualify_logs[a, c, i_run] = (
+                    log_rarer(qualify[a, c, r])
+                    if group_start[a] or a == 0
+                    else qualify_logs[a - 1, c, i_run]
+                )
+        fixed_logs[0, i_run] = log_rarer(per_run[RECYCLE_CAPTURE, r])
+        fixed_logs[1, i_run] = log_rarer(per_run[WEEKLY_CHURN, r])
+        fixed_logs[2, i_run] = log_rarer(per_run[NURTURE_LEAVE, r])
+        fixed_logs[3, i_run] = log_rarer(per_run[SHARE_MATURING, r])
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
             return week
@@ -383,7 +475,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
         done = week - slots_week
         for a in range(ages):
             slots[a] = current_slot if a <= done else age_slot0[a - done]
-        for r in range(r0, r1):
+        for i_run in range(runs):
+            r = r0 + i_run
             # 1-3. Generate, score and hand off; the trust loop sets the ignore
             # rate. By Poisson splitting, accepted MQLs of each type, ignored
             # MQLs and held-back leads (by where they go) are independent
@@ -407,7 +500,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
             lead_rates[6] = held_rates[1, r]  # held back, lost
             # One call site for all: each inlined sampler adds to the loop's code.
             for i in range(7):
-                lead_counts[i] = poisson(g_leads, lead_rates[i])
+                lead_counts[i] = poisson(streams, LEADS, lead_rates[i])
             accepted_ready = lead_counts[0]
             accepted_future = lead_counts[1]
             accepted_junk = lead_counts[2]
@@ -419,9 +512,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
             mkt_mqls = accepted_ready + accepted_future + accepted_junk + ignored_mkt
             # Ready leads back from nurture are counts, thinned by binomials.
             arrived = matured[r]
-            ignored_matured = binomial(g_handoff, arrived, ignore)
-            ignored_to_nurture = ignored_to_nurture_mkt + binomial(
-                g_handoff, ignored_matured, capture
+            ignored_matured = binomial(streams, HANDOFF, arrived, ignore)
+            ignored_to_nurture = ignored_to_nurture_mkt + binomial_known(
+                streams, HANDOFF, ignored_matured, capture, fixed_logs[0, i_run]
             )
             queue[0, READY, r] += accepted_ready
             queue[0, NURTURE, r] += arrived - ignored_matured
@@ -439,7 +532,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 chance = capacity / waiting
                 for a in range(ages):
                     for c in range(N_CLASSES):
-                        contacted[a, c] = binomial(g_contact, queue[a, c, r], chance)
+                        contacted[a, c] = binomial(
+                            streams, CONTACT, queue[a, c, r], chance
+                        )
             else:
                 for a in range(ages):
                     for c in range(N_CLASSES):
@@ -461,7 +556,13 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     tried = 0
                     for a in range(start, stop):
                         tried += contacted[a, c]
-                    gained = binomial(g_qualify, tried, qualify[start, c, r])
+                    gained = binomial_known(
+                        streams,
+                        QUALIFY,
+                        tried,
+                        qualify[start, c, r],
+                        qualify_logs[start, c, i_run],
+                    )
                     qualified += gained
                     if scores_qualified and c != NURTURE:
                         kind = 0 if c == READY else 1
@@ -487,16 +588,28 @@ def run_weeks(  # type: ignore[no-untyped-def]
             if n_contacted > 0:
                 bad_now = 1.0 - qualified / n_contacted
                 bad_share[r] += (bad_now - bad_share[r]) / per_run[TRUST_SMOOTHING, r]
-            recycled_to_nurture = binomial(
-                g_handoff, rejected_real + stale_real, capture
+            recycled_to_nurture = binomial_known(
+                streams,
+                HANDOFF,
+                rejected_real + stale_real,
+                capture,
+                fixed_logs[0, i_run],
             )
 
             # 5. Pipeline: existing opportunities move first, then this week's
             # qualified leads enter the first stage.
             for j in range(stages):
                 count = pipeline[j, r]
-                advanced[j] = binomial(g_pipeline, count, advance[j, r])
-                lost = binomial(g_pipeline, count - advanced[j], lose_given_stay[j, r])
+                advanced[j] = binomial_known(
+                    streams, PIPELINE, count, advance[j, r], advance_logs[j, i_run]
+                )
+                lost = binomial_known(
+                    streams,
+                    PIPELINE,
+                    count - advanced[j],
+                    lose_given_stay[j, r],
+                    lose_logs[j, i_run],
+                )
                 pipeline[j, r] = count - advanced[j] - lost
             opportunities = 0
             for j in range(1, stages):
@@ -508,13 +621,19 @@ def run_weeks(  # type: ignore[no-untyped-def]
 
             # 6. Customers and revenue: churn, expansion, then new deals.
             before = customers[r]
-            churned = binomial(g_customers, before, per_run[WEEKLY_CHURN, r])
+            churned = binomial_known(
+                streams,
+                CUSTOMERS,
+                before,
+                per_run[WEEKLY_CHURN, r],
+                fixed_logs[1, i_run],
+            )
             if before > 0:
                 # A kept share, so that losing every customer leaves exactly zero.
                 arr[r] *= (before - churned) / before
             customers[r] = before - churned
             arr[r] *= per_run[WEEKLY_EXPANSION, r]
-            bookings = _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run)
+            bookings = _bookings(streams, r, won, deals_drawn, deal_normals, per_run)
             customers[r] += won
             arr[r] += bookings
 
@@ -526,8 +645,20 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     + ignored_to_nurture
                     + recycled_to_nurture
                 )
-                leaving = binomial(g_nurture, pool, per_run[NURTURE_LEAVE, r])
-                matured[r] = binomial(g_nurture, leaving, per_run[SHARE_MATURING, r])
+                leaving = binomial_known(
+                    streams,
+                    NURTURE_SITE,
+                    pool,
+                    per_run[NURTURE_LEAVE, r],
+                    fixed_logs[2, i_run],
+                )
+                matured[r] = binomial_known(
+                    streams,
+                    NURTURE_SITE,
+                    leaving,
+                    per_run[SHARE_MATURING, r],
+                    fixed_logs[3, i_run],
+                )
                 nurture[r] = pool - leaving
 
             # 8. Costs.
@@ -571,7 +702,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
 
 
 @compiled
-def _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
+def _bookings(streams, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
     """Annual value of run ``r``'s ``won`` deals this week. Its ``m``-th deal always
     has the normal ``deal_normals[r, m]``, so scenarios compared with common random
     numbers win deals of matching sizes.
@@ -596,4 +727,5 @@ def _bookings(g_deals, r, won, deals_drawn, deal_normals, per_run):  # type: ign
     mean = won * math.exp(mu + sigma2 / 2)
     var = won * math.expm1(sigma2) * math.exp(2 * mu + sigma2)
     s2 = math.log1p(var / (mean * mean))
-    return math.exp(math.log(mean) - s2 / 2 + math.sqrt(s2) * g_deals.standard_normal())
+    normal = standard_normal(streams, DEAL_SUMS)
+    return math.exp(math.log(mean) - s2 / 2 + math.sqrt(s2) * normal)

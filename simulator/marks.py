@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator import kernel
-from simulator.streams import Site
+from simulator.streams import ChunkStreams
 
 I = NDArray[np.int64]
 F = NDArray[np.float64]
@@ -74,16 +74,16 @@ def qualified_group_weights(weights: F) -> F:
     return weights[:2].copy()
 
 
-def split_by_source(site: Site, counts: I, weights: F) -> I:
+def split_by_source(streams: ChunkStreams, counts: I, weights: F) -> I:
     """Split ``counts`` ``(groups, runs)`` over sources, each group's members
     independently with chances proportional to ``weights`` ``(groups, sources,
     runs)``; return the ``(sources, runs)`` totals over the groups. Each seed
-    block draws for its own runs from its own stream."""
+    block draws for its own runs from its own marks stream."""
     totals = np.zeros((weights.shape[1], counts.shape[1]), dtype=np.int64)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    for generator, (r0, r1) in zip(site.generators, site.blocks, strict=True):
-        kernel.split_by_source(generator, r0, r1, counts, weights, totals)
+    for block, (r0, r1) in zip(streams.streams, streams.blocks, strict=True):
+        kernel.split_by_source(block.states, r0, r1, counts, weights, totals)
     return totals
 
 

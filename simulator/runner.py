@@ -31,7 +31,7 @@ from simulator.results import (
     estimated_result_bytes,
 )
 from simulator.schema import Scenario
-from simulator.streams import BLOCK_RUNS, block_bounds, block_seeds, chunk_sites
+from simulator.streams import BLOCK_RUNS, block_bounds, block_seeds, chunk_streams
 
 ProgressCallback = Callable[[float], None]
 StopCallback = Callable[[], bool]
@@ -197,8 +197,8 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     if remembered is None:
         baseline = compile_params(job.scenarios[0], n, uniforms)
         state = State.initial(baseline)
-        sites = chunk_sites(seeds, sizes, warmup=True)
-        advance(state, baseline, sites, 0, settings.warmup_weeks, None, stopped)
+        streams = chunk_streams(seeds, sizes, warmup=True)
+        advance(state, baseline, streams, 0, settings.warmup_weeks, None, stopped)
         state.start_reporting(baseline)
         outputs = []
         to_run = [baseline]
@@ -209,11 +209,11 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     to_run += [compile_params(s, n, uniforms) for s in job.scenarios[1:]]
     for p in to_run:
         branch = state.branch(p)  # a copy: the warmed-up state stays as it was
-        sites = chunk_sites(seeds, sizes, warmup=False)
+        streams = chunk_streams(seeds, sizes, warmup=False)
         record = Recorder(n, settings.horizon_weeks, p.layout.sources)
         if stopped():
             raise SimulationCancelled("cancelled")
-        advance(branch, p, sites, 0, settings.horizon_weeks, record, stopped)
+        advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
         outputs.append(ChunkOutput.from_record(record, p))
     if remembered is None:
         WARM_UPS.put(key, state, outputs[0], n)

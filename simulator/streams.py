@@ -6,11 +6,16 @@ only on the seed and its index, never on which thread runs it or how blocks are
 grouped into chunks.
 
 Each block has two families of streams, the warm-up and the reported weeks, and in
-each family one generator per *site* (leads, hand-off, follow-up, ...). Separate
+each family one stream per *site* (leads, hand-off, follow-up, ...). Separate
 sites keep common random numbers aligned: when an alternative draws a different
 number of variates at one site (say, more qualified leads), the other sites'
-streams are not shifted. Every scenario of a comparison gets fresh generators built
+streams are not shifted. Every scenario of a comparison gets fresh streams built
 from the same reported-weeks seed, so run ``i`` sees the same stream in each.
+
+The streams are numpy's SFC64 generator (Doty-Humphrey's Small Fast Chaotic
+generator, 256 bits of state). The compiled step steps it inline, at a third of
+the cost of calling a numpy generator from compiled code, which cannot inline
+the call; numpy seeds it, and draws the deal values' normals from it.
 """
 
 from __future__ import annotations
@@ -29,20 +34,22 @@ PARAMETER_KEY = 0x9A7A
 #: share between cores; the compiled step costs little per block, and larger runs
 #: group blocks into chunks (:func:`simulator.runner.compare`).
 BLOCK_RUNS = 250
-SITES = (
+#: The sites the compiled step draws from, in the order of the rows of a block's
+#: stream states (kernel.py numbers them: tests/test_architecture.py checks).
+KERNEL_SITES = (
     "leads",
     "handoff",
     "contact",
     "qualify",
     "pipeline",
     "customers",
-    "deals",
     "nurture",
     "marks",
+    "deal_sums",
 )
-#: The sites the compiled weekly step draws from, in its argument order: all but
-#: the budget review's marks, drawn around it.
-KERNEL_SITES = tuple(site for site in SITES if site != "marks")
+#: Every site: the compiled step's, then the deal values' standard normals,
+#: drawn by numpy many at a time.
+SITES = (*KERNEL_SITES, "deals")
 
 
 def block_bounds(runs: int) -> list[tuple[int, int]]:
@@ -75,12 +82,31 @@ class BlockSeeds:
         )
         return np.random.Generator(np.random.PCG64(key)).random(size)
 
-    def generators(self, *, warmup: bool) -> dict[str, np.random.Generator]:
-        family = self._warmup if warmup else self._reported
-        return {
-            site: np.random.Generator(np.random.PCG64(ss))
-            for site, ss in zip(SITES, family, strict=True)
-        }
+    def streams(self, *, warmup: bool) -> BlockStreams:
+        seeds = self._warmup if warmup else self._reported
+        family = dict(zip(SITES, seeds, strict=True))
+        return BlockStreams(
+            np.stack([sfc64_state(family[site]) for site in KERNEL_SITES]),
+            np.random.Generator(np.random.SFC64(family["deals"])),
+        )
+
+
+def sfc64_state(seed_sequence: np.random.SeedSequence) -> NDArray[np.uint64]:
+    """The four words of numpy's SFC64 generator seeded with ``seed_sequence``
+    (after its seeding rounds): the compiled step continues numpy's SFC64 stream
+    from them exactly (tests/test_sampling.py compares the two)."""
+    state = np.random.SFC64(seed_sequence).state["state"]["state"]
+    return np.array(state, dtype=np.uint64)
+
+
+class BlockStreams:
+    """The random streams of one seed block in one phase: a row of SFC64 state
+    per compiled site, advanced in place by the compiled step, and numpy's
+    generator for the deal values."""
+
+    def __init__(self, states: NDArray[np.uint64], deals: np.random.Generator) -> None:
+        self.states = states
+        self.deals = deals
 
 
 def all_block_seeds(seed: int, runs: int) -> list[BlockSeeds]:
@@ -93,31 +119,21 @@ def block_seeds(seed: int, index: int) -> BlockSeeds:
     return BlockSeeds(np.random.SeedSequence(seed, spawn_key=(index,)))
 
 
-class Site:
-    """The generators of one site for a chunk of one or more seed blocks: each
-    block draws for its own runs from its own stream."""
+class ChunkStreams:
+    """The streams of a chunk of one or more seed blocks: each block draws for
+    its own runs from its own streams."""
 
-    def __init__(
-        self, generators: Sequence[np.random.Generator], sizes: Sequence[int]
-    ) -> None:
-        self._generators = list(generators)
-        self._sizes = list(sizes)
-
-    @property
-    def generators(self) -> list[np.random.Generator]:
-        """One generator per seed block, in run order."""
-        return self._generators
-
-    @property
-    def blocks(self) -> list[tuple[int, int]]:
-        """``[(start, stop), ...]``: the runs of each seed block within the chunk."""
-        stops = np.cumsum(self._sizes).tolist()
-        return list(zip([0, *stops[:-1]], stops, strict=True))
+    def __init__(self, blocks: Sequence[BlockStreams], sizes: Sequence[int]) -> None:
+        self.streams = list(blocks)
+        stops = np.cumsum(sizes).tolist()
+        #: ``[(start, stop), ...]``: the runs of each seed block within the chunk.
+        self.blocks: list[tuple[int, int]] = list(
+            zip([0, *stops[:-1]], stops, strict=True)
+        )
 
 
-def chunk_sites(
+def chunk_streams(
     blocks: Sequence[BlockSeeds], sizes: Sequence[int], *, warmup: bool
-) -> dict[str, Site]:
-    """Fresh site streams for a chunk made of ``blocks``."""
-    per_block = [b.generators(warmup=warmup) for b in blocks]
-    return {site: Site([g[site] for g in per_block], sizes) for site in SITES}
+) -> ChunkStreams:
+    """Fresh streams for a chunk made of ``blocks``."""
+    return ChunkStreams([b.streams(warmup=warmup) for b in blocks], sizes)

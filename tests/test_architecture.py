@@ -59,6 +59,11 @@ def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
     for index, name in enumerate(RECORDED):
         assert getattr(kernel, f"S_{name.upper()}") == index, name
     assert len(RECORDED) == kernel.S_SHARES
+    from simulator.streams import KERNEL_SITES
+
+    for index, site in enumerate(KERNEL_SITES):
+        row = "NURTURE_SITE" if site == "nurture" else site.upper()
+        assert getattr(kernel, row) == index, site
     classes = ("READY", "NURTURE", "FUTURE", "JUNK", "N_CLASSES")
     for name in classes:
         assert getattr(kernel, name) == getattr(params, name), name

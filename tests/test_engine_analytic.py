@@ -18,7 +18,7 @@ from simulator.params import compile_params, response_decay
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import load_scenario
 from simulator.schema import Scenario
-from simulator.streams import all_block_seeds, block_bounds, chunk_sites
+from simulator.streams import all_block_seeds, block_bounds, chunk_streams
 
 Z = 4.0
 CHECKED = (
@@ -224,13 +224,13 @@ def test_win_probability_is_the_product_of_stage_conversions(conversions) -> Non
     params = compile_params(scenario, n)
     state = State.initial(params)
     state.pipeline[0] = entering
-    sites = chunk_sites(
+    streams = chunk_streams(
         all_block_seeds(7, n), [b - a for a, b in block_bounds(n)], warmup=False
     )
     weeks = 400
     record = Recorder(n, weeks)
     for week in range(weeks):
-        step(state, params, sites, week, record)
+        step(state, params, streams, week, record)
     assert state.pipeline.sum() == 0  # everything absorbed
     share = record.series["won"].sum(axis=1) / entering
     want = float(np.prod(conversions))
@@ -272,12 +272,12 @@ def test_sources_resolved_at_the_review_match_their_expected_share(metric) -> No
     n = 3000
     params = compile_params(scenario, n)
     state = State.initial(params)
-    sites = chunk_sites(
+    streams = chunk_streams(
         all_block_seeds(11, n), [b - a for a, b in block_bounds(n)], warmup=False
     )
     for week in range(weeks):
-        step(state, params, sites, week, None)
-    got = window_metric(state, params, sites["marks"])
+        step(state, params, streams, week, None)
+    got = window_metric(state, params, streams)
 
     m, f = scenario.marketing, scenario.follow_up
     accepted = 1 - scenario.handoff.ignore_base
@@ -327,18 +327,18 @@ def test_an_alternative_without_nurture_stops_the_programme_at_the_branch() -> N
     with_pool, without = compile_params(aligned, n), compile_params(no_nurture, n)
     state = State.initial(with_pool)
     sizes = [b - a for a, b in block_bounds(n)]
-    sites = chunk_sites(all_block_seeds(3, n), sizes, warmup=True)
+    streams = chunk_streams(all_block_seeds(3, n), sizes, warmup=True)
     for week in range(30):
-        step(state, with_pool, sites, week, None)
+        step(state, with_pool, streams, week, None)
     assert state.nurture.sum() > 0
     state.start_reporting(with_pool)
     branch = state.branch(without)
     assert branch.nurture.sum() == 0 and branch.matured.sum() == 0
-    sites = chunk_sites(all_block_seeds(3, n), sizes, warmup=False)
+    streams = chunk_streams(all_block_seeds(3, n), sizes, warmup=False)
     record = Recorder(n, 10)
     waiting_from_nurture = branch.queue[:, 1].sum()  # the NURTURE class
     for week in range(10):
-        step(branch, without, sites, week, record)
+        step(branch, without, streams, week, record)
         now = branch.queue[:, 1].sum()
         assert now <= waiting_from_nurture  # only leaves, never refilled
         waiting_from_nurture = now

@@ -1,8 +1,10 @@
-"""The compiled step's binomial and Poisson samplers against their exact laws.
+"""The compiled step's random numbers: its uniforms against numpy's SFC64, its
+binomial and Poisson samplers against their exact laws.
 
-Each branch (inversion, the flip above one half, transformed rejection, the
-certain cases) draws 200,000 counts, compared with the exact probabilities by a
-chi-square test on bins of at least 20 expected counts. With fixed seeds the
+Each binomial and Poisson branch (inversion, the flip above one half,
+transformed rejection, the certain cases) draws 200,000 counts, compared with
+the exact probabilities by a chi-square test on bins of at least 20 expected
+counts. With fixed seeds the
 test is deterministic; the threshold is the 99.99th percentile of the statistic.
 """
 
@@ -14,25 +16,78 @@ import numpy as np
 import pytest
 from numba import njit
 
-from simulator.kernel import binomial, poisson
+from simulator.kernel import (
+    binomial,
+    binomial_known,
+    log_rarer,
+    poisson,
+    standard_normal,
+    uniform,
+)
+from simulator.streams import sfc64_state
 
 DRAWS = 200_000
 
 
+SITE = 1  # any row of the stream states
+
+
+def _streams(seed: int) -> np.ndarray:
+    """Stream states as the compiled step gets them, every row seeded apart."""
+    children = np.random.SeedSequence(seed).spawn(3)
+    return np.stack([sfc64_state(child) for child in children])
+
+
 @njit
-def _binomials(rng, n, p, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size, dtype=np.int64)
+def _uniforms(streams, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size)
     for i in range(size):
-        out[i] = binomial(rng, n, p)
+        out[i] = uniform(streams, SITE)
     return out
 
 
 @njit
-def _poissons(rng, lam, size):  # type: ignore[no-untyped-def]
+def _binomials(streams, n, p, size):  # type: ignore[no-untyped-def]
     out = np.empty(size, dtype=np.int64)
     for i in range(size):
-        out[i] = poisson(rng, lam)
+        out[i] = binomial(streams, SITE, n, p)
     return out
+
+
+@njit
+def _binomials_known(streams, n, p, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size, dtype=np.int64)
+    log_q = log_rarer(p)
+    for i in range(size):
+        out[i] = binomial_known(streams, SITE, n, p, log_q)
+    return out
+
+
+@njit
+def _normals(streams, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size)
+    for i in range(size):
+        out[i] = standard_normal(streams, SITE)
+    return out
+
+
+@njit
+def _poissons(streams, lam, size):  # type: ignore[no-untyped-def]
+    out = np.empty(size, dtype=np.int64)
+    for i in range(size):
+        out[i] = poisson(streams, SITE, lam)
+    return out
+
+
+def test_uniforms_continue_numpys_sfc64_stream_exactly() -> None:
+    """The inline generator is numpy's SFC64, bit for bit, from numpy's seeding."""
+    streams = _streams(3)
+    child = np.random.SeedSequence(3).spawn(3)[SITE]
+    want = np.random.Generator(np.random.SFC64(child)).random(100_000)
+    got = _uniforms(streams, 100_000)
+    assert np.array_equal(got, want)
+    others = _streams(3)
+    assert np.array_equal(np.delete(streams, SITE, 0), np.delete(others, SITE, 0))
 
 
 def _binomial_pmf(n: int, p: float, k: np.ndarray) -> np.ndarray:
@@ -95,31 +150,45 @@ def _assert_follows(draws: np.ndarray, pmf: np.ndarray) -> None:
     ],
 )
 def test_binomial_follows_its_law(n: int, p: float) -> None:
-    draws = _binomials(np.random.default_rng(n), n, p, DRAWS)
-    assert draws.min() >= 0 and draws.max() <= n
-    _assert_follows(draws, _binomial_pmf(n, p, np.arange(n + 1)))
+    pmf = _binomial_pmf(n, p, np.arange(n + 1))
+    for sampler in (_binomials, _binomials_known):
+        draws = sampler(_streams(n), n, p, DRAWS)
+        assert draws.min() >= 0 and draws.max() <= n
+        _assert_follows(draws, pmf)
 
 
-@pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 31.0, 150.0, 250.0])
+@pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 24.9, 25.0, 150.0, 250.0])
 def test_poisson_follows_its_law(lam: float) -> None:
-    draws = _poissons(np.random.default_rng(int(lam * 10)), lam, DRAWS)
+    draws = _poissons(_streams(int(lam * 10)), lam, DRAWS)
     top = int(lam + 12 * math.sqrt(lam) + 12)
     _assert_follows(draws, _poisson_pmf(lam, np.arange(top)))
 
 
 def test_certain_outcomes_draw_nothing() -> None:
-    rng = np.random.default_rng(1)
-    before = rng.bit_generator.state
-    assert _binomials(rng, 0, 0.4, 3).tolist() == [0, 0, 0]
-    assert _binomials(rng, 9, 0.0, 3).tolist() == [0, 0, 0]
-    assert _binomials(rng, 9, 1.0, 3).tolist() == [9, 9, 9]
-    assert _poissons(rng, 0.0, 3).tolist() == [0, 0, 0]
-    assert rng.bit_generator.state == before
+    streams = _streams(1)
+    before = streams.copy()
+    assert _binomials(streams, 0, 0.4, 3).tolist() == [0, 0, 0]
+    assert _binomials(streams, 9, 0.0, 3).tolist() == [0, 0, 0]
+    assert _binomials(streams, 9, 1.0, 3).tolist() == [9, 9, 9]
+    assert _binomials_known(streams, 9, 1.0, 3).tolist() == [9, 9, 9]
+    assert _poissons(streams, 0.0, 3).tolist() == [0, 0, 0]
+    assert np.array_equal(streams, before)
 
 
 def test_a_nan_chance_or_mean_draws_nothing_rather_than_hanging() -> None:
     """Validation keeps NaN out of every scenario; should one slip through, the
     compiled step (which cannot be interrupted) must still return."""
-    rng = np.random.default_rng(2)
-    assert _binomials(rng, 10, math.nan, 2).tolist() == [0, 0]
-    assert _poissons(rng, math.nan, 2).tolist() == [0, 0]
+    streams = _streams(2)
+    assert _binomials(streams, 10, math.nan, 2).tolist() == [0, 0]
+    assert _poissons(streams, math.nan, 2).tolist() == [0, 0]
+
+
+def test_standard_normals_follow_their_law() -> None:
+    """Kolmogorov-Smirnov against the normal law (the 1 % critical value), and
+    no infinity from a uniform of zero."""
+    draws = np.sort(_normals(_streams(4), DRAWS))
+    assert np.isfinite(draws).all()
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(draws / math.sqrt(2)))
+    ranks = np.arange(1, DRAWS + 1) / DRAWS
+    distance = max(np.abs(cdf - ranks).max(), np.abs(cdf - ranks + 1 / DRAWS).max())
+    assert distance <= 1.63 / math.sqrt(DRAWS)
