@@ -286,8 +286,10 @@ class ResultBuilder:
         self.keep_weekly = keep_weekly
         self._waiting: dict[int, Sequence[ChunkOutput]] = {}
         self._next = 0
-        self._parts: list[list[ChunkOutput]] = [[] for _ in scenarios]
-        # Filled in place, run by run, so a million runs are never held twice.
+        # Filled in place, chunk by chunk as they arrive (while later chunks
+        # still run), so nothing is held twice and nothing is left to join at
+        # the end.
+        self._weekly: list[dict[str, NDArray[np.float32]]] = [{} for _ in scenarios]
         self._figures: list[dict[str, F]] = [{} for _ in scenarios]
         self._filled = 0
         # Streamed series, made when their first chunk arrives (the budget-share
@@ -305,14 +307,18 @@ class ResultBuilder:
 
     def _fold(self, outputs: Sequence[ChunkOutput]) -> None:
         start = self._filled
+        runs, weeks = self._settings.runs, self._settings.horizon_weeks
         for i, output in enumerate(outputs):
             for name, values in output.figures.items():
                 if name not in self._figures[i]:
-                    self._figures[i][name] = np.empty(self._settings.runs)
+                    self._figures[i][name] = np.empty(runs)
                 self._figures[i][name][start : start + len(values)] = values
                 self._filled = start + len(values)
             if self.keep_weekly:
-                self._parts[i].append(output)
+                for name, series in output.weekly.items():
+                    if name not in self._weekly[i]:
+                        self._weekly[i][name] = np.empty((runs, weeks), np.float32)
+                    self._weekly[i][name][start : start + len(series)] = series
                 continue
             weeks = self._settings.horizon_weeks
             for name, series in output.weekly.items():
@@ -327,11 +333,7 @@ class ResultBuilder:
         for i, scenario in enumerate(self._scenarios):
             figures = self._figures[i]
             if self.keep_weekly:
-                weekly = {
-                    name: np.concatenate([p.weekly[name] for p in self._parts[i]])
-                    for name in self._parts[i][0].weekly
-                }
-                result = RunResult(scenario, self._settings, figures, weekly)
+                result = RunResult(scenario, self._settings, figures, self._weekly[i])
             else:
                 result = RunResult(scenario, self._settings, figures, {})
                 result._series_cache = {
