@@ -11,15 +11,17 @@ import dataclasses
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
 from simulator import report_text
-from simulator.engine import is_prepared
+from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
+from simulator.params import compile_params
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import (
     explain_validation_error,
@@ -132,13 +134,33 @@ class ProgressBar:
             self._bar.close()
 
 
+#: Seconds the engine may take to get ready before the CLI says why it waits.
+PREPARING_NOTE_AFTER = 1.0
+
+
+def prepare_engine(scenario: Scenario) -> None:
+    """Compile the simulation step, or load it from numba's cache. Only the
+    first run on a machine compiles (about 10 s); loading takes a fraction of a
+    second, so the note shows on a terminal only when the wait is long."""
+    note = threading.Timer(
+        PREPARING_NOTE_AFTER,
+        print,
+        ["funnelsim: preparing the simulation engine (first run only) ..."],
+        {"file": sys.stderr, "flush": True},
+    )
+    if sys.stderr.isatty():
+        note.start()
+    try:
+        prepare(compile_params(scenario, 1))
+    finally:
+        note.cancel()
+
+
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
-    if sys.stderr.isatty() and not is_prepared():
-        # Only the first run on a machine compiles (about 10 s); later ones load
-        # the compiled step from numba's cache.
-        print("funnelsim: preparing the simulation engine ...", file=sys.stderr)
+    if not is_prepared():
+        prepare_engine(scenarios[0])
     bar = ProgressBar(settings.runs, "simulating")
     try:
         return compare(

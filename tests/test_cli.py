@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from simulator import cli
 from simulator.cli import main
+from simulator.scenario_io import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -144,3 +148,23 @@ def test_subprocess_entry_point() -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("preparing_seconds", "noted"), [(0.4, True), (0.0, False)])
+def test_the_preparing_note_shows_only_when_the_wait_is_long(
+    monkeypatch, preparing_seconds: float, noted: bool
+) -> None:
+    """Compiling takes seconds and deserves a word; loading the compiled step
+    from the cache takes a fraction of one and does not."""
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(cli, "PREPARING_NOTE_AFTER", 0.1)
+    monkeypatch.setattr(cli, "prepare", lambda params: time.sleep(preparing_seconds))
+    cli.prepare_engine(load_scenario("siloed"))
+    time.sleep(0.2)  # a note left pending would show by now
+    assert ("preparing the simulation engine" in terminal.getvalue()) is noted
