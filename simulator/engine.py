@@ -356,7 +356,10 @@ def _draw_deal_values(
     columns = state.deal_columns.get(r0, 0)
     while columns < needed:
         if state.deal_normals.shape[1] < columns + _DEAL_COLUMNS:
-            wider = np.zeros((state.deal_normals.shape[0], columns + _DEAL_COLUMNS))
+            # Twice as wide: the chunk's other blocks fill the room in turn,
+            # and the copies add up to no more than the array itself.
+            width = max(columns + _DEAL_COLUMNS, 2 * state.deal_normals.shape[1])
+            wider = np.zeros((state.deal_normals.shape[0], width))
             wider[:, : state.deal_normals.shape[1]] = state.deal_normals
             state.deal_normals = wider
         state.deal_normals[r0:r1, columns : columns + _DEAL_COLUMNS] = (
