@@ -230,9 +230,24 @@ class Recorder:
     week at a time; ``series`` holds ``(n, weeks)`` views of it by name.
     """
 
-    def __init__(self, n: int, weeks: int, sources: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        n: int,
+        weeks: int,
+        sources: tuple[str, ...] = (),
+        *,
+        reuse: Recorder | None = None,
+    ) -> None:
+        """``reuse``: a recorder no longer read, whose array (if of the same
+        shape) is cleared and written again rather than allocated afresh."""
         names = RECORDED + share_series(sources)
-        self.data = np.zeros((weeks, len(names), n))
+        shape = (weeks, len(names), n)
+        self.data: F
+        if reuse is not None and reuse.data.shape == shape:
+            self.data = reuse.data
+            self.data.fill(0.0)
+        else:
+            self.data = np.zeros(shape)
         self.series = {name: self.data[:, i, :].T for i, name in enumerate(names)}
         self.shares = share_series(sources)
 
