@@ -26,8 +26,9 @@ from simulator.schema import Scenario
 #: blocks: the preview's runs are the first runs of the full run, so the picture
 #: only sharpens).
 PREVIEW_RUNS = 1000
-#: Quiet time after an edit before its run starts (a new edit cancels the run in
-#: flight anyway, so this only spares runs nobody would see).
+#: How long after an edit further edits count as the same burst: the burst's
+#: first edit runs at once, its last runs when the burst ends, and those in
+#: between (a spin box held down) never start runs nobody would see.
 DEBOUNCE_MS = 150
 #: Longest time the full run waits for the GUI to draw the preview. Drawing while
 #: the full run computes is slower (its threads take both cores, and Python's
@@ -184,16 +185,19 @@ class RunController(QObject):
         *,
         immediate: bool = False,
     ) -> None:
-        """Ask for a run; the run in flight is cancelled at once and the new one
-        starts after the debounce delay (or at once)."""
+        """Ask for a run; the run in flight is cancelled at once. The first
+        request of a burst (or an ``immediate`` one) starts at once, so a single
+        edit shows its preview without waiting; later requests within the
+        debounce delay of the last one wait for the burst to end, and only the
+        last of them runs."""
         self._pending = (list(scenarios), settings)
         if self._current is not None:
             self._current.cancel()
-        if immediate:
-            self._timer.stop()
+        if immediate or not self._timer.isActive():
             self._start_pending()
-        else:
-            self._timer.start()
+        # Opens (or extends) the burst; at its end the latest pending request,
+        # if any came meanwhile, starts.
+        self._timer.start()
 
     def cancel(self) -> None:
         """Cancel the pending and the running run."""

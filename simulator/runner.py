@@ -170,8 +170,10 @@ class WarmUpMemo:
             self._entries.clear()
 
 
-#: Shared by every comparison in this process; about 10 KB a run.
-WARM_UPS = WarmUpMemo(max_runs=10_000)
+#: Shared by every comparison in this process; about 10 KB a run. Room for the
+#: app's 1,000-run preview and a full run of 10,000 (whose chunks differ), so
+#: the full run does not push out the preview's runs before the next edit.
+WARM_UPS = WarmUpMemo(max_runs=11_000)
 
 
 class _ThreadRecorder(threading.local):
