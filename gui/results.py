@@ -10,6 +10,7 @@ from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -40,7 +41,15 @@ def ordered_figures(result: Any) -> list[str]:
 
 
 class ChartCanvas(FigureCanvasQTAgg):
-    """A matplotlib canvas on a :class:`Figure` (never pyplot)."""
+    """A matplotlib canvas on a :class:`Figure` (never pyplot).
+
+    Its figures are laid out by matplotlib's constrained layout, which takes
+    about a third of a draw. With ``quick_layout`` (set while a preview is
+    shown; the full run follows within a second or two), a figure with as many
+    axes as the last one laid out reuses that layout's positions instead (as
+    fractions of the figure, so after a resize, such as the preview's longer
+    caption causes, the margins are only nearly right until the full run).
+    """
 
     def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
@@ -48,6 +57,21 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(int(height * 55))
+        self.quick_layout = False
+        self._laid_out: list[Any] = []  # axes positions of the last full layout
+
+    def draw(self) -> None:
+        fig = self.figure
+        quick = self.quick_layout and len(self._laid_out) == len(fig.axes) > 0
+        if quick:
+            fig.set_layout_engine("none")
+            for ax, position in zip(fig.axes, self._laid_out, strict=True):
+                ax.set_position(position)
+        elif not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+            fig.set_layout_engine("constrained")
+        super().draw()
+        if not quick:
+            self._laid_out = [ax.get_position() for ax in fig.axes]
 
     def sizeHint(self) -> Any:
         # Fit the space given rather than ask for the figure's nominal inches.
@@ -552,6 +576,8 @@ class ResultsPanel(QWidget):
                 else ""
             )
         )
+        for canvas in self.findChildren(ChartCanvas):
+            canvas.quick_layout = not final
         for view in self.views:
             view.set_comparison(comparison)
 

@@ -354,3 +354,40 @@ def test_invalid_edit_is_refused_with_a_message(window):
     assert "marketing" in window.messages.text
     assert not doc.modified
     assert name.value() == doc.scenario.marketing.sources[1].name  # reverted
+
+
+def test_a_preview_reuses_the_last_layout_and_the_full_run_lays_out_again(qtbot):
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    from gui.results import ChartCanvas
+
+    canvas = ChartCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(800, 400)
+    fig = canvas.figure
+
+    def build(rows: int = 2) -> None:
+        fig.clear()
+        axes = fig.subplots(rows, 1)
+        axes[0].set_title("a title")
+        axes[-1].plot([0, 1e9])
+
+    def bounds() -> list[float]:
+        return [float(x) for ax in fig.axes for x in ax.get_position().bounds]
+
+    build()
+    canvas.draw()
+    laid_out = bounds()
+    canvas.quick_layout = True  # a preview: the last layout's positions
+    build()
+    canvas.draw()
+    assert not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    assert bounds() == laid_out
+    build(rows=3)  # other axes than last laid out: laid out in full anyway
+    canvas.draw()
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    canvas.quick_layout = False  # the full run
+    build()
+    canvas.draw()
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    assert bounds() == pytest.approx(laid_out)
