@@ -38,45 +38,29 @@ def _streams(seed: int) -> np.ndarray:
     return np.stack([sfc64_state(child) for child in children])
 
 
-@njit
-def _uniforms(streams, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size)
-    for i in range(size):
-        out[i] = uniform(streams, SITE)
-    return out
+def _sampler(draw_one, dtype):  # type: ignore[no-untyped-def]
+    """A compiled loop of ``size`` draws of ``draw_one(streams, SITE, *args)``."""
+
+    @njit
+    def draws(streams, size, *args):  # type: ignore[no-untyped-def]
+        out = np.empty(size, dtype=dtype)
+        for i in range(size):
+            out[i] = draw_one(streams, SITE, *args)
+        return out
+
+    return draws
 
 
-@njit
-def _binomials(streams, n, p, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size, dtype=np.int64)
-    for i in range(size):
-        out[i] = binomial(streams, SITE, n, p)
-    return out
+# (uniform is inlined into its callers, which numba refuses under *args)
+_uniforms = _sampler(njit(lambda streams, site: uniform(streams, site)), np.float64)
+_normals = _sampler(standard_normal, np.float64)
+_poissons = _sampler(poisson, np.int64)
+_binomials = _sampler(binomial, np.int64)
+_binomials_given_log = _sampler(binomial_known, np.int64)
 
 
-@njit
-def _binomials_known(streams, n, p, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size, dtype=np.int64)
-    log_q = log_rarer(p)
-    for i in range(size):
-        out[i] = binomial_known(streams, SITE, n, p, log_q)
-    return out
-
-
-@njit
-def _normals(streams, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size)
-    for i in range(size):
-        out[i] = standard_normal(streams, SITE)
-    return out
-
-
-@njit
-def _poissons(streams, lam, size):  # type: ignore[no-untyped-def]
-    out = np.empty(size, dtype=np.int64)
-    for i in range(size):
-        out[i] = poisson(streams, SITE, lam)
-    return out
+def _binomials_known(streams, size, n, p):  # type: ignore[no-untyped-def]
+    return _binomials_given_log(streams, size, n, p, log_rarer(p))
 
 
 def test_uniforms_continue_numpys_sfc64_stream_exactly() -> None:
@@ -152,14 +136,14 @@ def _assert_follows(draws: np.ndarray, pmf: np.ndarray) -> None:
 def test_binomial_follows_its_law(n: int, p: float) -> None:
     pmf = _binomial_pmf(n, p, np.arange(n + 1))
     for sampler in (_binomials, _binomials_known):
-        draws = sampler(_streams(n), n, p, DRAWS)
+        draws = sampler(_streams(n), DRAWS, n, p)
         assert draws.min() >= 0 and draws.max() <= n
         _assert_follows(draws, pmf)
 
 
 @pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 24.9, 25.0, 150.0, 250.0])
 def test_poisson_follows_its_law(lam: float) -> None:
-    draws = _poissons(_streams(int(lam * 10)), lam, DRAWS)
+    draws = _poissons(_streams(int(lam * 10)), DRAWS, lam)
     top = int(lam + 12 * math.sqrt(lam) + 12)
     _assert_follows(draws, _poisson_pmf(lam, np.arange(top)))
 
@@ -167,11 +151,11 @@ def test_poisson_follows_its_law(lam: float) -> None:
 def test_certain_outcomes_draw_nothing() -> None:
     streams = _streams(1)
     before = streams.copy()
-    assert _binomials(streams, 0, 0.4, 3).tolist() == [0, 0, 0]
-    assert _binomials(streams, 9, 0.0, 3).tolist() == [0, 0, 0]
-    assert _binomials(streams, 9, 1.0, 3).tolist() == [9, 9, 9]
-    assert _binomials_known(streams, 9, 1.0, 3).tolist() == [9, 9, 9]
-    assert _poissons(streams, 0.0, 3).tolist() == [0, 0, 0]
+    assert _binomials(streams, 3, 0, 0.4).tolist() == [0, 0, 0]
+    assert _binomials(streams, 3, 9, 0.0).tolist() == [0, 0, 0]
+    assert _binomials(streams, 3, 9, 1.0).tolist() == [9, 9, 9]
+    assert _binomials_known(streams, 3, 9, 1.0).tolist() == [9, 9, 9]
+    assert _poissons(streams, 3, 0.0).tolist() == [0, 0, 0]
     assert np.array_equal(streams, before)
 
 
@@ -179,8 +163,8 @@ def test_a_nan_chance_or_mean_draws_nothing_rather_than_hanging() -> None:
     """Validation keeps NaN out of every scenario; should one slip through, the
     compiled step (which cannot be interrupted) must still return."""
     streams = _streams(2)
-    assert _binomials(streams, 10, math.nan, 2).tolist() == [0, 0]
-    assert _poissons(streams, math.nan, 2).tolist() == [0, 0]
+    assert _binomials(streams, 2, 10, math.nan).tolist() == [0, 0]
+    assert _poissons(streams, 2, math.nan).tolist() == [0, 0]
 
 
 def test_standard_normals_follow_their_law() -> None:
