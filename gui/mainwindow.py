@@ -839,10 +839,10 @@ class MainWindow(QMainWindow):
         if self._closing or not self.docs:
             return
         scenarios = [doc.scenario for doc in self.docs]
-        self.controller.request(scenarios, self.run_settings(), immediate=immediate)
-        self.status.setText(
-            "Waiting for edits to settle…" if not immediate else "Starting…"
+        started = self.controller.request(
+            scenarios, self.run_settings(), immediate=immediate
         )
+        self.status.setText("Starting…" if started else "Waiting for edits to settle…")
         self.cancel_button.setEnabled(True)
 
     def cancel_run(self) -> None:

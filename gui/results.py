@@ -10,7 +10,6 @@ from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -44,12 +43,16 @@ class ChartCanvas(FigureCanvasQTAgg):
     """A matplotlib canvas on a :class:`Figure` (never pyplot).
 
     Its figures are laid out by matplotlib's constrained layout, which takes
-    about a third of a draw. With ``quick_layout`` (set while a preview is
-    shown; the full run follows within a second or two), a figure with as many
-    axes as the last one laid out reuses that layout's positions instead (as
-    fractions of the figure, so after a resize, such as the preview's longer
-    caption causes, the margins are only nearly right until the full run).
+    about a third of a draw. A preview (the full run follows within a second or
+    two) sets ``quick_layout`` for the one draw it causes: when the figure has
+    the structure it had at its last full layout (the same grid of axes, each
+    shown or hidden alike, on a canvas of nearly the same size), that layout's
+    positions are reused instead.
     """
+
+    #: Canvas size changes up to this share still reuse a layout (the preview's
+    #: longer caption makes the canvas a few pixels shorter).
+    QUICK_SIZE_TOLERANCE = 0.05
 
     def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
@@ -58,20 +61,49 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(int(height * 55))
         self.quick_layout = False
-        self._laid_out: list[Any] = []  # axes positions of the last full layout
+        # The last full layout: canvas size, structure, axes positions.
+        self._laid_out: tuple[tuple[int, int], object, list[Any]] | None = None
+
+    def _structure(self) -> object:
+        return tuple(
+            (
+                spec.get_geometry() if (spec := ax.get_subplotspec()) else None,
+                ax.get_visible(),
+                ax.axison,
+            )
+            for ax in self.figure.axes
+        )
+
+    def _can_reuse_layout(self, structure: object) -> bool:
+        if not self.quick_layout or self._laid_out is None:
+            return False
+        (width, height), laid_structure, _ = self._laid_out
+        tolerance = self.QUICK_SIZE_TOLERANCE
+        return (
+            laid_structure == structure
+            and abs(self.width() - width) <= tolerance * width
+            and abs(self.height() - height) <= tolerance * height
+        )
 
     def draw(self) -> None:
         fig = self.figure
-        quick = self.quick_layout and len(self._laid_out) == len(fig.axes) > 0
-        if quick:
-            fig.set_layout_engine("none")
-            for ax, position in zip(fig.axes, self._laid_out, strict=True):
-                ax.set_position(position)
-        elif not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
-            fig.set_layout_engine("constrained")
-        super().draw()
+        structure = self._structure()
+        quick = self._can_reuse_layout(structure)
+        self.quick_layout = False  # for the preview's draw only
         if not quick:
-            self._laid_out = [ax.get_position() for ax in fig.axes]
+            super().draw()
+            positions = [ax.get_position() for ax in fig.axes]
+            self._laid_out = ((self.width(), self.height()), structure, positions)
+            return
+        assert self._laid_out is not None
+        fig.set_layout_engine("none")
+        for ax, position in zip(fig.axes, self._laid_out[2], strict=True):
+            ax.set_position(position)
+        super().draw()
+        # Later draws and exports lay the figure out in full again.
+        for ax in fig.axes:
+            ax.set_in_layout(True)
+        fig.set_layout_engine("constrained")
 
     def sizeHint(self) -> Any:
         # Fit the space given rather than ask for the figure's nominal inches.
@@ -576,10 +608,14 @@ class ResultsPanel(QWidget):
                 else ""
             )
         )
-        for canvas in self.findChildren(ChartCanvas):
+        canvases = self.findChildren(ChartCanvas)
+        for canvas in canvases:
             canvas.quick_layout = not final
         for view in self.views:
             view.set_comparison(comparison)
+        for canvas in canvases:
+            if not canvas.isVisible():  # draws later, when shown: in full
+                canvas.quick_layout = False
 
     def refresh_all(self) -> None:
         """Draw every view now, visible or not (screenshots, tests)."""

@@ -184,20 +184,22 @@ class RunController(QObject):
         settings: RunSettings,
         *,
         immediate: bool = False,
-    ) -> None:
+    ) -> bool:
         """Ask for a run; the run in flight is cancelled at once. The first
         request of a burst (or an ``immediate`` one) starts at once, so a single
         edit shows its preview without waiting; later requests within the
         debounce delay of the last one wait for the burst to end, and only the
-        last of them runs."""
+        last of them runs. Returns whether this request started at once."""
         self._pending = (list(scenarios), settings)
         if self._current is not None:
             self._current.cancel()
-        if immediate or not self._timer.isActive():
+        started = immediate or not self._timer.isActive()
+        if started:
             self._start_pending()
         # Opens (or extends) the burst; at its end the latest pending request,
         # if any came meanwhile, starts.
         self._timer.start()
+        return started
 
     def cancel(self) -> None:
         """Cancel the pending and the running run."""
@@ -261,12 +263,20 @@ class RunController(QObject):
             QTimer.singleShot(0, worker.resume)
 
     def _on_errored(self, job: int, message: str) -> None:
-        if self._current is not None and self._current.job == job:
+        if self._reports(job):
             self.failed.emit(message)
 
     def _on_cancelled(self, job: int) -> None:
-        if self._current is not None and self._current.job == job:
+        if self._reports(job):
             self.cancelled.emit()
+
+    def _reports(self, job: int) -> bool:
+        """Whether the end of ``job`` is news: it is the current run and no newer
+        request waits for the burst to end (a run superseded within a burst of
+        edits neither failed nor was cancelled as far as the user is
+        concerned)."""
+        current = self._current is not None and self._current.job == job
+        return current and self._pending is None
 
     def _on_finished(self, job: int) -> None:
         self._workers.pop(job, None)

@@ -154,6 +154,8 @@ def prepare_engine(scenario: Scenario) -> None:
         prepare(compile_params(scenario, 1))
     finally:
         note.cancel()
+        if note.is_alive():  # printing right now: let it finish its line
+            note.join()
 
 
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:

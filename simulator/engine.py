@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import SimulationCancelled
-from simulator.kernel import deal_values_needed, run_weeks
+from simulator.kernel import EXACT_DEALS_PER_RUN, deal_values_needed, run_weeks
 from simulator.marks import (
     MQL_GROUPS,
     map_sources,
@@ -37,6 +37,8 @@ SEGMENT_WEEKS = 13
 #: Deal values are drawn this many per run at a time, always in the same order,
 #: so run ``i``'s ``m``-th deal has the same value in every scenario.
 _DEAL_COLUMNS = 32
+#: A run never needs more (kernel.EXACT_DEALS_PER_RUN, and one draw ahead).
+_MOST_DEAL_COLUMNS = EXACT_DEALS_PER_RUN + 2 * _DEAL_COLUMNS
 
 
 @dataclass
@@ -373,7 +375,10 @@ def _draw_deal_values(
         if state.deal_normals.shape[1] < columns + _DEAL_COLUMNS:
             # Twice as wide: the chunk's other blocks fill the room in turn,
             # and the copies add up to no more than the array itself.
-            width = max(columns + _DEAL_COLUMNS, 2 * state.deal_normals.shape[1])
+            width = max(
+                columns + _DEAL_COLUMNS,
+                min(2 * state.deal_normals.shape[1], _MOST_DEAL_COLUMNS),
+            )
             wider = np.zeros((state.deal_normals.shape[0], width))
             wider[:, : state.deal_normals.shape[1]] = state.deal_normals
             state.deal_normals = wider

@@ -135,16 +135,18 @@ def test_a_single_edit_runs_at_once_and_a_burst_runs_its_last_request(qtbot, sce
     delay (the preview of one edit shows sooner); requests that follow within
     the delay are held, and only the last of them runs when the burst ends."""
     controller = RunController(debounce_ms=300, preview_runs=0)
-    finals = []
+    finals, cancels = [], []
     controller.resultReady.connect(lambda c, final: final and finals.append(c))
+    controller.cancelled.connect(lambda: cancels.append(True))
     try:
-        controller.request(scenarios, RunSettings(100, 10, 2, 1))
+        assert controller.request(scenarios, RunSettings(100, 10, 2, 1))
         assert controller.busy and controller.job == 1  # started, not queued
-        controller.request(scenarios, RunSettings(110, 10, 2, 1))
-        controller.request(scenarios, RunSettings(120, 10, 2, 1))
+        assert not controller.request(scenarios, RunSettings(110, 10, 2, 1))
+        assert not controller.request(scenarios, RunSettings(120, 10, 2, 1))
         assert controller.job == 1  # held until the burst ends
         qtbot.waitUntil(lambda: controller.job == 2, timeout=5000)
         qtbot.waitUntil(lambda: bool(finals) and not controller.busy, timeout=20_000)
         assert [c.baseline.runs for c in finals] == [120]
+        assert cancels == []  # superseded within the burst: not news to the user
     finally:
         controller.shutdown()
