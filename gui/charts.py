@@ -1055,16 +1055,16 @@ def add_target_to_fan(
     artists: list[Any] = [
         ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
     ]
-    rows = [f"Target: {label}"]
+    rows = [
+        f"Target: {label} (dashed line). Week it is reached with 50 % (\u25cf) "
+        "and 90 % (\u25c6) chance:"
+    ]
     for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
         color = scenario_color(index)
         parts = []
         for share, marker in ((0.5, "o"), (0.9, "D")):
             week = reach.get(share)
-            parts.append(
-                f"{share:.0%} chance: "
-                + (f"week {week}" if week is not None else "not reached")
-            )
+            parts.append(f"week {week}" if week is not None else "not reached")
             if week is not None:
                 artists.append(
                     ax.plot(
@@ -1078,19 +1078,21 @@ def add_target_to_fan(
                         zorder=6,
                     )[0]
                 )
-        rows.append(f"{result.name}: " + "; ".join(parts))
+        rows.append(f"{result.name}: " + ", ".join(parts))
+    # A caption under the chart (below its week axis, whether labelled or, as
+    # over the paired chart, hidden): inside, it hid the fans and the very
+    # markers it explains.
     artists.append(
-        ax.text(
-            0.01,
-            0.03,
-            ("\n".join(rows) + "\n(circle: 50 %, diamond: 90 %)").replace("$", r"\$"),
-            transform=ax.transAxes,
+        ax.annotate(
+            "\n".join(rows).replace("$", r"\$"),
+            xy=(0, 0),
+            xycoords=("axes fraction", ax.xaxis.label),
+            xytext=(0, -4),
+            textcoords="offset points",
             ha="left",
-            va="bottom",
-            alpha=0.92,
+            va="top",
             fontsize=FONT["note"],
-            bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
-            zorder=7,
+            color="#333333",
         )
     )
     return artists
