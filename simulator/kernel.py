@@ -438,6 +438,10 @@ def run_weeks(  # type: ignore[no-untyped-def]
     nurture_on = switches[NURTURE_ENABLED] == 1
     scores_qualified = switches[SCORES_QUALIFIED] == 1
     counts_mqls = switches[COUNTS_MQLS] == 1
+    # The sites as run-time numbers: as literal constants, numba would compile
+    # each sampler once for every site it is called with (and the first run
+    # would wait twice as long).
+    site_of = np.arange(streams.shape[0])
     contacted = np.zeros((ages, N_CLASSES), dtype=np.int64)
     lead_rates = np.zeros(7)
     lead_counts = np.zeros(7, dtype=np.int64)
@@ -500,7 +504,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
             lead_rates[6] = held_rates[1, r]  # held back, lost
             # One call site for all: each inlined sampler adds to the loop's code.
             for i in range(7):
-                lead_counts[i] = poisson(streams, LEADS, lead_rates[i])
+                lead_counts[i] = poisson(streams, site_of[LEADS], lead_rates[i])
             accepted_ready = lead_counts[0]
             accepted_future = lead_counts[1]
             accepted_junk = lead_counts[2]
@@ -512,9 +516,13 @@ def run_weeks(  # type: ignore[no-untyped-def]
             mkt_mqls = accepted_ready + accepted_future + accepted_junk + ignored_mkt
             # Ready leads back from nurture are counts, thinned by binomials.
             arrived = matured[r]
-            ignored_matured = binomial(streams, HANDOFF, arrived, ignore)
+            ignored_matured = binomial(streams, site_of[HANDOFF], arrived, ignore)
             ignored_to_nurture = ignored_to_nurture_mkt + binomial_known(
-                streams, HANDOFF, ignored_matured, capture, fixed_logs[0, i_run]
+                streams,
+                site_of[HANDOFF],
+                ignored_matured,
+                capture,
+                fixed_logs[0, i_run],
             )
             queue[0, READY, r] += accepted_ready
             queue[0, NURTURE, r] += arrived - ignored_matured
@@ -533,7 +541,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 for a in range(ages):
                     for c in range(N_CLASSES):
                         contacted[a, c] = binomial(
-                            streams, CONTACT, queue[a, c, r], chance
+                            streams, site_of[CONTACT], queue[a, c, r], chance
                         )
             else:
                 for a in range(ages):
@@ -553,12 +561,12 @@ def run_weeks(  # type: ignore[no-untyped-def]
                         break
                     stop += 1
                 for c in (READY, NURTURE, FUTURE):
-                    tried = 0
-                    for a in range(start, stop):
+                    tried = contacted[start, c]
+                    for a in range(start + 1, stop):
                         tried += contacted[a, c]
                     gained = binomial_known(
                         streams,
-                        QUALIFY,
+                        site_of[QUALIFY],
                         tried,
                         qualify[start, c, r],
                         qualify_logs[start, c, i_run],
@@ -590,7 +598,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 bad_share[r] += (bad_now - bad_share[r]) / per_run[TRUST_SMOOTHING, r]
             recycled_to_nurture = binomial_known(
                 streams,
-                HANDOFF,
+                site_of[HANDOFF],
                 rejected_real + stale_real,
                 capture,
                 fixed_logs[0, i_run],
@@ -601,11 +609,15 @@ def run_weeks(  # type: ignore[no-untyped-def]
             for j in range(stages):
                 count = pipeline[j, r]
                 advanced[j] = binomial_known(
-                    streams, PIPELINE, count, advance[j, r], advance_logs[j, i_run]
+                    streams,
+                    site_of[PIPELINE],
+                    count,
+                    advance[j, r],
+                    advance_logs[j, i_run],
                 )
                 lost = binomial_known(
                     streams,
-                    PIPELINE,
+                    site_of[PIPELINE],
                     count - advanced[j],
                     lose_given_stay[j, r],
                     lose_logs[j, i_run],
@@ -623,7 +635,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
             before = customers[r]
             churned = binomial_known(
                 streams,
-                CUSTOMERS,
+                site_of[CUSTOMERS],
                 before,
                 per_run[WEEKLY_CHURN, r],
                 fixed_logs[1, i_run],
@@ -647,14 +659,14 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 )
                 leaving = binomial_known(
                     streams,
-                    NURTURE_SITE,
+                    site_of[NURTURE_SITE],
                     pool,
                     per_run[NURTURE_LEAVE, r],
                     fixed_logs[2, i_run],
                 )
                 matured[r] = binomial_known(
                     streams,
-                    NURTURE_SITE,
+                    site_of[NURTURE_SITE],
                     leaving,
                     per_run[SHARE_MATURING, r],
                     fixed_logs[3, i_run],
