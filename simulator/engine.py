@@ -299,6 +299,7 @@ def advance(
     into segments never changes the numbers.
     """
     data = _NOT_RECORDED if record is None else record.data
+    logs = p.log_rarer
     week = week0
     while week < week1:
         end = min(
@@ -342,6 +343,10 @@ def advance(
                     p.qualify_group_start,
                     p.advance,
                     p.lose_given_stay,
+                    logs["per_run"],
+                    logs["qualify_by_class_age"],
+                    logs["advance"],
+                    logs["lose_given_stay"],
                     p.switches,
                     data,
                 )

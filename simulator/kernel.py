@@ -174,6 +174,17 @@ def log_rarer(p):  # type: ignore[no-untyped-def]
 
 
 @compiled
+def log_rarer_each(chances):  # type: ignore[no-untyped-def]
+    """:func:`log_rarer` of every element of a C-contiguous array (the same
+    compiled function, so the same bits as one computed in the step)."""
+    flat = chances.ravel()
+    out = np.empty(flat.size)
+    for i in range(flat.size):
+        out[i] = log_rarer(flat[i])
+    return out.reshape(chances.shape)
+
+
+@compiled
 def binomial(streams, site, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
     return _binomial(streams, site, n, p, 0.0, False)
@@ -410,12 +421,16 @@ def run_weeks(  # type: ignore[no-untyped-def]
     current_slot,
     mql_rates,
     held_rates,
-    # parameters
+    # parameters, and log_rarer of the chances among them (Params.log_rarer)
     per_run,
     qualify,
     group_start,
     advance,
     lose_given_stay,
+    per_run_log,
+    qualify_log,
+    advance_log,
+    lose_log,
     switches,
     record,
 ):
@@ -447,30 +462,6 @@ def run_weeks(  # type: ignore[no-untyped-def]
     lead_counts = np.zeros(7, dtype=np.int64)
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
-    # log(1 - rarer chance) of the chances fixed through these weeks, once for
-    # all their draws (see binomial_known).
-    runs = r1 - r0
-    advance_logs = np.empty((stages, runs))
-    lose_logs = np.empty((stages, runs))
-    qualify_logs = np.empty((ages, 3, runs))
-    fixed_logs = np.empty((4, runs))  # capture, churn, leaving nurture, maturing
-    for i_run in range(runs):
-        r = r0 + i_run
-        for j in range(stages):
-            advance_logs[j, i_run] = log_rarer(advance[j, r])
-            lose_logs[j, i_run] = log_rarer(lose_given_stay[j, r])
-        for a in range(ages):
-            for c in range(3):
-                # (ages within a group share their first age's chances)
-                qualify_logs[a, c, i_run] = (
-                    log_rarer(qualify[a, c, r])
-                    if group_start[a] or a == 0
-                    else qualify_logs[a - 1, c, i_run]
-                )
-        fixed_logs[0, i_run] = log_rarer(per_run[RECYCLE_CAPTURE, r])
-        fixed_logs[1, i_run] = log_rarer(per_run[WEEKLY_CHURN, r])
-        fixed_logs[2, i_run] = log_rarer(per_run[NURTURE_LEAVE, r])
-        fixed_logs[3, i_run] = log_rarer(per_run[SHARE_MATURING, r])
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
             return week
@@ -479,8 +470,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
         done = week - slots_week
         for a in range(ages):
             slots[a] = current_slot if a <= done else age_slot0[a - done]
-        for i_run in range(runs):
-            r = r0 + i_run
+        for r in range(r0, r1):
             # 1-3. Generate, score and hand off; the trust loop sets the ignore
             # rate. By Poisson splitting, accepted MQLs of each type, ignored
             # MQLs and held-back leads (by where they go) are independent
@@ -522,7 +512,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 site_of[HANDOFF],
                 ignored_matured,
                 capture,
-                fixed_logs[0, i_run],
+                per_run_log[RECYCLE_CAPTURE, r],
             )
             queue[0, READY, r] += accepted_ready
             queue[0, NURTURE, r] += arrived - ignored_matured
@@ -569,7 +559,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                         site_of[QUALIFY],
                         tried,
                         qualify[start, c, r],
-                        qualify_logs[start, c, i_run],
+                        qualify_log[start, c, r],
                     )
                     qualified += gained
                     if scores_qualified and c != NURTURE:
@@ -601,7 +591,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 site_of[HANDOFF],
                 rejected_real + stale_real,
                 capture,
-                fixed_logs[0, i_run],
+                per_run_log[RECYCLE_CAPTURE, r],
             )
 
             # 5. Pipeline: existing opportunities move first, then this week's
@@ -613,14 +603,14 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     site_of[PIPELINE],
                     count,
                     advance[j, r],
-                    advance_logs[j, i_run],
+                    advance_log[j, r],
                 )
                 lost = binomial_known(
                     streams,
                     site_of[PIPELINE],
                     count - advanced[j],
                     lose_given_stay[j, r],
-                    lose_logs[j, i_run],
+                    lose_log[j, r],
                 )
                 pipeline[j, r] = count - advanced[j] - lost
             opportunities = 0
@@ -638,7 +628,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 site_of[CUSTOMERS],
                 before,
                 per_run[WEEKLY_CHURN, r],
-                fixed_logs[1, i_run],
+                per_run_log[WEEKLY_CHURN, r],
             )
             if before > 0:
                 # A kept share, so that losing every customer leaves exactly zero.
@@ -662,14 +652,14 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     site_of[NURTURE_SITE],
                     pool,
                     per_run[NURTURE_LEAVE, r],
-                    fixed_logs[2, i_run],
+                    per_run_log[NURTURE_LEAVE, r],
                 )
                 matured[r] = binomial_known(
                     streams,
                     site_of[NURTURE_SITE],
                     leaving,
                     per_run[SHARE_MATURING, r],
-                    fixed_logs[3, i_run],
+                    per_run_log[SHARE_MATURING, r],
                 )
                 nurture[r] = pool - leaving
 

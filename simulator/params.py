@@ -14,6 +14,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.kernel import log_rarer_each
 from simulator.schema import Scenario
 from simulator.uncertainty import Uniforms, draw_triangular
 
@@ -177,6 +178,17 @@ class Params:
         return np.ascontiguousarray(
             np.stack([getattr(self, name) for name in PER_RUN_FIELDS])
         )
+
+    @cached_property  # parameters never change once compiled
+    def log_rarer(self) -> dict[str, F]:
+        """``log(1 - min(p, 1 - p))`` of the chances the compiled step draws
+        binomials with, by array (``per_run`` by row: only its chances' rows
+        are read), computed once for all their draws (kernel.binomial_known)."""
+        arrays = ("per_run", "qualify_by_class_age", "advance", "lose_given_stay")
+        return {
+            name: log_rarer_each(np.ascontiguousarray(getattr(self, name)))
+            for name in arrays
+        }
 
     @cached_property  # parameters never change once compiled
     def switches(self) -> NDArray[np.int64]:
