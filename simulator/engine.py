@@ -309,7 +309,7 @@ def advance(
         age_slot0 = np.array(
             [state.slot(e) for e in state.queue_epochs], dtype=np.int64
         )
-        for block, (r0, r1) in zip(streams.streams, streams.blocks, strict=True):
+        for block, r0, r1 in streams.blocks:
             reached = week
             while reached < end:
                 reached = run_weeks(

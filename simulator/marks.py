@@ -82,7 +82,7 @@ def split_by_source(streams: ChunkStreams, counts: I, weights: F) -> I:
     totals = np.zeros((weights.shape[1], counts.shape[1]), dtype=np.int64)
     counts = np.ascontiguousarray(counts, dtype=np.int64)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
-    for block, (r0, r1) in zip(streams.streams, streams.blocks, strict=True):
+    for block, r0, r1 in streams.blocks:
         kernel.split_by_source(block.states, r0, r1, counts, weights, totals)
     return totals
 

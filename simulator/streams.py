@@ -21,6 +21,7 @@ the call; numpy seeds it, and draws the deal values' normals from it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -99,14 +100,14 @@ def sfc64_state(seed_sequence: np.random.SeedSequence) -> NDArray[np.uint64]:
     return np.array(state, dtype=np.uint64)
 
 
+@dataclass
 class BlockStreams:
     """The random streams of one seed block in one phase: a row of SFC64 state
     per compiled site, advanced in place by the compiled step, and numpy's
     generator for the deal values."""
 
-    def __init__(self, states: NDArray[np.uint64], deals: np.random.Generator) -> None:
-        self.states = states
-        self.deals = deals
+    states: NDArray[np.uint64]
+    deals: np.random.Generator
 
 
 def all_block_seeds(seed: int, runs: int) -> list[BlockSeeds]:
@@ -124,11 +125,11 @@ class ChunkStreams:
     its own runs from its own streams."""
 
     def __init__(self, blocks: Sequence[BlockStreams], sizes: Sequence[int]) -> None:
-        self.streams = list(blocks)
         stops = np.cumsum(sizes).tolist()
-        #: ``[(start, stop), ...]``: the runs of each seed block within the chunk.
-        self.blocks: list[tuple[int, int]] = list(
-            zip([0, *stops[:-1]], stops, strict=True)
+        #: ``[(streams, start, stop), ...]``: each seed block's streams and its
+        #: runs within the chunk.
+        self.blocks: list[tuple[BlockStreams, int, int]] = list(
+            zip(blocks, [0, *stops[:-1]], stops, strict=True)
         )
 
 
