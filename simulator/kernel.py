@@ -106,6 +106,12 @@ EXACT_DEALS_PER_RUN = 4096
 # costs about 7 ns and, being opaque, makes the compiler save every live value
 # around it; stepped inline, a uniform costs 2-3 ns.
 #
+# A stream's state travels as a value, a tuple of SFC64's four words (``rng``):
+# each sampler takes it and returns its draw with the state after it. Passed an
+# array instead, every call of a sampler counted a reference to it up and down
+# (two atomic operations, about a tenth of the step's time), and the compiler
+# had to assume the call could write any array the step reads.
+#
 # Most of the step's draws have small means: a few qualified leads out of a
 # week's contacts, a few deals out of a stage. They are drawn by inversion, the
 # exact method numpy uses for small means; large means by transformed rejection
@@ -140,23 +146,35 @@ _LOG_FACTORIALS = np.array([math.lgamma(x + 1.0) for x in range(_TABLE)])
 
 
 @inlined
-def uniform(streams, site):  # type: ignore[no-untyped-def]
-    """The next double in [0, 1) of stream ``site``: one step of SFC64 and
-    numpy's conversion of its 64 bits, so the sequence equals
-    ``numpy.random.Generator(SFC64(seed)).random()``."""
-    a = streams[site, 0]
-    b = streams[site, 1]
-    c = streams[site, 2]
-    counter = streams[site, 3]
+def stream_state(streams, site):  # type: ignore[no-untyped-def]
+    """The state of stream ``site`` (a row of a block's stream states)."""
+    return (streams[site, 0], streams[site, 1], streams[site, 2], streams[site, 3])
+
+
+@inlined
+def keep_stream_state(streams, site, rng):  # type: ignore[no-untyped-def]
+    """Write ``rng`` back as the state of stream ``site``."""
+    for i in range(4):
+        streams[site, i] = rng[i]
+
+
+@inlined
+def uniform(rng):  # type: ignore[no-untyped-def]
+    """The next double in [0, 1) of the stream in state ``rng``, and its state
+    after: one step of SFC64 and numpy's conversion of its 64 bits, so the
+    sequence equals ``numpy.random.Generator(SFC64(seed)).random()``."""
+    a, b, c, counter = rng
     out = a + b + counter
-    streams[site, 3] = counter + np.uint64(1)
-    streams[site, 0] = b ^ (b >> np.uint64(11))
-    streams[site, 1] = c + (c << np.uint64(3))
-    streams[site, 2] = ((c << np.uint64(24)) | (c >> np.uint64(40))) + out
-    return (out >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+    after = (
+        b ^ (b >> np.uint64(11)),
+        c + (c << np.uint64(3)),
+        ((c << np.uint64(24)) | (c >> np.uint64(40))) + out,
+        counter + np.uint64(1),
+    )
+    return (out >> np.uint64(11)) * (1.0 / 9007199254740992.0), after
 
 
-@compiled
+@inlined
 def _log_factorial(k):  # type: ignore[no-untyped-def]
     return _LOG_FACTORIALS[k] if k < _TABLE else math.lgamma(k + 1.0)
 
@@ -185,51 +203,53 @@ def log_rarer_each(chances):  # type: ignore[no-untyped-def]
 
 
 @compiled
-def binomial(streams, site, n, p):  # type: ignore[no-untyped-def]
-    """A ``Binomial(n, p)`` count; nothing is drawn when the result is certain."""
-    return _binomial(streams, site, n, p, 0.0, False)
+def binomial(rng, n, p):  # type: ignore[no-untyped-def]
+    """A ``Binomial(n, p)`` count and the stream's state after it; nothing is
+    drawn when the result is certain."""
+    return _binomial(rng, n, p, 0.0, False)
 
 
 @compiled
-def binomial_known(streams, site, n, p, log_q):  # type: ignore[no-untyped-def]
+def binomial_known(rng, n, p, log_q):  # type: ignore[no-untyped-def]
     """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
-    return _binomial(streams, site, n, p, log_q, True)
+    return _binomial(rng, n, p, log_q, True)
 
 
 @inlined
-def _binomial(streams, site, n, p, log_q, known):  # type: ignore[no-untyped-def]
+def _binomial(rng, n, p, log_q, known):  # type: ignore[no-untyped-def]
     if n <= 0 or not p > 0.0:  # (a NaN chance, never valid, draws nothing)
-        return 0
+        return 0, rng
     if p >= 1.0:
-        return n
+        return n, rng
     if n <= BINOMIAL_BERNOULLI_MAX:
         # A uniform per trial is cheaper than inversion's exp here.
         count = 0
         for _ in range(n):
-            if uniform(streams, site) < p:
+            u, rng = uniform(rng)
+            if u < p:
                 count += 1
-        return count
+        return count, rng
     flip = p > 0.5  # count the rarer outcome
     if flip:
         p = 1.0 - p
     if n * p >= BINOMIAL_INVERSION_MEAN:
-        x = _binomial_btrs(streams, site, n, p)
+        x, rng = _binomial_btrs(rng, n, p)
     else:
         # f(x) / f(x - 1) = (n + 1 - x) / x * p / q
         ratio = p / (1.0 - p)
         first = math.exp(n * (log_q if known else math.log1p(-p)))
-        x = _inversion(streams, site, first, (n + 1.0) * ratio, ratio, n)
-    return n - x if flip else x
+        x, rng = _inversion(rng, first, (n + 1.0) * ratio, ratio, n)
+    return (n - x if flip else x), rng
 
 
 @inlined
-def _inversion(streams, site, first, a, b, top):  # type: ignore[no-untyped-def]
+def _inversion(rng, first, a, b, top):  # type: ignore[no-untyped-def]
     """Inversion from zero for a count whose probabilities follow
     ``f(x) = f(x - 1) (a - b x) / x`` from ``f(0) = first``: walk up them until
     they pass a uniform. A walk past ``top`` (the uniform within rounding of 1)
     starts over."""
     while True:
-        u = uniform(streams, site)
+        u, rng = uniform(rng)
         x = 0
         px = first
         while u > px and x < top:
@@ -237,11 +257,11 @@ def _inversion(streams, site, first, a, b, top):  # type: ignore[no-untyped-def]
             x += 1
             px *= (a - b * x) * _reciprocal(x)
         if u <= px:
-            return x
+            return x, rng
 
 
 @compiled
-def _binomial_btrs(streams, site, n, p):  # type: ignore[no-untyped-def]
+def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993, "The generation of
     binomial random variates"), for ``p <= 0.5`` and ``n p >= 10``. The final
     test compares with the exact ratio of probabilities ``f(k) / f(mode)``."""
@@ -256,14 +276,15 @@ def _binomial_btrs(streams, site, n, p):  # type: ignore[no-untyped-def]
     mode = int((n + 1) * p)
     exact_ready = False
     while True:
-        u = uniform(streams, site) - 0.5
-        v = uniform(streams, site)
+        u, rng = uniform(rng)
+        v, rng = uniform(rng)
+        u -= 0.5
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + c)
         if k < 0 or k > n:
             continue
         if us >= 0.07 and v <= vr:
-            return k
+            return k, rng
         if not exact_ready:
             log_alpha = math.log((2.83 + 5.1 / b) * spq)
             log_odds = math.log(p / q)
@@ -273,25 +294,26 @@ def _binomial_btrs(streams, site, n, p):  # type: ignore[no-untyped-def]
             k - mode
         ) * log_odds
         if math.log(v) + log_alpha - math.log(a / (us * us) + b) <= log_ratio:
-            return k
+            return k, rng
 
 
 @compiled
-def poisson(streams, site, lam):  # type: ignore[no-untyped-def]
-    """A ``Poisson(lam)`` count; nothing is drawn when ``lam`` is zero."""
+def poisson(rng, lam):  # type: ignore[no-untyped-def]
+    """A ``Poisson(lam)`` count and the stream's state after it; nothing is
+    drawn when ``lam`` is zero."""
     if not lam > 0.0:  # (a NaN mean, never valid, draws nothing)
-        return 0
+        return 0, rng
     if lam < POISSON_INVERSION_MEAN:
         # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
         first = math.exp(-lam)
-        return _inversion(streams, site, first, lam, 0.0, int(lam * 20.0 + 40.0))
+        return _inversion(rng, first, lam, 0.0, int(lam * 20.0 + 40.0))
     if lam < POISSON_MODE_SEARCH_MEAN:
-        return _poisson_mode_search(streams, site, lam)
-    return _poisson_ptrs(streams, site, lam)
+        return _poisson_mode_search(rng, lam)
+    return _poisson_ptrs(rng, lam)
 
 
 @compiled
-def _poisson_mode_search(streams, site, lam):  # type: ignore[no-untyped-def]
+def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
     """Inversion that visits the counts from the mode outwards (mode, mode + 1,
     mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
     this one reaches the answer in about ``sqrt(lam)`` steps."""
@@ -300,9 +322,10 @@ def _poisson_mode_search(streams, site, lam):  # type: ignore[no-untyped-def]
     top = int(lam + 40.0 * math.sqrt(lam) + 40.0)
     per_lam = 1.0 / lam
     while True:
-        u = uniform(streams, site) - at_mode
+        u, rng = uniform(rng)
+        u -= at_mode
         if u <= 0.0:
-            return mode
+            return mode, rng
         up, p_up = mode, at_mode
         down, p_down = mode, at_mode
         while up < top or down > 0:
@@ -311,17 +334,17 @@ def _poisson_mode_search(streams, site, lam):  # type: ignore[no-untyped-def]
                 p_up *= lam * _reciprocal(up)
                 u -= p_up
                 if u <= 0.0:
-                    return up
+                    return up, rng
             if down > 0:
                 p_down *= down * per_lam
                 down -= 1
                 u -= p_down
                 if u <= 0.0:
-                    return down
+                    return down, rng
 
 
 @compiled
-def _poisson_ptrs(streams, site, lam):  # type: ignore[no-untyped-def]
+def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
     """Transformed rejection with squeeze (Hoermann 1993), for large ``lam``."""
     slam = math.sqrt(lam)
     b = 0.931 + 2.53 * slam
@@ -331,12 +354,13 @@ def _poisson_ptrs(streams, site, lam):  # type: ignore[no-untyped-def]
     log_lam = log_invalpha = 0.0
     exact_ready = False
     while True:
-        u = uniform(streams, site) - 0.5
-        v = uniform(streams, site)
+        u, rng = uniform(rng)
+        v, rng = uniform(rng)
+        u -= 0.5
         us = 0.5 - abs(u)
         k = math.floor((2.0 * a / us + b) * u + lam + 0.43)
         if us >= 0.07 and v <= vr:
-            return k
+            return k, rng
         if k < 0 or (us < 0.013 and v > us):
             continue
         if not exact_ready:
@@ -345,14 +369,16 @@ def _poisson_ptrs(streams, site, lam):  # type: ignore[no-untyped-def]
             exact_ready = True
         accept = -lam + k * log_lam - _log_factorial(k)
         if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= accept:
-            return k
+            return k, rng
 
 
 @compiled
-def standard_normal(streams, site):  # type: ignore[no-untyped-def]
-    """A standard normal variate (Box-Muller, the cosine of the pair)."""
-    radius = math.sqrt(-2.0 * math.log1p(-uniform(streams, site)))
-    return radius * math.cos(2.0 * math.pi * uniform(streams, site))
+def standard_normal(rng):  # type: ignore[no-untyped-def]
+    """A standard normal variate (Box-Muller, the cosine of the pair) and the
+    stream's state after it."""
+    u, rng = uniform(rng)
+    v, rng = uniform(rng)
+    return math.sqrt(-2.0 * math.log1p(-u)) * math.cos(2.0 * math.pi * v), rng
 
 
 @compiled
@@ -362,6 +388,7 @@ def split_by_source(streams, r0, r1, counts, weights, totals):  # type: ignore[n
     to ``weights[group, source, run]`` (see :mod:`simulator.marks`): a chain of
     binomials, one per source but the last, which takes the rest."""
     groups, n_sources = weights.shape[0], weights.shape[1]
+    rng = stream_state(streams, MARKS)
     for r in range(r0, r1):
         for g in range(groups):
             left = counts[g, r]
@@ -373,11 +400,12 @@ def split_by_source(streams, r0, r1, counts, weights, totals):  # type: ignore[n
             for s in range(n_sources - 1):
                 weight = weights[g, s, r]
                 chance = weight / rest if rest > 0.0 else 0.0
-                drawn = binomial(streams, MARKS, left, min(max(chance, 0.0), 1.0))
+                drawn, rng = binomial(rng, left, min(max(chance, 0.0), 1.0))
                 totals[s, r] += drawn
                 left -= drawn
                 rest -= weight
             totals[n_sources - 1, r] += left
+    keep_stream_state(streams, MARKS, rng)
 
 
 @compiled
@@ -453,18 +481,26 @@ def run_weeks(  # type: ignore[no-untyped-def]
     nurture_on = switches[NURTURE_ENABLED] == 1
     scores_qualified = switches[SCORES_QUALIFIED] == 1
     counts_mqls = switches[COUNTS_MQLS] == 1
-    # The sites as run-time numbers: as literal constants, numba would compile
-    # each sampler once for every site it is called with (and the first run
-    # would wait twice as long).
-    site_of = np.arange(streams.shape[0])
+    # Each site's stream state, threaded through its draws and written back
+    # when the segment ends.
+    leads_rng = stream_state(streams, LEADS)
+    handoff_rng = stream_state(streams, HANDOFF)
+    contact_rng = stream_state(streams, CONTACT)
+    qualify_rng = stream_state(streams, QUALIFY)
+    pipeline_rng = stream_state(streams, PIPELINE)
+    customers_rng = stream_state(streams, CUSTOMERS)
+    nurture_rng = stream_state(streams, NURTURE_SITE)
+    deal_sums_rng = stream_state(streams, DEAL_SUMS)
     contacted = np.zeros((ages, N_CLASSES), dtype=np.int64)
     lead_rates = np.zeros(7)
     lead_counts = np.zeros(7, dtype=np.int64)
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
+    reached = week1
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
-            return week
+            reached = week
+            break
         # The epoch of each queue age this week: leads generated since
         # slots_week belong to the current epoch.
         done = week - slots_week
@@ -494,7 +530,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
             lead_rates[6] = held_rates[1, r]  # held back, lost
             # One call site for all: each inlined sampler adds to the loop's code.
             for i in range(7):
-                lead_counts[i] = poisson(streams, site_of[LEADS], lead_rates[i])
+                count, leads_rng = poisson(leads_rng, lead_rates[i])
+                lead_counts[i] = count
             accepted_ready = lead_counts[0]
             accepted_future = lead_counts[1]
             accepted_junk = lead_counts[2]
@@ -506,14 +543,11 @@ def run_weeks(  # type: ignore[no-untyped-def]
             mkt_mqls = accepted_ready + accepted_future + accepted_junk + ignored_mkt
             # Ready leads back from nurture are counts, thinned by binomials.
             arrived = matured[r]
-            ignored_matured = binomial(streams, site_of[HANDOFF], arrived, ignore)
-            ignored_to_nurture = ignored_to_nurture_mkt + binomial_known(
-                streams,
-                site_of[HANDOFF],
-                ignored_matured,
-                capture,
-                per_run_log[RECYCLE_CAPTURE, r],
+            ignored_matured, handoff_rng = binomial(handoff_rng, arrived, ignore)
+            ignored_captured, handoff_rng = binomial_known(
+                handoff_rng, ignored_matured, capture, per_run_log[RECYCLE_CAPTURE, r]
             )
+            ignored_to_nurture = ignored_to_nurture_mkt + ignored_captured
             queue[0, READY, r] += accepted_ready
             queue[0, NURTURE, r] += arrived - ignored_matured
             queue[0, FUTURE, r] += accepted_future
@@ -528,11 +562,13 @@ def run_weeks(  # type: ignore[no-untyped-def]
             capacity = per_run[CAPACITY, r]
             if capacity > 0.0 and waiting > capacity:
                 chance = capacity / waiting
+                log_chance = log_rarer(chance)
                 for a in range(ages):
                     for c in range(N_CLASSES):
-                        contacted[a, c] = binomial(
-                            streams, site_of[CONTACT], queue[a, c, r], chance
+                        count, contact_rng = binomial_known(
+                            contact_rng, queue[a, c, r], chance, log_chance
                         )
+                        contacted[a, c] = count
             else:
                 for a in range(ages):
                     for c in range(N_CLASSES):
@@ -554,9 +590,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     tried = contacted[start, c]
                     for a in range(start + 1, stop):
                         tried += contacted[a, c]
-                    gained = binomial_known(
-                        streams,
-                        site_of[QUALIFY],
+                    gained, qualify_rng = binomial_known(
+                        qualify_rng,
                         tried,
                         qualify[start, c, r],
                         qualify_log[start, c, r],
@@ -586,9 +621,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
             if n_contacted > 0:
                 bad_now = 1.0 - qualified / n_contacted
                 bad_share[r] += (bad_now - bad_share[r]) / per_run[TRUST_SMOOTHING, r]
-            recycled_to_nurture = binomial_known(
-                streams,
-                site_of[HANDOFF],
+            recycled_to_nurture, handoff_rng = binomial_known(
+                handoff_rng,
                 rejected_real + stale_real,
                 capture,
                 per_run_log[RECYCLE_CAPTURE, r],
@@ -598,21 +632,17 @@ def run_weeks(  # type: ignore[no-untyped-def]
             # qualified leads enter the first stage.
             for j in range(stages):
                 count = pipeline[j, r]
-                advanced[j] = binomial_known(
-                    streams,
-                    site_of[PIPELINE],
-                    count,
-                    advance[j, r],
-                    advance_log[j, r],
+                moved, pipeline_rng = binomial_known(
+                    pipeline_rng, count, advance[j, r], advance_log[j, r]
                 )
-                lost = binomial_known(
-                    streams,
-                    site_of[PIPELINE],
-                    count - advanced[j],
+                advanced[j] = moved
+                lost, pipeline_rng = binomial_known(
+                    pipeline_rng,
+                    count - moved,
                     lose_given_stay[j, r],
                     lose_log[j, r],
                 )
-                pipeline[j, r] = count - advanced[j] - lost
+                pipeline[j, r] = count - moved - lost
             opportunities = 0
             for j in range(1, stages):
                 pipeline[j, r] += advanced[j - 1]
@@ -623,9 +653,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
 
             # 6. Customers and revenue: churn, expansion, then new deals.
             before = customers[r]
-            churned = binomial_known(
-                streams,
-                site_of[CUSTOMERS],
+            churned, customers_rng = binomial_known(
+                customers_rng,
                 before,
                 per_run[WEEKLY_CHURN, r],
                 per_run_log[WEEKLY_CHURN, r],
@@ -635,7 +664,20 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 arr[r] *= (before - churned) / before
             customers[r] = before - churned
             arr[r] *= per_run[WEEKLY_EXPANSION, r]
-            bookings = _bookings(streams, r, won, deals_drawn, deal_normals, per_run)
+            # Run r's m-th deal always has the normal deal_normals[r, m], so
+            # scenarios compared with common random numbers win deals of
+            # matching sizes.
+            bookings = 0.0
+            if won > 0:
+                mu = per_run[ACV_MU, r]
+                sigma = per_run[ACV_SIGMA, r]
+                first = deals_drawn[r]
+                deals_drawn[r] = first + won
+                if first + won <= EXACT_DEALS_PER_RUN:
+                    for m in range(first, first + won):
+                        bookings += math.exp(mu + sigma * deal_normals[r, m])
+                else:
+                    bookings, deal_sums_rng = deal_sum(deal_sums_rng, won, mu, sigma)
             customers[r] += won
             arr[r] += bookings
 
@@ -647,20 +689,19 @@ def run_weeks(  # type: ignore[no-untyped-def]
                     + ignored_to_nurture
                     + recycled_to_nurture
                 )
-                leaving = binomial_known(
-                    streams,
-                    site_of[NURTURE_SITE],
+                leaving, nurture_rng = binomial_known(
+                    nurture_rng,
                     pool,
                     per_run[NURTURE_LEAVE, r],
                     per_run_log[NURTURE_LEAVE, r],
                 )
-                matured[r] = binomial_known(
-                    streams,
-                    site_of[NURTURE_SITE],
+                matured_now, nurture_rng = binomial_known(
+                    nurture_rng,
                     leaving,
                     per_run[SHARE_MATURING, r],
                     per_run_log[SHARE_MATURING, r],
                 )
+                matured[r] = matured_now
                 nurture[r] = pool - leaving
 
             # 8. Costs.
@@ -678,56 +719,51 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 window_mqls[4, r] += ignored_lost_mkt
 
             if recording:
-                row = record[week]
-                row[S_LEADS, r] = mkt_mqls + held
-                row[S_MQLS, r] = mkt_mqls + arrived
-                row[S_IGNORED, r] = ignored_mkt + ignored_matured
-                row[S_CONTACTED, r] = n_contacted
-                row[S_QUALIFIED, r] = qualified
-                row[S_STALE, r] = stale
-                row[S_OPPORTUNITIES, r] = opportunities
-                row[S_WON, r] = won
-                row[S_BOOKINGS, r] = bookings
-                row[S_REVENUE, r] = arr[r] / 52.0
-                row[S_ARR, r] = arr[r]
-                row[S_CUSTOMERS, r] = customers[r]
-                row[S_CHURNED, r] = churned
-                row[S_NURTURE, r] = nurture[r]
-                row[S_IGNORE_RATE, r] = ignore
-                row[S_QUEUE, r] = waiting
-                row[S_SPEND, r] = spend
-                row[S_COST, r] = spend + per_run[FIXED_WEEKLY_COST, r]
-                row[S_MATURED, r] = arrived
-                for s in range(min(n_sources, row.shape[0] - S_SHARES)):
-                    row[S_SHARES + s, r] = share[s, r]
-    return week1
+                record[week, S_LEADS, r] = mkt_mqls + held
+                record[week, S_MQLS, r] = mkt_mqls + arrived
+                record[week, S_IGNORED, r] = ignored_mkt + ignored_matured
+                record[week, S_CONTACTED, r] = n_contacted
+                record[week, S_QUALIFIED, r] = qualified
+                record[week, S_STALE, r] = stale
+                record[week, S_OPPORTUNITIES, r] = opportunities
+                record[week, S_WON, r] = won
+                record[week, S_BOOKINGS, r] = bookings
+                record[week, S_REVENUE, r] = arr[r] / 52.0
+                record[week, S_ARR, r] = arr[r]
+                record[week, S_CUSTOMERS, r] = customers[r]
+                record[week, S_CHURNED, r] = churned
+                record[week, S_NURTURE, r] = nurture[r]
+                record[week, S_IGNORE_RATE, r] = ignore
+                record[week, S_QUEUE, r] = waiting
+                record[week, S_SPEND, r] = spend
+                record[week, S_COST, r] = spend + per_run[FIXED_WEEKLY_COST, r]
+                record[week, S_MATURED, r] = arrived
+                for s in range(min(n_sources, record.shape[1] - S_SHARES)):
+                    record[week, S_SHARES + s, r] = share[s, r]
+    keep_stream_state(streams, LEADS, leads_rng)
+    keep_stream_state(streams, HANDOFF, handoff_rng)
+    keep_stream_state(streams, CONTACT, contact_rng)
+    keep_stream_state(streams, QUALIFY, qualify_rng)
+    keep_stream_state(streams, PIPELINE, pipeline_rng)
+    keep_stream_state(streams, CUSTOMERS, customers_rng)
+    keep_stream_state(streams, NURTURE_SITE, nurture_rng)
+    keep_stream_state(streams, DEAL_SUMS, deal_sums_rng)
+    return reached
 
 
 @compiled
-def _bookings(streams, r, won, deals_drawn, deal_normals, per_run):  # type: ignore[no-untyped-def]
-    """Annual value of run ``r``'s ``won`` deals this week. Its ``m``-th deal always
-    has the normal ``deal_normals[r, m]``, so scenarios compared with common random
-    numbers win deals of matching sizes.
+def deal_sum(rng, won, mu, sigma):  # type: ignore[no-untyped-def]
+    """The annual value of ``won`` lognormal deals (log-mean ``mu``, log-sd
+    ``sigma``) as one draw, and the stream's state after it.
 
-    Past :data:`EXACT_DEALS_PER_RUN` deals (only in extreme scenarios, where
-    drawing every deal would exhaust memory) the week's sum of ``won`` lognormal
-    deals is drawn as one lognormal with the same mean and variance
-    (Fenton-Wilkinson), which the central limit theorem makes accurate there.
+    Past :data:`EXACT_DEALS_PER_RUN` deals in a run (only in extreme scenarios,
+    where drawing every deal would exhaust memory) a week's deals are summed as
+    one lognormal with the sum's mean and variance (Fenton-Wilkinson), which the
+    central limit theorem makes accurate there.
     """
-    if won == 0:
-        return 0.0
-    mu = per_run[ACV_MU, r]
-    sigma = per_run[ACV_SIGMA, r]
-    first = deals_drawn[r]
-    deals_drawn[r] = first + won
-    if first + won <= EXACT_DEALS_PER_RUN:
-        total = 0.0
-        for m in range(first, first + won):
-            total += math.exp(mu + sigma * deal_normals[r, m])
-        return total
     sigma2 = sigma * sigma
     mean = won * math.exp(mu + sigma2 / 2)
     var = won * math.expm1(sigma2) * math.exp(2 * mu + sigma2)
     s2 = math.log1p(var / (mean * mean))
-    normal = standard_normal(streams, DEAL_SUMS)
-    return math.exp(math.log(mean) - s2 / 2 + math.sqrt(s2) * normal)
+    normal, rng = standard_normal(rng)
+    return math.exp(math.log(mean) - s2 / 2 + math.sqrt(s2) * normal), rng

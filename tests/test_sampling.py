@@ -19,9 +19,11 @@ from numba import njit
 from simulator.kernel import (
     binomial,
     binomial_known,
+    keep_stream_state,
     log_rarer,
     poisson,
     standard_normal,
+    stream_state,
     uniform,
 )
 from simulator.streams import sfc64_state
@@ -39,20 +41,25 @@ def _streams(seed: int) -> np.ndarray:
 
 
 def _sampler(draw_one, dtype):  # type: ignore[no-untyped-def]
-    """A compiled loop of ``size`` draws of ``draw_one(streams, SITE, *args)``."""
+    """A compiled loop of ``size`` draws of ``draw_one(rng, *args)`` from the
+    stream of row ``SITE``, whose state it threads through the draws and writes
+    back, as the compiled step does."""
 
     @njit
     def draws(streams, size, *args):  # type: ignore[no-untyped-def]
         out = np.empty(size, dtype=dtype)
+        rng = stream_state(streams, SITE)
         for i in range(size):
-            out[i] = draw_one(streams, SITE, *args)
+            value, rng = draw_one(rng, *args)
+            out[i] = value
+        keep_stream_state(streams, SITE, rng)
         return out
 
     return draws
 
 
 # (uniform is inlined into its callers, which numba refuses under *args)
-_uniforms = _sampler(njit(lambda streams, site: uniform(streams, site)), np.float64)
+_uniforms = _sampler(njit(lambda rng: uniform(rng)), np.float64)
 _normals = _sampler(standard_normal, np.float64)
 _poissons = _sampler(poisson, np.int64)
 _binomials = _sampler(binomial, np.int64)
