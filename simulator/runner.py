@@ -238,15 +238,29 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
 #: A chunk holds at most this many runs: its weekly series are in memory at
 #: once, per worker, until they are folded into the result.
 CHUNK_MAX_RUNS = 2_000
-#: Chunks per worker, so that a worker finishing early finds another to take.
-CHUNKS_PER_WORKER = 4
 
 
-def default_chunk_blocks(blocks: int, workers: int) -> int:
-    """Seed blocks per chunk: enough chunks to keep every worker busy to the
-    end, none larger than :data:`CHUNK_MAX_RUNS`."""
+def chunk_sizes(
+    blocks: int, workers: int, chunk_blocks: int | None = None
+) -> list[int]:
+    """Seed blocks per chunk, in the order they are handed out.
+
+    With ``chunk_blocks`` every chunk has that many (the last, what is left).
+    By default each chunk takes a share of the blocks still to hand out (guided
+    scheduling): large chunks first, which pay the per-chunk overhead rarely,
+    then smaller ones, so that the workers finish within a small chunk of each
+    other instead of one idling through another's last large chunk. None is
+    larger than :data:`CHUNK_MAX_RUNS`.
+    """
+    sizes = []
+    left = blocks
     fitting = max(1, CHUNK_MAX_RUNS // BLOCK_RUNS)
-    return max(1, min(fitting, blocks // (workers * CHUNKS_PER_WORKER)))
+    while left > 0:
+        size = chunk_blocks or min(fitting, -(-left // (2 * workers)))
+        size = max(1, min(size, left))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 def compare(
@@ -273,7 +287,7 @@ def compare(
         on it.
     chunk_blocks
         Seed blocks of :data:`~simulator.streams.BLOCK_RUNS` runs per chunk
-        (:func:`default_chunk_blocks` by default). Results do not depend on it
+        (:func:`chunk_sizes` by default). Results do not depend on it
         either; it only trades overhead for memory and progress steps.
     keep_weekly
         Keep every run's weekly trajectory, or stream them into per-week summaries
@@ -294,13 +308,11 @@ def compare(
     builder = ResultBuilder(scenarios, settings, keep_weekly=keep_weekly)
     bounds = block_bounds(settings.runs)
     workers = threads or default_threads()
-    step_blocks = max(1, chunk_blocks or default_chunk_blocks(len(bounds), workers))
-    jobs = [
-        ChunkJob(
-            scenarios, settings, tuple(range(i, min(i + step_blocks, len(bounds))))
-        )
-        for i in range(0, len(bounds), step_blocks)
-    ]
+    jobs = []
+    first = 0
+    for size in chunk_sizes(len(bounds), workers, chunk_blocks):
+        jobs.append(ChunkJob(scenarios, settings, tuple(range(first, first + size))))
+        first += size
     workers = min(workers, len(jobs))
     stop_flag = threading.Event()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="funnelsim")
@@ -320,13 +332,20 @@ def compare(
     try:
         pending: dict[Future[list[ChunkOutput]], int] = {}
         queue = list(enumerate(jobs))
-        while queue or pending:
+
+        def hand_out() -> None:
             while queue and len(pending) < workers:
                 index, job = queue.pop(0)
                 pending[pool.submit(run_chunk, job, stop_flag.is_set)] = index
+
+        while queue or pending:
+            hand_out()
             finished, _ = wait(pending, timeout=0.05, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = pending.pop(future)
+            done = [(pending.pop(future), future) for future in finished]
+            # Workers get their next chunk before this thread folds the finished
+            # ones in, which would otherwise keep them waiting.
+            hand_out()
+            for index, future in done:
                 builder.add(index, future.result())
                 done_runs += sum(
                     bounds[b][1] - bounds[b][0] for b in jobs[index].block_ids

@@ -167,13 +167,29 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
 
     monkeypatch.setattr(runner, "advance", counting_advance)
     other = load_scenario("aligned", overrides={"follow_up.capacity_per_week": 90.0})
-    chunks = len(runner.block_bounds(SETTINGS.runs))  # one block a chunk here
+    chunks = len(runner.block_bounds(SETTINGS.runs))
     runner.WARM_UPS.clear()
-    compare(pair[0], pair[1:], settings=SETTINGS)
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1)
     assert len(phases) == 3 * chunks  # warm-up, baseline, alternative
     phases.clear()
-    remembered = compare(pair[0], [other], settings=SETTINGS)
+    remembered = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
     assert len(phases) == chunks  # the alternative alone
     runner.WARM_UPS.clear()
-    fresh = compare(pair[0], [other], settings=SETTINGS)
+    fresh = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
     assert_identical(remembered, fresh)
+
+
+def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
+    """Guided scheduling: large chunks first, then smaller ones so that the
+    workers finish together; a fixed size when asked for one."""
+    from simulator.runner import CHUNK_MAX_RUNS, chunk_sizes
+    from simulator.streams import BLOCK_RUNS
+
+    for blocks in (1, 4, 5, 40, 400):
+        for workers in (1, 2, 8):
+            sizes = chunk_sizes(blocks, workers)
+            assert sum(sizes) == blocks
+            assert sizes == sorted(sizes, reverse=True)
+            assert max(sizes) * BLOCK_RUNS <= CHUNK_MAX_RUNS
+    assert chunk_sizes(40, 2)[-1] == 1
+    assert chunk_sizes(10, 2, chunk_blocks=3) == [3, 3, 3, 1]
