@@ -202,33 +202,52 @@ def log_rarer_each(chances):  # type: ignore[no-untyped-def]
     return out.reshape(chances.shape)
 
 
-@compiled
-def binomial(rng, n, p):  # type: ignore[no-untyped-def]
-    """A ``Binomial(n, p)`` count and the stream's state after it; nothing is
-    drawn when the result is certain."""
-    return _binomial(rng, n, p, 0.0, False)
-
-
-@compiled
-def binomial_known(rng, n, p, log_q):  # type: ignore[no-untyped-def]
-    """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
-    return _binomial(rng, n, p, log_q, True)
+# The samplers check for certain results (no trials, no chance, no mean) and
+# draw few trials one by one where they are called: a quarter to a half of the
+# step's draws are such, and a call, however short, costs more than the check.
 
 
 @inlined
-def _binomial(rng, n, p, log_q, known):  # type: ignore[no-untyped-def]
+def binomial(rng, n, p):  # type: ignore[no-untyped-def]
+    """A ``Binomial(n, p)`` count and the stream's state after it; nothing is
+    drawn when the result is certain."""
     if n <= 0 or not p > 0.0:  # (a NaN chance, never valid, draws nothing)
         return 0, rng
     if p >= 1.0:
         return n, rng
     if n <= BINOMIAL_BERNOULLI_MAX:
-        # A uniform per trial is cheaper than inversion's exp here.
-        count = 0
-        for _ in range(n):
-            u, rng = uniform(rng)
-            if u < p:
-                count += 1
-        return count, rng
+        return _trials(rng, n, p)
+    return _binomial(rng, n, p, 0.0, False)
+
+
+@inlined
+def binomial_known(rng, n, p, log_q):  # type: ignore[no-untyped-def]
+    """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
+    if n <= 0 or not p > 0.0:
+        return 0, rng
+    if p >= 1.0:
+        return n, rng
+    if n <= BINOMIAL_BERNOULLI_MAX:
+        return _trials(rng, n, p)
+    return _binomial(rng, n, p, log_q, True)
+
+
+@inlined
+def _trials(rng, n, p):  # type: ignore[no-untyped-def]
+    """Successes in ``n`` trials drawn one by one: for a few trials, a uniform
+    each is cheaper than inversion's exp."""
+    count = 0
+    for _ in range(n):
+        u, rng = uniform(rng)
+        if u < p:
+            count += 1
+    return count, rng
+
+
+@compiled
+def _binomial(rng, n, p, log_q, known):  # type: ignore[no-untyped-def]
+    """:func:`binomial` of more than a few trials with a chance strictly between
+    0 and 1 (``log_q`` used only when ``known``)."""
     flip = p > 0.5  # count the rarer outcome
     if flip:
         p = 1.0 - p
@@ -293,16 +312,23 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
         log_ratio = (-_log_factorial(k) - _log_factorial(n - k) - log_f_mode) + (
             k - mode
         ) * log_odds
-        if math.log(v) + log_alpha - math.log(a / (us * us) + b) <= log_ratio:
+        # (one log of the quotient instead of the difference of two)
+        if math.log(v / (a / (us * us) + b)) + log_alpha <= log_ratio:
             return k, rng
 
 
-@compiled
+@inlined
 def poisson(rng, lam):  # type: ignore[no-untyped-def]
     """A ``Poisson(lam)`` count and the stream's state after it; nothing is
     drawn when ``lam`` is zero."""
     if not lam > 0.0:  # (a NaN mean, never valid, draws nothing)
         return 0, rng
+    return _poisson(rng, lam)
+
+
+@compiled
+def _poisson(rng, lam):  # type: ignore[no-untyped-def]
+    """:func:`poisson` of a positive mean."""
     if lam < POISSON_INVERSION_MEAN:
         # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
         first = math.exp(-lam)
@@ -368,7 +394,7 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
             log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
             exact_ready = True
         accept = -lam + k * log_lam - _log_factorial(k)
-        if math.log(v) + log_invalpha - math.log(a / (us * us) + b) <= accept:
+        if math.log(v / (a / (us * us) + b)) + log_invalpha <= accept:
             return k, rng
 
 

@@ -58,12 +58,15 @@ def _sampler(draw_one, dtype):  # type: ignore[no-untyped-def]
     return draws
 
 
-# (uniform is inlined into its callers, which numba refuses under *args)
+# (uniform and the samplers' certain-result checks are inlined into their
+# callers, which numba refuses under *args: each is wrapped in a plain function)
 _uniforms = _sampler(njit(lambda rng: uniform(rng)), np.float64)
 _normals = _sampler(standard_normal, np.float64)
-_poissons = _sampler(poisson, np.int64)
-_binomials = _sampler(binomial, np.int64)
-_binomials_given_log = _sampler(binomial_known, np.int64)
+_poissons = _sampler(njit(lambda rng, lam: poisson(rng, lam)), np.int64)
+_binomials = _sampler(njit(lambda rng, n, p: binomial(rng, n, p)), np.int64)
+_binomials_given_log = _sampler(
+    njit(lambda rng, n, p, log_q: binomial_known(rng, n, p, log_q)), np.int64
+)
 
 
 def _binomials_known(streams, size, n, p):  # type: ignore[no-untyped-def]
