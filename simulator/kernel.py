@@ -290,8 +290,9 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     a = -0.0873 + 0.0248 * b + 0.01 * p
     c = n * p + 0.5
     vr = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
     # The exact test's constants, needed only when the squeeze fails.
-    log_alpha = log_odds = log_f_mode = 0.0
+    log_odds = log_f_mode = 0.0
     mode = int((n + 1) * p)
     exact_ready = False
     while True:
@@ -305,15 +306,14 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
         if us >= 0.07 and v <= vr:
             return k, rng
         if not exact_ready:
-            log_alpha = math.log((2.83 + 5.1 / b) * spq)
             log_odds = math.log(p / q)
             log_f_mode = -_log_factorial(mode) - _log_factorial(n - mode)
             exact_ready = True
         log_ratio = (-_log_factorial(k) - _log_factorial(n - k) - log_f_mode) + (
             k - mode
         ) * log_odds
-        # (one log of the quotient instead of the difference of two)
-        if math.log(v / (a / (us * us) + b)) + log_alpha <= log_ratio:
+        # (one log of a product and quotient rather than a sum of three)
+        if math.log(v * alpha / (a / (us * us) + b)) <= log_ratio:
             return k, rng
 
 
@@ -376,8 +376,9 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     vr = 0.9277 - 3.6224 / (b - 2.0)
-    # The exact test's constants, needed only when the squeeze fails.
-    log_lam = log_invalpha = 0.0
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    # The exact test's constant, needed only when the squeeze fails.
+    log_lam = 0.0
     exact_ready = False
     while True:
         u, rng = uniform(rng)
@@ -391,10 +392,9 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
             continue
         if not exact_ready:
             log_lam = math.log(lam)
-            log_invalpha = math.log(1.1239 + 1.1328 / (b - 3.4))
             exact_ready = True
         accept = -lam + k * log_lam - _log_factorial(k)
-        if math.log(v / (a / (us * us) + b)) + log_invalpha <= accept:
+        if math.log(v * invalpha / (a / (us * us) + b)) <= accept:
             return k, rng
 
 
