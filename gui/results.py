@@ -293,6 +293,9 @@ class OverviewView(ResultView):
         layout.addLayout(controls)
         self.canvas = ChartCanvas(height=6.5)
         layout.addWidget(self.canvas, 1)
+        # What the figure was last built for (see _layout), and its artists then.
+        self._built_layout: object = None
+        self._built_artists: set[Any] = set()
 
     @property
     def series(self) -> str:
@@ -327,6 +330,39 @@ class OverviewView(ResultView):
             )
 
     def draw(self) -> None:
+        # Moving the artists costs a fraction of building the figure anew, and
+        # a preview, like the full run after it, usually has the same scenarios.
+        if self._can_update():
+            self._update()
+        else:
+            self._build()
+        self.canvas.draw_idle()
+
+    def _layout(self) -> object:
+        """What the figure's artists stand for: the series and horizon, and the
+        scenarios by name (legend, titles). Comparisons alike in all of these
+        differ only in data (and the run count in a title)."""
+        comparison = self.comparison
+        return (
+            self.series,
+            comparison.baseline.settings.horizon_weeks,
+            tuple(result.name for result in comparison.results),
+        )
+
+    def _artists(self) -> set[Any]:
+        """The figure's artists and its Axes' (overlays included)."""
+        fig = self.canvas.figure
+        return {*fig.get_children(), *(a for ax in fig.axes for a in ax.get_children())}
+
+    def _can_update(self) -> bool:
+        """Whether the figure was built for a comparison like this one and still
+        has every artist of that build (nothing cleared or replaced them)."""
+        return (
+            self._built_layout == self._layout()
+            and self._built_artists <= self._artists()
+        )
+
+    def _build(self) -> None:
         fig = self.canvas.figure
         fig.clear()
         top, bottom = fig.subplots(2, 1, height_ratios=(3, 2), sharex=True)
@@ -336,7 +372,20 @@ class OverviewView(ResultView):
             charts.plot_paired(bottom, self.comparison, self.series)
         else:
             bottom.set_visible(False)
-        self.canvas.draw_idle()
+        self._built_layout = self._layout()
+        self._built_artists = self._artists()
+
+    def _update(self) -> None:
+        """Move the built figure's artists to the comparison. What was added
+        since (the target, on ``drawn``) is removed first, as a build would clear
+        it: its owner adds it again on ``drawn``, and until then it would count
+        in the limits."""
+        for artist in self._artists() - self._built_artists:
+            artist.remove()
+        top, bottom = self.canvas.figure.axes
+        charts.update_fans(top, self.comparison.results, self.series)
+        if self.comparison.alternatives:
+            charts.update_paired(bottom, self.comparison, self.series)
 
 
 class DistributionView(ResultView):
