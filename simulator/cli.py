@@ -140,7 +140,7 @@ PREPARING_NOTE_AFTER = 1.0
 
 def prepare_engine(scenario: Scenario) -> None:
     """Compile the simulation step, or load it from numba's cache. Only the
-    first run on a machine compiles (about 15 s); loading takes a fraction of a
+    first run on a machine compiles (about 20 s); loading takes a fraction of a
     second, so the note shows on a terminal only when the wait is long."""
     note = threading.Timer(
         PREPARING_NOTE_AFTER,

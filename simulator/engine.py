@@ -264,7 +264,7 @@ def is_prepared() -> bool:
 
 
 def prepare(params: Params) -> None:
-    """Compile the weekly step, or load it from numba's cache: about 15 s the
+    """Compile the weekly step, or load it from numba's cache: about 20 s the
     first time on a machine (and after an upgrade), a fraction of a second after.
     The first run does this anyway; a program calls it first to say why it
     waits."""
