@@ -21,6 +21,7 @@ import difflib
 import os
 import re
 import tempfile
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,23 +64,52 @@ class _Layers:
 # --------------------------------------------------------------------------- reading
 
 
+#: Files parsed lately, by path, with the modification time and size they had:
+#: the app resolves a scenario's whole ``extends`` chain and its levers at every
+#: edit, and parsing them (TOML in pure Python) was half of that. Only files of
+#: a scenario's size are kept (the bundled ones are under 20 KB), so that files
+#: from strangers cannot make the cache large.
+_PARSED: dict[Path, tuple[tuple[int, int], Raw]] = {}
+_PARSED_MAX_FILES = 32
+_PARSED_MAX_BYTES = 100_000
+_PARSED_LOCK = threading.Lock()
+
+
 def read_toml(path: Path) -> Raw:
     """Parse one TOML file, refusing huge files and turning every failure into a
-    :class:`ScenarioError` that names the file."""
+    :class:`ScenarioError` that names the file. A file unchanged since it was
+    last parsed (same modification time and size) is not parsed again; each
+    caller gets its own copy."""
     try:
-        size = path.stat().st_size
+        stat = path.stat()
     except OSError as exc:
         raise ScenarioError(
             f"cannot read file ({exc.strerror or exc})", file=path
         ) from None
     if not path.is_file():
         raise ScenarioError("is not a file", file=path)
-    if size > MAX_FILE_BYTES:
+    if stat.st_size > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"file is {size:,} bytes; scenario files are limited to "
+            f"file is {stat.st_size:,} bytes; scenario files are limited to "
             f"{MAX_FILE_BYTES:,} bytes",
             file=path,
         )
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _PARSED_LOCK:
+        known = _PARSED.get(path)
+    if known is not None and known[0] == version:
+        return copy.deepcopy(known[1])
+    raw = _parse_toml(path)
+    if stat.st_size > _PARSED_MAX_BYTES:
+        return raw
+    with _PARSED_LOCK:
+        if len(_PARSED) >= _PARSED_MAX_FILES:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[path] = (version, raw)
+    return copy.deepcopy(raw)
+
+
+def _parse_toml(path: Path) -> Raw:
     try:
         text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
     except OSError as exc:

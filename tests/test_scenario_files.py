@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from simulator.scenario_io import (
     load_lever,
     load_scenario,
     parse_override,
+    read_toml,
     save_scenario,
     scenario_to_toml,
 )
@@ -293,3 +295,17 @@ def test_replacing_a_list_drops_the_citations_of_its_old_items(write_toml) -> No
     )
     assert "pipeline.stages.0.conversion" in load_scenario(base).citations
     assert "pipeline.stages.0.conversion" not in load_scenario(child).citations
+
+
+def test_a_parsed_file_is_reused_only_while_unchanged(tmp_path) -> None:
+    """read_toml keeps recent parses: each caller gets its own copy, and a file
+    changed on disk (a new modification time) is parsed again."""
+    path = tmp_path / "s.toml"
+    path.write_text('name = "A"\n[company]\ninitial_customers = 10\n')
+    first = read_toml(path)
+    first["company"]["initial_customers"] = 99
+    assert read_toml(path)["company"]["initial_customers"] == 10
+    stat = path.stat()
+    path.write_text('name = "B"\n[company]\ninitial_customers = 20\n')  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert read_toml(path) == {"name": "B", "company": {"initial_customers": 20}}
