@@ -179,6 +179,9 @@ class FieldEditor(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         lo, hi, strict = _bounds(info)
         self.bounds = (lo, hi, strict)
+        # The tooltip and highlight last shown: re-applying a style sheet makes
+        # Qt restyle the widget, which, field after field, slowed every edit.
+        self._shown_info: tuple[str, bool] | None = None
         self.kind: str
         if annotation is bool:
             self.kind = "bool"
@@ -331,8 +334,12 @@ class FieldEditor(QWidget):
                 f"<span style='color:#8a3b00'>Differs from {parent_name}: "
                 f"{format_value(parent_value)}</span>"
             )
-        self.setToolTip("<br>".join(lines))
-        self.widget.setToolTip(self.toolTip())
+        tooltip = "<br>".join(lines)
+        if self._shown_info == (tooltip, differs):
+            return
+        self._shown_info = (tooltip, differs)
+        self.setToolTip(tooltip)
+        self.widget.setToolTip(tooltip)
         self.setProperty("differs", differs)
         self.widget.setStyleSheet(f"background: {HIGHLIGHT};" if differs else "")
 
