@@ -585,8 +585,13 @@ def run_weeks(  # type: ignore[no-untyped-def]
             for a in range(ages):
                 for c in range(N_CLASSES):
                     waiting += queue[a, c, r]
+            # Contacted leads leave the queue at once (the qualification below
+            # reads them from `contacted`).
+            n_contacted = 0
+            contacted_junk = 0
             capacity = per_run[CAPACITY, r]
-            if capacity > 0.0 and waiting > capacity:
+            over_capacity = capacity > 0.0 and waiting > capacity
+            if over_capacity:
                 chance = capacity / waiting
                 log_chance = log_rarer(chance)
                 for a in range(ages):
@@ -595,16 +600,20 @@ def run_weeks(  # type: ignore[no-untyped-def]
                             contact_rng, queue[a, c, r], chance, log_chance
                         )
                         contacted[a, c] = count
+                        queue[a, c, r] -= count
+                        n_contacted += count
+                    contacted_junk += contacted[a, JUNK]
             else:
                 for a in range(ages):
                     for c in range(N_CLASSES):
                         contacted[a, c] = queue[a, c, r]
+                        queue[a, c, r] = 0
+                    contacted_junk += contacted[a, JUNK]
+                n_contacted = waiting
             # Ages with equal chances are drawn together (Params.qualify_group_start)
             # unless a review scored on qualified leads must tell their epochs
             # apart.
             qualified = 0
-            n_contacted = 0
-            contacted_junk = 0
             start = 0
             while start < ages:
                 stop = start + 1
@@ -627,23 +636,22 @@ def run_weeks(  # type: ignore[no-untyped-def]
                         kind = 0 if c == READY else 1
                         epoch_qualified[slots[start], kind, r] += gained
                 start = stop
-            for a in range(ages):
-                for c in range(N_CLASSES):
-                    n_contacted += contacted[a, c]
-                    queue[a, c, r] -= contacted[a, c]
-                contacted_junk += contacted[a, JUNK]
             rejected_real = n_contacted - contacted_junk - qualified
+            # Who is left waits a week longer; the oldest go stale. (With no one
+            # left, as whenever the run is within capacity, nothing moves.)
             stale = 0
-            for c in range(N_CLASSES):
-                stale += queue[ages - 1, c, r]
-            stale_real = stale - queue[ages - 1, JUNK, r]
+            stale_real = 0
             waiting = 0
-            for a in range(ages - 1, 0, -1):
+            if over_capacity:
                 for c in range(N_CLASSES):
-                    queue[a, c, r] = queue[a - 1, c, r]
-                    waiting += queue[a, c, r]
-            for c in range(N_CLASSES):
-                queue[0, c, r] = 0
+                    stale += queue[ages - 1, c, r]
+                stale_real = stale - queue[ages - 1, JUNK, r]
+                for a in range(ages - 1, 0, -1):
+                    for c in range(N_CLASSES):
+                        queue[a, c, r] = queue[a - 1, c, r]
+                        waiting += queue[a, c, r]
+                for c in range(N_CLASSES):
+                    queue[0, c, r] = 0
             if n_contacted > 0:
                 bad_now = 1.0 - qualified / n_contacted
                 bad_share[r] += (bad_now - bad_share[r]) / per_run[TRUST_SMOOTHING, r]
