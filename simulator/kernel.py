@@ -211,25 +211,24 @@ def log_rarer_each(chances):  # type: ignore[no-untyped-def]
 def binomial(rng, n, p):  # type: ignore[no-untyped-def]
     """A ``Binomial(n, p)`` count and the stream's state after it; nothing is
     drawn when the result is certain."""
+    return _binomial_checked(rng, n, p, 0.0, False)
+
+
+@inlined
+def binomial_known(rng, n, p, log_q):  # type: ignore[no-untyped-def]
+    """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
+    return _binomial_checked(rng, n, p, log_q, True)
+
+
+@inlined
+def _binomial_checked(rng, n, p, log_q, known):  # type: ignore[no-untyped-def]
     if n <= 0 or not p > 0.0:  # (a NaN chance, never valid, draws nothing)
         return 0, rng
     if p >= 1.0:
         return n, rng
     if n <= BINOMIAL_BERNOULLI_MAX:
         return _trials(rng, n, p)
-    return _binomial(rng, n, p, 0.0, False)
-
-
-@inlined
-def binomial_known(rng, n, p, log_q):  # type: ignore[no-untyped-def]
-    """:func:`binomial` with ``log_q = log_rarer(p)`` given."""
-    if n <= 0 or not p > 0.0:
-        return 0, rng
-    if p >= 1.0:
-        return n, rng
-    if n <= BINOMIAL_BERNOULLI_MAX:
-        return _trials(rng, n, p)
-    return _binomial(rng, n, p, log_q, True)
+    return _binomial(rng, n, p, log_q, known)
 
 
 @inlined
