@@ -320,7 +320,6 @@ class ResultBuilder:
                         self._weekly[i][name] = np.empty((runs, weeks), np.float32)
                     self._weekly[i][name][start : start + len(series)] = series
                 continue
-            weeks = self._settings.horizon_weeks
             for name, series in output.weekly.items():
                 self._sketches[i].setdefault(name, WeeklySketch(weeks)).add(series)
                 if i and name in outputs[0].weekly:

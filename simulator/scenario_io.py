@@ -103,7 +103,7 @@ def read_toml(path: Path) -> Raw:
     if stat.st_size > _PARSED_MAX_BYTES:
         return raw
     with _PARSED_LOCK:
-        if len(_PARSED) >= _PARSED_MAX_FILES:
+        if path not in _PARSED and len(_PARSED) >= _PARSED_MAX_FILES:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[path] = (version, raw)
     return copy.deepcopy(raw)
