@@ -224,12 +224,17 @@ def _epoch_slots(layout: Layout, n: int) -> I:
 
 
 class Recorder:
-    """Weekly series of a chunk: MODEL.md's series, the extra ones
+    """Weekly series of a chunk of runs: MODEL.md's series, the extra ones
     (:data:`~simulator.series.RECORDED`) and each source's budget share at the
-    end of the week.
+    end of the week; and, in double precision, each run's flow totals and its
+    ARR after its first year and after its last week.
 
-    Stored as one ``(weeks, series, n)`` array, which the compiled step writes a
-    week at a time; ``series`` holds ``(n, weeks)`` views of it by name.
+    The compiled step writes week ``w`` of the chunk's run ``r`` to
+    ``data[w, series, offset + r]``, in single precision (exact for counts below
+    16 million, within 1e-7 relative for money). ``data`` may hold more runs
+    than the chunk: a whole result's, which the chunks of a comparison fill in
+    place rather than being copied into it. ``series`` holds ``(n, weeks)``
+    views of the chunk's runs by name.
     """
 
     def __init__(
@@ -238,24 +243,43 @@ class Recorder:
         weeks: int,
         sources: tuple[str, ...] = (),
         *,
-        reuse: Recorder | None = None,
+        into: NDArray[np.float32] | None = None,
+        offset: int = 0,
     ) -> None:
-        """``reuse``: a recorder no longer read, whose array (if of the same
-        shape) is cleared and written again rather than allocated afresh."""
+        """``into``: the ``(weeks, series, runs)`` array to write runs
+        ``offset .. offset + n`` of (by default, one of the chunk's own)."""
         names = RECORDED + share_series(sources)
-        shape = (weeks, len(names), n)
-        self.data: F
-        if reuse is not None and reuse.data.shape == shape:
-            self.data = reuse.data
-            self.data.fill(0.0)
-        else:
-            self.data = np.zeros(shape)
-        self.series = {name: self.data[:, i, :].T for i, name in enumerate(names)}
+        if into is None:
+            into = record_array(n, weeks, sources)
+        if into.shape[:2] != (weeks, len(names)) or into.shape[2] < offset + n:
+            raise ValueError(f"a record of shape {into.shape} cannot hold these runs")
+        self.data = into
+        self.offset = offset
+        self.series = {
+            name: into[:, i, offset : offset + n].T for i, name in enumerate(names)
+        }
         self.shares = share_series(sources)
+        #: (RECORDED, n): each flow summed over the weeks (rows of the levels unused)
+        self.totals = np.zeros((len(RECORDED), n))
+        #: (2, n): ARR after week 52 (row kernel.ARR_YEAR1; NaN for shorter
+        #: horizons) and after the last recorded week (kernel.ARR_LAST)
+        self.arr_at = np.full((2, n), np.nan)
 
 
-#: Stands in for the recorder in weeks that are not recorded (the warm-up).
-_NOT_RECORDED = np.zeros((1, 1, 1))
+def record_array(
+    runs: int, weeks: int, sources: tuple[str, ...]
+) -> NDArray[np.float32]:
+    """An empty ``(weeks, series, runs)`` record of the given runs (see
+    :class:`Recorder`): zero pages, mapped only as they are written."""
+    return np.zeros((weeks, len(RECORDED) + len(sources), runs), dtype=np.float32)
+
+
+#: Stand in for the record in weeks that are not recorded (the warm-up), of the
+#: same types, so that the compiled step is compiled once.
+_NOT_RECORDED = np.zeros((1, 1, 1), dtype=np.float32)
+_NO_TOTALS = np.zeros((1, 1))
+#: The week (from 0) after which ARR is a year on (MODEL.md's arr_growth_y1).
+YEAR_WEEK = 51
 
 
 def is_prepared() -> bool:
@@ -298,7 +322,15 @@ def advance(
     :class:`~simulator.errors.SimulationCancelled` is raised. How weeks are cut
     into segments never changes the numbers.
     """
-    data = _NOT_RECORDED if record is None else record.data
+    if record is None:
+        data, offset, totals, arr_at = _NOT_RECORDED, 0, _NO_TOTALS, _NO_TOTALS
+    else:
+        data, offset, totals, arr_at = (
+            record.data,
+            record.offset,
+            record.totals,
+            record.arr_at,
+        )
     logs = p.log_rarer
     week = week0
     while week < week1:
@@ -349,6 +381,10 @@ def advance(
                     logs["lose_given_stay"],
                     p.switches,
                     data,
+                    offset,
+                    totals,
+                    arr_at,
+                    YEAR_WEEK,
                 )
                 if reached < end:
                     _draw_deal_values(state, block.deals, r0, r1)

@@ -92,6 +92,9 @@ S_SPEND = 16
 S_COST = 17
 S_MATURED = 18
 S_SHARES = 19
+# Rows of the ARR kept at two weeks (run_weeks's ``arr_at``).
+ARR_YEAR1 = 0
+ARR_LAST = 1
 
 #: Deals per run drawn one by one; beyond, a week's deals are drawn as one sum.
 EXACT_DEALS_PER_RUN = 4096
@@ -485,7 +488,12 @@ def run_weeks(  # type: ignore[no-untyped-def]
     advance_log,
     lose_log,
     switches,
+    # the record (weeks, series, runs of the whole result) and the chunk's sums
     record,
+    record_offset,
+    totals,
+    arr_at,
+    year_week,
 ):
     """Advance runs ``r0..r1`` (one seed block) through weeks ``week0..week1``.
 
@@ -497,8 +505,12 @@ def run_weeks(  # type: ignore[no-untyped-def]
     ``slots_week`` (age 0: ``current_slot``), the start of a segment in which the
     epoch does not change; ``epoch_qualified[slot, type, run]``
     collects the qualified ready and future leads by the epoch that generated
-    them, for reviews that score qualified leads. With ``recording``, week ``w``
-    is written to ``record[w]`` (``(series, runs)``).
+    them, for reviews that score qualified leads.
+
+    With ``recording``, week ``w`` of run ``r`` is written to
+    ``record[w, series, record_offset + r]`` (single precision), its flows are
+    added to ``totals[series, r]`` (double precision), and its ARR is kept in
+    ``arr_at[ARR_LAST, r]`` and, in week ``year_week``, ``arr_at[ARR_YEAR1, r]``.
     """
     ages = queue.shape[0]
     stages = pipeline.shape[0]
@@ -752,27 +764,42 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 window_mqls[4, r] += ignored_lost_mkt
 
             if recording:
-                record[week, S_LEADS, r] = mkt_mqls + held
-                record[week, S_MQLS, r] = mkt_mqls + arrived
-                record[week, S_IGNORED, r] = ignored_mkt + ignored_matured
-                record[week, S_CONTACTED, r] = n_contacted
-                record[week, S_QUALIFIED, r] = qualified
-                record[week, S_STALE, r] = stale
-                record[week, S_OPPORTUNITIES, r] = opportunities
-                record[week, S_WON, r] = won
-                record[week, S_BOOKINGS, r] = bookings
-                record[week, S_REVENUE, r] = arr[r] / 52.0
-                record[week, S_ARR, r] = arr[r]
-                record[week, S_CUSTOMERS, r] = customers[r]
-                record[week, S_CHURNED, r] = churned
-                record[week, S_NURTURE, r] = nurture[r]
-                record[week, S_IGNORE_RATE, r] = ignore
-                record[week, S_QUEUE, r] = waiting
-                record[week, S_SPEND, r] = spend
-                record[week, S_COST, r] = spend + per_run[FIXED_WEEKLY_COST, r]
-                record[week, S_MATURED, r] = arrived
+                # The flows are also summed here, in double precision, for the
+                # per-run totals: the weekly record is single precision.
+                at = record_offset + r
+                _flow(record, totals, week, S_LEADS, at, r, mkt_mqls + held)
+                _flow(record, totals, week, S_MQLS, at, r, mkt_mqls + arrived)
+                _flow(
+                    record,
+                    totals,
+                    week,
+                    S_IGNORED,
+                    at,
+                    r,
+                    ignored_mkt + ignored_matured,
+                )
+                _flow(record, totals, week, S_CONTACTED, at, r, n_contacted)
+                _flow(record, totals, week, S_QUALIFIED, at, r, qualified)
+                _flow(record, totals, week, S_STALE, at, r, stale)
+                record[week, S_OPPORTUNITIES, at] = opportunities
+                _flow(record, totals, week, S_WON, at, r, won)
+                _flow(record, totals, week, S_BOOKINGS, at, r, bookings)
+                _flow(record, totals, week, S_REVENUE, at, r, arr[r] / 52.0)
+                record[week, S_ARR, at] = arr[r]
+                record[week, S_CUSTOMERS, at] = customers[r]
+                _flow(record, totals, week, S_CHURNED, at, r, churned)
+                record[week, S_NURTURE, at] = nurture[r]
+                record[week, S_IGNORE_RATE, at] = ignore
+                record[week, S_QUEUE, at] = waiting
+                _flow(record, totals, week, S_SPEND, at, r, spend)
+                cost = spend + per_run[FIXED_WEEKLY_COST, r]
+                _flow(record, totals, week, S_COST, at, r, cost)
+                record[week, S_MATURED, at] = arrived
                 for s in range(min(n_sources, record.shape[1] - S_SHARES)):
-                    record[week, S_SHARES + s, r] = share[s, r]
+                    record[week, S_SHARES + s, at] = share[s, r]
+                arr_at[ARR_LAST, r] = arr[r]
+                if week == year_week:
+                    arr_at[ARR_YEAR1, r] = arr[r]
     keep_stream_state(streams, LEADS, leads_rng)
     keep_stream_state(streams, HANDOFF, handoff_rng)
     keep_stream_state(streams, CONTACT, contact_rng)
@@ -782,6 +809,13 @@ def run_weeks(  # type: ignore[no-untyped-def]
     keep_stream_state(streams, NURTURE_SITE, nurture_rng)
     keep_stream_state(streams, DEAL_SUMS, deal_sums_rng)
     return reached
+
+
+@inlined
+def _flow(record, totals, week, series, at, r, value):  # type: ignore[no-untyped-def]
+    """Record a flow of the week and add it to the run's total."""
+    record[week, series, at] = value
+    totals[series, r] += value
 
 
 @compiled

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine import Recorder
+from simulator.engine import Recorder, record_array
+from simulator.kernel import ARR_LAST, ARR_YEAR1
 from simulator.params import Params
-from simulator.series import EXTRA_SERIES, FLOWS, SERIES
+from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES, share_series
 from simulator.sketch import BINS, WeeklySketch
 
 if TYPE_CHECKING:
@@ -125,18 +126,19 @@ class ChunkOutput:
     """What one chunk of runs produced for one scenario."""
 
     figures: dict[str, F]
+    #: (runs, weeks) each; views of the chunk's record, which may be a whole
+    #: result's record that the chunk filled in place
     weekly: dict[str, NDArray[np.float32]]
 
     @classmethod
     def from_record(cls, record: Recorder, params: Params) -> ChunkOutput:
-        series = record.series
-        weeks = series["arr"].shape[1]
-        figures = {f"total_{flow}": series[flow].sum(axis=1) for flow in FLOWS}
-        figures["arr_end"] = series["arr"][:, -1].copy()
-        if weeks >= 52:
+        totals = record.totals
+        figures = {f"total_{flow}": totals[RECORDED.index(flow)] for flow in FLOWS}
+        figures["arr_end"] = record.arr_at[ARR_LAST]
+        if record.data.shape[0] >= 52:
             initial = params.initial_arr
             figures["arr_growth_y1"] = (
-                series["arr"][:, 51] / initial - 1
+                record.arr_at[ARR_YEAR1] / initial - 1
                 if initial > 0
                 else np.full(params.n, np.nan)
             )
@@ -144,8 +146,17 @@ class ChunkOutput:
         figures["cac"] = np.divide(
             figures["total_spend"], won, out=np.full(params.n, np.nan), where=won > 0
         )
-        weekly = {name: values.astype(np.float32) for name, values in series.items()}
-        return cls(figures=figures, weekly=weekly)
+        return cls(figures=figures, weekly=dict(record.series))
+
+    def detached(self) -> ChunkOutput:
+        """A copy that owns its weekly series, so that keeping it (as
+        :data:`simulator.runner.WARM_UPS` does) holds on to no result."""
+        return ChunkOutput(
+            figures={name: values.copy() for name, values in self.figures.items()},
+            weekly={
+                name: series.copy(order="K") for name, series in self.weekly.items()
+            },
+        )
 
 
 @dataclass
@@ -286,16 +297,43 @@ class ResultBuilder:
         self.keep_weekly = keep_weekly
         self._waiting: dict[int, Sequence[ChunkOutput]] = {}
         self._next = 0
-        # Filled in place, chunk by chunk as they arrive (while later chunks
-        # still run), so nothing is held twice and nothing is left to join at
-        # the end.
+        # Kept series live in one (weeks, series, runs) record per scenario,
+        # which the chunks' compiled steps write into (see recorder()): nothing
+        # is converted, copied or joined afterwards. Per-run figures are filled
+        # in place chunk by chunk as they arrive.
         self._weekly: list[dict[str, NDArray[np.float32]]] = [{} for _ in scenarios]
+        self._records: list[NDArray[np.float32]] = []
+        if keep_weekly:
+            for scenario in scenarios:
+                sources = tuple(source.name for source in scenario.marketing.sources)
+                record = record_array(settings.runs, settings.horizon_weeks, sources)
+                names = RECORDED + share_series(sources)
+                self._records.append(record)
+                self._weekly[len(self._records) - 1] = {
+                    name: record[:, i, :].T for i, name in enumerate(names)
+                }
         self._figures: list[dict[str, F]] = [{} for _ in scenarios]
         self._filled = 0
         # Streamed series, made when their first chunk arrives (the budget-share
         # series depend on each scenario's sources).
         self._sketches: list[dict[str, WeeklySketch]] = [{} for _ in scenarios]
         self._paired: list[dict[str, WeeklySketch]] = [{} for _ in scenarios[1:]]
+
+    def recorder(
+        self, scenario: int, first_run: int, n: int, sources: tuple[str, ...]
+    ) -> Recorder:
+        """Where a chunk records runs ``first_run .. first_run + n`` of a
+        scenario: the result's own record when every trajectory is kept (thread
+        safe: chunks write disjoint runs), else a record of the chunk's own."""
+        if self.keep_weekly:
+            return Recorder(
+                n,
+                self._settings.horizon_weeks,
+                sources,
+                into=self._records[scenario],
+                offset=first_run,
+            )
+        return Recorder(n, self._settings.horizon_weeks, sources)
 
     def add(self, index: int, outputs: Sequence[ChunkOutput]) -> None:
         """Chunk ``index``'s outputs, one per scenario; folded once every earlier
@@ -316,9 +354,11 @@ class ResultBuilder:
                 self._filled = start + len(values)
             if self.keep_weekly:
                 for name, series in output.weekly.items():
-                    if name not in self._weekly[i]:
-                        self._weekly[i][name] = np.empty((runs, weeks), np.float32)
-                    self._weekly[i][name][start : start + len(series)] = series
+                    kept = self._weekly[i][name][start : start + len(series)]
+                    # A chunk run now wrote its runs in place; one remembered
+                    # from an earlier comparison (runner.WARM_UPS) did not.
+                    if not np.may_share_memory(kept, series):
+                        kept[...] = series
                 continue
             for name, series in output.weekly.items():
                 self._sketches[i].setdefault(name, WeeklySketch(weeks)).add(series)

@@ -176,25 +176,24 @@ class WarmUpMemo:
 WARM_UPS = WarmUpMemo(max_runs=11_000)
 
 
-class _ThreadRecorder(threading.local):
-    #: This thread's last chunk recorder, which ChunkOutput.from_record has
-    #: copied from. Reusing its array (tens of MB) spares the system the page
-    #: faults of a fresh one, a tenth of a comparison's processor time.
-    last: Recorder | None = None
+#: Makes the recorder of runs ``first .. first + n`` of scenario ``index`` of a
+#: comparison: ``(index, first, n, sources)``.
+RecorderFactory = Callable[[int, int, int, tuple[str, ...]], Recorder]
 
 
-_LAST_RECORDER = _ThreadRecorder()
-
-
-def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
+def run_chunk(
+    job: ChunkJob, stopped: StopCallback, recorders: RecorderFactory | None = None
+) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
     that state with common random numbers (the warm-up and the baseline's run
     reused from :data:`WARM_UPS` when they are there). ``stopped`` is polled
-    every few weeks."""
+    every few weeks; ``recorders`` says where to record (by default, in records
+    of the chunk's own)."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
     sizes = [bounds[b][1] - bounds[b][0] for b in job.block_ids]
     n = sum(sizes)
+    first = bounds[job.block_ids[0]][0]
     seeds = [block_seeds(settings.seed, b) for b in job.block_ids]
 
     def uniforms(dotted: str) -> NDArray[np.float64]:
@@ -222,16 +221,17 @@ def run_chunk(job: ChunkJob, stopped: StopCallback) -> list[ChunkOutput]:
     for p in to_run:
         branch = state.branch(p)  # a copy: the warmed-up state stays as it was
         streams = chunk_streams(seeds, sizes, warmup=False)
-        record = Recorder(
-            n, settings.horizon_weeks, p.layout.sources, reuse=_LAST_RECORDER.last
-        )
-        _LAST_RECORDER.last = record
+        sources = p.layout.sources
+        if recorders is None:
+            record = Recorder(n, settings.horizon_weeks, sources)
+        else:
+            record = recorders(len(outputs), first, n, sources)
         if stopped():
             raise SimulationCancelled("cancelled")
         advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
         outputs.append(ChunkOutput.from_record(record, p))
     if remembered is None:
-        WARM_UPS.put(key, state, outputs[0], n)
+        WARM_UPS.put(key, state, outputs[0].detached(), n)
     return outputs
 
 
@@ -336,7 +336,9 @@ def compare(
         def hand_out() -> None:
             while queue and len(pending) < workers:
                 index, job = queue.pop(0)
-                pending[pool.submit(run_chunk, job, stop_flag.is_set)] = index
+                pending[
+                    pool.submit(run_chunk, job, stop_flag.is_set, builder.recorder)
+                ] = index
 
         while queue or pending:
             hand_out()
