@@ -259,7 +259,7 @@ class Recorder:
             name: into[:, i, offset : offset + n].T for i, name in enumerate(names)
         }
         self.shares = share_series(sources)
-        #: (RECORDED, n): each flow summed over the weeks (rows of the levels unused)
+        #: (RECORDED, n): each series summed over the weeks (the flows' are figures)
         self.totals = np.zeros((len(RECORDED), n))
         #: (2, n): ARR after week 52 (row kernel.ARR_YEAR1; NaN for shorter
         #: horizons) and after the last recorded week (kernel.ARR_LAST)

@@ -508,8 +508,8 @@ def run_weeks(  # type: ignore[no-untyped-def]
     them, for reviews that score qualified leads.
 
     With ``recording``, week ``w`` of run ``r`` is written to
-    ``record[w, series, record_offset + r]`` (single precision), its flows are
-    added to ``totals[series, r]`` (double precision), and its ARR is kept in
+    ``record[w, series, record_offset + r]`` (single precision) and added to
+    ``totals[series, r]`` (double precision), and its ARR is kept in
     ``arr_at[ARR_LAST, r]`` and, in week ``year_week``, ``arr_at[ARR_YEAR1, r]``.
     """
     ages = queue.shape[0]
@@ -533,6 +533,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
     lead_counts = np.zeros(7, dtype=np.int64)
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
+    week_values = np.zeros(S_SHARES)
     reached = week1
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
@@ -764,37 +765,31 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 window_mqls[4, r] += ignored_lost_mkt
 
             if recording:
-                # The flows are also summed here, in double precision, for the
-                # per-run totals: the weekly record is single precision.
+                week_values[S_LEADS] = mkt_mqls + held
+                week_values[S_MQLS] = mkt_mqls + arrived
+                week_values[S_IGNORED] = ignored_mkt + ignored_matured
+                week_values[S_CONTACTED] = n_contacted
+                week_values[S_QUALIFIED] = qualified
+                week_values[S_STALE] = stale
+                week_values[S_OPPORTUNITIES] = opportunities
+                week_values[S_WON] = won
+                week_values[S_BOOKINGS] = bookings
+                week_values[S_REVENUE] = arr[r] / 52.0
+                week_values[S_ARR] = arr[r]
+                week_values[S_CUSTOMERS] = customers[r]
+                week_values[S_CHURNED] = churned
+                week_values[S_NURTURE] = nurture[r]
+                week_values[S_IGNORE_RATE] = ignore
+                week_values[S_QUEUE] = waiting
+                week_values[S_SPEND] = spend
+                week_values[S_COST] = spend + per_run[FIXED_WEEKLY_COST, r]
+                week_values[S_MATURED] = arrived
+                # The record is single precision; the totals (of which the
+                # figures use the flows') are summed in double.
                 at = record_offset + r
-                _flow(record, totals, week, S_LEADS, at, r, mkt_mqls + held)
-                _flow(record, totals, week, S_MQLS, at, r, mkt_mqls + arrived)
-                _flow(
-                    record,
-                    totals,
-                    week,
-                    S_IGNORED,
-                    at,
-                    r,
-                    ignored_mkt + ignored_matured,
-                )
-                _flow(record, totals, week, S_CONTACTED, at, r, n_contacted)
-                _flow(record, totals, week, S_QUALIFIED, at, r, qualified)
-                _flow(record, totals, week, S_STALE, at, r, stale)
-                record[week, S_OPPORTUNITIES, at] = opportunities
-                _flow(record, totals, week, S_WON, at, r, won)
-                _flow(record, totals, week, S_BOOKINGS, at, r, bookings)
-                _flow(record, totals, week, S_REVENUE, at, r, arr[r] / 52.0)
-                record[week, S_ARR, at] = arr[r]
-                record[week, S_CUSTOMERS, at] = customers[r]
-                _flow(record, totals, week, S_CHURNED, at, r, churned)
-                record[week, S_NURTURE, at] = nurture[r]
-                record[week, S_IGNORE_RATE, at] = ignore
-                record[week, S_QUEUE, at] = waiting
-                _flow(record, totals, week, S_SPEND, at, r, spend)
-                cost = spend + per_run[FIXED_WEEKLY_COST, r]
-                _flow(record, totals, week, S_COST, at, r, cost)
-                record[week, S_MATURED, at] = arrived
+                for s in range(S_SHARES):
+                    record[week, s, at] = week_values[s]
+                    totals[s, r] += week_values[s]
                 for s in range(min(n_sources, record.shape[1] - S_SHARES)):
                     record[week, S_SHARES + s, at] = share[s, r]
                 arr_at[ARR_LAST, r] = arr[r]
@@ -809,13 +804,6 @@ def run_weeks(  # type: ignore[no-untyped-def]
     keep_stream_state(streams, NURTURE_SITE, nurture_rng)
     keep_stream_state(streams, DEAL_SUMS, deal_sums_rng)
     return reached
-
-
-@inlined
-def _flow(record, totals, week, series, at, r, value):  # type: ignore[no-untyped-def]
-    """Record a flow of the week and add it to the run's total."""
-    record[week, series, at] = value
-    totals[series, r] += value
 
 
 @compiled
