@@ -191,7 +191,7 @@ def _reciprocal(x):  # type: ignore[no-untyped-def]
 def log_rarer(p):  # type: ignore[no-untyped-def]
     """``log(1 - min(p, 1 - p))``: what :func:`binomial_known` needs of a chance
     that many draws share, computed once for them."""
-    return math.log1p(-min(p, 1.0 - p))
+    return math.log1p(-(p if p <= 1.0 - p else 1.0 - p))
 
 
 @compiled
@@ -292,10 +292,9 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
     a = -0.0873 + 0.0248 * b + 0.01 * p
     c = n * p + 0.5
     vr = 0.92 - 4.2 / b
-    alpha = (2.83 + 5.1 / b) * spq
     # The exact test's constants, needed only when the squeeze fails.
-    log_odds = log_f_mode = 0.0
-    mode = int((n + 1) * p)
+    alpha = log_odds = log_f_mode = 0.0
+    mode = 0
     exact_ready = False
     while True:
         u, rng = uniform(rng)
@@ -308,6 +307,8 @@ def _binomial_btrs(rng, n, p):  # type: ignore[no-untyped-def]
         if us >= 0.07 and v <= vr:
             return k, rng
         if not exact_ready:
+            alpha = (2.83 + 5.1 / b) * spq
+            mode = math.floor((n + 1) * p)
             log_odds = math.log(p / q)
             log_f_mode = -_log_factorial(mode) - _log_factorial(n - mode)
             exact_ready = True
@@ -334,7 +335,7 @@ def _poisson(rng, lam):  # type: ignore[no-untyped-def]
     if lam < POISSON_INVERSION_MEAN:
         # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
         first = math.exp(-lam)
-        return _inversion(rng, first, lam, 0.0, int(lam * 20.0 + 40.0))
+        return _inversion(rng, first, lam, 0.0, math.floor(lam * 20.0 + 40.0))
     if lam < POISSON_MODE_SEARCH_MEAN:
         return _poisson_mode_search(rng, lam)
     return _poisson_ptrs(rng, lam)
@@ -345,9 +346,9 @@ def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
     """Inversion that visits the counts from the mode outwards (mode, mode + 1,
     mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
     this one reaches the answer in about ``sqrt(lam)`` steps."""
-    mode = int(lam)
+    mode = math.floor(lam)
     at_mode = math.exp(-lam + mode * math.log(lam) - _log_factorial(mode))
-    top = int(lam + 40.0 * math.sqrt(lam) + 40.0)
+    top = math.floor(lam + 40.0 * math.sqrt(lam) + 40.0)
     per_lam = 1.0 / lam
     while True:
         u, rng = uniform(rng)
@@ -378,9 +379,8 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
     b = 0.931 + 2.53 * slam
     a = -0.059 + 0.02483 * b
     vr = 0.9277 - 3.6224 / (b - 2.0)
-    invalpha = 1.1239 + 1.1328 / (b - 3.4)
-    # The exact test's constant, needed only when the squeeze fails.
-    log_lam = 0.0
+    # The exact test's constants, needed only when the squeeze fails.
+    invalpha = log_lam = 0.0
     exact_ready = False
     while True:
         u, rng = uniform(rng)
@@ -393,6 +393,7 @@ def _poisson_ptrs(rng, lam):  # type: ignore[no-untyped-def]
         if k < 0 or (us < 0.013 and v > us):
             continue
         if not exact_ready:
+            invalpha = 1.1239 + 1.1328 / (b - 3.4)
             log_lam = math.log(lam)
             exact_ready = True
         accept = -lam + k * log_lam - _log_factorial(k)
@@ -534,6 +535,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
     advanced = np.zeros(stages, dtype=np.int64)
     slots = np.zeros(ages, dtype=np.int64)
     week_values = np.zeros(S_SHARES)
+    recorded_shares = min(n_sources, record.shape[1] - S_SHARES)
     reached = week1
     for week in range(week0, week1):
         if deal_values_needed(pipeline, deals_drawn, r0, r1) > deal_columns:
@@ -552,7 +554,10 @@ def run_weeks(  # type: ignore[no-untyped-def]
             ignore = per_run[IGNORE_BASE, r] + per_run[TRUST_SENSITIVITY, r] * (
                 bad_share[r] - per_run[TRUST_REFERENCE, r]
             )
-            ignore = min(max(ignore, 0.0), 1.0)
+            if ignore < 0.0:
+                ignore = 0.0
+            elif ignore > 1.0:
+                ignore = 1.0
             capture = per_run[RECYCLE_CAPTURE, r]
             # (recycle_capture is zero without recycling, and State.new_epoch
             # zeroes held_rates without held-back leads: their counts are then
@@ -790,7 +795,7 @@ def run_weeks(  # type: ignore[no-untyped-def]
                 for s in range(S_SHARES):
                     record[week, s, at] = week_values[s]
                     totals[s, r] += week_values[s]
-                for s in range(min(n_sources, record.shape[1] - S_SHARES)):
+                for s in range(recorded_shares):
                     record[week, S_SHARES + s, at] = share[s, r]
                 arr_at[ARR_LAST, r] = arr[r]
                 if week == year_week:
