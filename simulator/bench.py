@@ -56,7 +56,10 @@ def comparison_seconds(
             "aligned", overrides={"follow_up.capacity_per_week": 90.0}
         )
     start = time.perf_counter()
-    compare(baseline, [alternative], settings=settings, threads=threads)
+    # (a comparison from scratch, as the command line runs it, keeps nothing)
+    compare(
+        baseline, [alternative], settings=settings, threads=threads, remember=edited
+    )
     return time.perf_counter() - start
 
 

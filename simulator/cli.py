@@ -171,6 +171,7 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             settings=settings,
             threads=args.threads,
             progress=bar,
+            remember=False,  # the process ends with this comparison
         )
     finally:
         bar.close()

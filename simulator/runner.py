@@ -182,13 +182,16 @@ RecorderFactory = Callable[[int, int, int, tuple[str, ...]], Recorder]
 
 
 def run_chunk(
-    job: ChunkJob, stopped: StopCallback, recorders: RecorderFactory | None = None
+    job: ChunkJob,
+    stopped: StopCallback,
+    recorders: RecorderFactory | None = None,
+    remember: bool = True,
 ) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
     that state with common random numbers (the warm-up and the baseline's run
-    reused from :data:`WARM_UPS` when they are there). ``stopped`` is polled
-    every few weeks; ``recorders`` says where to record (by default, in records
-    of the chunk's own)."""
+    reused from :data:`WARM_UPS` when they are there, and kept there when
+    ``remember``). ``stopped`` is polled every few weeks; ``recorders`` says
+    where to record (by default, in records of the chunk's own)."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
     sizes = [bounds[b][1] - bounds[b][0] for b in job.block_ids]
@@ -230,7 +233,7 @@ def run_chunk(
             raise SimulationCancelled("cancelled")
         advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
         outputs.append(ChunkOutput.from_record(record, p))
-    if remembered is None:
+    if remembered is None and remember:
         WARM_UPS.put(key, state, outputs[0].detached(), n)
     return outputs
 
@@ -273,6 +276,7 @@ def compare(
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    remember: bool = True,
 ) -> Comparison:
     """Run a baseline and alternatives with a shared warm-up and common random numbers.
 
@@ -299,6 +303,11 @@ def compare(
         Polled between chunks (and, through a flag, by workers every few weeks);
         when it returns true the run stops and
         :class:`~simulator.errors.SimulationCancelled` is raised.
+    remember
+        Keep the warm-up and the baseline's runs (a copy of them) in
+        :data:`WARM_UPS` for later comparisons with the same baseline and
+        settings (the app after an edit, a bridge's variants); a one-off
+        comparison spares the copy.
     """
     settings = settings or RunSettings.from_scenario(baseline)
     scenarios = (baseline, *alternatives)
@@ -336,9 +345,10 @@ def compare(
         def hand_out() -> None:
             while queue and len(pending) < workers:
                 index, job = queue.pop(0)
-                pending[
-                    pool.submit(run_chunk, job, stop_flag.is_set, builder.recorder)
-                ] = index
+                future = pool.submit(
+                    run_chunk, job, stop_flag.is_set, builder.recorder, remember
+                )
+                pending[future] = index
 
         while queue or pending:
             hand_out()

@@ -183,6 +183,16 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
     assert_identical(remembered, fresh)
 
 
+def test_a_one_off_comparison_remembers_nothing(pair) -> None:
+    from simulator import runner
+
+    runner.WARM_UPS.clear()
+    compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
+    assert not runner.WARM_UPS._entries
+    compare(pair[0], pair[1:], settings=SETTINGS)
+    assert runner.WARM_UPS._entries
+
+
 def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
     """Guided scheduling: large chunks first, then smaller ones so that the
     workers finish together; a fixed size when asked for one."""
