@@ -22,6 +22,8 @@ from simulator.runner import WARM_UPS, RunSettings, compare, default_threads
 from simulator.scenario_io import load_scenario
 
 YARDSTICK_DRAWS = 20_000_000
+#: Turns of yardstick and comparison the headline figures are the best of.
+ROUNDS = 5
 
 
 def yardstick_seconds() -> float:
@@ -114,20 +116,38 @@ def main_bench(args: argparse.Namespace) -> int:
     # Warm imports and the compiled step (loaded from numba's cache, or compiled
     # on a first run).
     comparison_seconds(2_000, 8, threads=threads)
-    # Best of several: on a shared machine the slower repeats measure the
-    # neighbours (the yardstick alone varies by half from run to run).
-    yard = min(yardstick_seconds() for _ in range(5))
-    comp = min(comparison_seconds(10_000, 104, threads=threads) for _ in range(3))
+    # Best of several, taken in turns: on a shared machine the slower repeats
+    # measure the neighbours (the yardstick alone varies by half from run to
+    # run), and the machine's speed drifts, which turns would otherwise read
+    # as a change of ratio.
+    # The yardstick is read twice a turn, before and after the comparison: it
+    # alone swings between two speeds (0.8 and 1.3 s here) from read to read.
+    yards, comps, in_turn = [], [], []
+    for _ in range(ROUNDS):
+        before = yardstick_seconds()
+        comps.append(comparison_seconds(10_000, 104, threads=threads))
+        after = yardstick_seconds()
+        yards += [before, after]
+        in_turn.append(comps[-1] / min(before, after))
+    yard, comp = min(yards), min(comps)
+    in_turn.sort()
     one_thread = comparison_seconds(10_000, 104, threads=1)
     preview = min(comparison_seconds(1_000, 104, threads=threads) for _ in range(3))
     after_edit = min(
         comparison_seconds(1_000, 104, threads=threads, edited=True) for _ in range(3)
     )
     run_weeks = 10_000 * (52 + 2 * 104)
-    print("  best of 5 (yardstick) and of 3 (comparisons, each from scratch):")
+    print(
+        f"  best of {2 * ROUNDS} and of {ROUNDS}, taken in turns "
+        "(comparisons each from scratch):"
+    )
     print(f"  yardstick: {YARDSTICK_DRAWS:,} binomial(12, 0.3) draws   {yard:7.2f} s")
     print(f"  siloed vs aligned, 10,000 runs x 104 weeks      {comp:7.2f} s")
     print(f"  ratio (comparison / yardstick)                  {comp / yard:7.2f}")
+    print(
+        f"    each turn's ratio: {in_turn[0]:.2f} to {in_turn[-1]:.2f}, "
+        f"median {in_turn[len(in_turn) // 2]:.2f}"
+    )
     print(
         f"    {comp / run_weeks * threads * 1e6:.2f} us of work per run-week "
         "(warm-up and both scenarios)"
