@@ -248,16 +248,14 @@ class Recorder:
     ) -> None:
         """``into``: the ``(weeks, series, runs)`` array to write runs
         ``offset .. offset + n`` of (by default, one of the chunk's own)."""
-        names = RECORDED + share_series(sources)
         if into is None:
             into = record_array(n, weeks, sources)
-        if into.shape[:2] != (weeks, len(names)) or into.shape[2] < offset + n:
+        series = len(RECORDED) + len(sources)
+        if into.shape[:2] != (weeks, series) or into.shape[2] < offset + n:
             raise ValueError(f"a record of shape {into.shape} cannot hold these runs")
         self.data = into
         self.offset = offset
-        self.series = {
-            name: into[:, i, offset : offset + n].T for i, name in enumerate(names)
-        }
+        self.series = record_series(into, sources, offset, offset + n)
         self.shares = share_series(sources)
         #: (RECORDED, n): each series summed over the weeks (the flows' are figures)
         self.totals = np.zeros((len(RECORDED), n))
@@ -272,6 +270,15 @@ def record_array(
     """An empty ``(weeks, series, runs)`` record of the given runs (see
     :class:`Recorder`): zero pages, mapped only as they are written."""
     return np.zeros((weeks, len(RECORDED) + len(sources), runs), dtype=np.float32)
+
+
+def record_series(
+    data: NDArray[np.float32], sources: tuple[str, ...], start: int, stop: int
+) -> dict[str, NDArray[np.float32]]:
+    """``(runs, weeks)`` views of runs ``start .. stop`` of a record, by series
+    name."""
+    names = RECORDED + share_series(sources)
+    return {name: data[:, i, start:stop].T for i, name in enumerate(names)}
 
 
 #: Stand in for the record in weeks that are not recorded (the warm-up), of the

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine import Recorder, record_array
+from simulator.engine import Recorder, record_array, record_series
 from simulator.kernel import ARR_LAST, ARR_YEAR1
 from simulator.params import Params
-from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES, share_series
+from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES
 from simulator.sketch import BINS, WeeklySketch
 
 if TYPE_CHECKING:
@@ -304,14 +304,11 @@ class ResultBuilder:
         self._weekly: list[dict[str, NDArray[np.float32]]] = [{} for _ in scenarios]
         self._records: list[NDArray[np.float32]] = []
         if keep_weekly:
-            for scenario in scenarios:
+            for i, scenario in enumerate(scenarios):
                 sources = tuple(source.name for source in scenario.marketing.sources)
                 record = record_array(settings.runs, settings.horizon_weeks, sources)
-                names = RECORDED + share_series(sources)
                 self._records.append(record)
-                self._weekly[len(self._records) - 1] = {
-                    name: record[:, i, :].T for i, name in enumerate(names)
-                }
+                self._weekly[i] = record_series(record, sources, 0, settings.runs)
         self._figures: list[dict[str, F]] = [{} for _ in scenarios]
         self._filled = 0
         # Streamed series, made when their first chunk arrives (the budget-share
