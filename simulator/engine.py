@@ -256,6 +256,7 @@ class Recorder:
         self.data = into
         self.offset = offset
         self.series = record_series(into, sources, offset, offset + n)
+        self.sources = sources
         self.shares = share_series(sources)
         #: (RECORDED, n): each series summed over the weeks (the flows' are figures)
         self.totals = np.zeros((len(RECORDED), n))

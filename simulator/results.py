@@ -126,9 +126,15 @@ class ChunkOutput:
     """What one chunk of runs produced for one scenario."""
 
     figures: dict[str, F]
-    #: (runs, weeks) each; views of the chunk's record, which may be a whole
-    #: result's record that the chunk filled in place
-    weekly: dict[str, NDArray[np.float32]]
+    #: (weeks, series, runs): the chunk's record, a view of a whole result's
+    #: record when the chunk filled that in place
+    block: NDArray[np.float32]
+    sources: tuple[str, ...]
+
+    @property
+    def weekly(self) -> dict[str, NDArray[np.float32]]:
+        """``(runs, weeks)`` views of the block by series name."""
+        return record_series(self.block, self.sources, 0, self.block.shape[2])
 
     @classmethod
     def from_record(cls, record: Recorder, params: Params) -> ChunkOutput:
@@ -146,16 +152,16 @@ class ChunkOutput:
         figures["cac"] = np.divide(
             figures["total_spend"], won, out=np.full(params.n, np.nan), where=won > 0
         )
-        return cls(figures=figures, weekly=dict(record.series))
+        block = record.data[:, :, record.offset : record.offset + params.n]
+        return cls(figures=figures, block=block, sources=record.sources)
 
     def detached(self) -> ChunkOutput:
-        """A copy that owns its weekly series, so that keeping it (as
+        """A copy that owns its record, so that keeping it (as
         :data:`simulator.runner.WARM_UPS` does) holds on to no result."""
         return ChunkOutput(
             figures={name: values.copy() for name, values in self.figures.items()},
-            weekly={
-                name: series.copy(order="K") for name, series in self.weekly.items()
-            },
+            block=self.block.copy(),
+            sources=self.sources,
         )
 
 
@@ -350,17 +356,17 @@ class ResultBuilder:
                 self._figures[i][name][start : start + len(values)] = values
                 self._filled = start + len(values)
             if self.keep_weekly:
-                for name, series in output.weekly.items():
-                    kept = self._weekly[i][name][start : start + len(series)]
-                    # A chunk run now wrote its runs in place; one remembered
-                    # from an earlier comparison (runner.WARM_UPS) did not.
-                    if not np.may_share_memory(kept, series):
-                        kept[...] = series
+                kept = self._records[i][:, :, start : start + output.block.shape[2]]
+                # A chunk run now wrote its runs in place; one remembered from
+                # an earlier comparison (runner.WARM_UPS) did not.
+                if not np.may_share_memory(kept, output.block):
+                    kept[...] = output.block
                 continue
+            baseline_weekly = outputs[0].weekly
             for name, series in output.weekly.items():
                 self._sketches[i].setdefault(name, WeeklySketch(weeks)).add(series)
-                if i and name in outputs[0].weekly:
-                    base = outputs[0].weekly[name].astype(np.float64)
+                if i and name in baseline_weekly:
+                    base = baseline_weekly[name].astype(np.float64)
                     paired = self._paired[i - 1].setdefault(name, WeeklySketch(weeks))
                     paired.add(series - base)
 
