@@ -10,9 +10,9 @@ sketches instead (:class:`ResultBuilder`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -121,6 +121,31 @@ def summarize_weekly(values: NDArray[Any]) -> dict[str, F]:
     return out
 
 
+class LazyTable(Mapping[str, dict[str, float]]):
+    """Statistics by name, each computed when first read: a preview's cards
+    read three of fifteen figures, the table and exports all of them."""
+
+    def __init__(
+        self, names: Iterable[str], compute: Callable[[str], dict[str, float]]
+    ) -> None:
+        self._names = list(names)
+        self._compute = compute
+        self._computed: dict[str, dict[str, float]] = {}
+
+    def __getitem__(self, name: str) -> dict[str, float]:
+        if name not in self._computed:
+            if name not in self._names:
+                raise KeyError(name)
+            self._computed[name] = self._compute(name)
+        return self._computed[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 @dataclass
 class ChunkOutput:
     """What one chunk of runs produced for one scenario."""
@@ -184,8 +209,9 @@ class RunResult:
         return self.settings.runs
 
     @cached_property
-    def summary(self) -> dict[str, dict[str, float]]:
-        return {name: summarize(values) for name, values in self.figures.items()}
+    def summary(self) -> Mapping[str, dict[str, float]]:
+        """:func:`summarize` of each per-run figure, computed when first read."""
+        return LazyTable(self.figures, lambda name: summarize(self.figures[name]))
 
     @property
     def has_trajectories(self) -> bool:
@@ -256,23 +282,27 @@ class Comparison:
         return self._paired_cache[key]
 
     @cached_property
-    def differences(self) -> list[dict[str, dict[str, float]]]:
-        out = []
-        for index in range(len(self.alternatives)):
-            table = {}
-            for figure in self.baseline.figures:
-                diff = self.paired(index, figure)
-                stats = summarize(diff)
-                defined = diff[~np.isnan(diff)]
-                if defined.size:
-                    p = float((defined > 0).mean())
-                    stats["p_better"] = p
-                    stats["p_better_se"] = math.sqrt(p * (1 - p) / defined.size)
-                else:
-                    stats["p_better"] = stats["p_better_se"] = math.nan
-                table[figure] = stats
-            out.append(table)
-        return out
+    def differences(self) -> list[Mapping[str, dict[str, float]]]:
+        """For each alternative, :func:`summarize` of each figure's paired
+        differences with ``p_better`` (and its standard error), the share of
+        runs in which the alternative's figure is higher; computed when first
+        read."""
+        return [
+            LazyTable(self.baseline.figures, partial(self._difference, index))
+            for index in range(len(self.alternatives))
+        ]
+
+    def _difference(self, index: int, figure: str) -> dict[str, float]:
+        diff = self.paired(index, figure)
+        stats = summarize(diff)
+        defined = diff[~np.isnan(diff)]
+        if defined.size:
+            p = float((defined > 0).mean())
+            stats["p_better"] = p
+            stats["p_better_se"] = math.sqrt(p * (1 - p) / defined.size)
+        else:
+            stats["p_better"] = stats["p_better_se"] = math.nan
+        return stats
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -207,3 +207,22 @@ def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
             assert max(sizes) * BLOCK_RUNS <= CHUNK_MAX_RUNS
     assert chunk_sizes(40, 2)[-1] == 1
     assert chunk_sizes(10, 2, chunk_blocks=3) == [3, 3, 3, 1]
+
+
+def test_summaries_are_computed_when_read_and_match_the_figures(pair) -> None:
+    """A preview's cards read a few summaries; each is computed on first read
+    and equals summarize() of its figure (and of the paired differences)."""
+    from simulator.results import summarize
+
+    comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
+    baseline, alternative = comparison.baseline, comparison.alternatives[0]
+    summary = baseline.summary
+    assert list(summary) == list(baseline.figures)
+    assert summary["arr_end"] == summarize(baseline.figures["arr_end"])
+    assert list(summary._computed) == ["arr_end"]  # the others not yet
+    diff = comparison.differences[0]["total_won"]
+    paired = alternative.figures["total_won"] - baseline.figures["total_won"]
+    assert diff["mean"] == summarize(paired)["mean"]
+    assert diff["p_better"] == float((paired > 0).mean())
+    with pytest.raises(KeyError):
+        summary["no_such_figure"]
