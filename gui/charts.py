@@ -362,14 +362,22 @@ def _legend_with_bands(ax: Axes) -> None:
     handles, labels = ax.get_legend_handles_labels()
     handles += [Patch(color="#777777", alpha=0.45), Patch(color="#777777", alpha=0.15)]
     labels += ["middle 50 % of runs", "90 % of runs"]
-    ax.legend(
+    # On a white box without an edge: over the bands, where the fans climb
+    # into its corner, the legend stays legible and hides the same in every
+    # draw (it can then be laid over redrawn bands as it is, see
+    # gui.results.ChartCanvas).
+    legend = ax.legend(
         handles,
         labels,
         fontsize=FONT["legend"],
-        frameon=False,
         loc="upper left",
         ncols=2,
+        facecolor="white",
+        edgecolor="none",
+        framealpha=1.0,
+        fancybox=False,
     )
+    legend.set_zorder(5)
 
 
 def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:

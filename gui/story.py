@@ -658,6 +658,8 @@ class TargetController(QObject):
             if figure == "arr_growth_y1"
             else charts.fmt_money(level),
         )
+        for artist in self._fan_artists:  # drawn over the chart, as its data is
+            artist.set_animated(True)
         self.overview.canvas.draw_idle()
 
     # mouse: click or drag on the distribution chart moves the target

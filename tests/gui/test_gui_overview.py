@@ -120,3 +120,44 @@ def test_another_series_or_scenarios_are_drawn_anew(qtbot, comparisons):
     fan_alone, paired = overview.canvas.figure.axes
     assert fan_alone is not fan and not paired.get_visible()
     assert [line.get_label() for line in fan_alone.get_lines()] == ["Siloed"]
+
+
+def canvas_pixels(canvas) -> np.ndarray:
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def test_a_preview_like_the_last_redraws_only_its_data(qtbot, comparisons) -> None:
+    """Previews in a row keep each chart's scale while the new data fits it, and
+    then redraw the data alone over the last draw's background (blitting): the
+    pixels are those of a full draw. A preview whose data leave the scale is
+    drawn in full, rescaled."""
+    first, second, _third = comparisons
+    panel = drawn_anew(qtbot, first, LOW_TARGET)
+    canvas = panel.overview.canvas
+    nearly_first = compare(
+        load_scenario("siloed"),
+        [load_scenario("aligned", overrides={"deals.acv_median": 60_500.0})],
+        settings=SETTINGS,
+    )
+    panel.show_comparison(first, final=False)
+    qtbot.waitUntil(lambda: not canvas.blit_next)  # (drawn)
+    limits = [ax.get_ylim() for ax in canvas.figure.axes]
+    full_draws = []
+    draw_in_full = canvas._draw_in_full
+    canvas._draw_in_full = lambda: (full_draws.append(1), draw_in_full())
+    panel.show_comparison(nearly_first, final=False)
+    qtbot.waitUntil(lambda: not canvas.blit_next)
+    assert not full_draws, "the preview was drawn in full"
+    assert [ax.get_ylim() for ax in canvas.figure.axes] == limits
+    blitted = canvas_pixels(canvas)
+    canvas.draw()  # in full, the same figure
+    assert full_draws
+    np.testing.assert_array_equal(blitted, canvas_pixels(canvas))
+
+    full_draws.clear()
+    panel.show_comparison(second, final=False)  # far larger deals
+    qtbot.waitUntil(lambda: not canvas.blit_next)
+    assert full_draws
+    fan_limits = canvas.figure.axes[0].get_ylim()
+    assert fan_limits[1] > limits[0][1]
+    assert_same_look(look(panel), look(drawn_anew(qtbot, second, LOW_TARGET)))
