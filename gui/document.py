@@ -189,6 +189,7 @@ class ScenarioDocument(QObject):
         self._parent_cache: tuple[Any, Scenario | None] = (object(), None)
         self.undo_stack = QUndoStack(self)
         self._lever_cache: tuple[Any, list[tuple[str, list[str]]]] = (object(), [])
+        self._lever_keys_cache: tuple[Any, list[tuple[str, str]]] = (object(), [])
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _on_clean_changed(self, clean: bool) -> None:
@@ -297,11 +298,30 @@ class ScenarioDocument(QObject):
         """Name of the lever of this document that sets ``dotted`` (index form), if
         any; the last lever wins as in the loader."""
         found = None
-        for name, keys in self._lever_sets():
-            for key in keys:
-                if _same_parameter(key, dotted, self.scenario):
-                    found = name
+        for name, key in self._lever_keys():
+            if dotted == key or dotted.startswith(key + "."):
+                found = name
         return found
+
+    def _lever_keys(self) -> list[tuple[str, str]]:
+        """(lever name, key in index form) of every key the levers set, made
+        once for the current sources and stages (the editor asks for each of
+        its fields at every edit)."""
+        scenario = self.scenario
+        key = (
+            tuple(self.levers),
+            str(self.anchor),
+            tuple(source.name for source in scenario.marketing.sources),
+            tuple(stage.name for stage in scenario.pipeline.stages),
+        )
+        if self._lever_keys_cache[0] != key:
+            keys = [
+                (name, _index_form(lever_key, scenario))
+                for name, lever_keys in self._lever_sets()
+                for lever_key in lever_keys
+            ]
+            self._lever_keys_cache = (key, keys)
+        return self._lever_keys_cache[1]
 
     def _lever_sets(self) -> list[tuple[str, list[str]]]:
         """(name, dotted keys) of each lever of this document, read once."""
@@ -530,9 +550,9 @@ def _sum_group(
     return None
 
 
-def _same_parameter(lever_key: str, dotted: str, scenario: Scenario) -> bool:
-    """Whether a lever's dotted key (items by name) is the editor's ``dotted`` (items
-    by index) or a table that contains it."""
+def _index_form(lever_key: str, scenario: Scenario) -> str:
+    """A lever's dotted key (list items by name) as the editor names parameters
+    (list items by index)."""
     parts = lever_key.split(".")
     for list_path, items in (
         ("marketing.sources", scenario.marketing.sources),
@@ -547,8 +567,7 @@ def _same_parameter(lever_key: str, dotted: str, scenario: Scenario) -> bool:
             names = [item.name for item in items]
             if parts[len(lp)] in names:
                 parts[len(lp)] = str(names.index(parts[len(lp)]))
-    key = ".".join(parts)
-    return dotted == key or dotted.startswith(key + ".")
+    return ".".join(parts)
 
 
 def _reset_to_inherited(own: Raw, inherited: Raw, parts: list[str]) -> None:

@@ -114,6 +114,20 @@ def test_lever_switch_and_undo_redo(window):
     assert window.panes[1].editor.field("costs.alignment_weekly").value() == 5000
 
 
+def test_fields_say_which_lever_sets_them(window):
+    """A lever's keys name list items (stages) by name, the editor's fields by
+    index; a field set by a lever says so, and stops when the lever is off."""
+    doc = window.docs[1]
+    stage = [s.name for s in doc.scenario.pipeline.stages].index("proposal")
+    dotted = f"pipeline.stages.{stage}.conversion"
+    assert doc.lever_of(dotted) == "Shared messaging and enablement"
+    assert doc.lever_of("company.annual_churn") == "Customer retention"
+    assert doc.lever_of("deals.acv_median") is None
+    window.panes[1].levers.boxes["retention"].setChecked(False)
+    assert doc.lever_of("company.annual_churn") is None
+    assert doc.lever_of(dotted) == "Shared messaging and enablement"
+
+
 def test_run_fills_every_view(qtbot, wait_final, window):
     wait_final(window)
     results = window.results
