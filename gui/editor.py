@@ -10,6 +10,7 @@ never changes a scenario itself, it only shows the document's current one.
 
 from __future__ import annotations
 
+import html
 import math
 import typing
 from collections.abc import Callable
@@ -468,11 +469,13 @@ class LeverPanel(QWidget):
             try:
                 lever = load_lever(entry.path)
                 sets = "<br>".join(
-                    f"{k} = {format_value(v)}" for k, v in lever.set.items()
+                    html.escape(f"{k} = {format_value(v)}")
+                    for k, v in lever.set.items()
                 )
-                sources = "; ".join(lever.sources) or "none given"
+                sources = html.escape("; ".join(lever.sources) or "none given")
                 box.setToolTip(
-                    f"<b>{lever.name}</b><br>{lever.description}<br><br>"
+                    f"<b>{html.escape(lever.name)}</b><br>"
+                    f"{html.escape(lever.description)}<br><br>"
                     f"Sets:<br>{sets}<br><br>Sources: {sources}"
                 )
             except ScenarioError as exc:

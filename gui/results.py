@@ -6,6 +6,7 @@ marked stale and redrawn when shown), so a burst of results costs one draw.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
@@ -827,7 +828,7 @@ class ResultsPanel(QWidget):
             f"<br>{uncertainty_note(comparison)}"
             + (
                 f"<br><span style='color:#555'>Same numbers from the command line: "
-                f"<code>{command}</code></span>"
+                f"<code>{html.escape(command)}</code></span>"
                 if command
                 else ""
             )

@@ -10,6 +10,7 @@ of :mod:`gui.charts`.
 from __future__ import annotations
 
 import contextlib
+import html
 import math
 import threading
 from collections.abc import Callable
@@ -616,7 +617,7 @@ class TargetController(QObject):
                 f"{result.settings.horizon_weeks} weeks"
                 for share, week in reach.items()
             ]
-            parts.append(f"<b>{result.name}</b>: " + ", ".join(weeks))
+            parts.append(f"<b>{html.escape(result.name)}</b>: " + ", ".join(weeks))
         what = (
             "ARR"
             if self.figure in ("arr_growth_y1", "arr_end")

@@ -69,6 +69,10 @@ def test_edit_reruns_with_new_values(qtbot, window, wait_final):
     wait_final(window, after=count)
     alt = window.results.comparison.alternatives[0]
     assert alt.scenario.deals.acv_median == 90_000
+    # An edited, unsaved scenario has no command line yet, and the label says
+    # so (in rich text, the placeholder must not be read as a tag).
+    assert "<save Aligned first>" in window.cli_command()
+    assert "&lt;save Aligned first&gt;" in window.results.info.text()
 
 
 def test_lists_add_remove_reorder(window):
