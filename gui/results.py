@@ -468,7 +468,7 @@ class OverviewView(ResultView):
         if self._can_update():
             self._update(keep_scale=preview)
             # Only the data moved: redraw it over the last draw's background
-            # (when every chart kept its scale and title, see ChartCanvas).
+            # (when every chart kept its place and scale, see ChartCanvas).
             self.canvas.blit_next = preview
         else:
             self._build()
@@ -511,7 +511,7 @@ class OverviewView(ResultView):
         # The data, what sits on it and the titles (which give the run count),
         # drawn over the rest (ChartCanvas).
         for ax in (top, bottom):
-            # (the charts title on the left; matplotlib keeps that title's Text
+            # (the charts' title is on the left; matplotlib keeps that Text
             # as _left_title and offers no public way to it)
             title = ax._left_title
             for artist in (*ax.collections, *ax.lines, title):
