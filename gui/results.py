@@ -545,7 +545,7 @@ class OverviewView(ResultView):
         if kept is None:
             return
         for ax, limits in zip(self.canvas.figure.axes, kept, strict=True):
-            ax.get_ylim()  # (brings the data limits up to date)
+            ax.get_ylim()  # (settles any pending autoscaling first)
             if _fits(tuple(ax.dataLim.intervaly), limits):
                 ax.set_ylim(limits, auto=None)  # (autoscaling stays on)
 
