@@ -366,7 +366,7 @@ def _legend_with_bands(ax: Axes) -> None:
     # into its corner, the legend stays legible and hides the same in every
     # draw (it can then be laid over redrawn bands as it is, see
     # gui.results.ChartCanvas).
-    legend = ax.legend(
+    ax.legend(
         handles,
         labels,
         fontsize=FONT["legend"],
@@ -377,7 +377,6 @@ def _legend_with_bands(ax: Axes) -> None:
         framealpha=1.0,
         fancybox=False,
     )
-    legend.set_zorder(5)
 
 
 def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:

@@ -22,6 +22,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from simulator.errors import ScenarioError
 from simulator.library import bundled_levers, bundled_scenario_path
+from simulator.params import Layout
 from simulator.scenario_io import (
     load_lever,
     load_scenario,
@@ -308,12 +309,7 @@ class ScenarioDocument(QObject):
         once for the current sources and stages (the editor asks for each of
         its fields at every edit)."""
         scenario = self.scenario
-        key = (
-            tuple(self.levers),
-            str(self.anchor),
-            tuple(source.name for source in scenario.marketing.sources),
-            tuple(stage.name for stage in scenario.pipeline.stages),
-        )
+        key = (tuple(self.levers), str(self.anchor), Layout.of(scenario))
         if self._lever_keys_cache[0] != key:
             keys = [
                 (name, _index_form(lever_key, scenario))

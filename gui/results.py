@@ -156,32 +156,36 @@ class ChartCanvas(FigureCanvasQTAgg):
         for artist in animated:
             if not (artist.get_visible() and artist.axes.get_visible()):
                 continue
-            key = self._text_key(artist, renderer)
-            if reuse and key is not None and key in self._texts:
+            text = self._outside_text(artist, renderer)
+            if text is None:
+                artist.draw(renderer)
+                continue
+            key, extent = text
+            if reuse and key in self._texts:
                 self.restore_region(self._texts[key])
                 kept[key] = self._texts[key]
-                continue
-            artist.draw(renderer)
-            if key is not None:  # (with the antialiased edge around its glyphs)
-                extent = artist.get_window_extent(renderer).padded(3)
+            else:
+                artist.draw(renderer)
                 kept[key] = self.copy_from_bbox(extent)
         self._texts = kept
 
-    def _text_key(self, artist: Any, renderer: Any) -> object:
-        """What a text outside every Axes looks like (its text, place, colour
-        and size), or None for any other artist."""
+    def _outside_text(self, artist: Any, renderer: Any) -> tuple[object, Any] | None:
+        """For a text outside every Axes, what it looks like (its text, place,
+        colour and size) and where it is drawn, with the antialiased edge
+        around its glyphs; None for any other artist."""
         if not isinstance(artist, Text) or not artist.get_text():
             return None
         extent = artist.get_window_extent(renderer).padded(3)
         if any(ax.bbox.overlaps(extent) for ax in self.figure.axes):
             return None
-        return (
+        key = (
             artist.get_text(),
             tuple(round(bound, 3) for bound in extent.bounds),
             artist.get_color(),
             artist.get_fontsize(),
             artist.get_fontweight(),
         )
+        return key, extent
 
     def draw(self) -> None:
         if self.before_draw is not None:

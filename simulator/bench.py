@@ -117,11 +117,10 @@ def main_bench(args: argparse.Namespace) -> int:
     # on a first run).
     comparison_seconds(2_000, 8, threads=threads)
     # Best of several, taken in turns: on a shared machine the slower repeats
-    # measure the neighbours (the yardstick alone varies by half from run to
-    # run), and the machine's speed drifts, which turns would otherwise read
-    # as a change of ratio.
-    # The yardstick is read twice a turn, before and after the comparison: it
-    # alone swings between two speeds (0.8 and 1.3 s here) from read to read.
+    # measure the neighbours, and the machine's speed drifts, which turns would
+    # otherwise read as a change of ratio. The yardstick is read twice a turn,
+    # before and after the comparison: it alone swings between two speeds (0.8
+    # and 1.3 s here) from read to read.
     yards, comps, in_turn = [], [], []
     for _ in range(ROUNDS):
         before = yardstick_seconds()

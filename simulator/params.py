@@ -43,6 +43,16 @@ class Layout:
     stages: tuple[str, ...]
     queue_ages: int
 
+    @classmethod
+    def of(cls, scenario: Scenario) -> Layout:
+        """The layout of a scenario's runs: its sources and stages by name and
+        its queue's ages."""
+        return cls(
+            sources=tuple(source.name for source in scenario.marketing.sources),
+            stages=tuple(stage.name for stage in scenario.pipeline.stages),
+            queue_ages=scenario.follow_up.stale_after_weeks,
+        )
+
     @property
     def n_sources(self) -> int:
         return len(self.sources)
@@ -228,11 +238,7 @@ def compile_params(
     m = scenario.marketing
     f = scenario.follow_up
     sources = m.sources
-    layout = Layout(
-        sources=tuple(s.name for s in sources),
-        stages=tuple(s.name for s in scenario.pipeline.stages),
-        queue_ages=f.stale_after_weeks,
-    )
+    layout = Layout.of(scenario)
     profile = f.response_profile
     decay = response_decay(
         col(f.decay_floor, "follow_up.decay_floor"),

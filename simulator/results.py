@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from simulator.engine import Recorder, record_array, record_series
 from simulator.kernel import ARR_LAST, ARR_YEAR1
-from simulator.params import Params
+from simulator.params import Layout, Params
 from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES
 from simulator.sketch import BINS, WeeklySketch
 
@@ -341,7 +341,7 @@ class ResultBuilder:
         self._records: list[NDArray[np.float32]] = []
         if keep_weekly:
             for i, scenario in enumerate(scenarios):
-                sources = tuple(source.name for source in scenario.marketing.sources)
+                sources = Layout.of(scenario).sources
                 record = record_array(settings.runs, settings.horizon_weeks, sources)
                 self._records.append(record)
                 self._weekly[i] = record_series(record, sources, 0, settings.runs)
@@ -379,6 +379,7 @@ class ResultBuilder:
     def _fold(self, outputs: Sequence[ChunkOutput]) -> None:
         start = self._filled
         runs, weeks = self._settings.runs, self._settings.horizon_weeks
+        baseline_weekly = {} if self.keep_weekly else outputs[0].weekly
         for i, output in enumerate(outputs):
             for name, values in output.figures.items():
                 if name not in self._figures[i]:
@@ -392,7 +393,6 @@ class ResultBuilder:
                 if not np.may_share_memory(kept, output.block):
                     kept[...] = output.block
                 continue
-            baseline_weekly = outputs[0].weekly
             for name, series in output.weekly.items():
                 self._sketches[i].setdefault(name, WeeklySketch(weeks)).add(series)
                 if i and name in baseline_weekly:

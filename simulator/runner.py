@@ -238,8 +238,9 @@ def run_chunk(
     return outputs
 
 
-#: A chunk holds at most this many runs: its weekly series are in memory at
-#: once, per worker, until they are folded into the result.
+#: A chunk holds at most this many runs: its state, and when weekly series are
+#: streamed its own record of them, are in memory at once, per worker, until
+#: they are folded into the result.
 CHUNK_MAX_RUNS = 2_000
 
 
