@@ -1147,20 +1147,25 @@ def add_target_to_fan(
         rows.append(f"{result.name}: " + ", ".join(parts))
     # A caption under the chart (below its week axis, whether labelled or, as
     # over the paired chart, hidden): inside, it hid the fans and the very
-    # markers it explains.
-    artists.append(
-        ax.annotate(
-            "\n".join(rows).replace("$", r"\$"),
+    # markers it explains. One text a line, each under the one before: after
+    # an edit most lines read as before, and the overview lays those back as
+    # drawn rather than drawing them again (gui.results.ChartCanvas).
+    anchor: Any = ("axes fraction", ax.xaxis.label)
+    gap = -4.0
+    for row in rows:
+        anchor = ax.annotate(
+            row.replace("$", r"\$"),
             xy=(0, 0),
-            xycoords=("axes fraction", ax.xaxis.label),
-            xytext=(0, -4),
+            xycoords=anchor,
+            xytext=(0, gap),
             textcoords="offset points",
             ha="left",
             va="top",
             fontsize=FONT["note"],
             color="#333333",
         )
-    )
+        artists.append(anchor)
+        gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
     return artists
 
 

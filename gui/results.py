@@ -10,7 +10,9 @@ import html
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from PySide6.QtCore import Qt, Signal
@@ -56,6 +58,9 @@ class ChartCanvas(FigureCanvasQTAgg):
     #: Canvas size changes up to this share still reuse a layout (the preview's
     #: longer caption makes the canvas a few pixels shorter).
     QUICK_SIZE_TOLERANCE = 0.05
+    #: Texts kept as drawn (see _draw_animated): a chart's titles and captions
+    #: for its previews and full runs.
+    KEPT_TEXTS = 16
 
     # Blitting. Artists marked animated (what changes from one comparison to
     # the next: bands, medians, titles with the run count, a target's marks
@@ -64,11 +69,12 @@ class ChartCanvas(FigureCanvasQTAgg):
     # kept from that draw, and so are opaque legends, which are laid back over
     # the animated artists. A view that only moved animated artists sets
     # ``blit_next`` for its next draw, which, if every Axes kept its place and
-    # limits, restores the background and redraws the animated artists alone
-    # (and lays back texts outside the Axes that did not change): a few
-    # hundredths of a second instead of a tenth or two, most of a draw being
-    # text. The pixels are those of a full draw; saved figures draw animated
-    # artists like any other, in their order.
+    # limits, restores the background and redraws the animated artists alone:
+    # a few hundredths of a second instead of a tenth or two, most of a draw
+    # being text. Animated texts outside the Axes drawn before over the same
+    # pixels are laid back as drawn then, in any draw. The pixels are those of
+    # a full draw; saved figures draw animated artists like any other, in
+    # their order.
 
     def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
@@ -84,7 +90,8 @@ class ChartCanvas(FigureCanvasQTAgg):
         self._background: Any = None
         self._background_scene: object = None
         self._top_regions: list[Any] = []
-        self._texts: dict[object, Any] = {}  # see _draw_animated
+        # Texts drawn outside the Axes: the pixels under each, and as drawn.
+        self._texts: dict[object, tuple[Any, Any]] = {}
         # The last full layout: canvas size, structure, axes positions.
         self._laid_out: tuple[tuple[int, int], object, list[Any]] | None = None
 
@@ -146,13 +153,13 @@ class ChartCanvas(FigureCanvasQTAgg):
             and any(a.get_animated() for a in ax.get_children())
         ]
 
-    def _draw_animated(self, animated: list[Any], *, reuse: bool = False) -> None:
-        """Draw ``animated`` in order. Texts outside every Axes (titles, a
-        caption) are kept as drawn; with ``reuse`` (over the background they
-        were drawn on) one unchanged since is laid back as it was instead of
-        being drawn again, text being most of the cost of a draw."""
+    def _draw_animated(self, animated: list[Any]) -> None:
+        """Draw ``animated`` in order. A text outside every Axes (a title, a
+        caption) that was drawn before, at the same place and over the same
+        pixels, is laid back as it was drawn instead of being drawn again: text
+        is most of the cost of a draw, and a preview and its full run differ in
+        little more than the run count of their titles."""
         renderer = self.get_renderer()
-        kept: dict[object, Any] = {}
         for artist in animated:
             if not (artist.get_visible() and artist.axes.get_visible()):
                 continue
@@ -161,19 +168,28 @@ class ChartCanvas(FigureCanvasQTAgg):
                 artist.draw(renderer)
                 continue
             key, extent = text
-            if reuse and key in self._texts:
-                self.restore_region(self._texts[key])
-                kept[key] = self._texts[key]
+            under = np.asarray(self.copy_from_bbox(extent))
+            kept = self._texts.pop(key, None)
+            if kept is not None and np.array_equal(kept[0], under):
+                self.restore_region(kept[1])
             else:
+                under = under.copy()  # (a view of the canvas, drawn over next)
                 artist.draw(renderer)
-                kept[key] = self.copy_from_bbox(extent)
-        self._texts = kept
+                kept = (under, self.copy_from_bbox(extent))
+            self._texts[key] = kept  # now the most recent
+            while len(self._texts) > self.KEPT_TEXTS:
+                del self._texts[next(iter(self._texts))]
 
     def _outside_text(self, artist: Any, renderer: Any) -> tuple[object, Any] | None:
         """For a text outside every Axes, what it looks like (its text, place,
-        colour and size) and where it is drawn, with the antialiased edge
-        around its glyphs; None for any other artist."""
-        if not isinstance(artist, Text) or not artist.get_text():
+        font, colour and angle) and where it is drawn, with the antialiased edge
+        around its glyphs; None for any other artist (an annotation's arrow
+        among them)."""
+        if (
+            not isinstance(artist, Text)
+            or not artist.get_text()
+            or getattr(artist, "arrow_patch", None) is not None
+        ):
             return None
         extent = artist.get_window_extent(renderer).padded(3)
         if any(ax.bbox.overlaps(extent) for ax in self.figure.axes):
@@ -181,9 +197,9 @@ class ChartCanvas(FigureCanvasQTAgg):
         key = (
             artist.get_text(),
             tuple(round(bound, 3) for bound in extent.bounds),
-            artist.get_color(),
-            artist.get_fontsize(),
-            artist.get_fontweight(),
+            artist.get_fontproperties(),
+            to_rgba(artist.get_color(), artist.get_alpha()),
+            artist.get_rotation(),
         )
         return key, extent
 
@@ -198,7 +214,7 @@ class ChartCanvas(FigureCanvasQTAgg):
             and self._background_scene == self._scene()
         ):
             self.restore_region(self._background)
-            self._draw_animated(self._animated(), reuse=True)
+            self._draw_animated(self._animated())
             for region in self._top_regions:
                 self.restore_region(region)
             self.blit(self.figure.bbox)

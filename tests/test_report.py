@@ -227,7 +227,8 @@ def test_target_artists_on_distribution_and_fan(comparison):
     reach = [figure_reach_weeks(r, "arr_end", 1e7) for r in results]
     added = charts.add_target_to_fan(ax, results, 1e7, reach, label="$10M")
     markers = sum(w is not None for r in reach for w in r.values())
-    assert len(added) == 2 + markers  # the line, the markers, the box
+    # the line, the markers, and the caption's lines: the target, each scenario
+    assert len(added) == 1 + markers + 1 + len(results)
 
 
 # ----------------------------------------------------------------------------- CLI

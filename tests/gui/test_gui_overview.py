@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from matplotlib.text import Text
 
 from gui.results import ResultsPanel
 from simulator.runner import RunSettings, compare
@@ -102,7 +103,9 @@ def test_new_comparison_moves_the_artists_and_looks_as_if_drawn_anew(
         panel.show_comparison(comparison, final=False)
         panel.targets.set_value(target, "arr_growth_y1")  # redraws the overview
         assert fan.get_lines()[0] is median  # moved, not drawn anew
-        assert len(fan.texts) == 1  # one target caption, not one per update
+        # one target caption (a line each: the target, then each scenario's
+        # weeks), not one per update
+        assert len(fan.texts) == 1 + len(comparison.results)
         assert_same_look(look(panel), look(drawn_anew(qtbot, comparison, target)))
     assert "150 runs" in look(drawn_anew(qtbot, third, LOW_TARGET))[0]["title"]
 
@@ -150,6 +153,7 @@ def test_a_preview_like_the_last_redraws_only_its_data(qtbot, comparisons) -> No
     assert not full_draws, "the preview was drawn in full"
     assert [ax.get_ylim() for ax in canvas.figure.axes] == limits
     blitted = canvas_pixels(canvas)
+    canvas._texts.clear()  # (every text drawn afresh too)
     canvas.draw()  # in full, the same figure
     assert full_draws
     np.testing.assert_array_equal(blitted, canvas_pixels(canvas))
@@ -161,3 +165,35 @@ def test_a_preview_like_the_last_redraws_only_its_data(qtbot, comparisons) -> No
     fan_limits = canvas.figure.axes[0].get_ylim()
     assert fan_limits[1] > limits[0][1]
     assert_same_look(look(panel), look(drawn_anew(qtbot, second, LOW_TARGET)))
+
+
+def test_texts_drawn_before_are_laid_back_as_drawn(qtbot, comparisons, monkeypatch):
+    """A title or caption line drawn before, at the same place over the same
+    pixels, is laid back rather than drawn (a preview's title after its full
+    run's): the pixels are those of drawing it."""
+    first, _second, third = comparisons
+    panel = drawn_anew(qtbot, first, LOW_TARGET)  # titles: "100 runs"
+    canvas = panel.overview.canvas
+    canvas.draw()
+    panel.show_comparison(third, final=True)  # "150 runs"
+    canvas.draw()
+    drawn: list[str] = []
+    draw_text = Text.draw
+
+    def counted(text: Text, renderer) -> None:
+        drawn.append(text.get_text())
+        draw_text(text, renderer)
+
+    monkeypatch.setattr(Text, "draw", counted)
+    panel.show_comparison(first, final=False)
+    canvas.draw()
+    titles = [ax.get_title(loc="left") for ax in canvas.figure.axes]
+    assert "100 runs" in titles[0]
+    caption = [text.get_text() for text in canvas.figure.axes[0].texts]
+    assert len(caption) == 3
+    assert not set(titles + caption) & set(drawn), "a text drawn before was drawn again"
+    laid_back = canvas_pixels(canvas)
+    canvas._texts.clear()
+    canvas.draw()
+    assert set(titles + caption) <= set(drawn)
+    np.testing.assert_array_equal(laid_back, canvas_pixels(canvas))

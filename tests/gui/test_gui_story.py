@@ -121,7 +121,8 @@ def test_target_both_ways_and_fan(window, wait_final, qtbot):
     results.overview.refresh()
     assert targets._fan_artists
     markers = sum(w is not None for r in reach for w in r.values())
-    assert len(targets._fan_artists) == 2 + markers
+    # the line, the markers, and the caption's lines: the target, each scenario
+    assert len(targets._fan_artists) == 1 + markers + 1 + len(comparison.results)
 
 
 def test_export_menu_writes_csv_in_background(window, wait_final, qtbot, tmp_path):
