@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.buffers import RECORDS
 from simulator.errors import SimulationCancelled
 from simulator.kernel import EXACT_DEALS_PER_RUN, deal_values_needed, run_weeks
 from simulator.marks import (
@@ -269,8 +270,10 @@ def record_array(
     runs: int, weeks: int, sources: tuple[str, ...]
 ) -> NDArray[np.float32]:
     """An empty ``(weeks, series, runs)`` record of the given runs (see
-    :class:`Recorder`): zero pages, mapped only as they are written."""
-    return np.zeros((weeks, len(RECORDED) + len(sources), runs), dtype=np.float32)
+    :class:`Recorder`), on the memory of a record no longer in use when there
+    is one (:mod:`simulator.buffers`)."""
+    shape = (weeks, len(RECORDED) + len(sources), runs)
+    return RECORDS.zeros(shape, np.float32)
 
 
 def record_series(
