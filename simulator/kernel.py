@@ -115,12 +115,14 @@ EXACT_DEALS_PER_RUN = 4096
 # (two atomic operations, about a tenth of the step's time), and the compiler
 # had to assume the call could write any array the step reads.
 #
-# Most of the step's draws have small means: a few qualified leads out of a
-# week's contacts, a few deals out of a stage. They are drawn by inversion, the
-# exact method numpy uses for small means; large means by transformed rejection
-# with squeeze (Hoermann 1993: BTRS for binomials, PTRS for Poisson counts, as
-# numpy draws those). tests/test_sampling.py checks every branch against the
-# exact distribution.
+# Most of the step's binomial draws have small means: a few qualified leads out
+# of a week's contacts, a few deals out of a stage. They are drawn by inversion,
+# the exact method numpy uses for small means; large means by transformed
+# rejection with squeeze (Hoermann 1993: BTRS, as numpy draws those). Poisson
+# counts (the week's leads, of means from about 1 to 50) are drawn by inversion
+# of tabulated probabilities, and above the tables' means by PTRS (Hoermann
+# 1993). tests/test_sampling.py checks every branch against the exact
+# distribution.
 
 # Rows of a block's stream states (streams.KERNEL_SITES).
 LEADS = 0
@@ -137,15 +139,49 @@ DEAL_SUMS = 8
 BINOMIAL_BERNOULLI_MAX = 4
 #: Below this mean (of the rarer outcome) a binomial is drawn by inversion.
 BINOMIAL_INVERSION_MEAN = 10.0
-#: Below this mean a Poisson count is drawn by inversion from zero; up to the
-#: next, by inversion searching out from the mode; above, by PTRS.
-POISSON_INVERSION_MEAN = 10.0
-POISSON_MODE_SEARCH_MEAN = 25.0
+#: Poisson counts of a mean below this are drawn from tables (see _poisson);
+#: above, by PTRS.
+POISSON_TABLE_TOP = 128.0
+#: The tables' means: every multiple of this below the top.
+POISSON_TABLE_STEP = 0.25
 #: ``1 / x`` and ``log(x!)`` for small ``x``: the inversions' steps multiply
 #: instead of dividing, and the rejection tests look factorials up.
 _TABLE = 1024
 _RECIPROCALS = np.concatenate([[0.0], 1.0 / np.arange(1, _TABLE)])
 _LOG_FACTORIALS = np.array([math.lgamma(x + 1.0) for x in range(_TABLE)])
+
+
+def _poisson_tables(top: float, step: float) -> tuple[Any, Any, Any]:
+    """For each mean ``0, step, 2 step, ...`` below ``top``, one after another:
+    the cumulative probabilities of the counts from 0 up to 10 standard
+    deviations and 20 above the mean (the last set to 1: the tail beyond is
+    below 1e-20), and their guide, entry ``i`` of which is the first count
+    whose cumulative probability passes ``i / size`` (of a table of ``size``
+    counts); and where each mean's table starts."""
+    starts, cdfs, guides = [0], [], []
+    for index in range(round(top / step)):
+        mean = index * step
+        size = math.ceil(mean + 10.0 * math.sqrt(mean) + 20.0)
+        counts = np.arange(size)
+        if mean == 0.0:
+            pmf = (counts == 0).astype(np.float64)
+        else:
+            pmf = np.exp(-mean + counts * math.log(mean) - _LOG_FACTORIALS[:size])
+        cdf = np.cumsum(pmf)
+        cdf[-1] = 1.0
+        cdfs.append(cdf)
+        guides.append(np.searchsorted(cdf, np.arange(size) / size, side="right"))
+        starts.append(starts[-1] + size)
+    return (
+        np.array(starts, dtype=np.int64),
+        np.concatenate(cdfs),
+        np.concatenate(guides).astype(np.int32),
+    )
+
+
+_POISSON_STARTS, _POISSON_CDFS, _POISSON_GUIDES = _poisson_tables(
+    POISSON_TABLE_TOP, POISSON_TABLE_STEP
+)
 
 
 @inlined
@@ -331,45 +367,44 @@ def poisson(rng, lam):  # type: ignore[no-untyped-def]
 
 @compiled
 def _poisson(rng, lam):  # type: ignore[no-untyped-def]
-    """:func:`poisson` of a positive mean."""
-    if lam < POISSON_INVERSION_MEAN:
-        # f(x) / f(x - 1) = lam / x; the top is far beyond any count that occurs.
-        first = math.exp(-lam)
-        return _inversion(rng, first, lam, 0.0, math.floor(lam * 20.0 + 40.0))
-    if lam < POISSON_MODE_SEARCH_MEAN:
-        return _poisson_mode_search(rng, lam)
-    return _poisson_ptrs(rng, lam)
+    """:func:`poisson` of a positive mean.
+
+    Below :data:`POISSON_TABLE_TOP` a count is the sum of two independent
+    ones: of the tabled mean just below (a multiple of
+    :data:`POISSON_TABLE_STEP`), drawn by inversion of its table, and of the
+    remainder, drawn as a count of the step's mean of which each member is kept
+    with chance ``remainder / step`` (thinning: the kept members are a Poisson
+    count of the remainder). Most draws take a uniform and two table reads: a
+    third of the time of the exact search or rejection they replaced, whose
+    constants (an exp, a log) depend on a mean that moves every week."""
+    if lam >= POISSON_TABLE_TOP:
+        return _poisson_ptrs(rng, lam)
+    index = math.floor(lam * (1.0 / POISSON_TABLE_STEP))
+    count, rng = _tabled_poisson(rng, index)
+    keep = lam * (1.0 / POISSON_TABLE_STEP) - index
+    if keep > 0.0:
+        members, rng = _tabled_poisson(rng, 1)
+        for _ in range(members):
+            u, rng = uniform(rng)
+            if u < keep:
+                count += 1
+    return count, rng
 
 
-@compiled
-def _poisson_mode_search(rng, lam):  # type: ignore[no-untyped-def]
-    """Inversion that visits the counts from the mode outwards (mode, mode + 1,
-    mode - 1, ...): any fixed order of the outcomes gives an exact inversion, and
-    this one reaches the answer in about ``sqrt(lam)`` steps."""
-    mode = math.floor(lam)
-    at_mode = math.exp(-lam + mode * math.log(lam) - _log_factorial(mode))
-    top = math.floor(lam + 40.0 * math.sqrt(lam) + 40.0)
-    per_lam = 1.0 / lam
-    while True:
-        u, rng = uniform(rng)
-        u -= at_mode
-        if u <= 0.0:
-            return mode, rng
-        up, p_up = mode, at_mode
-        down, p_down = mode, at_mode
-        while up < top or down > 0:
-            if up < top:
-                up += 1
-                p_up *= lam * _reciprocal(up)
-                u -= p_up
-                if u <= 0.0:
-                    return up, rng
-            if down > 0:
-                p_down *= down * per_lam
-                down -= 1
-                u -= p_down
-                if u <= 0.0:
-                    return down, rng
+@inlined
+def _tabled_poisson(rng, index):  # type: ignore[no-untyped-def]
+    """A Poisson count of the mean of table ``index`` (a multiple of the step),
+    by inversion of its cumulative probabilities from where its guide points."""
+    start = _POISSON_STARTS[index]
+    size = _POISSON_STARTS[index + 1] - start
+    u, rng = uniform(rng)
+    at = math.floor(u * size)
+    if at >= size:  # (u within rounding of 1)
+        at = size - 1
+    count = _POISSON_GUIDES[start + at]
+    while _POISSON_CDFS[start + count] <= u:
+        count += 1
+    return count, rng
 
 
 @compiled

@@ -2,10 +2,10 @@
 binomial and Poisson samplers against their exact laws.
 
 Each binomial and Poisson branch (inversion, the flip above one half,
-transformed rejection, the certain cases) draws 200,000 counts, compared with
-the exact probabilities by a chi-square test on bins of at least 20 expected
-counts. With fixed seeds the
-test is deterministic; the threshold is the 99.99th percentile of the statistic.
+transformed rejection, tabled means and their remainders, the certain cases)
+draws 200,000 counts, compared with the exact probabilities by a chi-square
+test on bins of at least 20 expected counts. With fixed seeds the test is
+deterministic; the threshold is the 99.99th percentile of the statistic.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ import pytest
 from numba import njit
 
 from simulator.kernel import (
+    _POISSON_CDFS,
+    _POISSON_GUIDES,
+    _POISSON_STARTS,
+    POISSON_TABLE_STEP,
+    POISSON_TABLE_TOP,
     binomial,
     binomial_known,
     keep_stream_state,
@@ -151,11 +156,43 @@ def test_binomial_follows_its_law(n: int, p: float) -> None:
         _assert_follows(draws, pmf)
 
 
-@pytest.mark.parametrize("lam", [0.3, 3.5, 9.9, 10.0, 24.9, 25.0, 150.0, 250.0])
+@pytest.mark.parametrize(
+    "lam",
+    [
+        0.3,  # a remainder alone
+        1.0,  # a tabled mean alone
+        3.6,  # a tabled mean and a remainder
+        24.9,
+        50.8,
+        127.9,  # the last table
+        128.0,  # transformed rejection
+        150.0,
+        250.0,
+    ],
+)
 def test_poisson_follows_its_law(lam: float) -> None:
     draws = _poissons(_streams(int(lam * 10)), DRAWS, lam)
     top = int(lam + 12 * math.sqrt(lam) + 12)
     _assert_follows(draws, _poisson_pmf(lam, np.arange(top)))
+
+
+def test_poisson_tables_hold_the_exact_probabilities() -> None:
+    """Each tabled mean's cumulative probabilities, and its guide: the first
+    count whose cumulative probability passes each ``i / size``."""
+    starts = _POISSON_STARTS
+    assert len(starts) == round(POISSON_TABLE_TOP / POISSON_TABLE_STEP) + 1
+    for index in (1, 2, 7, 40, 101, len(starts) - 2):
+        mean = index * POISSON_TABLE_STEP
+        cdf = _POISSON_CDFS[starts[index] : starts[index + 1]]
+        guide = _POISSON_GUIDES[starts[index] : starts[index + 1]]
+        size = len(cdf)
+        pmf = _poisson_pmf(mean, np.arange(size))
+        # (within the rounding of sums of a few hundred terms)
+        np.testing.assert_allclose(cdf, np.cumsum(pmf), rtol=0, atol=1e-13)
+        assert cdf[-1] == 1.0 and 1.0 - math.fsum(pmf) < 1e-13  # the tail left out
+        for i in range(size):
+            first = guide[i]
+            assert cdf[first] > i / size and (first == 0 or cdf[first - 1] <= i / size)
 
 
 def test_certain_outcomes_draw_nothing() -> None:
