@@ -384,10 +384,8 @@ def _poisson(rng, lam):  # type: ignore[no-untyped-def]
     keep = lam * (1.0 / POISSON_TABLE_STEP) - index
     if keep > 0.0:
         members, rng = _tabled_poisson(rng, 1)
-        for _ in range(members):
-            u, rng = uniform(rng)
-            if u < keep:
-                count += 1
+        kept, rng = _trials(rng, members, keep)
+        count += kept
     return count, rng
 
 
