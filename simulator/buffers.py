@@ -71,7 +71,7 @@ class BufferPool:
             block[:size].fill(0)
         # An array on the block's memory that owns nothing: views of it refer to
         # it (rather than to the block), so it lives exactly as long as any.
-        array = np.frombuffer(memoryview(block)[:size], dtype=dtype).reshape(shape)
+        array = np.frombuffer(block.data[:size], dtype=dtype).reshape(shape)
         base = array.base
         assert isinstance(base, np.ndarray)
         weakref.finalize(base, self._give_back, block)
