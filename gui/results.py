@@ -10,11 +10,8 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -36,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui import charts
+from gui.textcache import TextCache
 from simulator.results import FIGURE_ORDER, FIGURE_UNITS, uncertainty_note
 
 
@@ -58,9 +56,9 @@ class ChartCanvas(FigureCanvasQTAgg):
     #: Canvas size changes up to this share still reuse a layout (the preview's
     #: longer caption makes the canvas a few pixels shorter).
     QUICK_SIZE_TOLERANCE = 0.05
-    #: Texts kept as drawn (see _draw_animated): a chart's titles and captions
-    #: for its previews and full runs.
-    KEPT_TEXTS = 16
+    #: Texts kept as drawn (gui.textcache): a chart's tick and axis labels,
+    #: legend entries, titles and captions, for its previews and full runs.
+    KEPT_TEXTS = 128
 
     # Blitting. Artists marked animated (what changes from one comparison to
     # the next: bands, medians, titles with the run count, a target's marks
@@ -71,10 +69,10 @@ class ChartCanvas(FigureCanvasQTAgg):
     # ``blit_next`` for its next draw, which, if every Axes kept its place and
     # limits, restores the background and redraws the animated artists alone:
     # a few hundredths of a second instead of a tenth or two, most of a draw
-    # being text. Animated texts outside the Axes drawn before over the same
-    # pixels are laid back as drawn then, in any draw. The pixels are those of
-    # a full draw; saved figures draw animated artists like any other, in
-    # their order.
+    # being text. In every draw on screen, a text drawn before at the same
+    # place over the same pixels is laid back as drawn then (gui.textcache).
+    # The pixels are those of a full draw; saved figures draw animated artists
+    # like any other, in their order.
 
     def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
@@ -90,8 +88,9 @@ class ChartCanvas(FigureCanvasQTAgg):
         self._background: Any = None
         self._background_scene: object = None
         self._top_regions: list[Any] = []
-        # Texts drawn outside the Axes: the pixels under each, and as drawn.
-        self._texts: dict[object, tuple[Any, Any]] = {}
+        #: Texts as drawn, laid back when drawn again unchanged (see textcache).
+        self.texts = TextCache(self.KEPT_TEXTS)
+        self._text_renderer: Any = None
         # The last full layout: canvas size, structure, axes positions.
         self._laid_out: tuple[tuple[int, int], object, list[Any]] | None = None
 
@@ -154,54 +153,19 @@ class ChartCanvas(FigureCanvasQTAgg):
         ]
 
     def _draw_animated(self, animated: list[Any]) -> None:
-        """Draw ``animated`` in order. A text outside every Axes (a title, a
-        caption) that was drawn before, at the same place and over the same
-        pixels, is laid back as it was drawn instead of being drawn again: text
-        is most of the cost of a draw, and a preview and its full run differ in
-        little more than the run count of their titles."""
+        """Draw ``animated`` in order (their texts through the text cache)."""
         renderer = self.get_renderer()
         for artist in animated:
-            if not (artist.get_visible() and artist.axes.get_visible()):
-                continue
-            text = self._outside_text(artist, renderer)
-            if text is None:
+            if artist.get_visible() and artist.axes.get_visible():
                 artist.draw(renderer)
-                continue
-            key, extent = text
-            under = np.asarray(self.copy_from_bbox(extent))
-            kept = self._texts.pop(key, None)
-            if kept is not None and np.array_equal(kept[0], under):
-                self.restore_region(kept[1])
-            else:
-                under = under.copy()  # (a view of the canvas, drawn over next)
-                artist.draw(renderer)
-                kept = (under, self.copy_from_bbox(extent))
-            self._texts[key] = kept  # now the most recent
-            while len(self._texts) > self.KEPT_TEXTS:
-                del self._texts[next(iter(self._texts))]
 
-    def _outside_text(self, artist: Any, renderer: Any) -> tuple[object, Any] | None:
-        """For a text outside every Axes, what it looks like (its text, place,
-        font, colour and angle) and where it is drawn, with the antialiased edge
-        around its glyphs; None for any other artist (an annotation's arrow
-        among them)."""
-        if (
-            not isinstance(artist, Text)
-            or not artist.get_text()
-            or getattr(artist, "arrow_patch", None) is not None
-        ):
-            return None
-        extent = artist.get_window_extent(renderer).padded(3)
-        if any(ax.bbox.overlaps(extent) for ax in self.figure.axes):
-            return None
-        key = (
-            artist.get_text(),
-            tuple(round(bound, 3) for bound in extent.bounds),
-            artist.get_fontproperties(),
-            to_rgba(artist.get_color(), artist.get_alpha()),
-            artist.get_rotation(),
-        )
-        return key, extent
+    def get_renderer(self) -> Any:
+        renderer = super().get_renderer()
+        if renderer is not self._text_renderer:  # new: the canvas was resized
+            self.texts.clear()
+            self.texts.install(renderer)
+            self._text_renderer = renderer
+        return renderer
 
     def draw(self) -> None:
         if self.before_draw is not None:

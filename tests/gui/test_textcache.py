@@ -1,0 +1,80 @@
+"""Texts laid back as drawn give the pixels of drawing them, and only then."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from gui.textcache import TextCache
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list[str]:
+    """The strings the renderer draws (rather than lays back)."""
+    strings: list[str] = []
+    draw_text = RendererAgg.draw_text
+
+    def spy(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        strings.append(s)
+        draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    monkeypatch.setattr(RendererAgg, "draw_text", spy)
+    return strings
+
+
+def chart(*, cached: bool) -> Figure:
+    figure = Figure(figsize=(4, 3), dpi=100)
+    FigureCanvasAgg(figure)
+    if cached:
+        TextCache().install(figure.canvas.get_renderer())
+    ax = figure.add_subplot()
+    ax.set_title("A title")
+    ax.set_xlabel("Week")
+    ax.plot([0, 1], [0, 1])
+    ax.text(0.5, 0.5, "over the data", transform=ax.transAxes)
+    return figure
+
+
+def pixels(figure: Figure) -> np.ndarray:
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba()).copy()
+
+
+def test_an_unchanged_text_is_laid_back_with_the_same_pixels(drawn) -> None:
+    figure = chart(cached=True)
+    first = pixels(figure)
+    assert {"A title", "Week", "over the data"} <= set(drawn)
+    drawn.clear()
+    np.testing.assert_array_equal(pixels(figure), first)
+    assert drawn == []
+
+
+def test_a_text_over_new_pixels_or_moved_is_drawn_again(drawn) -> None:
+    figure, fresh = chart(cached=True), chart(cached=False)
+    pixels(figure)
+    for fig in (figure, fresh):
+        ax = fig.axes[0]
+        ax.add_patch(
+            Rectangle((0.4, 0.4), 0.5, 0.3, transform=ax.transAxes, color="gold")
+        )
+    drawn.clear()
+    np.testing.assert_array_equal(pixels(figure), pixels(fresh))
+    assert drawn.count("over the data") == 2  # (once in each figure)
+    assert drawn.count("A title") == 1  # (in the fresh figure only)
+    for fig in (figure, fresh):
+        fig.axes[0].texts[0].set_position((0.1, 0.2))
+    drawn.clear()
+    np.testing.assert_array_equal(pixels(figure), pixels(fresh))
+    assert drawn.count("over the data") == 2
+
+
+def test_texts_of_several_lines_are_drawn_each_time(drawn) -> None:
+    figure = chart(cached=True)
+    figure.axes[0].set_title("two\nlines")
+    first = pixels(figure)
+    drawn.clear()
+    np.testing.assert_array_equal(pixels(figure), first)
+    assert drawn == ["two", "lines"]
