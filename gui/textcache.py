@@ -14,7 +14,9 @@ under the text's extent first; if the same text (same string, place, font,
 colour, angle and clip) was drawn before over the same pixels, the pixels it
 left then are laid back instead of drawing it again. Otherwise it draws it and
 keeps the pixels before and after. The result is the same pixels either way:
-glyphs are rendered at the same sub-pixel place onto the same background.
+glyphs are rendered at the same sub-pixel places onto the same background
+(tested). Texts whose glyphs may reach beyond their extent (italic, oblique)
+and mathtext are always drawn.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ class TextCache:
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
-        self._kept: dict[object, tuple[Any, Any]] = {}  # key: (under, drawn)
+        # key: (where, the pixels under it, the pixels as drawn)
+        self._kept: dict[object, tuple[tuple[int, ...], Any, Any]] = {}
         self.laid_back = 0  # texts laid back rather than drawn (for tests)
 
     def clear(self) -> None:
@@ -77,14 +80,16 @@ class TextCache:
         if key is None or region is None:
             draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
             return
-        under = np.asarray(renderer.copy_from_bbox(region))  # (a copy)
+        copied = renderer.copy_from_bbox(region)
+        under = np.asarray(copied)  # (of a copy)
+        place = copied.get_extents()  # (the pixels copied, and laid back)
         kept = self._kept.pop(key, None)
-        if kept is not None and np.array_equal(kept[0], under):
-            renderer.restore_region(kept[1])
+        if kept is not None and kept[0] == place and np.array_equal(kept[1], under):
+            renderer.restore_region(kept[2])
             self.laid_back += 1
         else:
             draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-            kept = (under, renderer.copy_from_bbox(region))
+            kept = (place, under, renderer.copy_from_bbox(region))
         self._kept[key] = kept  # now the most recent
         while len(self._kept) > self.size:
             del self._kept[next(iter(self._kept))]
@@ -103,20 +108,25 @@ def _key(
 ) -> object:
     """What decides a text's pixels, or None for one not kept: mathtext, a text
     of several lines (drawn line by line, without its artist), one clipped to a
-    path or drawn with path effects."""
+    path or drawn with path effects, and slanted (italic, oblique) text, whose
+    glyphs may reach beyond its extent."""
     if ismath or mtext is None or mtext.get_path_effects():
+        return None
+    if prop.get_style() != "normal":
         return None
     clip_path, _transform = gc.get_clip_path()
     if clip_path is not None:
         return None
     clip = gc.get_clip_rectangle()
     features = mtext.get_fontfeatures()
-    # Glyphs are placed to a 64th of a pixel; a place computed anew may differ
-    # from the last in its last bits.
+    # Glyphs are placed to a 64th of a pixel, at the text's place plus whole
+    # 64ths when it is upright: a place computed anew, which may differ from the
+    # last in its last bits, is the same place then. A turned text's glyphs are
+    # placed along the turn, so its exact place is kept.
+    place = (round(x * 64), round(y * 64)) if angle == 0 else (x, y)
     return (
         s,
-        round(x * 64),
-        round(y * 64),
+        place,
         angle,
         prop,
         tuple(gc.get_rgb()),

@@ -167,7 +167,8 @@ def _poisson_tables(top: float, step: float) -> tuple[Any, Any, Any]:
             pmf = (counts == 0).astype(np.float64)
         else:
             pmf = np.exp(-mean + counts * math.log(mean) - _LOG_FACTORIALS[:size])
-        cdf = np.cumsum(pmf)
+        # (summed in extended precision where the platform has it)
+        cdf = np.cumsum(pmf, dtype=np.longdouble).astype(np.float64)
         cdf[-1] = 1.0
         cdfs.append(cdf)
         guides.append(np.searchsorted(cdf, np.arange(size) / size, side="right"))
@@ -374,9 +375,10 @@ def _poisson(rng, lam):  # type: ignore[no-untyped-def]
     :data:`POISSON_TABLE_STEP`), drawn by inversion of its table, and of the
     remainder, drawn as a count of the step's mean of which each member is kept
     with chance ``remainder / step`` (thinning: the kept members are a Poisson
-    count of the remainder). Most draws take a uniform and two table reads: a
-    third of the time of the exact search or rejection they replaced, whose
-    constants (an exp, a log) depend on a mean that moves every week."""
+    count of the remainder). A draw takes two table inversions (a uniform and a
+    few table reads each) and, one time in five, a uniform more: half the time
+    of the exact search or rejection they replaced, whose constants (an exp, a
+    log) depend on a mean that moves every week."""
     if lam >= POISSON_TABLE_TOP:
         return _poisson_ptrs(rng, lam)
     index = math.floor(lam * (1.0 / POISSON_TABLE_STEP))

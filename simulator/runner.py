@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.buffers import RECORDS
 from simulator.engine import Recorder, State, advance
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.params import compile_params
@@ -86,7 +87,8 @@ def choose_storage(settings: RunSettings, scenarios: int, sources: int = 0) -> b
     """Whether to keep every run's weekly trajectory (``True``) or stream them into
     per-week sketches (``False``, memory independent of runs x weeks). Refuses up
     front, with an estimate, a run whose results would not fit either way."""
-    allowed = int(available_memory_bytes() * MEMORY_SHARE)
+    # (memory kept for reuse by earlier records is given back or reused)
+    allowed = int((available_memory_bytes() + RECORDS.kept_bytes) * MEMORY_SHARE)
     runs, weeks = settings.runs, settings.horizon_weeks
     if estimated_result_bytes(runs, weeks, scenarios, sources=sources) <= allowed:
         return True

@@ -7,6 +7,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import IdentityTransform
 
 from gui.textcache import TextCache
 
@@ -78,3 +79,33 @@ def test_texts_of_several_lines_are_drawn_each_time(drawn) -> None:
     drawn.clear()
     np.testing.assert_array_equal(pixels(figure), first)
     assert drawn == ["two", "lines"]
+
+
+def test_a_turned_text_moved_by_a_fraction_of_a_pixel_is_drawn_anew(drawn) -> None:
+    """A turned text's glyphs are placed along the turn: moved by less than the
+    64th of a pixel glyphs are placed to, it may still look different."""
+    figure, fresh = chart(cached=True), chart(cached=False)
+    for fig in (figure, fresh):
+        fig.text(
+            100.0,
+            100.0,
+            "Shared lead definition",
+            rotation=30,
+            transform=IdentityTransform(),
+        )
+    pixels(figure)
+    for shift in (0.1, 0.2, 0.3, 0.4):
+        for fig in (figure, fresh):
+            fig.texts[0].set_x(100.0 + shift / 64)  # (in display pixels)
+        np.testing.assert_array_equal(pixels(figure), pixels(fresh))
+
+
+def test_slanted_texts_are_drawn_each_time(drawn) -> None:
+    """An italic glyph may reach beyond its text's extent, and with it beyond
+    the pixels a cache would keep."""
+    figure = chart(cached=True)
+    figure.axes[0].texts[0].set_fontstyle("italic")
+    first = pixels(figure)
+    drawn.clear()
+    np.testing.assert_array_equal(pixels(figure), first)
+    assert drawn == ["over the data"]
