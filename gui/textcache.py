@@ -22,7 +22,8 @@ and mathtext are always drawn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import matplotlib as mpl
 import numpy as np
@@ -46,39 +47,18 @@ class TextCache:
 
     def install(self, renderer: Any) -> None:
         """Have ``renderer`` draw its texts through this cache."""
-        draw_text = renderer.draw_text
-
-        def cached(
-            gc: Any,
-            x: float,
-            y: float,
-            s: str,
-            prop: Any,
-            angle: float,
-            ismath: Any = False,
-            mtext: Any = None,
-        ) -> None:
-            self._draw(renderer, draw_text, gc, x, y, s, prop, angle, ismath, mtext)
-
-        renderer.draw_text = cached
+        renderer.draw_text = partial(self._draw, renderer, renderer.draw_text)
 
     def _draw(
-        self,
-        renderer: Any,
-        draw_text: Callable[..., None],
-        gc: Any,
-        x: float,
-        y: float,
-        s: str,
-        prop: Any,
-        angle: float,
-        ismath: Any,
-        mtext: Any,
+        self, renderer: Any, draw_text: Callable[..., None], *args: Any, **kw: Any
     ) -> None:
-        key = _key(renderer, gc, x, y, s, prop, angle, ismath, mtext)
-        region = None if key is None else _region(renderer, mtext)
+        """``renderer.draw_text(*args, **kw)`` (its own is ``draw_text``),
+        through the cache."""
+        text = TextCall(*args, **kw)
+        key = _key(renderer, text)
+        region = None if key is None else _region(renderer, text.mtext)
         if key is None or region is None:
-            draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+            draw_text(*text)
             return
         copied = renderer.copy_from_bbox(region)
         under = np.asarray(copied)  # (of a copy)
@@ -88,28 +68,32 @@ class TextCache:
             renderer.restore_region(kept[2])
             self.laid_back += 1
         else:
-            draw_text(gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+            draw_text(*text)
             kept = (place, under, renderer.copy_from_bbox(region))
         self._kept[key] = kept  # now the most recent
         while len(self._kept) > self.size:
             del self._kept[next(iter(self._kept))]
 
 
-def _key(
-    renderer: Any,
-    gc: Any,
-    x: float,
-    y: float,
-    s: str,
-    prop: Any,
-    angle: float,
-    ismath: Any,
-    mtext: Any,
-) -> object:
+class TextCall(NamedTuple):
+    """The arguments of a renderer's ``draw_text``."""
+
+    gc: Any
+    x: float
+    y: float
+    s: str
+    prop: Any
+    angle: float
+    ismath: Any = False
+    mtext: Any = None
+
+
+def _key(renderer: Any, text: TextCall) -> object:
     """What decides a text's pixels, or None for one not kept: mathtext, a text
     of several lines (drawn line by line, without its artist), one clipped to a
     path or drawn with path effects, and slanted (italic, oblique) text, whose
     glyphs may reach beyond its extent."""
+    gc, x, y, s, prop, angle, ismath, mtext = text
     if ismath or mtext is None or mtext.get_path_effects():
         return None
     if prop.get_style() != "normal":

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import RendererAgg
 
 from gui.results import ResultsPanel
 from simulator.runner import RunSettings, compare
@@ -167,19 +166,11 @@ def test_a_preview_like_the_last_redraws_only_its_data(qtbot, comparisons) -> No
     assert_same_look(look(panel), look(drawn_anew(qtbot, second, LOW_TARGET)))
 
 
-def test_texts_drawn_before_are_laid_back_as_drawn(qtbot, comparisons, monkeypatch):
+def test_texts_drawn_before_are_laid_back_as_drawn(qtbot, comparisons, drawn_texts):
     """A text drawn before at the same place, over the same pixels, is laid back
     rather than drawn (a preview's title after its full run's, the tick labels
     that did not move): the pixels are those of drawing it."""
-    drawn: list[str] = []
-    draw_text = RendererAgg.draw_text
-
-    def counted(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        drawn.append(s)
-        draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    # (before any canvas has a renderer: the text cache draws through it)
-    monkeypatch.setattr(RendererAgg, "draw_text", counted)
+    drawn = drawn_texts  # (before any canvas has a renderer)
     first, _second, third = comparisons
     panel = drawn_anew(qtbot, first, LOW_TARGET)  # titles: "100 runs"
     canvas = panel.overview.canvas

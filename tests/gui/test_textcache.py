@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import IdentityTransform
@@ -13,17 +13,8 @@ from gui.textcache import TextCache
 
 
 @pytest.fixture
-def drawn(monkeypatch) -> list[str]:
-    """The strings the renderer draws (rather than lays back)."""
-    strings: list[str] = []
-    draw_text = RendererAgg.draw_text
-
-    def spy(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        strings.append(s)
-        draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    monkeypatch.setattr(RendererAgg, "draw_text", spy)
-    return strings
+def drawn(drawn_texts) -> list[str]:
+    return drawn_texts
 
 
 def chart(*, cached: bool) -> Figure:
