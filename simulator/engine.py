@@ -259,7 +259,8 @@ class Recorder:
         self.series = record_series(into, sources, offset, offset + n)
         self.sources = sources
         self.shares = share_series(sources)
-        #: (RECORDED, n): each series summed over the weeks (the flows' are figures)
+        #: (RECORDED, n): each flow summed over the weeks (series.FLOWS; they are
+        #: figures); the levels' rows stay zero
         self.totals = np.zeros((len(RECORDED), n))
         #: (2, n): ARR after week 52 (row kernel.ARR_YEAR1; NaN for shorter
         #: horizons) and after the last recorded week (kernel.ARR_LAST)

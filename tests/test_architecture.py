@@ -50,7 +50,7 @@ def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
     """kernel.py writes its row indices out (numba caches them as constants and
     would not notice a change in another file): they must match the lists."""
     from simulator import kernel, params
-    from simulator.series import RECORDED
+    from simulator.series import FLOWS, RECORDED
 
     for index, name in enumerate(params.PER_RUN_FIELDS):
         assert getattr(kernel, name.upper()) == index, name
@@ -59,6 +59,7 @@ def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
     for index, name in enumerate(RECORDED):
         assert getattr(kernel, f"S_{name.upper()}") == index, name
     assert len(RECORDED) == kernel.S_SHARES
+    assert [RECORDED[row] for row in kernel.FLOW_ROWS] == list(FLOWS)
     from simulator.streams import KERNEL_SITES
 
     for index, site in enumerate(KERNEL_SITES):
