@@ -189,8 +189,7 @@ class ScenarioDocument(QObject):
         self.scenario: Scenario = self._resolve(self.own)
         self._parent_cache: tuple[Any, Scenario | None] = (object(), None)
         self.undo_stack = QUndoStack(self)
-        self._lever_cache: tuple[Any, list[tuple[str, list[str]]]] = (object(), [])
-        self._lever_keys_cache: tuple[Any, list[tuple[str, str]]] = (object(), [])
+        self._lever_cache: tuple[Any, list[tuple[str, str]]] = (object(), [])
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
 
     def _on_clean_changed(self, clean: bool) -> None:
@@ -306,31 +305,19 @@ class ScenarioDocument(QObject):
 
     def _lever_keys(self) -> list[tuple[str, str]]:
         """(lever name, key in index form) of every key the levers set, made
-        once for the current sources and stages (the editor asks for each of
-        its fields at every edit)."""
+        once for the current levers, sources and stages (the editor asks for
+        each of its fields at every edit)."""
         scenario = self.scenario
         key = (tuple(self.levers), str(self.anchor), Layout.of(scenario))
-        if self._lever_keys_cache[0] != key:
-            keys = [
-                (name, _index_form(lever_key, scenario))
-                for name, lever_keys in self._lever_sets()
-                for lever_key in lever_keys
-            ]
-            self._lever_keys_cache = (key, keys)
-        return self._lever_keys_cache[1]
-
-    def _lever_sets(self) -> list[tuple[str, list[str]]]:
-        """(name, dotted keys) of each lever of this document, read once."""
-        key = (tuple(self.levers), str(self.anchor))
         if self._lever_cache[0] != key:
-            sets = []
+            keys = []
             for lever_id in self.levers:
                 try:
                     lever = load_lever(_lever_ref(lever_id, self.anchor))
                 except ScenarioError:
                     continue
-                sets.append((lever.name, list(lever.set)))
-            self._lever_cache = (key, sets)
+                keys += [(lever.name, _index_form(k, scenario)) for k in lever.set]
+            self._lever_cache = (key, keys)
         return self._lever_cache[1]
 
     # ------------------------------------------------------------------ edits

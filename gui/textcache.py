@@ -40,7 +40,6 @@ class TextCache:
         self.size = size
         # key: (where, the pixels under it, the pixels as drawn)
         self._kept: dict[object, tuple[tuple[int, ...], Any, Any]] = {}
-        self.laid_back = 0  # texts laid back rather than drawn (for tests)
 
     def clear(self) -> None:
         self._kept.clear()
@@ -66,7 +65,6 @@ class TextCache:
         kept = self._kept.pop(key, None)
         if kept is not None and kept[0] == place and np.array_equal(kept[1], under):
             renderer.restore_region(kept[2])
-            self.laid_back += 1
         else:
             draw_text(*text)
             kept = (place, under, renderer.copy_from_bbox(region))

@@ -119,8 +119,9 @@ def main_bench(args: argparse.Namespace) -> int:
     # Best of several, taken in turns: on a shared machine the slower repeats
     # measure the neighbours, and the machine's speed drifts, which turns would
     # otherwise read as a change of ratio. The yardstick is read twice a turn,
-    # before and after the comparison: it alone swings between two speeds (0.8
-    # and 1.3 s here) from read to read.
+    # before and after the comparison: it alone swings between two speeds (0.85
+    # and 1.4 s here) from read to read, as its 160 MB of output is or is not
+    # handed fresh memory.
     yards, comps, in_turn = [], [], []
     for _ in range(ROUNDS):
         before = yardstick_seconds()
