@@ -110,6 +110,7 @@ class RunWorker(QRunnable):
                     settings=settings,
                     progress=lambda f: signals.progress.emit(job, float(f)),
                     should_stop=self._stop.is_set,
+                    remember_alternatives=self.preview_runs,
                 )
                 if self._stop.is_set():
                     raise SimulationCancelled("cancelled")

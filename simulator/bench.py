@@ -15,10 +15,12 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Literal
 
 import numpy as np
 
-from simulator.runner import WARM_UPS, RunSettings, compare, default_threads
+from simulator.memo import REMEMBERED
+from simulator.runner import RunSettings, compare, default_threads
 from simulator.scenario_io import load_scenario
 
 YARDSTICK_DRAWS = 20_000_000
@@ -41,26 +43,41 @@ def comparison_seconds(
     threads: int | None,
     warmup: int = 52,
     seed: int = 1,
-    edited: bool = False,
+    edit: Literal["alternative", "baseline deals"] | None = None,
 ) -> float:
     """Seconds for a comparison of ``siloed`` with ``aligned`` computed from
-    scratch, or (``edited``) with an edited ``aligned`` right after the
-    unedited one, as the app re-runs after an edit: the warm-up and the
-    baseline's runs are then remembered (:data:`simulator.runner.WARM_UPS`)."""
+    scratch, or right after the unedited one with an ``edit``, as the app
+    re-runs after one: of the alternative (a capacity), when the warm-up and
+    the baseline's runs are remembered, or of the baseline's deal size, when
+    the warm-up and the alternative's runs are (:data:`simulator.memo.REMEMBERED`).
+    """
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings(
         runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
     )
-    WARM_UPS.clear()
-    if edited:
-        compare(baseline, [alternative], settings=settings, threads=threads)
-        alternative = load_scenario(
-            "aligned", overrides={"follow_up.capacity_per_week": 90.0}
+    REMEMBERED.clear()
+    if edit is not None:
+        compare(
+            baseline,
+            [alternative],
+            settings=settings,
+            threads=threads,
+            remember_alternatives=runs,
         )
+        if edit == "alternative":
+            alternative = load_scenario(
+                "aligned", overrides={"follow_up.capacity_per_week": 90.0}
+            )
+        else:
+            baseline = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
     start = time.perf_counter()
     # (a comparison from scratch, as the command line runs it, keeps nothing)
     compare(
-        baseline, [alternative], settings=settings, threads=threads, remember=edited
+        baseline,
+        [alternative],
+        settings=settings,
+        threads=threads,
+        remember=edit is not None,
     )
     return time.perf_counter() - start
 
@@ -134,7 +151,12 @@ def main_bench(args: argparse.Namespace) -> int:
     one_thread = comparison_seconds(10_000, 104, threads=1)
     preview = min(comparison_seconds(1_000, 104, threads=threads) for _ in range(3))
     after_edit = min(
-        comparison_seconds(1_000, 104, threads=threads, edited=True) for _ in range(3)
+        comparison_seconds(1_000, 104, threads=threads, edit="alternative")
+        for _ in range(3)
+    )
+    after_deals = min(
+        comparison_seconds(1_000, 104, threads=threads, edit="baseline deals")
+        for _ in range(3)
     )
     run_weeks = 10_000 * (52 + 2 * 104)
     print(
@@ -155,6 +177,7 @@ def main_bench(args: argparse.Namespace) -> int:
     print(f"    the same comparison in one thread             {one_thread:7.2f} s")
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")
+    print(f"    after an edit of the baseline's deal size       {after_deals:7.2f} s")
     print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
     sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
     sizes += [(10_000, 52), (10_000, 208)]

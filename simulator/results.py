@@ -185,7 +185,7 @@ class ChunkOutput:
 
     def detached(self) -> ChunkOutput:
         """A copy that owns its record, so that keeping it (as
-        :data:`simulator.runner.WARM_UPS` does) holds on to no result."""
+        :data:`simulator.memo.REMEMBERED` does) holds on to no result."""
         return ChunkOutput(
             figures={name: values.copy() for name, values in self.figures.items()},
             block=self.block.copy(),
@@ -392,7 +392,7 @@ class ResultBuilder:
             if self.keep_weekly:
                 kept = self._records[i][:, :, start : start + output.block.shape[2]]
                 # A chunk run now wrote its runs in place; one remembered from
-                # an earlier comparison (runner.WARM_UPS) did not.
+                # an earlier comparison (memo.REMEMBERED) did not.
                 if not np.may_share_memory(kept, output.block):
                     kept[...] = output.block
                 continue

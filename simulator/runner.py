@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 from simulator.buffers import RECORDS
 from simulator.engine import Recorder, State, advance
 from simulator.errors import ScenarioError, SimulationCancelled
-from simulator.params import compile_params
+from simulator.memo import REMEMBERED
+from simulator.params import Params, compile_params
 from simulator.results import (
     ChunkOutput,
     Comparison,
@@ -32,7 +33,13 @@ from simulator.results import (
     estimated_result_bytes,
 )
 from simulator.schema import Scenario
-from simulator.streams import BLOCK_RUNS, block_bounds, block_seeds, chunk_streams
+from simulator.streams import (
+    BLOCK_RUNS,
+    BlockSeeds,
+    block_bounds,
+    block_seeds,
+    chunk_streams,
+)
 
 ProgressCallback = Callable[[float], None]
 StopCallback = Callable[[], bool]
@@ -123,64 +130,26 @@ class ChunkJob:
     block_ids: tuple[int, ...]
 
 
-class WarmUpMemo:
-    """The warmed-up state and the baseline's output of recently run chunks.
-
-    They depend only on the baseline, the seed, the warm-up and horizon and the
-    chunk's seed blocks, so a comparison that changes only an alternative (the
-    app re-running after an edit, the preview's blocks again in the full run)
-    continues from them with the same numbers, simulating the alternatives
-    alone: 104 of a comparison's 260 run-weeks per run. At most ``max_runs``
-    runs are kept, the oldest dropped first.
-    """
-
-    def __init__(self, max_runs: int) -> None:
-        self.max_runs = max_runs
-        self._entries: dict[tuple[object, ...], tuple[State, ChunkOutput, int]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(job: ChunkJob, sizes: Sequence[int]) -> tuple[object, ...]:
-        s = job.settings
-        return (
-            job.scenarios[0].model_dump_json(),
-            s.seed,
-            s.warmup_weeks,
-            s.horizon_weeks,
-            job.block_ids,
-            tuple(sizes),
-        )
-
-    def get(self, key: tuple[object, ...]) -> tuple[State, ChunkOutput] | None:
-        with self._lock:
-            entry = self._entries.pop(key, None)
-            if entry is None:
-                return None
-            self._entries[key] = entry  # now the most recent
-            return entry[0], entry[1]
-
-    def put(
-        self, key: tuple[object, ...], state: State, output: ChunkOutput, runs: int
-    ) -> None:
-        with self._lock:
-            self._entries[key] = (state, output, runs)
-            while sum(e[2] for e in self._entries.values()) > self.max_runs:
-                del self._entries[next(iter(self._entries))]
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-#: Shared by every comparison in this process; about 10 KB a run. Room for the
-#: app's 1,000-run preview and a full run of 10,000 (whose chunks differ), so
-#: the full run does not push out the preview's runs before the next edit.
-WARM_UPS = WarmUpMemo(max_runs=11_000)
-
-
 #: Makes the recorder of runs ``first .. first + n`` of scenario ``index`` of a
 #: comparison: ``(index, first, n, sources)``.
 RecorderFactory = Callable[[int, int, int, tuple[str, ...]], Recorder]
+
+
+def warm_up(
+    params: Params,
+    seeds: Sequence[BlockSeeds],
+    sizes: Sequence[int],
+    weeks: int,
+    stopped: StopCallback,
+) -> State:
+    """The state of a chunk's runs (of seed blocks ``seeds`` of ``sizes`` runs)
+    at week 0, after ``weeks`` unreported weeks with ``params`` from empty
+    funnel stocks (MODEL.md, "Runs, warm-up and comparisons")."""
+    state = State.initial(params)
+    streams = chunk_streams(seeds, sizes, warmup=True)
+    advance(state, params, streams, 0, weeks, None, stopped)
+    state.start_reporting(params)
+    return state
 
 
 def run_chunk(
@@ -188,12 +157,15 @@ def run_chunk(
     stopped: StopCallback,
     recorders: RecorderFactory | None = None,
     remember: bool = True,
+    remember_alternatives: int = 0,
 ) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
-    that state with common random numbers (the warm-up and the baseline's run
-    reused from :data:`WARM_UPS` when they are there, and kept there when
-    ``remember``). ``stopped`` is polled every few weeks; ``recorders`` says
-    where to record (by default, in records of the chunk's own)."""
+    that state with common random numbers. The warm-up and scenarios' runs are
+    taken from :data:`~simulator.memo.REMEMBERED` when they are there, and
+    kept there when ``remember``: the warm-up and the baseline's runs, and the
+    alternatives' runs of a chunk within the first ``remember_alternatives``
+    runs. ``stopped`` is polled every few weeks; ``recorders`` says where to
+    record (by default, in records of the chunk's own)."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
     sizes = [bounds[b][1] - bounds[b][0] for b in job.block_ids]
@@ -208,36 +180,48 @@ def run_chunk(
 
     if stopped():
         raise SimulationCancelled("cancelled")
-    key = WARM_UPS.key(job, sizes)
-    remembered = WARM_UPS.get(key)
-    if remembered is None:
-        baseline = compile_params(job.scenarios[0], n, uniforms)
-        state = State.initial(baseline)
-        streams = chunk_streams(seeds, sizes, warmup=True)
-        advance(state, baseline, streams, 0, settings.warmup_weeks, None, stopped)
-        state.start_reporting(baseline)
-        outputs = []
-        to_run = [baseline]
-    else:
-        state, baseline_output = remembered
-        outputs = [baseline_output]
-        to_run = []
-    to_run += [compile_params(s, n, uniforms) for s in job.scenarios[1:]]
-    for p in to_run:
-        branch = state.branch(p)  # a copy: the warmed-up state stays as it was
-        streams = chunk_streams(seeds, sizes, warmup=False)
-        sources = p.layout.sources
-        if recorders is None:
-            record = Recorder(n, settings.horizon_weeks, sources)
-        else:
-            record = recorders(len(outputs), first, n, sources)
-        if stopped():
-            raise SimulationCancelled("cancelled")
-        advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
-        outputs.append(ChunkOutput.from_record(record, p))
-    if remembered is None and remember:
-        WARM_UPS.put(key, state, outputs[0].detached(), n)
-    return outputs
+    baseline = job.scenarios[0]
+    key = REMEMBERED.warm_key(
+        baseline, settings.seed, settings.warmup_weeks, job.block_ids, tuple(sizes)
+    )
+    outputs = [
+        REMEMBERED.run(key, scenario, settings.horizon_weeks)
+        for scenario in job.scenarios
+    ]
+    if all(output is not None for output in outputs):
+        return [output for output in outputs if output is not None]
+    state = REMEMBERED.warmed_up(key)
+    compiled = {}
+    if state is None:
+        compiled[0] = compile_params(baseline, n, uniforms)
+        state = warm_up(compiled[0], seeds, sizes, settings.warmup_weeks, stopped)
+        if remember:
+            REMEMBERED.keep_warmed_up(key, state)
+    done = []
+    for index, (scenario, output) in enumerate(
+        zip(job.scenarios, outputs, strict=True)
+    ):
+        if output is None:
+            p = (
+                compiled[index]
+                if index in compiled
+                else compile_params(scenario, n, uniforms)
+            )
+            branch = state.branch(p)  # a copy: the warmed-up state stays as it was
+            streams = chunk_streams(seeds, sizes, warmup=False)
+            sources = p.layout.sources
+            if recorders is None:
+                record = Recorder(n, settings.horizon_weeks, sources)
+            else:
+                record = recorders(index, first, n, sources)
+            if stopped():
+                raise SimulationCancelled("cancelled")
+            advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
+            output = ChunkOutput.from_record(record, p)
+            if remember and (index == 0 or first + n <= remember_alternatives):
+                REMEMBERED.keep_run(key, scenario, settings.horizon_weeks, output)
+        done.append(output)
+    return done
 
 
 #: A chunk holds at most this many runs: its state, and when weekly series are
@@ -286,6 +270,7 @@ def compare(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
     remember: bool = True,
+    remember_alternatives: int = 0,
 ) -> Comparison:
     """Run a baseline and alternatives with a shared warm-up and common random numbers.
 
@@ -314,9 +299,14 @@ def compare(
         :class:`~simulator.errors.SimulationCancelled` is raised.
     remember
         Keep the warm-up and the baseline's runs (a copy of them) in
-        :data:`WARM_UPS` for later comparisons with the same baseline and
-        settings (the app after an edit, a bridge's variants); a one-off
-        comparison spares the copy.
+        :data:`~simulator.memo.REMEMBERED` for later comparisons with the same
+        baseline and settings (the app after an edit, a bridge's variants); a
+        one-off comparison spares the copy.
+    remember_alternatives
+        Keep the alternatives' runs too, of the chunks within this many first
+        runs (the app's preview, which its full run begins with): an edit of
+        the baseline that leaves its warm-up as it was then simulates the
+        baseline alone.
     """
     settings = settings or RunSettings.from_scenario(baseline)
     scenarios = (baseline, *alternatives)
@@ -355,7 +345,12 @@ def compare(
             while queue and len(pending) < workers:
                 index, job = queue.pop(0)
                 future = pool.submit(
-                    run_chunk, job, stop_flag.is_set, builder.recorder, remember
+                    run_chunk,
+                    job,
+                    stop_flag.is_set,
+                    builder.recorder,
+                    remember,
+                    remember_alternatives,
                 )
                 pending[future] = index
 

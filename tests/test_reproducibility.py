@@ -149,13 +149,8 @@ def test_a_run_too_large_to_keep_is_streamed(pair, monkeypatch) -> None:
     assert runner.choose_storage(many, 2) is False
 
 
-def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
-    pair, monkeypatch
-) -> None:
-    """A comparison that changes only the alternative continues from the
-    remembered warm-up and baseline run (simulator.runner.WARM_UPS), simulating
-    the alternative alone; its numbers must be those of a comparison computed
-    from scratch."""
+def counted_phases(monkeypatch) -> list[int]:
+    """A list that grows by one at every warm-up or scenario run of a chunk."""
     from simulator import runner
 
     phases: list[int] = []
@@ -166,9 +161,23 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
         return real_advance(*args, **kwargs)
 
     monkeypatch.setattr(runner, "advance", counting_advance)
+    return phases
+
+
+def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
+    pair, monkeypatch
+) -> None:
+    """A comparison that changes only the alternative continues from the
+    remembered warm-up and baseline run (simulator.memo.REMEMBERED), simulating
+    the alternative alone; its numbers must be those of a comparison computed
+    from scratch."""
+    from simulator.memo import REMEMBERED
+    from simulator.runner import block_bounds
+
+    phases = counted_phases(monkeypatch)
     other = load_scenario("aligned", overrides={"follow_up.capacity_per_week": 90.0})
-    chunks = len(runner.block_bounds(SETTINGS.runs))
-    runner.WARM_UPS.clear()
+    chunks = len(block_bounds(SETTINGS.runs))
+    REMEMBERED.clear()
     first = compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1)
     assert len(phases) == 3 * chunks  # warm-up, baseline, alternative
     phases.clear()
@@ -178,19 +187,136 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
         series[...] = -1.0
     remembered = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
     assert len(phases) == chunks  # the alternative alone
-    runner.WARM_UPS.clear()
+    REMEMBERED.clear()
     fresh = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
     assert_identical(remembered, fresh)
 
 
-def test_a_one_off_comparison_remembers_nothing(pair) -> None:
-    from simulator import runner
+#: Edits of the baseline that leave its warm-up as it was (memo.OUTSIDE_WARM_UP).
+COMPANY_SIDE_EDITS = [
+    {"deals.acv_median": 33_000.0},
+    {"deals.acv_sigma": 0.5},
+    {"company.annual_churn": 0.2},
+    {"company.annual_expansion": 0.05},
+    {"costs.sales_weekly": 45_000.0},
+    {"nurture.cost_per_lead_week": 0.5},
+    {"name": "Our company", "description": "Renamed"},
+    {"company.annual_churn": {"low": 0.05, "mode": 0.1, "high": 0.2}},
+]
 
-    runner.WARM_UPS.clear()
+
+@pytest.mark.parametrize("edit", COMPANY_SIDE_EDITS, ids=lambda e: ",".join(e))
+def test_an_edit_outside_the_warm_up_leaves_it_as_it_was(edit) -> None:
+    """What memo.OUTSIDE_WARM_UP leaves out of a warm-up's key cannot change
+    the warmed-up state: every array of it is the same after such an edit."""
+    from dataclasses import fields
+
+    from simulator.memo import warm_up_identity
+    from simulator.params import compile_params
+    from simulator.runner import warm_up
+    from simulator.streams import block_seeds
+
+    before = load_scenario("aligned")
+    after = load_scenario("aligned", overrides=edit)
+    assert warm_up_identity(before) == warm_up_identity(after)
+    seeds = [block_seeds(5, 0)]
+    states = []
+    for scenario in (before, after):
+        uniforms = seeds[0].parameter_uniforms
+        params = compile_params(scenario, 250, lambda d, u=uniforms: u(d, 250))
+        states.append(warm_up(params, seeds, [250], 30, lambda: False))
+    for field in fields(states[0]):
+        a, b = getattr(states[0], field.name), getattr(states[1], field.name)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b, err_msg=field.name)
+        elif isinstance(a, dict):
+            assert a.keys() == b.keys(), field.name
+            for key in a:
+                np.testing.assert_array_equal(a[key], b[key], err_msg=field.name)
+        else:
+            assert a == b, field.name
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"handoff.ignore_base": 0.3},
+        {"marketing.weekly_budget": 12_000.0},
+        {"company.initial_customers": 310},
+        {"nurture.capture": 0.7},
+    ],
+    ids=lambda e: ",".join(e),
+)
+def test_an_edit_of_the_funnel_warms_up_again(edit) -> None:
+    from simulator.memo import warm_up_identity
+
+    before = load_scenario("siloed")
+    assert warm_up_identity(before) != warm_up_identity(
+        load_scenario("siloed", overrides=edit)
+    )
+
+
+def test_an_edit_of_the_company_side_simulates_the_baseline_alone(
+    pair, monkeypatch
+) -> None:
+    """With the alternatives' runs remembered, an edit of the baseline that
+    leaves its warm-up as it was (a deal size) simulates the baseline alone,
+    with the numbers of a comparison computed from scratch."""
+    from simulator.memo import REMEMBERED
+    from simulator.runner import block_bounds
+
+    phases = counted_phases(monkeypatch)
+    chunks = len(block_bounds(SETTINGS.runs))
+    REMEMBERED.clear()
+    compare(
+        pair[0],
+        pair[1:],
+        settings=SETTINGS,
+        chunk_blocks=1,
+        remember_alternatives=SETTINGS.runs,
+    )
+    phases.clear()
+    edited = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
+    remembered = compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
+    assert len(phases) == chunks  # the baseline alone
+    REMEMBERED.clear()
+    fresh = compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
+    assert_identical(remembered, fresh)
+
+
+def test_alternatives_are_remembered_only_within_the_runs_asked_for(
+    pair, monkeypatch
+) -> None:
+    from simulator.memo import REMEMBERED
+    from simulator.runner import block_bounds
+    from simulator.streams import BLOCK_RUNS
+
+    phases = counted_phases(monkeypatch)
+    chunks = len(block_bounds(SETTINGS.runs))
+    REMEMBERED.clear()
+    kept_chunks = 2
+    compare(
+        pair[0],
+        pair[1:],
+        settings=SETTINGS,
+        chunk_blocks=1,
+        remember_alternatives=kept_chunks * BLOCK_RUNS,
+    )
+    phases.clear()
+    edited = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
+    compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
+    # every baseline, and the alternative of the chunks beyond the first two
+    assert len(phases) == chunks + (chunks - kept_chunks)
+
+
+def test_a_one_off_comparison_remembers_nothing(pair) -> None:
+    from simulator.memo import REMEMBERED
+
+    REMEMBERED.clear()
     compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
-    assert not runner.WARM_UPS._entries
+    assert len(REMEMBERED) == 0
     compare(pair[0], pair[1:], settings=SETTINGS)
-    assert runner.WARM_UPS._entries
+    assert len(REMEMBERED) > 0
 
 
 def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from simulator.memo import REMEMBERED
+
 REALISTIC = {"runs": 2_000, "horizon_weeks": 104, "warmup_weeks": 52, "seed": 3}
 CANCEL_BUDGET_S = 0.2
 
@@ -40,6 +42,9 @@ def _cancel_latency(qtbot, win, phase: str) -> float:
     win.controller.cancelled.connect(
         lambda: done.setdefault("cancelled", time.perf_counter())
     )
+    # Each time from scratch: the runs of the time before, remembered, would
+    # be shown at once.
+    REMEMBERED.clear()
     win.schedule_run(immediate=True)
     qtbot.waitUntil(lambda: phase in win.status.text(), timeout=30_000)
     qtbot.wait(100)  # well inside the phase, chunks running
