@@ -177,7 +177,7 @@ def main_bench(args: argparse.Namespace) -> int:
     print(f"    the same comparison in one thread             {one_thread:7.2f} s")
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")
-    print(f"    after an edit of the baseline's deal size       {after_deals:7.2f} s")
+    print(f"    after an edit of the baseline's deal size     {after_deals:7.2f} s")
     print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
     sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
     sizes += [(10_000, 52), (10_000, 208)]
