@@ -77,6 +77,7 @@ def _output_bytes(output: ChunkOutput) -> int:
 
 
 WarmKey = tuple[object, ...]
+RunKey = tuple[object, ...]
 
 
 class RunMemo:
@@ -106,30 +107,21 @@ class RunMemo:
     def keep_warmed_up(self, key: WarmKey, state: State) -> None:
         self._put(("warm-up", *key), state, _state_bytes(state))
 
-    def run(
-        self, key: WarmKey, scenario: Scenario, horizon_weeks: int
-    ) -> ChunkOutput | None:
-        """A scenario's runs from the warmed-up state of ``key``, if kept."""
-        found: ChunkOutput | None = self._get(
-            ("run", *key, horizon_weeks, scenario.model_dump_json())
-        )
+    @staticmethod
+    def run_key(warm: WarmKey, scenario: Scenario, horizon_weeks: int) -> RunKey:
+        """The key of a scenario's runs from the warmed-up state of ``warm``."""
+        return ("run", *warm, horizon_weeks, scenario.model_dump_json())
+
+    def run(self, key: RunKey) -> ChunkOutput | None:
+        """A scenario's runs (see :meth:`run_key`), if kept."""
+        found: ChunkOutput | None = self._get(key)
         return found
 
-    def keep_run(
-        self,
-        key: WarmKey,
-        scenario: Scenario,
-        horizon_weeks: int,
-        output: ChunkOutput,
-    ) -> None:
+    def keep_run(self, key: RunKey, output: ChunkOutput) -> None:
         """Keep a copy of ``output`` (which may be a view of a result's arrays,
         which its user may change or drop)."""
         kept = output.detached()
-        self._put(
-            ("run", *key, horizon_weeks, scenario.model_dump_json()),
-            kept,
-            _output_bytes(kept),
-        )
+        self._put(key, kept, _output_bytes(kept))
 
     def _get(self, key: tuple[object, ...]) -> Any:
         with self._lock:

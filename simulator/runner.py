@@ -184,29 +184,26 @@ def run_chunk(
     key = REMEMBERED.warm_key(
         baseline, settings.seed, settings.warmup_weeks, job.block_ids, tuple(sizes)
     )
-    outputs = [
-        REMEMBERED.run(key, scenario, settings.horizon_weeks)
-        for scenario in job.scenarios
-    ]
-    if all(output is not None for output in outputs):
-        return [output for output in outputs if output is not None]
-    state = REMEMBERED.warmed_up(key)
-    compiled = {}
-    if state is None:
-        compiled[0] = compile_params(baseline, n, uniforms)
-        state = warm_up(compiled[0], seeds, sizes, settings.warmup_weeks, stopped)
-        if remember:
-            REMEMBERED.keep_warmed_up(key, state)
-    done = []
-    for index, (scenario, output) in enumerate(
-        zip(job.scenarios, outputs, strict=True)
-    ):
+    state: State | None = None
+    baseline_params: Params | None = None  # (compiled for a warm-up run here)
+    outputs = []
+    for index, scenario in enumerate(job.scenarios):
+        run_key = REMEMBERED.run_key(key, scenario, settings.horizon_weeks)
+        output = REMEMBERED.run(run_key)
         if output is None:
-            p = (
-                compiled[index]
-                if index in compiled
-                else compile_params(scenario, n, uniforms)
-            )
+            if state is None:
+                state = REMEMBERED.warmed_up(key)
+            if state is None:
+                baseline_params = compile_params(baseline, n, uniforms)
+                state = warm_up(
+                    baseline_params, seeds, sizes, settings.warmup_weeks, stopped
+                )
+                if remember:
+                    REMEMBERED.keep_warmed_up(key, state)
+            if index == 0 and baseline_params is not None:
+                p = baseline_params
+            else:
+                p = compile_params(scenario, n, uniforms)
             branch = state.branch(p)  # a copy: the warmed-up state stays as it was
             streams = chunk_streams(seeds, sizes, warmup=False)
             sources = p.layout.sources
@@ -219,9 +216,9 @@ def run_chunk(
             advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
             output = ChunkOutput.from_record(record, p)
             if remember and (index == 0 or first + n <= remember_alternatives):
-                REMEMBERED.keep_run(key, scenario, settings.horizon_weeks, output)
-        done.append(output)
-    return done
+                REMEMBERED.keep_run(run_key, output)
+        outputs.append(output)
+    return outputs
 
 
 #: A chunk holds at most this many runs: its state, and when weekly series are
