@@ -26,6 +26,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from simulator.figures import FIGURE_LABELS, SERIES_LABELS
+
 #: Okabe-Ito colours, by name.
 OKABE_ITO = {
     "black": "#000000",
@@ -45,44 +47,6 @@ SCENARIO_LINESTYLES = ("-", "--", "-.", ":", "-", "--")
 #: Font sizes readable at workshop distance (points).
 FONT = {"title": 15, "label": 13, "tick": 12, "legend": 12, "note": 11, "annot": 12}
 
-#: Axis labels of the weekly series and per-run figures, for people.
-SERIES_LABELS = {
-    "arr": "ARR",
-    "revenue": "Revenue per week",
-    "leads": "New leads per week",
-    "mqls": "MQLs per week",
-    "ignored": "MQLs ignored per week",
-    "contacted": "Leads contacted per week",
-    "qualified": "Leads qualified per week",
-    "stale": "Leads gone stale per week",
-    "opportunities": "Open opportunities",
-    "won": "Deals won per week",
-    "bookings": "New bookings per week",
-    "customers": "Customers",
-    "churned": "Customers lost per week",
-    "nurture": "Leads in nurture",
-    "ignore_rate": "Share of MQLs ignored by sales",
-    "queue": "Leads waiting for a first contact",
-    "spend": "Marketing spend per week",
-    "cost": "Total cost per week",
-}
-FIGURE_LABELS = {
-    "arr_growth_y1": "ARR growth over year 1",
-    "arr_end": "ARR at the end of the horizon",
-    "cac": "Customer acquisition cost (marketing spend per deal)",
-    "total_revenue": "Revenue over the horizon",
-    "total_bookings": "New bookings over the horizon",
-    "total_won": "Deals won over the horizon",
-    "total_leads": "Leads generated over the horizon",
-    "total_mqls": "MQLs over the horizon",
-    "total_ignored": "MQLs ignored over the horizon",
-    "total_contacted": "Leads contacted over the horizon",
-    "total_qualified": "Leads qualified over the horizon",
-    "total_stale": "Leads gone stale over the horizon",
-    "total_churned": "Customers lost over the horizon",
-    "total_spend": "Marketing spend over the horizon",
-    "total_cost": "Total cost over the horizon",
-}
 MONEY_SERIES = {"arr", "revenue", "bookings", "spend", "cost"}
 MONEY_FIGURES = {
     "arr_end",

@@ -29,7 +29,8 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
-from simulator.results import FIGURE_ORDER, uncertainty_note
+from simulator.figures import FIGURE_ORDER
+from simulator.results import uncertainty_note
 
 #: Weekly statistics written to the weekly CSV, in column order.
 WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")

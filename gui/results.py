@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.textcache import TextCache
-from simulator.results import FIGURE_ORDER, FIGURE_UNITS, uncertainty_note
+from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.results import uncertainty_note
 
 
 def ordered_figures(result: Any) -> list[str]:

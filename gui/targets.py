@@ -17,17 +17,8 @@ from typing import Any
 
 import numpy as np
 
-#: Figures for which less is better: "reaching" a target means at or below it.
-LOWER_IS_BETTER = frozenset(
-    {
-        "cac",
-        "total_cost",
-        "total_spend",
-        "total_churned",
-        "total_ignored",
-        "total_stale",
-    }
-)
+from simulator.figures import LOWER_IS_BETTER
+
 #: Probabilities at which the reach week is reported.
 REACH_LEVELS = (0.5, 0.9)
 

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ScenarioError
-from simulator.results import FIGURE_UNITS
+from simulator.figures import FIGURE_UNITS
 from simulator.runner import RunSettings, compare
 from simulator.schema import Scenario
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 
-from simulator.results import FIGURE_ORDER, FIGURE_UNITS, Comparison, RunResult
+from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.results import Comparison, RunResult
 
 #: Figures shown in the terminal, most telling first.
 HEADLINE_FIGURES = FIGURE_ORDER

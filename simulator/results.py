@@ -32,62 +32,6 @@ F = NDArray[np.float64]
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 STAT_KEYS = ("mean", "sd", "se", *(f"p{q}" for q in PERCENTILES))
 
-#: Per-run figures in the order tables, charts and exports list them, most telling
-#: first.
-FIGURE_ORDER = (
-    "arr_growth_y1",
-    "arr_end",
-    "total_revenue",
-    "total_bookings",
-    "total_won",
-    "cac",
-    "total_leads",
-    "total_mqls",
-    "total_ignored",
-    "total_contacted",
-    "total_qualified",
-    "total_stale",
-    "total_churned",
-    "total_spend",
-    "total_cost",
-)
-
-#: What each per-run figure means and its unit, for tables and charts.
-FIGURE_UNITS: dict[str, str] = {
-    **{f"total_{flow}": "leads" for flow in FLOWS},
-    "total_won": "deals",
-    "total_bookings": "$",
-    "total_revenue": "$",
-    "total_churned": "customers",
-    "total_spend": "$",
-    "total_cost": "$",
-    "arr_end": "$/year",
-    "arr_growth_y1": "share",
-    "cac": "$/deal",
-}
-#: Units of the weekly series; each ``share_<source>`` series is a share.
-SERIES_UNITS: dict[str, str] = {
-    "leads": "leads/week",
-    "mqls": "leads/week",
-    "ignored": "leads/week",
-    "contacted": "leads/week",
-    "qualified": "leads/week",
-    "stale": "leads/week",
-    "opportunities": "open",
-    "won": "deals/week",
-    "bookings": "$/week",
-    "revenue": "$/week",
-    "arr": "$/year",
-    "customers": "customers",
-    "churned": "customers/week",
-    "nurture": "leads",
-    "ignore_rate": "share",
-    "queue": "leads",
-    "spend": "$/week",
-    "cost": "$/week",
-    "matured": "leads/week",
-}
-
 
 def summarize(values: NDArray[Any]) -> dict[str, float]:
     """Mean, sd, standard error and percentiles of the defined (non-NaN) values."""
