@@ -92,8 +92,8 @@ def comparison_table(comparison: Comparison) -> str:
         + ", ".join(repr(a.name) for a in comparison.alternatives)
         + f": {_title(base)}; one warm-up, common random numbers.\n"
         "Differences are paired per run (alternative - baseline): mean ± standard "
-        "error, 5-95 % range, and P(higher) = share of runs where the alternative's "
-        "figure is higher."
+        "error, 5-95 % range, and P(better) = share of runs where the alternative's "
+        "figure is better (higher; lower for costs, CAC, lost leads and customers)."
     ]
     for index, alt in enumerate(comparison.alternatives):
         diffs = comparison.differences[index]
@@ -121,7 +121,7 @@ def comparison_table(comparison: Comparison) -> str:
             f"{alt.name} p50",
             "difference (mean ± se)",
             "5-95 % of difference",
-            "P(higher)",
+            "P(better)",
         ]
         parts.append(_table(header, rows))
     return "\n\n".join(parts)

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.engine import Recorder, record_array, record_series
+from simulator.figures import lower_is_better
 from simulator.kernel import ARR_LAST, ARR_YEAR1
 from simulator.params import Layout, Params
 from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES
@@ -231,9 +232,10 @@ class Comparison:
     @cached_property
     def differences(self) -> list[Mapping[str, dict[str, float]]]:
         """For each alternative, :func:`summarize` of each figure's paired
-        differences with ``p_better`` (and its standard error), the share of
-        runs in which the alternative's figure is higher; computed when first
-        read."""
+        differences with ``p_higher``, the share of runs in which the
+        alternative's figure is higher, and ``p_better``, the share in which it
+        is better (lower, for the figures of :data:`LOWER_IS_BETTER`), each with
+        its standard error; computed when first read."""
         return [
             LazyTable(self.baseline.figures, partial(self._difference, index))
             for index in range(len(self.alternatives))
@@ -243,12 +245,14 @@ class Comparison:
         diff = self.paired(index, figure)
         stats = summarize(diff)
         defined = diff[~np.isnan(diff)]
-        if defined.size:
-            p = float((defined > 0).mean())
-            stats["p_better"] = p
-            stats["p_better_se"] = math.sqrt(p * (1 - p) / defined.size)
-        else:
-            stats["p_better"] = stats["p_better_se"] = math.nan
+        better = defined < 0 if lower_is_better(figure) else defined > 0
+        for key, wins in (("p_better", better), ("p_higher", defined > 0)):
+            if defined.size:
+                p = float(wins.mean())
+                stats[key] = p
+                stats[f"{key}_se"] = math.sqrt(p * (1 - p) / defined.size)
+            else:
+                stats[key] = stats[f"{key}_se"] = math.nan
         return stats
 
     def to_json(self) -> dict[str, Any]:

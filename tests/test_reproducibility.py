@@ -352,3 +352,20 @@ def test_summaries_are_computed_when_read_and_match_the_figures(pair) -> None:
     assert diff["p_better"] == float((paired > 0).mean())
     with pytest.raises(KeyError):
         summary["no_such_figure"]
+
+
+def test_p_better_follows_each_figures_direction(pair):
+    """``p_better`` counts runs where the alternative is better: lower for CAC,
+    cost, spend, churned, ignored and stale; ``p_higher`` is the raw share."""
+    from simulator.figures import lower_is_better
+
+    comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
+    baseline, alternative = comparison.baseline, comparison.alternatives[0]
+    for figure in ("total_won", "cac", "total_ignored", "total_cost"):
+        paired = alternative.figures[figure] - baseline.figures[figure]
+        paired = paired[~np.isnan(paired)]
+        diff = comparison.differences[0][figure]
+        assert diff["p_higher"] == float((paired > 0).mean())
+        wins = paired < 0 if lower_is_better(figure) else paired > 0
+        assert diff["p_better"] == float(wins.mean())
+    assert lower_is_better("cac") and not lower_is_better("total_won")
