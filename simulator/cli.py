@@ -332,6 +332,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "simulator.story_cli",
     "simulator.sweep",
     "simulator.report_cli",
+    "simulator.fitting.cli",
 )
 
 
