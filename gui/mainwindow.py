@@ -454,6 +454,9 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.undo_action)
         toolbar.addAction(self.redo_action)
+        from gui.fit_wizard import add_menu_entry
+
+        add_menu_entry(self, menu)  # File > New from my data
 
     def _action(
         self, menu: QMenu, text: str, shortcut: Any, slot: Callable[[], Any]

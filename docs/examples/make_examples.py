@@ -32,7 +32,11 @@ FIRST_DAY = dt.date(2024, 1, 1)
 #: opportunities created per week. Win rate 0.6 * 0.55 * 0.7 = 23.1 %; a won deal
 #: spends 2.5 + 3 + 2 = 7.5 weeks on average.
 TRUTH_SALESFORCE = {
-    "stages": [("Qualification", 0.60, 2.5), ("Proposal", 0.55, 3.0), ("Negotiation", 0.70, 2.0)],
+    "stages": [
+        ("Qualification", 0.60, 2.5),
+        ("Proposal", 0.55, 3.0),
+        ("Negotiation", 0.70, 2.0),
+    ],
     "acv_median": 24_000.0,
     "acv_sigma": 0.5,
     "per_week": 12.0,
@@ -87,14 +91,26 @@ def simulate_opportunities(truth: dict) -> list[dict]:
             if rng.random() >= conversion:
                 outcome = "lost"
                 break
-        amount = float(np.exp(np.log(truth["acv_median"]) + truth["acv_sigma"] * rng.standard_normal()))
+        amount = float(
+            np.exp(
+                np.log(truth["acv_median"]) + truth["acv_sigma"] * rng.standard_normal()
+            )
+        )
         if day > EXPORT_DAY:
             outcome = "open"
             entered = [(s, d) for s, d in entered if d <= EXPORT_DAY]
-            day = EXPORT_DAY + dt.timedelta(days=int(rng.integers(7, 60)))  # expected close
+            day = EXPORT_DAY + dt.timedelta(
+                days=int(rng.integers(7, 60))
+            )  # expected close
         out.append(
-            {"id": f"{i + 1:05d}", "created": created, "closed": day, "outcome": outcome,
-             "entered": entered, "amount": round(amount, -2)}
+            {
+                "id": f"{i + 1:05d}",
+                "created": created,
+                "closed": day,
+                "outcome": outcome,
+                "entered": entered,
+                "amount": round(amount, -2),
+            }
         )
     return out
 
@@ -102,16 +118,41 @@ def simulate_opportunities(truth: dict) -> list[dict]:
 def write_salesforce() -> None:
     opps = simulate_opportunities(TRUTH_SALESFORCE)
     us = "%m/%d/%Y"
-    with open(HERE / "salesforce_opportunities.csv", "w", newline="", encoding="utf-8") as f:
+    with open(
+        HERE / "salesforce_opportunities.csv", "w", newline="", encoding="utf-8"
+    ) as f:
         w = csv.writer(f)
-        w.writerow(["Opportunity ID", "Opportunity Name", "Account Name", "Stage", "Amount",
-                    "Created Date", "Close Date", "Lead Source"])
+        w.writerow(
+            [
+                "Opportunity ID",
+                "Opportunity Name",
+                "Account Name",
+                "Stage",
+                "Amount",
+                "Created Date",
+                "Close Date",
+                "Lead Source",
+            ]
+        )
         for o in opps:
-            stage = {"won": "Closed Won", "lost": "Closed Lost"}.get(o["outcome"], o["entered"][-1][0])
-            w.writerow([f"006A{o['id']}", f"Example deal {o['id']}", f"Example account {o['id']}",
-                        stage, f"{o['amount']:,.2f}", o["created"].strftime(us),
-                        o["closed"].strftime(us), "Web"])
-    with open(HERE / "salesforce_stage_history.csv", "w", newline="", encoding="utf-8") as f:
+            stage = {"won": "Closed Won", "lost": "Closed Lost"}.get(
+                o["outcome"], o["entered"][-1][0]
+            )
+            w.writerow(
+                [
+                    f"006A{o['id']}",
+                    f"Example deal {o['id']}",
+                    f"Example account {o['id']}",
+                    stage,
+                    f"{o['amount']:,.2f}",
+                    o["created"].strftime(us),
+                    o["closed"].strftime(us),
+                    "Web",
+                ]
+            )
+    with open(
+        HERE / "salesforce_stage_history.csv", "w", newline="", encoding="utf-8"
+    ) as f:
         w = csv.writer(f)
         w.writerow(["Opportunity ID", "From Stage", "To Stage", "Last Modified"])
         for o in opps:
@@ -121,7 +162,9 @@ def write_salesforce() -> None:
                 previous = stage
             if o["outcome"] != "open":
                 final = "Closed Won" if o["outcome"] == "won" else "Closed Lost"
-                w.writerow([f"006A{o['id']}", previous, final, o["closed"].strftime(us)])
+                w.writerow(
+                    [f"006A{o['id']}", previous, final, o["closed"].strftime(us)]
+                )
 
 
 def write_hubspot() -> None:
@@ -129,15 +172,39 @@ def write_hubspot() -> None:
     names = [s for s, _, _ in TRUTH_HUBSPOT["stages"]]
     with open(HERE / "hubspot_deals.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["Record ID", "Deal Name", "Deal Stage", "Pipeline", "Amount", "Create Date",
-                    "Close Date", *(f'Date entered "{s} (Sales Pipeline)"' for s in names)])
+        w.writerow(
+            [
+                "Record ID",
+                "Deal Name",
+                "Deal Stage",
+                "Pipeline",
+                "Amount",
+                "Create Date",
+                "Close Date",
+                *(f'Date entered "{s} (Sales Pipeline)"' for s in names),
+            ]
+        )
         for o in opps:
-            stage = {"won": "Closed won", "lost": "Closed lost"}.get(o["outcome"], o["entered"][-1][0])
+            stage = {"won": "Closed won", "lost": "Closed lost"}.get(
+                o["outcome"], o["entered"][-1][0]
+            )
             when = dict(o["entered"])
             close = o["closed"].isoformat() + " 17:00" if o["outcome"] != "open" else ""
-            w.writerow([o["id"], f"Deal {o['id']}", stage, "Sales Pipeline", o["amount"],
-                        o["created"].isoformat() + " 09:30", close,
-                        *((when[s].isoformat() + " 09:30") if s in when else "" for s in names)])
+            w.writerow(
+                [
+                    o["id"],
+                    f"Deal {o['id']}",
+                    stage,
+                    "Sales Pipeline",
+                    o["amount"],
+                    o["created"].isoformat() + " 09:30",
+                    close,
+                    *(
+                        (when[s].isoformat() + " 09:30") if s in when else ""
+                        for s in names
+                    ),
+                ]
+            )
 
 
 def write_funnel_report() -> None:
@@ -147,7 +214,9 @@ def write_funnel_report() -> None:
     truth = load_scenario("siloed", overrides=TRUTH_FUNNEL)
     settings = RunSettings(runs=1, horizon_weeks=52, warmup_weeks=52, seed=303)
     run = compare(truth, settings=settings, remember=False).baseline
-    weekly = {k: run.weekly[k][0] for k in ("leads", "mqls", "ignored", "qualified", "won")}
+    weekly = {
+        k: run.weekly[k][0] for k in ("leads", "mqls", "ignored", "qualified", "won")
+    }
     start = dt.date(2025, 1, 6)  # a Monday
     months: dict[str, dict[str, float]] = {}
     for week in range(52):
@@ -159,8 +228,16 @@ def write_funnel_report() -> None:
         w = csv.writer(f)
         w.writerow(["Month", "Leads", "MQLs", "Accepted", "Opportunities", "Won"])
         for month, r in months.items():
-            w.writerow([month, round(r["leads"]), round(r["mqls"]), round(r["mqls"] - r["ignored"]),
-                        round(r["qualified"]), round(r["won"])])
+            w.writerow(
+                [
+                    month,
+                    round(r["leads"]),
+                    round(r["mqls"]),
+                    round(r["mqls"] - r["ignored"]),
+                    round(r["qualified"]),
+                    round(r["won"]),
+                ]
+            )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ COHORT_WEEKS = 520
 DEALS_DRAWN = 20_000
 
 #: Model series behind each report step's per-run total.
-_TOTALS = {
+_TOTALS: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "leads": lambda f: f["total_leads"],
     "mqls": lambda f: f["total_mqls"],
     "accepted": lambda f: f["total_mqls"] - f["total_ignored"],
@@ -53,15 +53,25 @@ def check_by_simulation(
         warmup_weeks=scenario.simulation.warmup_weeks,
         seed=seed,
     )
-    run = compare(scenario, settings=settings, progress=progress, remember=False).baseline
-    totals = {k: np.asarray(get(run.figures), dtype=float) for k, get in _TOTALS.items()}
+    run = compare(
+        scenario, settings=settings, progress=progress, remember=False
+    ).baseline
+    totals = {
+        k: np.asarray(get(run.figures), dtype=np.float64) for k, get in _TOTALS.items()
+    }
     for check in result.checks.values():
         pair = _pair(check.figure)
         if pair is not None:
-            check.simulated, check.simulated_se = _ratio(totals[pair[1]], totals[pair[0]])
+            check.simulated, check.simulated_se = _ratio(
+                totals[pair[1]], totals[pair[0]]
+            )
         elif check.figure.endswith(" per week"):
             step = next(
-                (s for s in fn.STEPS if check.figure == f"{fn.STEP_LABELS[s]} per week"),
+                (
+                    s
+                    for s in fn.STEPS
+                    if check.figure == f"{fn.STEP_LABELS[s]} per week"
+                ),
                 "opportunities",
             )
             per_week = totals[step] / result.weeks
@@ -78,11 +88,15 @@ def check_by_simulation(
     if "median deal size" in result.checks:
         rng = np.random.default_rng(seed)
         d = scenario.deals
-        values = np.exp(math.log(d.acv_median) + d.acv_sigma * rng.standard_normal(DEALS_DRAWN))
+        values = np.exp(
+            math.log(d.acv_median) + d.acv_sigma * rng.standard_normal(DEALS_DRAWN)
+        )
         c = result.checks["median deal size"]
         c.simulated = float(np.median(values))
         # Standard error of a median: sqrt(pi/2) sigma_hat / sqrt(n), on the log scale.
-        c.simulated_se = float(c.simulated * d.acv_sigma * math.sqrt(math.pi / 2 / DEALS_DRAWN))
+        c.simulated_se = float(
+            c.simulated * d.acv_sigma * math.sqrt(math.pi / 2 / DEALS_DRAWN)
+        )
     result.simulated_runs = runs
 
 
@@ -117,7 +131,9 @@ def pipeline_cohort(
     state = State.initial(params)
     state.pipeline[0] = COHORT
     streams = chunk_streams(
-        all_block_seeds(seed, runs), [b - a for a, b in block_bounds(runs)], warmup=False
+        all_block_seeds(seed, runs),
+        [b - a for a, b in block_bounds(runs)],
+        warmup=False,
     )
     record = Recorder(runs, COHORT_WEEKS)
     for week in range(COHORT_WEEKS):

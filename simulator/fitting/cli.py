@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.errors import ScenarioError
 from simulator.fitting.fit import CHECK_RUNS, FitResult, fit, write_scenario
-from simulator.fitting.table import parse_column_overrides
+from simulator.fitting.table import DateOrder, parse_column_overrides
 
 ROLES = (
     "id, outcome, created, closed, amount (opportunity export); opportunity, stage, "
@@ -77,7 +77,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     if args.arr is not None and not (0 <= args.arr <= 1e13):
         raise ScenarioError(f"--arr {args.arr:g}: must be between 0 and 1e13")
-    order = "dayfirst" if args.dayfirst else "monthfirst" if args.monthfirst else None
+    order: DateOrder | None = (
+        "dayfirst" if args.dayfirst else "monthfirst" if args.monthfirst else None
+    )
     result = fit(
         args.files,
         extends=args.extends,
@@ -111,7 +113,7 @@ def _fmt(value: Any) -> str:
         return f"{value:,}"
     v = float(value)
     if v != v:  # NaN
-        return "–"
+        return "-"
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     if abs(v) >= 10:
@@ -125,7 +127,7 @@ def fit_table(result: FitResult) -> str:
 
     rows = []
     for r in result.rows:
-        interval = f"{_fmt(r.low)}–{_fmt(r.high)}" if r.low is not None else ""
+        interval = f"{_fmt(r.low)}-{_fmt(r.high)}" if r.low is not None else ""
         check = result.checks.get(r.figure)
         rows.append(
             [
@@ -139,7 +141,15 @@ def fit_table(result: FitResult) -> str:
             ]
         )
     params = _table(
-        ["parameter", "value", "90 % interval", "from", "fitted to", "data", "simulated"],
+        [
+            "parameter",
+            "value",
+            "90 % interval",
+            "from",
+            "fitted to",
+            "data",
+            "simulated",
+        ],
         rows,
     )
     check_rows = []
@@ -158,8 +168,14 @@ def fit_table(result: FitResult) -> str:
             ]
         )
     checks = _table(
-        ["figure", "data", "model (expected)", f"simulated ({result.simulated_runs} runs)",
-         "tolerance", "within"],
+        [
+            "figure",
+            "data",
+            "model (expected)",
+            f"simulated ({result.simulated_runs} runs)",
+            "tolerance",
+            "within",
+        ],
         check_rows,
     )
     kept = "\n".join(f"- {k}" for k in result.kept)

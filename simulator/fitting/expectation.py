@@ -26,7 +26,16 @@ from simulator.params import response_decay
 from simulator.schema import Scenario
 
 #: Series of :func:`expected_funnel`, per candidate and reported week.
-SERIES = ("leads", "mqls", "ignored", "accepted", "contacted", "qualified", "won", "stale")
+SERIES = (
+    "leads",
+    "mqls",
+    "ignored",
+    "accepted",
+    "contacted",
+    "qualified",
+    "won",
+    "stale",
+)
 
 
 def _contacted_share(waiting: F, capacity: F) -> F:
@@ -57,14 +66,22 @@ def expected_funnel(
 
     budget = col(lambda sc: sc.marketing.weekly_budget)
     share = np.array([[s.share for s in sc.marketing.sources] for sc in scenarios])
-    cpl = np.array([[s.cost_per_lead for s in sc.marketing.sources] for sc in scenarios])
+    cpl = np.array(
+        [[s.cost_per_lead for s in sc.marketing.sources] for sc in scenarios]
+    )
     quality = np.array(
-        [[[s.ready, s.future, s.junk] for s in sc.marketing.sources] for sc in scenarios]
+        [
+            [[s.ready, s.future, s.junk] for s in sc.marketing.sources]
+            for sc in scenarios
+        ]
     )
     passing = np.array(
         [
-            [sc.marketing.scoring.pass_ready, sc.marketing.scoring.pass_future,
-             sc.marketing.scoring.pass_junk]
+            [
+                sc.marketing.scoring.pass_ready,
+                sc.marketing.scoring.pass_future,
+                sc.marketing.scoring.pass_junk,
+            ]
             for sc in scenarios
         ]
     )
@@ -97,7 +114,9 @@ def expected_funnel(
     )
     qualify = decay[:, :, None] * qualify_class[:, None, :]  # (n, A, 4)
     conv = np.array([[s.conversion for s in sc.pipeline.stages] for sc in scenarios])
-    mean_weeks = np.array([[s.mean_weeks for s in sc.pipeline.stages] for sc in scenarios])
+    mean_weeks = np.array(
+        [[s.mean_weeks for s in sc.pipeline.stages] for sc in scenarios]
+    )
     advance, lose = conv / mean_weeks, (1 - conv) / mean_weeks
     leave = 1 / col(lambda sc: sc.nurture.mean_weeks)
     maturing = col(lambda sc: sc.nurture.share_maturing)
@@ -156,7 +175,9 @@ def expected_funnel(
         won = moved[:, -1]
         pipe[:, 0] += qualified
 
-        inflow = held_real * capture + (ignored_real + rejected_real + stale_real) * recycle
+        inflow = (
+            held_real * capture + (ignored_real + rejected_real + stale_real) * recycle
+        )
         pool = nurture + inflow * nurture_on
         leaving = pool * leave * nurture_on
         matured = leaving * maturing
@@ -174,7 +195,9 @@ def expected_funnel(
             window_metric += mql_src.sum(axis=2)
         if (week + 1) % review == 0:
             score = np.divide(
-                window_metric, window_spend, out=np.zeros_like(window_metric),
+                window_metric,
+                window_spend,
+                out=np.zeros_like(window_metric),
                 where=window_spend > 0,
             )
             total_score = score.sum(axis=1, keepdims=True)
@@ -185,7 +208,9 @@ def expected_funnel(
             target /= np.maximum(target.sum(axis=1, keepdims=True), 1e-300)
             move = (rate > 0) & (total_score[:, 0] > 0)
             share = np.where(
-                move[:, None], (1 - rate[:, None]) * share + rate[:, None] * target, share
+                move[:, None],
+                (1 - rate[:, None]) * share + rate[:, None] * target,
+                share,
             )
             window_spend[:] = 0
             window_metric[:] = 0
@@ -201,4 +226,3 @@ def expected_funnel(
             out["won"][:, w] = won
             out["stale"][:, w] = stale
     return out
-

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -95,7 +96,7 @@ class FitRow:
 
     def citation(self) -> dict[str, Any]:
         interval = (
-            f", 90 % interval {_show(self.low)}–{_show(self.high)}"
+            f", 90 % interval {_show(self.low)}-{_show(self.high)}"
             if self.low is not None and self.high is not None
             else ""
         )
@@ -269,14 +270,18 @@ def fit(
     base_budget = raw["marketing"]["weekly_budget"]
     scale = _match_volume(raw, report, opp, base, weeks=weeks, warmup=warmup)
     if report is not None:
-        _fit_report(raw, report, rows, checks, kept, weeks=weeks, warmup=warmup, opp=opp)
+        _fit_report(
+            raw, report, rows, checks, kept, weeks=weeks, warmup=warmup, opp=opp
+        )
         # The ratios moved the flows a little: match the volume once more.
         scale = _match_volume(raw, report, opp, base, weeks=weeks, warmup=warmup)
     if report is not None and report.spend is not None:
         _apply_spend(raw, report, rows)
     if customers is not None:
         raw["company"]["initial_customers"] = int(customers)
-    mean_deal = raw["deals"]["acv_median"] * math.exp(raw["deals"]["acv_sigma"] ** 2 / 2)
+    mean_deal = raw["deals"]["acv_median"] * math.exp(
+        raw["deals"]["acv_sigma"] ** 2 / 2
+    )
     raw["company"]["initial_arr"] = (
         float(arr)
         if arr is not None
@@ -309,11 +314,17 @@ def _apply_pipeline(
     mean weeks the mean won cycle."""
     win, cycle = opp.win_rate, opp.cycle_weeks
     if opp.stages:
-        shape = [(s.name, s.conversion.value, max(s.mean_weeks.value, 1e-6)) for s in opp.stages]
+        shape = [
+            (s.name, s.conversion.value, max(s.mean_weeks.value, 1e-6))
+            for s in opp.stages
+        ]
         origin = opp.stages[0].conversion
         how = "The data's stage conversions and weeks (stage history)"
     else:
-        shape = [(s["name"], s["conversion"], s["mean_weeks"]) for s in raw["pipeline"]["stages"]]
+        shape = [
+            (s["name"], s["conversion"], s["mean_weeks"])
+            for s in raw["pipeline"]["stages"]
+        ]
         origin = None
         how = "The extended scenario's stage shape"
     conv = _scaled_conversions([c for _, c, _ in shape], win.value)
@@ -355,7 +366,9 @@ def _apply_pipeline(
                 f"{how}, scaled so that the mean weeks add up to the mean won cycle.",
             )
         )
-    checks["win rate"] = Check("win rate", win.value, float(np.prod(conv)), file=win.file)
+    checks["win rate"] = Check(
+        "win rate", win.value, float(np.prod(conv)), file=win.file
+    )
     checks["mean won cycle (weeks)"] = Check(
         "mean won cycle (weeks)", cycle.value, float(np.sum(weeks)), file=cycle.file
     )
@@ -374,7 +387,8 @@ def _scaled_conversions(shape: Sequence[float], win_rate: float) -> np.ndarray:
         c = np.where(free, np.minimum(c * factor, 1.0), c)
         if abs(np.prod(c) - target) < 1e-12:
             break
-    return c
+    result: np.ndarray = c
+    return result
 
 
 def _scaled_weeks(shape: Sequence[float], total: float) -> np.ndarray:
@@ -402,11 +416,17 @@ def _apply_deals(
     raw["deals"]["acv_median"] = float(med.value)
     raw["deals"]["acv_sigma"] = float(min(sig.value, 3.0))
     rows.append(_row("deals.acv_median", med, "median deal size"))
-    rows.append(_row("deals.acv_sigma", sig, "median deal size", value=min(sig.value, 3.0)))
-    checks["median deal size"] = Check("median deal size", med.value, med.value, file=med.file)
+    rows.append(
+        _row("deals.acv_sigma", sig, "median deal size", value=min(sig.value, 3.0))
+    )
+    checks["median deal size"] = Check(
+        "median deal size", med.value, med.value, file=med.file
+    )
 
 
-def _row(parameter: str, est: Estimate, figure: str, value: float | None = None) -> FitRow:
+def _row(
+    parameter: str, est: Estimate, figure: str, value: float | None = None
+) -> FitRow:
     return FitRow(
         parameter,
         float(est.value if value is None else value),
@@ -428,27 +448,30 @@ def _apply_sources(raw: Raw, report: fn.FunnelReport, rows: list[FitRow]) -> Non
         return
     known = {normalise(s["name"]): s for s in raw["marketing"]["sources"]}
     old = raw["marketing"]["sources"]
-    lam = np.array([raw["marketing"]["weekly_budget"] * s["share"] / s["cost_per_lead"] for s in old])
+    lam = np.array(
+        [
+            raw["marketing"]["weekly_budget"] * s["share"] / s["cost_per_lead"]
+            for s in old
+        ]
+    )
     weights = lam / lam.sum()
     avg = {
         k: float(sum(w * s[k] for w, s in zip(weights, old, strict=True)))
         for k in ("ready", "future", "junk", "cost_per_lead")
     }
     total = sum(report.source_leads.values())
-    sources = []
+    sources: list[dict[str, Any]] = []
     for name, leads in report.source_leads.items():
         if leads <= 0:
             continue
         base = known.get(normalise(name))
-        src = dict(base) if base else {"name": name[:80], **avg}
+        src: dict[str, Any] = dict(base) if base else {"name": name[:80], **avg}
         src["name"] = name[:80]
         src["share"] = leads / total * src["cost_per_lead"]
         sources.append(src)
     spend_total = sum(s["share"] for s in sources)
     for s in sources:
         s["share"] = s["share"] / spend_total
-    mix = sum(s["ready"] + s["future"] + s["junk"] for s in sources)
-    del mix
     for s in sources:  # renormalise the averaged mixes exactly
         t = s["ready"] + s["future"] + s["junk"]
         s["ready"], s["future"] = s["ready"] / t, s["future"] / t
@@ -549,13 +572,15 @@ def _match_volume(
         _scale_company(raw, scale, base)
         if abs(step - 1) < 1e-4:
             break
-    return scale
+    return float(scale)
 
 
 def _scale_company(raw: Raw, k: float, base: Scenario) -> None:
     ref = base.model_dump(mode="python")
     raw["marketing"]["weekly_budget"] = float(ref["marketing"]["weekly_budget"] * k)
-    raw["follow_up"]["capacity_per_week"] = float(ref["follow_up"]["capacity_per_week"] * k)
+    raw["follow_up"]["capacity_per_week"] = float(
+        ref["follow_up"]["capacity_per_week"] * k
+    )
     raw["costs"]["sales_weekly"] = float(ref["costs"]["sales_weekly"] * k)
     raw["company"]["initial_customers"] = max(
         1, round(ref["company"]["initial_customers"] * k)
@@ -613,25 +638,54 @@ def _size_rows(
             f"Lead volume: {scale:.3g} x the extended scenario's.{spend_note}",
         )
     )
-    sized = "scaled with the volume (assumption: the company is that many times the " \
+    sized = (
+        "scaled with the volume (assumption: the company is that many times the "
         "extended scenario's)"
+    )
     for dotted in ("follow_up.capacity_per_week", "costs.sales_weekly"):
         rows.append(
-            FitRow(dotted, _get(raw, dotted), None, None, file, n, cols, figure,
-                   f"Not in the data: {sized}.", "assumption")
+            FitRow(
+                dotted,
+                _get(raw, dotted),
+                None,
+                None,
+                file,
+                n,
+                cols,
+                figure,
+                f"Not in the data: {sized}.",
+                "assumption",
+            )
         )
     if customers is None:
         rows.append(
-            FitRow("company.initial_customers", raw["company"]["initial_customers"],
-                   None, None, file, n, cols, figure,
-                   f"Not in the data: {sized}; give --customers.", "assumption")
+            FitRow(
+                "company.initial_customers",
+                raw["company"]["initial_customers"],
+                None,
+                None,
+                file,
+                n,
+                cols,
+                figure,
+                f"Not in the data: {sized}; give --customers.",
+                "assumption",
+            )
         )
     if arr is None:
         rows.append(
-            FitRow("company.initial_arr", raw["company"]["initial_arr"], None, None,
-                   file, n, cols, figure,
-                   "Not in the data: customers x mean deal value; give --arr.",
-                   "assumption")
+            FitRow(
+                "company.initial_arr",
+                raw["company"]["initial_arr"],
+                None,
+                None,
+                file,
+                n,
+                cols,
+                figure,
+                "Not in the data: customers x mean deal value; give --arr.",
+                "assumption",
+            )
         )
 
 
@@ -676,7 +730,7 @@ def _fit_report(
             s["conversion"] = float(c)
 
     knobs: list[tuple[fn.Knob, str, list[str]]] = []
-    for upper, lower in zip(steps, steps[1:], strict=False):
+    for upper, lower in itertools.pairwise(steps):
         target = report.totals[lower] / report.totals[upper]
         label = f"{fn.STEP_LABELS[lower]} per {fn.STEP_LABELS[upper].rstrip('s')}"
         label = _FIGURE_NAMES.get((upper, lower), label)
@@ -704,7 +758,7 @@ def _fit_report(
     solved: dict[str, float] = {}
     reachable: dict[str, bool] = {}
     for _sweep in range(3):
-        for knob, _label, params in knobs:
+        for knob, _label, _params in knobs:
             if knob.name == "ignore":
                 _set_trust_reference(raw, weeks, warmup)
             value, ok = fn.solve_knob(raw, knob, _validate, weeks=weeks, warmup=warmup)
@@ -713,37 +767,65 @@ def _fit_report(
     if any(k.name == "ignore" for k, _, _ in knobs):
         _set_trust_reference(raw, weeks, warmup)
         ignore_knob = next(k for k, _, _ in knobs if k.name == "ignore")
-        value, _ = fn.solve_knob(raw, ignore_knob, _validate, weeks=weeks, warmup=warmup)
+        value, _ = fn.solve_knob(
+            raw, ignore_knob, _validate, weeks=weeks, warmup=warmup
+        )
         ignore_knob.set(raw, value)
         solved["ignore"] = value
 
     for knob, label, params in knobs:
-        low_ratio, high_ratio = fn.ratio_interval(report, _step_of(knob.upper), _step_of(knob.lower))
+        low_ratio, high_ratio = fn.ratio_interval(
+            report, _step_of(knob.upper), _step_of(knob.lower)
+        )
         ends = [
             fn.solve_knob(raw, knob, _validate, weeks=weeks, warmup=warmup, target=t)[0]
             for t in (low_ratio, high_ratio)
         ]
-        cols = [report.columns[_step_of(knob.upper)], report.columns[_step_of(knob.lower)]]
+        cols = [
+            report.columns[_step_of(knob.upper)],
+            report.columns[_step_of(knob.lower)],
+        ]
         note = (
             f"Solved on the model's expected funnel so that {label} is "
             f"{knob.target:.3g} (the report's totals)"
         )
         if not reachable[knob.name]:
-            note += "; the model cannot reach that ratio here, so the value is at its bound"
+            note += (
+                "; the model cannot reach that ratio here, so the value is at its bound"
+            )
         for dotted in params:
             value = _get_param(raw, dotted)
             if dotted == "handoff.trust_reference":
                 rows.append(
-                    FitRow(dotted, value, None, None, report.file, report.periods, cols,
-                           label, "The fitted company's own expected share of worked "
-                           "leads that come to nothing, so that its ignore rate sits "
-                           "at its base (as the bundled presets do).", "assumption")
+                    FitRow(
+                        dotted,
+                        value,
+                        None,
+                        None,
+                        report.file,
+                        report.periods,
+                        cols,
+                        label,
+                        "The fitted company's own expected share of worked "
+                        "leads that come to nothing, so that its ignore rate sits "
+                        "at its base (as the bundled presets do).",
+                        "assumption",
+                    )
                 )
                 continue
             low, high = _param_at(raw, knob, dotted, ends)
             rows.append(
-                FitRow(dotted, value, low, high, report.file, report.periods, cols, label,
-                       note + (" (all scaled by one factor)." if len(params) > 1 else "."))
+                FitRow(
+                    dotted,
+                    value,
+                    low,
+                    high,
+                    report.file,
+                    report.periods,
+                    cols,
+                    label,
+                    note + (" (all scaled by one factor)." if len(params) > 1 else "."),
+                )
             )
     del solved
 
@@ -774,7 +856,9 @@ def _get_param(raw: Raw, dotted: str) -> float:
     return float(_get(raw, dotted))
 
 
-def _param_at(raw: Raw, knob: fn.Knob, dotted: str, ends: Sequence[float]) -> tuple[float, float]:
+def _param_at(
+    raw: Raw, knob: fn.Knob, dotted: str, ends: Sequence[float]
+) -> tuple[float, float]:
     values = []
     for v in ends:
         c = copy.deepcopy(raw)
@@ -808,19 +892,24 @@ def _expected_checks(
         if pair is not None:
             upper, lower = pair
             check.expected = float(
-                flows[fn.MODEL_SERIES[lower]].sum() / max(flows[fn.MODEL_SERIES[upper]].sum(), 1e-12)
+                flows[fn.MODEL_SERIES[lower]].sum()
+                / max(flows[fn.MODEL_SERIES[upper]].sum(), 1e-12)
             )
     if report is not None:
         step = report.steps[0]
         label = f"{fn.STEP_LABELS[step]} per week"
         checks[label] = Check(
-            label, report.per_week(step), float(flows[fn.MODEL_SERIES[step]].mean()),
+            label,
+            report.per_week(step),
+            float(flows[fn.MODEL_SERIES[step]].mean()),
             file=report.file,
         )
     if opp is not None:
         checks["opportunities per week"] = Check(
-            "opportunities per week", opp.per_week.value,
-            float(flows["qualified"].mean()), file=opp.file,
+            "opportunities per week",
+            opp.per_week.value,
+            float(flows["qualified"].mean()),
+            file=opp.file,
         )
 
 
@@ -858,7 +947,9 @@ def _kept_notes(
                 "across them."
             )
         if not report.response:
-            notes.append(f"No first-response columns: the response profile is {extends}'s.")
+            notes.append(
+                f"No first-response columns: the response profile is {extends}'s."
+            )
     if opp is None:
         notes.append(
             f"No opportunity export: deal size and stage weeks are {extends}'s."
@@ -927,7 +1018,9 @@ def _file_content(
         citations[dotted] = row.citation()
     if "marketing.weekly_budget" in fitted and any(
         s["cost_per_lead"] != b.cost_per_lead
-        for s, b in zip(raw["marketing"]["sources"], base.marketing.sources, strict=False)
+        for s, b in zip(
+            raw["marketing"]["sources"], base.marketing.sources, strict=False
+        )
     ):
         tables.setdefault("marketing", {})["sources"] = raw["marketing"]["sources"]
     if "company.initial_arr" in citations or "company.initial_arr" not in fitted:
@@ -952,7 +1045,7 @@ def _tidy(value: Any) -> Any:
     if isinstance(value, list):
         return [_tidy(v) for v in value]
     if isinstance(value, float) and value != 0 and math.isfinite(value):
-        digits = 4 - int(math.floor(math.log10(abs(value)))) - 1
+        digits = 4 - math.floor(math.log10(abs(value))) - 1
         return round(value, digits) if digits > 0 else float(round(value))
     return value
 

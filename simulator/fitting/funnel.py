@@ -24,7 +24,14 @@ import numpy as np
 
 from simulator.fitting.estimate import F, bootstrap_interval
 from simulator.fitting.expectation import expected_funnel
-from simulator.fitting.table import DateOrder, Table, date_order, dates, normalise, numbers
+from simulator.fitting.table import (
+    DateOrder,
+    Table,
+    date_order,
+    dates,
+    normalise,
+    numbers,
+)
 from simulator.schema import Scenario
 
 STEPS = ("leads", "mqls", "accepted", "opportunities", "won")
@@ -79,7 +86,13 @@ FUNNEL_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "within_1h": ("5-60 min", "5 min-1 h", "Within 1 h", "Within 1 hour", "<1 h"),
     "within_1d": ("1-24 h", "1 h-1 day", "Within 1 day", "Within 24 h", "<24 h"),
-    "within_1w": ("1-7 days", "1 day-1 week", "Within 1 week", "Within 7 days", ">24 h"),
+    "within_1w": (
+        "1-7 days",
+        "1 day-1 week",
+        "Within 1 week",
+        "Within 7 days",
+        ">24 h",
+    ),
 }
 
 
@@ -115,7 +128,9 @@ def read_funnel(table: Table, *, order: DateOrder | None) -> FunnelReport:
     )
     if any(d is None for d in period_dates):
         i = period_dates.index(None)
-        raise table.error(f"row {i + 2} has no period (a date or a month like 2025-03)", r["period"])
+        raise table.error(
+            f"row {i + 2} has no period (a date or a month like 2025-03)", r["period"]
+        )
     distinct = sorted({d for d in period_dates if d is not None})
     if len(distinct) < 2:
         raise table.error("needs at least two periods (weeks or months)", r["period"])
@@ -144,7 +159,7 @@ def read_funnel(table: Table, *, order: DateOrder | None) -> FunnelReport:
             [index[d] for d in period_dates if d is not None],
             weights=counts[s],
             minlength=len(distinct),
-        )
+        ).astype(np.float64)
         for s in steps
     }
     totals = {s: float(per_period[s].sum()) for s in steps}
@@ -157,15 +172,21 @@ def read_funnel(table: Table, *, order: DateOrder | None) -> FunnelReport:
         weeks=len(distinct) * period_weeks,
         period_kind=kind,
         totals=totals,
-        columns={k: v for k, v in r.items() if k in (*STEPS, "period", "source", "spend")},
+        columns={
+            k: v for k, v in r.items() if k in (*STEPS, "period", "source", "spend")
+        },
         per_period=per_period,
     )
     if "source" in r and "leads" in counts:
-        for name, leads in zip(table.role("source") or [], counts["leads"], strict=True):
+        for name, leads in zip(
+            table.role("source") or [], counts["leads"], strict=True
+        ):
             key = name.strip() or "unknown"
             report.source_leads[key] = report.source_leads.get(key, 0.0) + leads
     if any(b in counts for b in RESPONSE_BUCKETS):
-        report.response = {b: float(sum(counts.get(b, [0.0]))) for b in RESPONSE_BUCKETS}
+        report.response = {
+            b: float(sum(counts.get(b, [0.0]))) for b in RESPONSE_BUCKETS
+        }
         report.columns.update({b: r[b] for b in RESPONSE_BUCKETS if b in r})
         if sum(report.response.values()) <= 0:
             raise table.error("the first-response columns are all zero or blank")
@@ -250,7 +271,15 @@ def solve_knob(
     return best, reachable
 
 
-def scale_knob(name: str, base: Mapping[str, float], cap: float, setter: Callable[[Raw, dict[str, float]], None], upper: str, lower: str, target: float) -> Knob:
+def scale_knob(
+    name: str,
+    base: Mapping[str, float],
+    cap: float,
+    setter: Callable[[Raw, dict[str, float]], None],
+    upper: str,
+    lower: str,
+    target: float,
+) -> Knob:
     """A knob that multiplies several probabilities by one factor, none above 1."""
     top = max(base.values())
     high = 1.0 / top if top > 0 else cap

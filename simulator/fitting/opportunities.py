@@ -2,8 +2,11 @@
 won cycle, deal size and opportunities per week, each with a 90 % interval.
 
 Open opportunities are right-censored, never counted as lost: the win rate is the
-Aalen-Johansen cumulative incidence of "won" (competing risk "lost"), which is the
-share won among closed deals when every deal is closed, and stage conversions are
+Aalen-Johansen cumulative incidence of "won" (competing risk "lost") at the longest
+follow-up, over that of won or lost (deals open beyond every closed one resolve
+alike). It is the share won among closed deals when every deal is closed, and
+corrects the bias of that share when recent deals that would be won late are
+still open. Stage conversions are
 advanced / (advanced + lost) among the opportunities that left the stage, with the
 weeks spent in it (open ones included) over those that left (the maximum-likelihood
 estimates of the model's geometric stay).
@@ -13,14 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from simulator.fitting.estimate import (
-    F,
     Estimate,
+    F,
     bootstrap_interval,
     poisson_rate_interval,
 )
@@ -29,7 +32,6 @@ from simulator.fitting.table import (
     Table,
     date_order,
     dates,
-    normalise,
     numbers,
 )
 
@@ -238,7 +240,9 @@ def fit_opportunities(
                 skipped.get("closed without a close date", 0) + 1
             )
         elif o != "open" and c1 is not None and c1 < c0:
-            skipped["closed before created"] = skipped.get("closed before created", 0) + 1
+            skipped["closed before created"] = (
+                skipped.get("closed before created", 0) + 1
+            )
         else:
             keep.append(i)
     if not keep:
@@ -266,7 +270,11 @@ def fit_opportunities(
             np.hstack([np.ones((w.shape[0], 1)), 1 - hazard_any[:, :-1]]), axis=1
         )
         won_hazard = np.where(event_sorted == 1, w, 0.0) / safe
-        result: F = (survival_before * won_hazard).sum(axis=1)
+        lost_hazard = np.where(event_sorted == 2, w, 0.0) / safe
+        won_by_end = (survival_before * won_hazard).sum(axis=1)
+        lost_by_end = (survival_before * lost_hazard).sum(axis=1)
+        # Deals still open beyond the longest follow-up close like the rest.
+        result: F = won_by_end / np.maximum(won_by_end + lost_by_end, 1e-12)
         return result
 
     ones = np.ones((1, len(keep)))
@@ -343,12 +351,22 @@ def fit_opportunities(
     acv_cols = [r["amount"], r["outcome"]]
     low, high = bootstrap_interval(median, logs.size)
     acv_median = Estimate(
-        float(np.median(won_amounts)), low, high, name, int(logs.size), acv_cols,
+        float(np.median(won_amounts)),
+        low,
+        high,
+        name,
+        int(logs.size),
+        acv_cols,
         "median amount of won deals",
     )
     low, high = bootstrap_interval(log_sd, logs.size)
     acv_sigma = Estimate(
-        float(logs.std(ddof=1)), low, high, name, int(logs.size), acv_cols,
+        float(logs.std(ddof=1)),
+        low,
+        high,
+        name,
+        int(logs.size),
+        acv_cols,
         "standard deviation of the log of won amounts",
     )
 
@@ -357,7 +375,12 @@ def fit_opportunities(
     span_weeks = max((as_of - first).days / 7.0, 1.0)  # type: ignore[operator]
     low, high = poisson_rate_interval(len(keep), span_weeks)
     per_week = Estimate(
-        len(keep) / span_weeks, low, high, name, len(keep), [r["created"]],
+        len(keep) / span_weeks,
+        low,
+        high,
+        name,
+        len(keep),
+        [r["created"]],
         f"created {first.isoformat()} to {as_of.isoformat()}",  # type: ignore[union-attr]
     )
 
@@ -399,10 +422,10 @@ def fit_opportunities(
                 "a stage history was given but the export has no opportunity id "
                 "column to match it; name it with --columns id=HEADER"
             )
-        stages, paths = _history_paths(history, ids, order)
+        stages, history_paths = _history_paths(history, ids, order)
         fit.stages = _stage_fits(
             stages,
-            paths,
+            history_paths,
             outcomes,
             closed,
             as_of,
@@ -423,7 +446,10 @@ def _history_paths(
     )
     by_id: dict[str, list[tuple[str, dt.date]]] = {}
     for opp, stage, day in zip(
-        history.role("opportunity") or [], history.role("stage") or [], when, strict=True
+        history.role("opportunity") or [],
+        history.role("stage") or [],
+        when,
+        strict=True,
     ):
         stage = stage.strip()
         if day is None or not stage or classify(stage) != "open":
@@ -442,7 +468,8 @@ def _history_paths(
     matched = [by_id.get(i.strip(), []) for i in ids]
     if not any(matched):
         raise history.error(
-            "no opportunity id in the history matches the export's ids", r["opportunity"]
+            "no opportunity id in the history matches the export's ids",
+            r["opportunity"],
         )
     return stages, matched
 
@@ -503,14 +530,23 @@ def _stage_fits(
             StageFit(
                 stage,
                 Estimate(
-                    float(conversion(ones)[0]), c_low, c_high, file, exits, columns,
+                    float(conversion(ones)[0]),
+                    c_low,
+                    c_high,
+                    file,
+                    exits,
+                    columns,
                     f"{int(a.sum())} advanced, {int(l_.sum())} lost",
                 ),
                 Estimate(
-                    float(mean_weeks(ones)[0]), m_low, m_high, file, exits, columns,
+                    float(mean_weeks(ones)[0]),
+                    m_low,
+                    m_high,
+                    file,
+                    exits,
+                    columns,
                     "weeks in the stage (open deals included) per deal that left it",
                 ),
             )
         )
     return fits
-

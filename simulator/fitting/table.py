@@ -86,7 +86,9 @@ def read_table(path: str | Path) -> Table:
             file=path,
         )
     if size == 0:
-        raise FitError("is empty: a header row and one row per record are needed", file=path)
+        raise FitError(
+            "is empty: a header row and one row per record are needed", file=path
+        )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         header, rows = _read_xlsx(path)
     else:
@@ -162,7 +164,9 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[str]]]:
             break
     book.close()
     if not cells:
-        raise FitError("is empty: a header row and one row per record are needed", file=path)
+        raise FitError(
+            "is empty: a header row and one row per record are needed", file=path
+        )
     return cells[0], cells[1:]
 
 
@@ -186,7 +190,12 @@ def find_roles(
 ) -> None:
     """Set ``table.roles`` from the ``--columns role=header`` overrides, then from
     the first alias of each role found among the headers (compared normalised)."""
-    by_norm = {normalise(h): h for h in table.header if h}
+    by_norm: dict[str, str] = {}
+    for h in table.header:
+        # Pipedrive writes "Deal - Value": the part after the object's name counts.
+        for key in (normalise(h), normalise(h.rpartition(" - ")[2])):
+            if h and key:
+                by_norm.setdefault(key, h)
     taken: set[str] = set()
     for role, header in overrides.items():
         if role not in aliases:
@@ -203,10 +212,10 @@ def find_roles(
         if role in table.roles:
             continue
         for name in names:
-            header = by_norm.get(normalise(name))
-            if header is not None and header not in taken:
-                table.roles[role] = header
-                taken.add(header)
+            found = by_norm.get(normalise(name))
+            if found is not None and found not in taken:
+                table.roles[role] = found
+                taken.add(found)
                 break
 
 
@@ -293,7 +302,11 @@ _MONTHS = {
     )
     for name in names
 }
-_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?)?"
+# An optional time after a date: 14:05, 14:05:09.123, 2:05 PM, with a zone.
+_TIME = (
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*[AaPp][Mm])?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
 _ISO = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + r"$")
 _ISO_MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})$")
 _NUMERIC = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})" + _TIME + r"$")
@@ -313,7 +326,7 @@ def _ambiguous_parts(text: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
-def detect_order(cells: Iterable[str]) -> DateOrder | None | Literal["both"]:
+def detect_order(cells: Iterable[str]) -> DateOrder | Literal["both"] | None:
     """Day-first, month-first, None when every numeric date reads both ways (or
     there are none), or "both" when some dates are only day-first and others only
     month-first."""
@@ -375,7 +388,9 @@ def _month(name: str) -> int:
     return month
 
 
-def date_order(table: Table, headers: Sequence[str], given: DateOrder | None) -> DateOrder | None:
+def date_order(
+    table: Table, headers: Sequence[str], given: DateOrder | None
+) -> DateOrder | None:
     """The file's d/m order: as given, or detected from all its date columns. A
     file whose numeric dates read both ways asks for --dayfirst/--monthfirst."""
     if given is not None:
@@ -399,7 +414,9 @@ def date_order(table: Table, headers: Sequence[str], given: DateOrder | None) ->
     return found if found in ("dayfirst", "monthfirst") else None
 
 
-def dates(table: Table, header: str, order: DateOrder | None, *, what: str) -> list[dt.date | None]:
+def dates(
+    table: Table, header: str, order: DateOrder | None, *, what: str
+) -> list[dt.date | None]:
     out: list[dt.date | None] = []
     for i, cell in enumerate(table.column(header)):
         try:

@@ -1,0 +1,74 @@
+"""File > New from my data…: the wizard end to end."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from gui.fit_wizard import FitWizard, open_fitted
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+def test_menu_has_new_from_my_data(window):
+    file_menu = window.menuBar().actions()[0].menu()
+    texts = [a.text() for a in file_menu.actions()]
+    assert "New from my &data…" in texts
+    # The toolbar still holds New, Open, Save, Save as.
+    toolbar = window.findChild(type(window.addToolBar("probe")), "main_toolbar")
+    assert [a.text() for a in toolbar.actions()[:4]] == [
+        "&New scenario",
+        "&Open…",
+        "&Save",
+        "Save &as…",
+    ]
+
+
+def test_wizard_fits_shows_the_table_and_opens_the_baseline(qtbot, window, tmp_path):
+    wizard = FitWizard(window, check_runs=50)
+    qtbot.addWidget(wizard)
+    wizard.add_files(
+        [
+            EXAMPLES / "salesforce_opportunities.csv",
+            EXAMPLES / "salesforce_stage_history.csv",
+            EXAMPLES / "funnel_report.csv",
+        ]
+    )
+    with qtbot.waitSignal(wizard.fitted, timeout=60_000):
+        wizard.fit_button.click()
+    assert wizard.pages.currentIndex() == 1
+    result = wizard.result
+    assert result is not None
+    # The same table as the command line: one row per fitted value.
+    assert wizard.table.rowCount() == len(result.rows)
+    params = [wizard.table.item(i, 0).text() for i in range(wizard.table.rowCount())]
+    assert "deals.acv_median" in params and "handoff.ignore_base" in params
+    assert wizard.checks.rowCount() == len(result.checks)
+    within = [wizard.checks.item(i, 4).text() for i in range(wizard.checks.rowCount())]
+    assert within and all(w == "yes" for w in within)
+    assert "Not identified by the data" in wizard.kept.text()
+
+    out = tmp_path / "mine.toml"
+    assert wizard.save_to(out)
+    raw = tomllib.loads(out.read_text(encoding="utf-8"))
+    assert raw["extends"] == "siloed"
+    assert raw["citations"]["deals.acv_median"]["source"].startswith("fitted from")
+
+    assert open_fitted(window, out)
+    assert window.docs[0].scenario.name == result.scenario.name
+    assert window.docs[0].scenario.deals.acv_median == result.scenario.deals.acv_median
+    assert window.docs[1].scenario.name == "Aligned"
+
+
+def test_wizard_shows_a_bad_file_in_one_line(qtbot, tmp_path):
+    bad = tmp_path / "export.csv"
+    bad.write_text("Created,Closed\n2025-01-01,2025-02-01\n", encoding="utf-8")
+    wizard = FitWizard(check_runs=20)
+    qtbot.addWidget(wizard)
+    wizard.add_files([bad])
+    wizard.fit_button.click()
+    qtbot.waitUntil(lambda: wizard.fit_button.isEnabled(), timeout=20_000)
+    text = wizard.status.text()
+    assert "export.csv" in text and "outcome" in text and "\n" not in text
+    assert wizard.pages.currentIndex() == 0 and wizard.result is None
