@@ -203,7 +203,30 @@ e;lost;2025-03-01;2025-03-12;9000
 """
 
 
-@pytest.mark.parametrize("text", [PIPEDRIVE, GENERIC], ids=["pipedrive", "generic"])
+DYNAMICS = """
+Topic,Est. Revenue,Actual Revenue,Status,Status Reason,Actual Close Date,Created On
+A,"£12,000.00","£12,000.00",Won,Won,20/02/2025,03/01/2025 10:00
+B,"£8,000.00",,Lost,Out-Sold,01/02/2025,10/01/2025 10:00
+C,"£15,000.00",,Open,In Progress,,11/02/2025 10:00
+D,"£20,000.00","£20,000.00",Won,Won,01/04/2025,15/02/2025 10:00
+E,"£9,000.00",,Lost,Canceled,12/03/2025,01/03/2025 10:00
+"""
+
+ZOHO = """
+Record Id,Deal Name,Amount,Closing Date,Stage,Created Time
+1,A,"$12,000.00",02/20/2025,Closed Won,01/03/2025 10:00 AM
+2,B,"$8,000.00",02/01/2025,Closed Lost,01/10/2025 10:00 AM
+3,C,"$15,000.00",05/30/2025,Negotiation/Review,02/11/2025 10:00 AM
+4,D,"$20,000.00",04/01/2025,Closed Won,02/15/2025 10:00 AM
+5,E,"$9,000.00",03/12/2025,Closed-Lost to Competition,03/01/2025 10:00 AM
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [PIPEDRIVE, GENERIC, DYNAMICS, ZOHO],
+    ids=["pipedrive", "generic", "dynamics", "zoho"],
+)
 def test_other_dialects_are_recognised(tmp_path, text):
     result = fit([write_csv(tmp_path, text)])
     # 2 won, 2 lost, 1 open: every deal closed before the open one's censoring.

@@ -79,6 +79,7 @@ OPPORTUNITY_COLUMNS: dict[str, tuple[str, ...]] = {
         "Closed",
         "Deal closed on",
         "Closed on",
+        "Closing Date",
         "Close Time",
         "End Date",
     ),
@@ -92,6 +93,9 @@ OPPORTUNITY_COLUMNS: dict[str, tuple[str, ...]] = {
         "Value",
         "Opportunity Amount",
         "Revenue",
+        "Actual Revenue",
+        "Est. Revenue",
+        "Estimated Revenue",
     ),
 }
 
