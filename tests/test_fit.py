@@ -555,3 +555,51 @@ def test_customers_and_arr_given_are_kept(tmp_path):
     result = fit([HUBSPOT], customers=420, arr=15_080_000.0)
     assert result.scenario.company.initial_customers == 420
     assert result.scenario.company.initial_arr == pytest.approx(15_080_000.0)
+
+
+def weekly_report(tmp_path: Path) -> Path:
+    """A weekly report by source, US dates, with spend and first-response counts
+    and no accepted column."""
+    rng = np.random.default_rng(3)
+    header = "Week starting,Source,Leads,MQLs,Opportunities,Won,Spend,"
+    header += "Within 5 min,5-60 min,1-24 h,1-7 days"
+    lines = [header]
+    sources = (
+        ("Paid search", 120, 90.0),
+        ("Webinars", 40, 90.0),
+        ("Partners", 15, 150.0),
+    )
+    for week in range(26):
+        day = dt.date(2025, 1, 6) + dt.timedelta(weeks=week)
+        for name, mean, cpl in sources:
+            leads = int(rng.poisson(mean))
+            mqls = int(rng.binomial(leads, 0.5))
+            opps = int(rng.binomial(mqls, 0.06))
+            won = int(rng.binomial(opps, 0.25))
+            resp = [int(mqls * f) for f in (0.1, 0.4, 0.3, 0.2)]
+            lines.append(
+                f"{day:%m/%d/%Y},{name},{leads},{mqls},{opps},{won},{leads * cpl:.0f},"
+                + ",".join(map(str, resp))
+            )
+    return write_csv(tmp_path, "\n".join(lines), "weekly.csv")
+
+
+def test_a_weekly_report_by_source_with_spend_and_response_times(tmp_path):
+    result = fit([weekly_report(tmp_path)])
+    check_by_simulation(result, runs=RUNS)
+    _within(result)
+    sc = result.scenario
+    by_name = {s.name: s for s in sc.marketing.sources}
+    assert set(by_name) == {"Paid search", "Webinars", "Partners"}
+    # Spend by source: the partners' leads cost more, their share is theirs.
+    assert by_name["Partners"].cost_per_lead > 1.4 * by_name["Webinars"].cost_per_lead
+    assert sc.marketing.weekly_budget == pytest.approx(
+        (120 * 90 + 40 * 90 + 15 * 150), rel=0.05
+    )
+    profile = sc.follow_up.response_profile
+    assert profile.within_1h == pytest.approx(0.4, abs=0.02)
+    # No accepted column: the step before opportunities (qualification) and, at
+    # its bound, the ignore rate take the MQL-to-opportunity ratio.
+    params = {r.parameter for r in result.rows}
+    assert "follow_up.qualify_ready" in params
+    assert any("accepted" in k for k in result.kept)

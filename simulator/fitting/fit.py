@@ -266,17 +266,39 @@ def fit(
         _apply_sources(raw, report, rows)
         _apply_response(raw, report, rows)
 
-    # Company size: scale with the data's volume.
+    # Company size: scale with the data's volume. With a spend column the budget
+    # is the data's and the costs per lead carry the volume.
     base_budget = raw["marketing"]["weekly_budget"]
-    scale = _match_volume(raw, report, opp, base, weeks=weeks, warmup=warmup)
+    fixed_budget = report is not None and report.spend is not None
+    scale = 1.0
+    if report is not None and report.spend is not None:
+        before = _volume_scale(raw, report, opp, weeks=weeks, warmup=warmup)
+        _apply_spend(raw, report, rows)
+        after = _volume_scale(raw, report, opp, weeks=weeks, warmup=warmup)
+        scale = before / after  # the company's size at the data's spend
+        _scale_company(raw, scale, base, budget=False)
+
+    def match(scale: float) -> float:
+        return _match_volume(
+            raw,
+            scale,
+            report=report,
+            opp=opp,
+            base=base,
+            weeks=weeks,
+            warmup=warmup,
+            fixed_budget=fixed_budget,
+        )
+
+    scale = match(scale)
     if report is not None:
         _fit_report(
             raw, report, rows, checks, kept, weeks=weeks, warmup=warmup, opp=opp
         )
         # The ratios moved the flows a little: match the volume once more.
-        scale = _match_volume(raw, report, opp, base, weeks=weeks, warmup=warmup)
-    if report is not None and report.spend is not None:
-        _apply_spend(raw, report, rows)
+        scale = match(scale)
+    if fixed_budget:
+        _describe_spend(raw, rows)
     if customers is not None:
         raw["company"]["initial_customers"] = int(customers)
     mean_deal = raw["deals"]["acv_median"] * math.exp(
@@ -555,29 +577,34 @@ def _volume_scale(
 
 def _match_volume(
     raw: Raw,
+    scale: float,
+    *,
     report: fn.FunnelReport | None,
     opp: OpportunityFit | None,
     base: Scenario,
-    *,
     weeks: int,
     warmup: int,
+    fixed_budget: bool,
 ) -> float:
-    """Scale the company until its expected volume is the data's (a few steps:
-    capacity makes the flows not quite proportional to the scale). Returns the
-    scale relative to the extended scenario."""
-    scale = raw["marketing"]["weekly_budget"] / base.marketing.weekly_budget
-    for _ in range(4):
+    """Scale the company from the extended one (``scale`` times it now) until its
+    expected volume is the data's, in a few steps: capacity and the budget review
+    make the flows not quite proportional. Returns the new scale."""
+    for _ in range(6):
         step = _volume_scale(raw, report, opp, weeks=weeks, warmup=warmup)
         scale *= step
-        _scale_company(raw, scale, base)
+        _scale_company(raw, scale, base, budget=not fixed_budget)
+        if fixed_budget:
+            for s in raw["marketing"]["sources"]:
+                s["cost_per_lead"] = float(max(0.01, s["cost_per_lead"] / step))
         if abs(step - 1) < 1e-4:
             break
     return float(scale)
 
 
-def _scale_company(raw: Raw, k: float, base: Scenario) -> None:
+def _scale_company(raw: Raw, k: float, base: Scenario, *, budget: bool = True) -> None:
     ref = base.model_dump(mode="python")
-    raw["marketing"]["weekly_budget"] = float(ref["marketing"]["weekly_budget"] * k)
+    if budget:
+        raw["marketing"]["weekly_budget"] = float(ref["marketing"]["weekly_budget"] * k)
     raw["follow_up"]["capacity_per_week"] = float(
         ref["follow_up"]["capacity_per_week"] * k
     )
@@ -588,16 +615,54 @@ def _scale_company(raw: Raw, k: float, base: Scenario) -> None:
 
 
 def _apply_spend(raw: Raw, report: fn.FunnelReport, rows: list[FitRow]) -> None:
-    """With a spend column, the budget is the data's and the costs per lead are
-    scaled so that the lead volume stays fitted."""
+    """The budget is the report's spend per week; each source's share of it and
+    cost per lead are its own when the report gives spend by source, else the
+    costs per lead scale with the budget (the volume is matched after)."""
     assert report.spend is not None
     budget = report.spend / report.weeks
     if budget <= 0:
         return
-    factor = budget / raw["marketing"]["weekly_budget"]
+    old_budget = raw["marketing"]["weekly_budget"]
     raw["marketing"]["weekly_budget"] = float(budget)
-    for s in raw["marketing"]["sources"]:
-        s["cost_per_lead"] = float(max(0.01, s["cost_per_lead"] * factor))
+    sources = raw["marketing"]["sources"]
+    by_source = report.source_spend
+    if by_source and all(by_source.get(s["name"], 0) > 0 for s in sources):
+        for s in sources:
+            s["share"] = by_source[s["name"]] / report.spend
+            s["cost_per_lead"] = float(
+                max(0.01, by_source[s["name"]] / report.source_leads[s["name"]])
+            )
+        sources[-1]["share"] = 1.0 - sum(s["share"] for s in sources[:-1])
+        how = "each source's spend over its leads, scaled together to the volume"
+    else:
+        for s in sources:
+            s["cost_per_lead"] = float(
+                max(0.01, s["cost_per_lead"] * budget / old_budget)
+            )
+        how = "the extended scenario's, scaled together to the spend and volume"
+    row = next((r for r in rows if r.parameter == "marketing.sources"), None)
+    if row is None:
+        row = FitRow(
+            "marketing.sources",
+            "",
+            None,
+            None,
+            report.file,
+            report.periods,
+            [],
+            "leads per week",
+        )
+        rows.append(row)
+    row.columns = [c for c in (*row.columns, report.columns["spend"]) if c]
+    row.note = f"{row.note} Costs per lead: {how}.".strip()
+
+
+def _describe_spend(raw: Raw, rows: list[FitRow]) -> None:
+    row = next(r for r in rows if r.parameter == "marketing.sources")
+    row.value = ", ".join(
+        f"{s['name']} {s['share']:.0%} at ${s['cost_per_lead']:,.0f}/lead"
+        for s in raw["marketing"]["sources"]
+    )
 
 
 def _size_rows(
@@ -707,7 +772,9 @@ def _fit_report(
     warmup: int,
     opp: OpportunityFit | None,
 ) -> None:
-    steps = report.steps
+    """Match each ratio of adjacent counts the report has. A ratio across a
+    missing column is matched by the last step's parameter; if that one reaches
+    its bound, the step before takes the rest."""
     scoring = dict(raw["marketing"]["scoring"])
     qualify = {
         "qualify_ready": raw["follow_up"]["qualify_ready"],
@@ -729,105 +796,131 @@ def _fit_report(
         for s, c in zip(r["pipeline"]["stages"], conv, strict=True):
             s["conversion"] = float(c)
 
-    knobs: list[tuple[fn.Knob, str, list[str]]] = []
-    for upper, lower in itertools.pairwise(steps):
-        target = report.totals[lower] / report.totals[upper]
-        label = f"{fn.STEP_LABELS[lower]} per {fn.STEP_LABELS[upper].rstrip('s')}"
-        label = _FIGURE_NAMES.get((upper, lower), label)
-        mu, ml = fn.MODEL_SERIES[upper], fn.MODEL_SERIES[lower]
-        if lower == "mqls":
+    def knob_for(
+        step: str, mu: str, ml: str, target: float
+    ) -> tuple[fn.Knob, list[str]] | None:
+        if step == "mqls":
             knob = fn.scale_knob("scoring", scoring, 10.0, set_scoring, mu, ml, target)
-            params = [f"marketing.scoring.{k}" for k in scoring]
-        elif lower == "accepted":
+            return knob, [f"marketing.scoring.{k}" for k in scoring]
+        if step == "accepted":
             knob = fn.Knob("ignore", 0.0, 1.0, set_ignore, mu, ml, target)
-            params = ["handoff.ignore_base"]
-        elif lower == "opportunities":
+            return knob, ["handoff.ignore_base", "handoff.trust_reference"]
+        if step == "opportunities":
             knob = fn.scale_knob("qualify", qualify, 50.0, set_qualify, mu, ml, target)
-            params = [f"follow_up.{k}" for k in qualify]
-        else:  # won
-            if opp is not None:
-                checks[label] = Check(label, target, float("nan"), file=report.file)
-                continue
-            knob = fn.Knob("conversion", 0.0, 1.0, set_conversion, mu, ml, target)
-            params = [f"pipeline.stages.{s['name']}.conversion" for s in stages]
-        knobs.append((knob, label, params))
-        checks[label] = Check(label, target, float("nan"), file=report.file)
-        if knob.name == "ignore" and "handoff.trust_reference" not in params:
-            params.append("handoff.trust_reference")
+            return knob, [f"follow_up.{k}" for k in qualify]
+        if opp is not None:  # the export's win rate and stages stand
+            return None
+        knob = fn.Knob("conversion", 0.0, 1.0, set_conversion, mu, ml, target)
+        return knob, [f"pipeline.stages.{s['name']}.conversion" for s in stages]
 
-    solved: dict[str, float] = {}
+    pairs: list[tuple[str, list[tuple[fn.Knob, list[str]]]]] = []
+    for upper, lower in itertools.pairwise(report.steps):
+        target = report.totals[lower] / report.totals[upper]
+        label = _FIGURE_NAMES[(upper, lower)]
+        checks[label] = Check(label, target, float("nan"), file=report.file)
+        mu, ml = fn.MODEL_SERIES[upper], fn.MODEL_SERIES[lower]
+        between = fn.STEPS[fn.STEPS.index(upper) + 1 : fn.STEPS.index(lower) + 1]
+        found = [knob_for(step, mu, ml, target) for step in reversed(between)]
+        candidates = [c for c in found if c is not None]
+        if candidates:
+            pairs.append((label, candidates))
+
+    used: dict[str, int] = {}
     reachable: dict[str, bool] = {}
     for _sweep in range(3):
-        for knob, _label, _params in knobs:
+        for label, candidates in pairs:
+            for k, (knob, _params) in enumerate(candidates):
+                if knob.name == "ignore":
+                    _set_trust_reference(raw, weeks, warmup)
+                value, ok = fn.solve_knob(
+                    raw, knob, _validate, weeks=weeks, warmup=warmup
+                )
+                knob.set(raw, value)
+                used[label] = max(used.get(label, 0), k + 1)
+                reachable[label] = ok
+                if ok:
+                    break
+    for label, candidates in pairs:
+        for knob, _params in candidates[: used[label]]:
             if knob.name == "ignore":
+                # Where the fitted company sits, then its base at that point.
                 _set_trust_reference(raw, weeks, warmup)
-            value, ok = fn.solve_knob(raw, knob, _validate, weeks=weeks, warmup=warmup)
-            knob.set(raw, value)
-            solved[knob.name], reachable[knob.name] = value, ok
-    if any(k.name == "ignore" for k, _, _ in knobs):
-        _set_trust_reference(raw, weeks, warmup)
-        ignore_knob = next(k for k, _, _ in knobs if k.name == "ignore")
-        value, _ = fn.solve_knob(
-            raw, ignore_knob, _validate, weeks=weeks, warmup=warmup
-        )
-        ignore_knob.set(raw, value)
-        solved["ignore"] = value
+                value, _ = fn.solve_knob(
+                    raw, knob, _validate, weeks=weeks, warmup=warmup
+                )
+                knob.set(raw, value)
 
-    for knob, label, params in knobs:
-        low_ratio, high_ratio = fn.ratio_interval(
-            report, _step_of(knob.upper), _step_of(knob.lower)
-        )
-        ends = [
-            fn.solve_knob(raw, knob, _validate, weeks=weeks, warmup=warmup, target=t)[0]
-            for t in (low_ratio, high_ratio)
-        ]
-        cols = [
-            report.columns[_step_of(knob.upper)],
-            report.columns[_step_of(knob.lower)],
-        ]
-        note = (
-            f"Solved on the model's expected funnel so that {label} is "
-            f"{knob.target:.3g} (the report's totals)"
-        )
-        if not reachable[knob.name]:
-            note += (
-                "; the model cannot reach that ratio here, so the value is at its bound"
+    for label, candidates in pairs:
+        for k, (knob, params) in enumerate(candidates[: used[label]]):
+            upper, lower = _step_of(knob.upper), _step_of(knob.lower)
+            low_ratio, high_ratio = fn.ratio_interval(report, upper, lower)
+            ends = [
+                fn.solve_knob(
+                    raw, knob, _validate, weeks=weeks, warmup=warmup, target=t
+                )[0]
+                for t in (low_ratio, high_ratio)
+            ]
+            cols = [report.columns[upper], report.columns[lower]]
+            note = (
+                f"Solved on the model's expected funnel so that {label} is "
+                f"{knob.target:.3g} (the report's totals)"
             )
-        for dotted in params:
-            value = _get_param(raw, dotted)
-            if dotted == "handoff.trust_reference":
+            if k > 0:
+                note += (
+                    f"; {candidates[k - 1][1][0]} reached its bound, so this step "
+                    "took the rest"
+                )
+            if k == used[label] - 1 and not reachable[label]:
+                note += (
+                    "; the model cannot reach that ratio here, so the value is "
+                    "at its bound"
+                )
+            for dotted in params:
                 rows.append(
-                    FitRow(
-                        dotted,
-                        value,
-                        None,
-                        None,
-                        report.file,
-                        report.periods,
-                        cols,
-                        label,
-                        "The fitted company's own expected share of worked "
-                        "leads that come to nothing, so that its ignore rate sits "
-                        "at its base (as the bundled presets do).",
-                        "assumption",
-                    )
+                    _report_row(raw, knob, dotted, ends, report, cols, label, note)
                 )
-                continue
-            low, high = _param_at(raw, knob, dotted, ends)
-            rows.append(
-                FitRow(
-                    dotted,
-                    value,
-                    low,
-                    high,
-                    report.file,
-                    report.periods,
-                    cols,
-                    label,
-                    note + (" (all scaled by one factor)." if len(params) > 1 else "."),
-                )
-            )
-    del solved
+    del kept
+
+
+def _report_row(
+    raw: Raw,
+    knob: fn.Knob,
+    dotted: str,
+    ends: Sequence[float],
+    report: fn.FunnelReport,
+    cols: list[str],
+    label: str,
+    note: str,
+) -> FitRow:
+    value = _get_param(raw, dotted)
+    if dotted == "handoff.trust_reference":
+        return FitRow(
+            dotted,
+            value,
+            None,
+            None,
+            report.file,
+            report.periods,
+            cols,
+            label,
+            "The fitted company's own expected share of worked leads that come to "
+            "nothing, so that its ignore rate sits at its base (as the bundled "
+            "presets do).",
+            "assumption",
+        )
+    low, high = _param_at(raw, knob, dotted, ends)
+    several = dotted.startswith(("marketing.scoring", "follow_up.qualify", "pipeline"))
+    return FitRow(
+        dotted,
+        value,
+        low,
+        high,
+        report.file,
+        report.periods,
+        cols,
+        label,
+        note + (" (all scaled by one factor)." if several else "."),
+    )
 
 
 _FIGURE_NAMES = {

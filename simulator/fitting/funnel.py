@@ -110,6 +110,7 @@ class FunnelReport:
     columns: dict[str, str]  # role -> header
     per_period: dict[str, F] = field(default_factory=dict)
     source_leads: dict[str, float] = field(default_factory=dict)
+    source_spend: dict[str, float] = field(default_factory=dict)
     response: dict[str, float] = field(default_factory=dict)
     spend: float | None = None
 
@@ -183,6 +184,12 @@ def read_funnel(table: Table, *, order: DateOrder | None) -> FunnelReport:
         ):
             key = name.strip() or "unknown"
             report.source_leads[key] = report.source_leads.get(key, 0.0) + leads
+        if "spend" in counts:
+            for name, spend in zip(
+                table.role("source") or [], counts["spend"], strict=True
+            ):
+                key = name.strip() or "unknown"
+                report.source_spend[key] = report.source_spend.get(key, 0.0) + spend
     if any(b in counts for b in RESPONSE_BUCKETS):
         report.response = {
             b: float(sum(counts.get(b, [0.0]))) for b in RESPONSE_BUCKETS
