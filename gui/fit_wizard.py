@@ -319,9 +319,14 @@ class FitWizard(QDialog):
                 self.table.setItem(i, j, item)
         self.checks.setRowCount(len(result.checks))
         for i, c in enumerate(result.checks.values()):
+            kind, tol = c.tolerance
             within = {True: "yes", False: "NO", None: ""}[c.within]
+            within += f" (± {tol:.0%}{' points' if kind == 'abs' else ''})"
+            simulated = _fmt(c.simulated)
+            if c.simulated_se is not None:
+                simulated += f" ± {_fmt(c.simulated_se)}"
             for j, text in enumerate(
-                [c.figure, _fmt(c.data), _fmt(c.expected), _fmt(c.simulated), within]
+                [c.figure, _fmt(c.data), _fmt(c.expected), simulated, within]
             ):
                 self.checks.setItem(i, j, QTableWidgetItem(text))
         self.kept.setText(
