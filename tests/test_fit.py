@@ -603,3 +603,20 @@ def test_a_weekly_report_by_source_with_spend_and_response_times(tmp_path):
     params = {r.parameter for r in result.rows}
     assert "follow_up.qualify_ready" in params
     assert any("accepted" in k for k in result.kept)
+
+
+def test_the_fit_says_which_aligned_levers_miss_or_lower_its_stages():
+    own_stages = fit([SALESFORCE, HISTORY])
+    assert any(
+        "'enablement' lever" in k and "stops with an error" in k
+        for k in own_stages.kept
+    )
+    scaled = fit([SALESFORCE])
+    assert not any("enablement" in k for k in scaled.kept)  # 23 % < lever's 27.6 %
+    winning = [
+        {"name": n, "conversion": 0.9, "mean_weeks": 2.0}
+        for n in ("discovery", "proposal", "negotiation")
+    ]
+    from simulator.fitting.fit import lever_notes
+
+    assert any("lowers the win rate" in n for n in lever_notes(winning))
