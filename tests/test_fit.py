@@ -620,3 +620,44 @@ def test_the_fit_says_which_aligned_levers_miss_or_lower_its_stages():
     from simulator.fitting.fit import lever_notes
 
     assert any("lowers the win rate" in n for n in lever_notes(winning))
+
+
+def test_extends_a_file_next_to_the_output(tmp_path, capsys):
+    base = tmp_path / "base.toml"
+    base.write_text('schema_version = 1\nname = "Base"\nextends = "smb-siloed"\n')
+    out = tmp_path / "mine.toml"
+    assert (
+        main(
+            [
+                "fit",
+                str(HUBSPOT),
+                "--extends",
+                str(base),
+                "-o",
+                str(out),
+                "--check-runs",
+                "20",
+            ]
+        )
+        == 0
+    )
+    assert tomllib.loads(out.read_text(encoding="utf-8"))["extends"] == "base.toml"
+    assert (
+        load_scenario(out).company.annual_churn
+        == load_scenario(base).company.annual_churn
+    )
+    elsewhere = tmp_path / "sub" / "mine.toml"
+    elsewhere.parent.mkdir()
+    code = main(
+        [
+            "fit",
+            str(HUBSPOT),
+            "--extends",
+            str(base),
+            "-o",
+            str(tmp_path / ".." / "x.toml"),
+        ]
+    )
+    assert code == 2 and "--extends" in capsys.readouterr().err
+    assert main(["fit", str(HUBSPOT), "--extends", "nosuch", "-o", str(elsewhere)]) == 2
+    assert not elsewhere.exists()

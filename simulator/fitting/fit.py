@@ -14,6 +14,7 @@ import copy
 import datetime as dt
 import itertools
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -246,6 +247,7 @@ def fit(
     """Fit a scenario extending ``extends`` to the data files (not yet checked by
     simulation: see :func:`check_by_simulation`)."""
     overrides = dict(columns or {})
+    _extends_ref(extends, out)  # a reference the written file can resolve
     inputs = classify_files(paths, overrides)
     base = load_scenario(extends)
     raw: Raw = base.model_dump(mode="python", exclude_none=True)
@@ -292,9 +294,7 @@ def fit(
 
     scale = match(scale)
     if report is not None:
-        _fit_report(
-            raw, report, rows, checks, kept, weeks=weeks, warmup=warmup, opp=opp
-        )
+        _fit_report(raw, report, rows, checks, weeks=weeks, warmup=warmup, opp=opp)
         # The ratios moved the flows a little: match the volume once more.
         scale = match(scale)
     if fixed_budget:
@@ -767,7 +767,6 @@ def _fit_report(
     report: fn.FunnelReport,
     rows: list[FitRow],
     checks: dict[str, Check],
-    kept: list[str],
     *,
     weeks: int,
     warmup: int,
@@ -880,7 +879,6 @@ def _fit_report(
                 rows.append(
                     _report_row(raw, knob, dotted, ends, report, cols, label, note)
                 )
-    del kept
 
 
 def _report_row(
@@ -1193,15 +1191,16 @@ def _extends_ref(extends: str, out: str | Path | None) -> str:
     if candidate.suffix != ".toml" or out is None:
         return extends
     try:
-        return str(Path(_relpath(candidate.resolve(), Path(out).resolve().parent)))
-    except ValueError:
-        return str(candidate.resolve())
-
-
-def _relpath(target: Path, start: Path) -> str:
-    import os
-
-    return os.path.relpath(target, start)
+        relative = os.path.relpath(candidate.resolve(), Path(out).resolve().parent)
+    except ValueError:  # another drive on Windows
+        relative = ".."
+    if relative.startswith(".."):
+        raise ScenarioError(
+            f"--extends {extends}: a scenario file extends a bundled id or a file in "
+            "its own folder (or below); write the output next to it, or extend a "
+            "bundled id"
+        )
+    return relative
 
 
 def write_scenario(result: FitResult, out: str | Path) -> None:

@@ -15,7 +15,6 @@ because the steps feed back on each other.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +28,6 @@ from simulator.fitting.table import (
     Table,
     date_order,
     dates,
-    normalise,
     numbers,
 )
 from simulator.schema import Scenario
@@ -257,7 +255,7 @@ def solve_knob(
     low, high = knob.low, knob.high
     best = low
     reachable = True
-    for _ in range(levels):
+    for level in range(levels):
         values = np.linspace(low, high, grid)
         candidates = []
         for v in values:
@@ -271,7 +269,8 @@ def solve_knob(
         errors = np.abs(ratios - want)
         i = int(np.argmin(errors))
         best = float(values[i])
-        if _ in (0,) and not (min(ratios) - 1e-9 <= want <= max(ratios) + 1e-9):
+        # The whole range is tried first: a target outside it is out of reach.
+        if level == 0 and not (min(ratios) - 1e-9 <= want <= max(ratios) + 1e-9):
             reachable = False
         step = (high - low) / (grid - 1)
         low, high = max(knob.low, best - step), min(knob.high, best + step)
@@ -295,11 +294,3 @@ def scale_knob(
         setter(raw, {k: min(1.0, v * factor) for k, v in base.items()})
 
     return Knob(name, 0.0, min(high, cap), set_, upper, lower, target)
-
-
-def _today() -> dt.date:  # pragma: no cover - kept for symmetry with callers
-    return dt.date.today()
-
-
-def source_key(name: str) -> str:
-    return normalise(name)
