@@ -655,7 +655,7 @@ def test_extends_a_file_next_to_the_output(tmp_path, capsys):
             "--extends",
             str(base),
             "-o",
-            str(tmp_path / ".." / "x.toml"),
+            str(elsewhere),
         ]
     )
     assert code == 2 and "--extends" in capsys.readouterr().err
