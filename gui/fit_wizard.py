@@ -40,7 +40,8 @@ from PySide6.QtWidgets import (
 
 from simulator.errors import ScenarioError
 from simulator.fitting.cli import _fmt
-from simulator.fitting.fit import FitResult, fit, write_scenario
+from simulator.fitting.fit import fit
+from simulator.fitting.provenance import FitResult, write_scenario
 from simulator.fitting.table import parse_column_overrides
 from simulator.library import bundled_scenarios
 

@@ -15,8 +15,9 @@ import pytest
 from simulator.cli import main
 from simulator.fitting import table as tb
 from simulator.fitting.check import check_by_simulation
-from simulator.fitting.fit import fit, write_scenario
+from simulator.fitting.fit import fit
 from simulator.fitting.opportunities import classify
+from simulator.fitting.provenance import write_scenario
 from simulator.scenario_io import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

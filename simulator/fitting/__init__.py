@@ -8,7 +8,9 @@
 - :mod:`~simulator.fitting.expectation` is the model's week in expectation (a
   deterministic recursion) and :mod:`~simulator.fitting.funnel` fits the funnel
   report's ratios on it;
-- :mod:`~simulator.fitting.fit` puts them together into a scenario with a citation
-  per fitted value and checks it by simulation; :mod:`~simulator.fitting.cli` is
-  ``funnelsim fit``.
+- :mod:`~simulator.fitting.fit` puts them together into a scenario (the company
+  scaled to the data's volume), :mod:`~simulator.fitting.provenance` records each
+  fitted value with its interval and source and writes the file with a citation
+  per value, :mod:`~simulator.fitting.check` checks the fit by simulation, and
+  :mod:`~simulator.fitting.cli` is ``funnelsim fit``.
 """

@@ -15,7 +15,8 @@ import numpy as np
 
 from simulator.engine import Recorder, State, step
 from simulator.fitting import funnel as fn
-from simulator.fitting.fit import CHECK_RUNS, FitResult
+from simulator.fitting.funnel import ratio_of
+from simulator.fitting.provenance import CHECK_RUNS, FitResult
 from simulator.params import compile_params
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import apply_override
@@ -60,7 +61,7 @@ def check_by_simulation(
         k: np.asarray(get(run.figures), dtype=np.float64) for k, get in _TOTALS.items()
     }
     for check in result.checks.values():
-        pair = _pair(check.figure)
+        pair = ratio_of(check.figure)
         if pair is not None:
             check.simulated, check.simulated_se = _ratio(
                 totals[pair[1]], totals[pair[0]]
@@ -98,12 +99,6 @@ def check_by_simulation(
             c.simulated * d.acv_sigma * math.sqrt(math.pi / 2 / DEALS_DRAWN)
         )
     result.simulated_runs = runs
-
-
-def _pair(figure: str) -> tuple[str, str] | None:
-    from simulator.fitting.fit import _ratio_of
-
-    return _ratio_of(figure)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float]:

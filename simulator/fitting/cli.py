@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 from simulator.errors import ScenarioError
-from simulator.fitting.fit import CHECK_RUNS, FitResult, fit, write_scenario
+from simulator.fitting.fit import fit
+from simulator.fitting.provenance import CHECK_RUNS, FitResult, write_scenario
 from simulator.fitting.table import DateOrder, parse_column_overrides
 
 ROLES = (

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -226,3 +227,12 @@ def expected_funnel(
             out["won"][:, w] = won
             out["stale"][:, w] = stale
     return out
+
+
+def validate_raw(raw: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(raw)
+
+
+def expected_of(raw: dict[str, Any], weeks: int, warmup: int) -> dict[str, np.ndarray]:
+    flows = expected_funnel([validate_raw(raw)], weeks=weeks, warmup=warmup)
+    return {k: v[0] for k, v in flows.items()}

@@ -10,23 +10,18 @@ funnel and revenue stay in the proportions of the scenario it extends.
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-import itertools
 import math
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomli_w
 
 from simulator.errors import ScenarioError
 from simulator.fitting import funnel as fn
 from simulator.fitting.estimate import Estimate
-from simulator.fitting.expectation import expected_funnel
+from simulator.fitting.expectation import expected_of
 from simulator.fitting.opportunities import (
     HISTORY_COLUMNS,
     OPPORTUNITY_COLUMNS,
@@ -34,139 +29,19 @@ from simulator.fitting.opportunities import (
     fit_opportunities,
     is_history,
 )
+from simulator.fitting.provenance import (
+    Check,
+    FitResult,
+    FitRow,
+    extends_reference,
+    file_content,
+    get_dotted,
+)
 from simulator.fitting.table import DateOrder, Table, find_roles, normalise, read_table
-from simulator.scenario_io import load_scenario, scenario_from_dict, write_atomic
+from simulator.scenario_io import load_scenario, scenario_from_dict
 from simulator.schema import Scenario
 
 Raw = dict[str, Any]
-
-#: Tolerances of the check by simulation (absolute for the win rate, relative
-#: otherwise): a fitted scenario should reproduce its data within these.
-TOLERANCES = {
-    "win rate": ("abs", 0.02),
-    "mean won cycle (weeks)": ("rel", 0.25),
-    "median deal size": ("rel", 0.10),
-    "won per opportunity": ("rel", 0.20),
-}
-DEFAULT_TOLERANCE = ("rel", 0.10)
-#: Runs of the check by simulation (a few seconds).
-CHECK_RUNS = 200
-
-
-@dataclass
-class Check:
-    """A figure of the data beside the fitted model's expectation and simulation."""
-
-    figure: str
-    data: float
-    expected: float
-    simulated: float | None = None
-    simulated_se: float | None = None
-    file: str = ""
-
-    @property
-    def tolerance(self) -> tuple[str, float]:
-        return TOLERANCES.get(self.figure, DEFAULT_TOLERANCE)
-
-    @property
-    def within(self) -> bool | None:
-        if self.simulated is None:
-            return None
-        kind, tol = self.tolerance
-        gap = abs(self.simulated - self.data)
-        return gap <= tol if kind == "abs" else gap <= tol * abs(self.data)
-
-
-@dataclass
-class FitRow:
-    """One fitted parameter: value, 90 % interval, where it came from and the
-    data's figure it was fitted to (a key of :attr:`FitResult.checks`)."""
-
-    parameter: str
-    value: Any
-    low: float | None
-    high: float | None
-    file: str
-    rows: int
-    columns: list[str]
-    figure: str
-    note: str = ""
-    #: "H" for a value read off the data, "assumption" for one derived from it
-    #: by an assumption (scaled with the volume, set where the company sits).
-    confidence: str = "H"
-
-    def citation(self) -> dict[str, Any]:
-        interval = (
-            f", 90 % interval {_show(self.low)}-{_show(self.high)}"
-            if self.low is not None and self.high is not None
-            else ""
-        )
-        verb = "fitted" if self.confidence == "H" else "derived"
-        source = f"{verb} from {self.file}, {self.rows:,} rows{interval}"
-        note = f"Columns: {', '.join(self.columns)}." if self.columns else ""
-        if self.note:
-            note = f"{note} {self.note}".strip()
-        return {"source": source, "confidence": self.confidence, "note": note}
-
-
-@dataclass
-class FitResult:
-    raw: Raw  # the scenario file's content
-    scenario: Scenario
-    rows: list[FitRow]
-    checks: dict[str, Check]
-    kept: list[str]
-    files: list[str]
-    weeks: int
-    simulated_runs: int = 0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "extends": self.raw.get("extends"),
-            "files": self.files,
-            "parameters": [
-                {
-                    **{k: _jsonable(v) for k, v in asdict(row).items()},
-                    "citation": row.citation()["source"],
-                    "data": _jsonable(self.checks[row.figure].data)
-                    if row.figure in self.checks
-                    else None,
-                    "simulated": _jsonable(self.checks[row.figure].simulated)
-                    if row.figure in self.checks
-                    else None,
-                }
-                for row in self.rows
-            ],
-            "checks": [
-                {
-                    **{k: _jsonable(v) for k, v in asdict(c).items()},
-                    "tolerance": list(c.tolerance),
-                    "within": c.within,
-                }
-                for c in self.checks.values()
-            ],
-            "kept": self.kept,
-            "simulated_runs": self.simulated_runs,
-        }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.3g}"
-    return str(value)
-
 
 # --------------------------------------------------------------------------- files
 
@@ -247,7 +122,7 @@ def fit(
     """Fit a scenario extending ``extends`` to the data files (not yet checked by
     simulation: see :func:`check_by_simulation`)."""
     overrides = dict(columns or {})
-    _extends_ref(extends, out)  # a reference the written file can resolve
+    extends_reference(extends, out)  # a reference the written file can resolve
     inputs = classify_files(paths, overrides)
     base = load_scenario(extends)
     raw: Raw = base.model_dump(mode="python", exclude_none=True)
@@ -294,7 +169,15 @@ def fit(
 
     scale = match(scale)
     if report is not None:
-        _fit_report(raw, report, rows, checks, weeks=weeks, warmup=warmup, opp=opp)
+        fn.fit_report(
+            raw,
+            report,
+            rows,
+            checks,
+            weeks=weeks,
+            warmup=warmup,
+            pipeline_fitted=opp is not None,
+        )
         # The ratios moved the flows a little: match the volume once more.
         scale = match(scale)
     if fixed_budget:
@@ -315,7 +198,7 @@ def fit(
     kept.extend(lever_notes(raw["pipeline"]["stages"]))
 
     title = name or f"Fitted: {Path(str(paths[0])).stem}"
-    file_raw = _file_content(raw, base, rows, extends, title, inputs.files, out)
+    file_raw = file_content(raw, base, rows, extends, title, inputs.files, out)
     origin = str(out) if out is not None else "<fitted scenario>"
     anchor = Path(out) if out is not None else None
     try:
@@ -323,10 +206,6 @@ def fit(
     except ScenarioError as exc:
         raise ScenarioError(f"the fitted scenario does not validate ({exc})") from None
     return FitResult(file_raw, scenario, rows, checks, kept, inputs.files, weeks)
-
-
-def _validate(raw: Raw) -> Scenario:
-    return Scenario.model_validate(raw)
 
 
 def _apply_pipeline(
@@ -350,9 +229,9 @@ def _apply_pipeline(
         ]
         origin = None
         how = "The extended scenario's stage shape"
-    conv = _scaled_conversions([c for _, c, _ in shape], win.value)
-    conv_low = _scaled_conversions([c for _, c, _ in shape], win.low)
-    conv_high = _scaled_conversions([c for _, c, _ in shape], win.high)
+    conv = fn.scaled_conversions([c for _, c, _ in shape], win.value)
+    conv_low = fn.scaled_conversions([c for _, c, _ in shape], win.low)
+    conv_high = fn.scaled_conversions([c for _, c, _ in shape], win.high)
     weeks = _scaled_weeks([w for _, _, w in shape], cycle.value)
     weeks_low = _scaled_weeks([w for _, _, w in shape], cycle.low)
     weeks_high = _scaled_weeks([w for _, _, w in shape], cycle.high)
@@ -395,23 +274,6 @@ def _apply_pipeline(
     checks["mean won cycle (weeks)"] = Check(
         "mean won cycle (weeks)", cycle.value, float(np.sum(weeks)), file=cycle.file
     )
-
-
-def _scaled_conversions(shape: Sequence[float], win_rate: float) -> np.ndarray:
-    """Multiply the conversions by one factor (none above 1) so that their product
-    is ``win_rate``."""
-    c = np.clip(np.asarray(shape, dtype=float), 1e-6, 1.0)
-    target = min(max(win_rate, 1e-6), 1.0)
-    for _ in range(50):
-        free = c < 1.0
-        if not free.any():
-            break
-        factor = (target / np.prod(c)) ** (1 / free.sum())
-        c = np.where(free, np.minimum(c * factor, 1.0), c)
-        if abs(np.prod(c) - target) < 1e-12:
-            break
-    result: np.ndarray = c
-    return result
 
 
 def _scaled_weeks(shape: Sequence[float], total: float) -> np.ndarray:
@@ -543,11 +405,6 @@ def _apply_response(raw: Raw, report: fn.FunnelReport, rows: list[FitRow]) -> No
     )
 
 
-def _expected(raw: Raw, weeks: int, warmup: int) -> dict[str, np.ndarray]:
-    flows = expected_funnel([_validate(raw)], weeks=weeks, warmup=warmup)
-    return {k: v[0] for k, v in flows.items()}
-
-
 def _volume_scale(
     raw: Raw,
     report: fn.FunnelReport | None,
@@ -558,7 +415,7 @@ def _volume_scale(
 ) -> float:
     """How many times the scenario's volume the data's is: the report's first
     count per week, else the export's opportunities per week."""
-    flows = _expected(raw, weeks, warmup)
+    flows = expected_of(raw, weeks, warmup)
     if report is not None:
         step = report.steps[0]
         want = report.per_week(step)
@@ -712,7 +569,7 @@ def _size_rows(
         rows.append(
             FitRow(
                 dotted,
-                _get(raw, dotted),
+                get_dotted(raw, dotted),
                 None,
                 None,
                 file,
@@ -755,220 +612,6 @@ def _size_rows(
         )
 
 
-def _get(raw: Raw, dotted: str) -> Any:
-    node: Any = raw
-    for part in dotted.split("."):
-        node = node[part]
-    return node
-
-
-def _fit_report(
-    raw: Raw,
-    report: fn.FunnelReport,
-    rows: list[FitRow],
-    checks: dict[str, Check],
-    *,
-    weeks: int,
-    warmup: int,
-    opp: OpportunityFit | None,
-) -> None:
-    """Match each ratio of adjacent counts the report has. A ratio across a
-    missing column is matched by the last step's parameter; if that one reaches
-    its bound, the step before takes the rest."""
-    scoring = dict(raw["marketing"]["scoring"])
-    qualify = {
-        "qualify_ready": raw["follow_up"]["qualify_ready"],
-        "qualify_future": raw["follow_up"]["qualify_future"],
-    }
-    stages = copy.deepcopy(raw["pipeline"]["stages"])
-
-    def set_scoring(r: Raw, values: dict[str, float]) -> None:
-        r["marketing"]["scoring"].update(values)
-
-    def set_qualify(r: Raw, values: dict[str, float]) -> None:
-        r["follow_up"].update(values)
-
-    def set_ignore(r: Raw, value: float) -> None:
-        r["handoff"]["ignore_base"] = value
-
-    def set_conversion(r: Raw, factor: float) -> None:
-        conv = _scaled_conversions([s["conversion"] for s in stages], factor)
-        for s, c in zip(r["pipeline"]["stages"], conv, strict=True):
-            s["conversion"] = float(c)
-
-    def knob_for(
-        step: str, mu: str, ml: str, target: float
-    ) -> tuple[fn.Knob, list[str]] | None:
-        if step == "mqls":
-            knob = fn.scale_knob("scoring", scoring, 10.0, set_scoring, mu, ml, target)
-            return knob, [f"marketing.scoring.{k}" for k in scoring]
-        if step == "accepted":
-            knob = fn.Knob("ignore", 0.0, 1.0, set_ignore, mu, ml, target)
-            return knob, ["handoff.ignore_base", "handoff.trust_reference"]
-        if step == "opportunities":
-            knob = fn.scale_knob("qualify", qualify, 50.0, set_qualify, mu, ml, target)
-            return knob, [f"follow_up.{k}" for k in qualify]
-        if opp is not None:  # the export's win rate and stages stand
-            return None
-        knob = fn.Knob("conversion", 0.0, 1.0, set_conversion, mu, ml, target)
-        return knob, [f"pipeline.stages.{s['name']}.conversion" for s in stages]
-
-    pairs: list[tuple[str, list[tuple[fn.Knob, list[str]]]]] = []
-    for upper, lower in itertools.pairwise(report.steps):
-        target = report.totals[lower] / report.totals[upper]
-        label = _FIGURE_NAMES[(upper, lower)]
-        checks[label] = Check(label, target, float("nan"), file=report.file)
-        mu, ml = fn.MODEL_SERIES[upper], fn.MODEL_SERIES[lower]
-        between = fn.STEPS[fn.STEPS.index(upper) + 1 : fn.STEPS.index(lower) + 1]
-        found = [knob_for(step, mu, ml, target) for step in reversed(between)]
-        candidates = [c for c in found if c is not None]
-        if candidates:
-            pairs.append((label, candidates))
-
-    used: dict[str, int] = {}
-    reachable: dict[str, bool] = {}
-    for _sweep in range(3):
-        for label, candidates in pairs:
-            for k, (knob, _params) in enumerate(candidates):
-                if knob.name == "ignore":
-                    _set_trust_reference(raw, weeks, warmup)
-                value, ok = fn.solve_knob(
-                    raw, knob, _validate, weeks=weeks, warmup=warmup
-                )
-                knob.set(raw, value)
-                used[label] = max(used.get(label, 0), k + 1)
-                reachable[label] = ok
-                if ok:
-                    break
-    for label, candidates in pairs:
-        for knob, _params in candidates[: used[label]]:
-            if knob.name == "ignore":
-                # Where the fitted company sits, then its base at that point.
-                _set_trust_reference(raw, weeks, warmup)
-                value, _ = fn.solve_knob(
-                    raw, knob, _validate, weeks=weeks, warmup=warmup
-                )
-                knob.set(raw, value)
-
-    for label, candidates in pairs:
-        for k, (knob, params) in enumerate(candidates[: used[label]]):
-            upper, lower = _step_of(knob.upper), _step_of(knob.lower)
-            low_ratio, high_ratio = fn.ratio_interval(report, upper, lower)
-            ends = [
-                fn.solve_knob(
-                    raw, knob, _validate, weeks=weeks, warmup=warmup, target=t
-                )[0]
-                for t in (low_ratio, high_ratio)
-            ]
-            cols = [report.columns[upper], report.columns[lower]]
-            note = (
-                f"Solved on the model's expected funnel so that {label} is "
-                f"{knob.target:.3g} (the report's totals)"
-            )
-            if k > 0:
-                note += (
-                    f"; {candidates[k - 1][1][0]} reached its bound, so this step "
-                    "took the rest"
-                )
-            if k == used[label] - 1 and not reachable[label]:
-                note += (
-                    "; the model cannot reach that ratio here, so the value is "
-                    "at its bound"
-                )
-            for dotted in params:
-                rows.append(
-                    _report_row(raw, knob, dotted, ends, report, cols, label, note)
-                )
-
-
-def _report_row(
-    raw: Raw,
-    knob: fn.Knob,
-    dotted: str,
-    ends: Sequence[float],
-    report: fn.FunnelReport,
-    cols: list[str],
-    label: str,
-    note: str,
-) -> FitRow:
-    value = _get_param(raw, dotted)
-    if dotted == "handoff.trust_reference":
-        return FitRow(
-            dotted,
-            value,
-            None,
-            None,
-            report.file,
-            report.periods,
-            cols,
-            label,
-            "The fitted company's own expected share of worked leads that come to "
-            "nothing, so that its ignore rate sits at its base (as the bundled "
-            "presets do).",
-            "assumption",
-        )
-    low, high = _param_at(raw, knob, dotted, ends)
-    several = dotted.startswith(("marketing.scoring", "follow_up.qualify", "pipeline"))
-    return FitRow(
-        dotted,
-        value,
-        low,
-        high,
-        report.file,
-        report.periods,
-        cols,
-        label,
-        note + (" (all scaled by one factor)." if several else "."),
-    )
-
-
-_FIGURE_NAMES = {
-    ("leads", "mqls"): "MQLs per lead",
-    ("mqls", "accepted"): "accepted per MQL",
-    ("accepted", "opportunities"): "opportunities per accepted lead",
-    ("opportunities", "won"): "won per opportunity",
-    ("leads", "accepted"): "accepted per lead",
-    ("leads", "opportunities"): "opportunities per lead",
-    ("mqls", "opportunities"): "opportunities per MQL",
-    ("leads", "won"): "won per lead",
-    ("mqls", "won"): "won per MQL",
-    ("accepted", "won"): "won per accepted lead",
-}
-
-
-def _step_of(series: str) -> str:
-    return next(k for k, v in fn.MODEL_SERIES.items() if v == series)
-
-
-def _get_param(raw: Raw, dotted: str) -> float:
-    if dotted.startswith("pipeline.stages."):
-        _, _, name, key = dotted.split(".", 3)
-        stage = next(s for s in raw["pipeline"]["stages"] if s["name"] == name)
-        return float(stage[key])
-    return float(_get(raw, dotted))
-
-
-def _param_at(
-    raw: Raw, knob: fn.Knob, dotted: str, ends: Sequence[float]
-) -> tuple[float, float]:
-    values = []
-    for v in ends:
-        c = copy.deepcopy(raw)
-        knob.set(c, v)
-        values.append(_get_param(c, dotted))
-    return min(values), max(values)
-
-
-def _set_trust_reference(raw: Raw, weeks: int, warmup: int) -> None:
-    """The fitted company sits at its trust reference (as the bundled presets do):
-    the reference is its own expected share of worked leads that come to nothing."""
-    flows = _expected(raw, weeks, warmup)
-    contacted = float(flows["contacted"].sum())
-    if contacted > 0:
-        bad = 1.0 - float(flows["qualified"].sum()) / contacted
-        raw["handoff"]["trust_reference"] = float(min(max(bad, 0.0), 1.0))
-
-
 def _expected_checks(
     raw: Raw,
     checks: dict[str, Check],
@@ -978,9 +621,9 @@ def _expected_checks(
     weeks: int,
     warmup: int,
 ) -> None:
-    flows = _expected(raw, weeks, warmup)
+    flows = expected_of(raw, weeks, warmup)
     for check in checks.values():
-        pair = _ratio_of(check.figure)
+        pair = fn.ratio_of(check.figure)
         if pair is not None:
             upper, lower = pair
             check.expected = float(
@@ -1003,13 +646,6 @@ def _expected_checks(
             float(flows["qualified"].mean()),
             file=opp.file,
         )
-
-
-def _ratio_of(figure: str) -> tuple[str, str] | None:
-    for pair, name in _FIGURE_NAMES.items():
-        if name == figure:
-            return pair
-    return None
 
 
 def _kept_notes(
@@ -1103,115 +739,3 @@ def lever_notes(
                 f"company's fitted {before_win:.1%}: there it lowers the win rate."
             )
     return notes
-
-
-# --------------------------------------------------------------------------- output
-
-
-def _file_content(
-    raw: Raw,
-    base: Scenario,
-    rows: list[FitRow],
-    extends: str,
-    title: str,
-    files: list[str],
-    out: str | Path | None,
-) -> Raw:
-    """The scenario file: ``extends`` plus the fitted tables and their citations."""
-    fitted = {r.parameter for r in rows}
-    content: Raw = {
-        "schema_version": 1,
-        "name": title[:200],
-        "description": (
-            f"Fitted by funnelsim fit on {dt.date.today().isoformat()} from "
-            f"{', '.join(files)}; every value the data does not identify is "
-            f"{base.name}'s ({extends})."
-        ),
-        "extends": _extends_ref(extends, out),
-    }
-    tables: Raw = {}
-    citations: Raw = {}
-    for row in rows:
-        dotted = row.parameter
-        if dotted.startswith("pipeline.stages."):
-            tables.setdefault("pipeline", {})["stages"] = raw["pipeline"]["stages"]
-        elif dotted == "marketing.sources":
-            tables.setdefault("marketing", {})["sources"] = raw["marketing"]["sources"]
-            tables["marketing"].setdefault("reallocation", {})["min_share"] = raw[
-                "marketing"
-            ]["reallocation"]["min_share"]
-        elif dotted == "follow_up.response_profile":
-            tables.setdefault("follow_up", {})["response_profile"] = raw["follow_up"][
-                "response_profile"
-            ]
-        else:
-            table, _, key = dotted.rpartition(".")
-            node = tables
-            for part in table.split("."):
-                node = node.setdefault(part, {})
-            node[key] = _get(raw, dotted)
-        citations[dotted] = row.citation()
-    if "marketing.weekly_budget" in fitted and any(
-        s["cost_per_lead"] != b.cost_per_lead
-        for s, b in zip(
-            raw["marketing"]["sources"], base.marketing.sources, strict=False
-        )
-    ):
-        tables.setdefault("marketing", {})["sources"] = raw["marketing"]["sources"]
-    if "company.initial_arr" in citations or "company.initial_arr" not in fitted:
-        tables.setdefault("company", {})["initial_arr"] = raw["company"]["initial_arr"]
-    if "company.initial_customers" not in fitted:
-        tables.setdefault("company", {})["initial_customers"] = raw["company"][
-            "initial_customers"
-        ]
-    content.update(_tidy(tables))
-    content["citations"] = citations
-    return content
-
-
-def _tidy(value: Any) -> Any:
-    """Fitted floats to 4 significant digits: the data do not say more."""
-    if isinstance(value, dict):
-        # Shares must keep summing to 1: those are written as computed.
-        return {
-            k: v if k in ("sources", "response_profile") else _tidy(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_tidy(v) for v in value]
-    if isinstance(value, float) and value != 0 and math.isfinite(value):
-        digits = 4 - math.floor(math.log10(abs(value))) - 1
-        return round(value, digits) if digits > 0 else float(round(value))
-    return value
-
-
-def _extends_ref(extends: str, out: str | Path | None) -> str:
-    """A bundled id as is; a path relative to the output file's folder."""
-    candidate = Path(extends)
-    if candidate.suffix != ".toml" or out is None:
-        return extends
-    try:
-        relative = os.path.relpath(candidate.resolve(), Path(out).resolve().parent)
-    except ValueError:  # another drive on Windows
-        relative = ".."
-    if relative.startswith(".."):
-        raise ScenarioError(
-            f"--extends {extends}: a scenario file extends a bundled id or a file in "
-            "its own folder (or below); write the output next to it, or extend a "
-            "bundled id"
-        )
-    return relative
-
-
-def write_scenario(result: FitResult, out: str | Path) -> None:
-    """Write the fitted scenario atomically (nothing is written on error)."""
-    write_atomic(Path(out), _header(result) + tomli_w.dumps(result.raw))
-
-
-def _header(result: FitResult) -> str:
-    lines = [
-        "# Fitted by `funnelsim fit` from " + ", ".join(result.files) + ".",
-        "# Each fitted value's citation says where it came from; everything else",
-        f"# is the extended scenario's ({result.raw['extends']}).",
-    ]
-    return "\n".join(lines) + "\n"

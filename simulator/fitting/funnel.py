@@ -15,6 +15,7 @@ because the steps feed back on each other.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from simulator.fitting.estimate import F, bootstrap_interval
-from simulator.fitting.expectation import expected_funnel
+from simulator.fitting.expectation import expected_funnel, expected_of, validate_raw
+from simulator.fitting.provenance import Check, FitRow, get_dotted
 from simulator.fitting.table import (
     DateOrder,
     Table,
@@ -294,3 +296,234 @@ def scale_knob(
         setter(raw, {k: min(1.0, v * factor) for k, v in base.items()})
 
     return Knob(name, 0.0, min(high, cap), set_, upper, lower, target)
+
+
+def scaled_conversions(shape: Sequence[float], win_rate: float) -> np.ndarray:
+    """Multiply the conversions by one factor (none above 1) so that their product
+    is ``win_rate``."""
+    c = np.clip(np.asarray(shape, dtype=float), 1e-6, 1.0)
+    target = min(max(win_rate, 1e-6), 1.0)
+    for _ in range(50):
+        free = c < 1.0
+        if not free.any():
+            break
+        factor = (target / np.prod(c)) ** (1 / free.sum())
+        c = np.where(free, np.minimum(c * factor, 1.0), c)
+        if abs(np.prod(c) - target) < 1e-12:
+            break
+    result: np.ndarray = c
+    return result
+
+
+def fit_report(
+    raw: Raw,
+    report: FunnelReport,
+    rows: list[FitRow],
+    checks: dict[str, Check],
+    *,
+    weeks: int,
+    warmup: int,
+    pipeline_fitted: bool,
+) -> None:
+    """Match each ratio of adjacent counts the report has. A ratio across a
+    missing column is matched by the last step's parameter; if that one reaches
+    its bound, the step before takes the rest."""
+    scoring = dict(raw["marketing"]["scoring"])
+    qualify = {
+        "qualify_ready": raw["follow_up"]["qualify_ready"],
+        "qualify_future": raw["follow_up"]["qualify_future"],
+    }
+    stages = copy.deepcopy(raw["pipeline"]["stages"])
+
+    def set_scoring(r: Raw, values: dict[str, float]) -> None:
+        r["marketing"]["scoring"].update(values)
+
+    def set_qualify(r: Raw, values: dict[str, float]) -> None:
+        r["follow_up"].update(values)
+
+    def set_ignore(r: Raw, value: float) -> None:
+        r["handoff"]["ignore_base"] = value
+
+    def set_conversion(r: Raw, factor: float) -> None:
+        conv = scaled_conversions([s["conversion"] for s in stages], factor)
+        for s, c in zip(r["pipeline"]["stages"], conv, strict=True):
+            s["conversion"] = float(c)
+
+    def knob_for(
+        step: str, mu: str, ml: str, target: float
+    ) -> tuple[Knob, list[str]] | None:
+        if step == "mqls":
+            knob = scale_knob("scoring", scoring, 10.0, set_scoring, mu, ml, target)
+            return knob, [f"marketing.scoring.{k}" for k in scoring]
+        if step == "accepted":
+            knob = Knob("ignore", 0.0, 1.0, set_ignore, mu, ml, target)
+            return knob, ["handoff.ignore_base", "handoff.trust_reference"]
+        if step == "opportunities":
+            knob = scale_knob("qualify", qualify, 50.0, set_qualify, mu, ml, target)
+            return knob, [f"follow_up.{k}" for k in qualify]
+        if pipeline_fitted:  # the export's win rate and stages stand
+            return None
+        knob = Knob("conversion", 0.0, 1.0, set_conversion, mu, ml, target)
+        return knob, [f"pipeline.stages.{s['name']}.conversion" for s in stages]
+
+    pairs: list[tuple[str, list[tuple[Knob, list[str]]]]] = []
+    for upper, lower in itertools.pairwise(report.steps):
+        target = report.totals[lower] / report.totals[upper]
+        label = _FIGURE_NAMES[(upper, lower)]
+        checks[label] = Check(label, target, float("nan"), file=report.file)
+        mu, ml = MODEL_SERIES[upper], MODEL_SERIES[lower]
+        between = STEPS[STEPS.index(upper) + 1 : STEPS.index(lower) + 1]
+        found = [knob_for(step, mu, ml, target) for step in reversed(between)]
+        candidates = [c for c in found if c is not None]
+        if candidates:
+            pairs.append((label, candidates))
+
+    used: dict[str, int] = {}
+    reachable: dict[str, bool] = {}
+    for _sweep in range(3):
+        for label, candidates in pairs:
+            for k, (knob, _params) in enumerate(candidates):
+                if knob.name == "ignore":
+                    _set_trust_reference(raw, weeks, warmup)
+                value, ok = solve_knob(
+                    raw, knob, validate_raw, weeks=weeks, warmup=warmup
+                )
+                knob.set(raw, value)
+                used[label] = max(used.get(label, 0), k + 1)
+                reachable[label] = ok
+                if ok:
+                    break
+    for label, candidates in pairs:
+        for knob, _params in candidates[: used[label]]:
+            if knob.name == "ignore":
+                # Where the fitted company sits, then its base at that point.
+                _set_trust_reference(raw, weeks, warmup)
+                value, _ = solve_knob(
+                    raw, knob, validate_raw, weeks=weeks, warmup=warmup
+                )
+                knob.set(raw, value)
+
+    for label, candidates in pairs:
+        for k, (knob, params) in enumerate(candidates[: used[label]]):
+            upper, lower = _step_of(knob.upper), _step_of(knob.lower)
+            low_ratio, high_ratio = ratio_interval(report, upper, lower)
+            ends = [
+                solve_knob(
+                    raw, knob, validate_raw, weeks=weeks, warmup=warmup, target=t
+                )[0]
+                for t in (low_ratio, high_ratio)
+            ]
+            cols = [report.columns[upper], report.columns[lower]]
+            note = (
+                f"Solved on the model's expected funnel so that {label} is "
+                f"{knob.target:.3g} (the report's totals)"
+            )
+            if k > 0:
+                note += (
+                    f"; {candidates[k - 1][1][0]} reached its bound, so this step "
+                    "took the rest"
+                )
+            if k == used[label] - 1 and not reachable[label]:
+                note += (
+                    "; the model cannot reach that ratio here, so the value is "
+                    "at its bound"
+                )
+            for dotted in params:
+                rows.append(
+                    _report_row(raw, knob, dotted, ends, report, cols, label, note)
+                )
+
+
+def _report_row(
+    raw: Raw,
+    knob: Knob,
+    dotted: str,
+    ends: Sequence[float],
+    report: FunnelReport,
+    cols: list[str],
+    label: str,
+    note: str,
+) -> FitRow:
+    value = _get_param(raw, dotted)
+    if dotted == "handoff.trust_reference":
+        return FitRow(
+            dotted,
+            value,
+            None,
+            None,
+            report.file,
+            report.periods,
+            cols,
+            label,
+            "The fitted company's own expected share of worked leads that come to "
+            "nothing, so that its ignore rate sits at its base (as the bundled "
+            "presets do).",
+            "assumption",
+        )
+    low, high = _param_at(raw, knob, dotted, ends)
+    several = dotted.startswith(("marketing.scoring", "follow_up.qualify", "pipeline"))
+    return FitRow(
+        dotted,
+        value,
+        low,
+        high,
+        report.file,
+        report.periods,
+        cols,
+        label,
+        note + (" (all scaled by one factor)." if several else "."),
+    )
+
+
+_FIGURE_NAMES = {
+    ("leads", "mqls"): "MQLs per lead",
+    ("mqls", "accepted"): "accepted per MQL",
+    ("accepted", "opportunities"): "opportunities per accepted lead",
+    ("opportunities", "won"): "won per opportunity",
+    ("leads", "accepted"): "accepted per lead",
+    ("leads", "opportunities"): "opportunities per lead",
+    ("mqls", "opportunities"): "opportunities per MQL",
+    ("leads", "won"): "won per lead",
+    ("mqls", "won"): "won per MQL",
+    ("accepted", "won"): "won per accepted lead",
+}
+
+
+def _step_of(series: str) -> str:
+    return next(k for k, v in MODEL_SERIES.items() if v == series)
+
+
+def _get_param(raw: Raw, dotted: str) -> float:
+    if dotted.startswith("pipeline.stages."):
+        _, _, name, key = dotted.split(".", 3)
+        stage = next(s for s in raw["pipeline"]["stages"] if s["name"] == name)
+        return float(stage[key])
+    return float(get_dotted(raw, dotted))
+
+
+def _param_at(
+    raw: Raw, knob: Knob, dotted: str, ends: Sequence[float]
+) -> tuple[float, float]:
+    values = []
+    for v in ends:
+        c = copy.deepcopy(raw)
+        knob.set(c, v)
+        values.append(_get_param(c, dotted))
+    return min(values), max(values)
+
+
+def _set_trust_reference(raw: Raw, weeks: int, warmup: int) -> None:
+    """The fitted company sits at its trust reference (as the bundled presets do):
+    the reference is its own expected share of worked leads that come to nothing."""
+    flows = expected_of(raw, weeks, warmup)
+    contacted = float(flows["contacted"].sum())
+    if contacted > 0:
+        bad = 1.0 - float(flows["qualified"].sum()) / contacted
+        raw["handoff"]["trust_reference"] = float(min(max(bad, 0.0), 1.0))
+
+
+def ratio_of(figure: str) -> tuple[str, str] | None:
+    for pair, name in _FIGURE_NAMES.items():
+        if name == figure:
+            return pair
+    return None
