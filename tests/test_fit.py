@@ -662,3 +662,18 @@ def test_extends_a_file_next_to_the_output(tmp_path, capsys):
     assert code == 2 and "--extends" in capsys.readouterr().err
     assert main(["fit", str(HUBSPOT), "--extends", "nosuch", "-o", str(elsewhere)]) == 2
     assert not elsewhere.exists()
+
+
+def test_a_report_whose_period_column_has_another_name(tmp_path):
+    text = REPORT.read_text(encoding="utf-8").replace("Month,", "Reporting period,", 1)
+    result = fit([write_csv(tmp_path, text, "report.csv")])
+    assert result.checks["MQLs per lead"].data == pytest.approx(
+        fit([REPORT]).checks["MQLs per lead"].data
+    )
+
+
+def test_an_export_with_a_few_repeated_names_is_not_a_history(tmp_path):
+    text = GENERIC.replace("id;", "Opportunity Name;").replace("\nb;", "\na;")
+    text = text.replace("result", "Stage").replace("engaged", "Created Date")
+    result = fit([write_csv(tmp_path, text)])
+    assert result.checks["win rate"].data == pytest.approx(0.5)

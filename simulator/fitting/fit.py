@@ -65,6 +65,9 @@ def classify_files(paths: Sequence[str | Path], overrides: Mapping[str, str]) ->
         find_roles(report_roles, fn.FUNNEL_COLUMNS, {})
         history_roles = Table(table.path, table.header, table.rows)
         find_roles(history_roles, HISTORY_COLUMNS, {})
+        if not fn.is_funnel_report(report_roles) and fn.counts_found(report_roles) >= 2:
+            # A report whose first column (the period) has no usual name.
+            report_roles.roles.setdefault("period", table.header[0])
         if fn.is_funnel_report(report_roles) and not _has(table, "amount"):
             find_roles(table, fn.FUNNEL_COLUMNS, overrides)
             _first_column_as_period(table)

@@ -96,8 +96,12 @@ FUNNEL_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def counts_found(table: Table) -> int:
+    return sum(s in table.roles for s in STEPS)
+
+
 def is_funnel_report(table: Table) -> bool:
-    return "period" in table.roles and any(s in table.roles for s in STEPS)
+    return "period" in table.roles and counts_found(table) > 0
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -184,13 +185,15 @@ class OpportunityFit:
 
 
 def is_history(table: Table) -> bool:
-    """A long stage-history table: an opportunity, a stage and a date per row, the
-    same opportunity on several rows, and no amount."""
+    """A long stage-history table: an opportunity, a stage and a date per row, and
+    most opportunities on several rows (an export may repeat a few names)."""
     roles = table.roles
     if not {"opportunity", "stage", "date"} <= roles.keys():
         return False
-    ids = table.role("opportunity") or []
-    return len(set(ids)) < len(ids)
+    ids = [i.strip() for i in table.role("opportunity") or []]
+    counts = Counter(ids)
+    repeated = sum(n for n in counts.values() if n > 1)
+    return repeated > len(ids) / 2
 
 
 def fit_opportunities(
@@ -489,7 +492,7 @@ def _stage_fits(
     columns: list[str],
 ) -> list[StageFit]:
     """Per stage: advanced, lost and weeks spent, per opportunity. A stage skipped
-    on the way to a later one counts as passed (in no time)."""
+    on the way to a later one (or to a win) counts as passed, in no time."""
     index = {s: j for j, s in enumerate(stages)}
     n, J = len(paths), len(stages)
     advanced = np.zeros((n, J))
@@ -502,7 +505,9 @@ def _stage_fits(
         first, last = min(reached), max(reached)
         outcome = outcomes[i]
         end = closed[i] if outcome != "open" and closed[i] else as_of
-        for j in range(first, last + 1):
+        # A deal won from an earlier stage passed the later ones too.
+        top = J - 1 if outcome == "won" else last
+        for j in range(first, top + 1):
             start = reached.get(j)
             later = [reached[k] for k in range(j + 1, last + 1) if k in reached]
             leave = later[0] if later else end
