@@ -31,7 +31,7 @@ def register(subparsers: Any) -> None:
         "or a separate stage-history file) and/or a funnel report (one row per week "
         "or month with counts of leads, mqls, accepted, opportunities, won), fit "
         "the model to them and write a scenario that extends SCENARIO. Prints a "
-        "table of every fitted value with its 90 %% interval, the columns used and "
+        "table of every fitted value with its 90 % interval, the columns used and "
         "the data's figure beside the simulated one.",
     )
     p.add_argument("files", nargs="+", metavar="DATA", help="CSV or XLSX files")
