@@ -123,6 +123,8 @@ class FitWizard(QDialog):
         layout.addWidget(intro)
         self.file_list = QListWidget()
         self.file_list.setObjectName("fit_files")
+        self.file_list.setToolTip("Add files with the button, or drop them here")
+        self.setAcceptDrops(True)
         layout.addWidget(self.file_list, 1)
         row = QHBoxLayout()
         add = QPushButton("Add files…")
@@ -179,8 +181,20 @@ class FitWizard(QDialog):
         return page
 
     def add_files(self, paths: list[str | Path]) -> None:
+        known = set(self.files())
         for path in paths:
-            self.file_list.addItem(str(path))
+            if str(path) not in known:
+                self.file_list.addItem(str(path))
+                known.add(str(path))
+
+    def dragEnterEvent(self, event: Any) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        self.add_files([p for p in paths if p])
+        event.acceptProposedAction()
 
     def files(self) -> list[str]:
         return [self.file_list.item(i).text() for i in range(self.file_list.count())]

@@ -72,3 +72,24 @@ def test_wizard_shows_a_bad_file_in_one_line(qtbot, tmp_path):
     text = wizard.status.text()
     assert "export.csv" in text and "outcome" in text and "\n" not in text
     assert wizard.pages.currentIndex() == 0 and wizard.result is None
+
+
+def test_files_can_be_dropped_on_the_wizard(qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    wizard = FitWizard(check_runs=20)
+    qtbot.addWidget(wizard)
+    data = QMimeData()
+    path = EXAMPLES / "hubspot_deals.csv"
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    for _ in range(2):  # the same file twice is listed once
+        event = QDropEvent(
+            QPointF(10, 10),
+            Qt.DropAction.CopyAction,
+            data,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        wizard.dropEvent(event)
+    assert wizard.files() == [str(path)]
