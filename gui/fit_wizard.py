@@ -320,7 +320,7 @@ class FitWizard(QDialog):
                 row.parameter,
                 _fmt(row.value),
                 interval,
-                f"{row.file}: {', '.join(c for c in row.columns if c)}",
+                row.origin,
                 row.figure,
                 _fmt(check.data) if check else "",
                 _fmt(check.simulated) if check else "",

@@ -558,6 +558,9 @@ def test_customers_and_arr_given_are_kept(tmp_path):
     result = fit([HUBSPOT], customers=420, arr=15_080_000.0)
     assert result.scenario.company.initial_customers == 420
     assert result.scenario.company.initial_arr == pytest.approx(15_080_000.0)
+    cited = result.scenario.citations
+    assert cited["company.initial_customers"].source == "entered by you"
+    assert cited["company.initial_arr"].source == "entered by you"
 
 
 def weekly_report(tmp_path: Path) -> Path:

@@ -135,7 +135,7 @@ def fit_table(result: FitResult) -> str:
                 r.parameter,
                 _fmt(r.value),
                 interval,
-                f"{r.file}: {', '.join(c for c in r.columns if c)}",
+                r.origin,
                 r.figure,
                 _fmt(check.data) if check else "",
                 _fmt(check.simulated) if check else "",

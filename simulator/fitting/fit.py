@@ -613,6 +613,26 @@ def _size_rows(
                 "assumption",
             )
         )
+    for dotted, value, option in (
+        ("company.initial_customers", customers, "--customers"),
+        ("company.initial_arr", arr, "--arr"),
+    ):
+        if value is not None:
+            rows.append(
+                FitRow(
+                    dotted,
+                    get_dotted(raw, dotted),
+                    None,
+                    None,
+                    option,
+                    0,
+                    [],
+                    "",
+                    f"Given with {option} when fitting.",
+                    "assumption",
+                    given=True,
+                )
+            )
 
 
 def _expected_checks(

@@ -73,6 +73,15 @@ class FitRow:
     #: "H" for a value read off the data, "assumption" for one derived from it
     #: by an assumption (scaled with the volume, set where the company sits).
     confidence: str = "H"
+    #: A value the user gave (``--customers``, ``--arr``), not read off the data.
+    given: bool = False
+
+    @property
+    def origin(self) -> str:
+        """Where the value came from, in a table: file and columns."""
+        if self.given:
+            return f"entered by you ({self.file})"
+        return f"{self.file}: {', '.join(c for c in self.columns if c)}"
 
     def citation(self) -> dict[str, Any]:
         interval = (
@@ -80,6 +89,12 @@ class FitRow:
             if self.low is not None and self.high is not None
             else ""
         )
+        if self.given:
+            return {
+                "source": "entered by you",
+                "confidence": "assumption",
+                "note": self.note,
+            }
         verb = "fitted" if self.confidence == "H" else "derived"
         source = f"{verb} from {self.file}, {self.rows:,} rows{interval}"
         note = f"Columns: {', '.join(self.columns)}." if self.columns else ""
