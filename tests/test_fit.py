@@ -537,6 +537,9 @@ def test_all_examples_together_write_a_valid_cited_scenario(tmp_path, capsys):
             assert "90 % interval" in citation
     for check in payload["checks"]:
         assert check["within"], check
+    # No inherited citation speaks for the fitted stages any more.
+    assert raw["citations"]["pipeline.stages"]["source"].startswith("fitted from")
+    assert "Bridge Group" not in scenario.citations["pipeline.stages"].source
     assert {"parameter", "value", "low", "high", "columns", "data", "simulated"} <= set(
         payload["parameters"][0]
     )

@@ -199,6 +199,16 @@ def file_content(
         dotted = row.parameter
         if dotted.startswith("pipeline.stages."):
             tables.setdefault("pipeline", {})["stages"] = raw["pipeline"]["stages"]
+            # The list's own citation: the inherited one described other stages.
+            citations.setdefault(
+                "pipeline.stages",
+                {
+                    "source": f"fitted from {row.file}, {row.rows:,} rows",
+                    "confidence": "H",
+                    "note": "Each stage's conversion and mean weeks have their "
+                    "own citation.",
+                },
+            )
         elif dotted == "marketing.sources":
             tables.setdefault("marketing", {})["sources"] = raw["marketing"]["sources"]
             tables["marketing"].setdefault("reallocation", {})["min_share"] = raw[
