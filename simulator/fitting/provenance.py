@@ -199,16 +199,6 @@ def file_content(
         dotted = row.parameter
         if dotted.startswith("pipeline.stages."):
             tables.setdefault("pipeline", {})["stages"] = raw["pipeline"]["stages"]
-            # The list's own citation: the inherited one described other stages.
-            citations.setdefault(
-                "pipeline.stages",
-                {
-                    "source": f"fitted from {row.file}, {row.rows:,} rows",
-                    "confidence": "H",
-                    "note": "Each stage's conversion and mean weeks have their "
-                    "own citation.",
-                },
-            )
         elif dotted == "marketing.sources":
             tables.setdefault("marketing", {})["sources"] = raw["marketing"]["sources"]
             tables["marketing"].setdefault("reallocation", {})["min_share"] = raw[
@@ -225,6 +215,18 @@ def file_content(
                 node = node.setdefault(part, {})
             node[key] = get_dotted(raw, dotted)
         citations[dotted] = row.citation()
+        # A table's or list's inherited citation (marketing.scoring,
+        # pipeline.stages) would speak for the fitted values inside it.
+        parts = dotted.split(".")
+        for end in range(len(parts) - 1, 1, -1):
+            parent = ".".join(parts[:end])
+            if parent in base.citations and parent not in citations:
+                citations[parent] = {
+                    "source": f"fitted from {row.file}, {row.rows:,} rows",
+                    "confidence": row.confidence,
+                    "note": "Values fitted here have their own citations; the rest "
+                    "are the extended scenario's.",
+                }
     if "marketing.weekly_budget" in fitted and any(
         s["cost_per_lead"] != b.cost_per_lead
         for s, b in zip(
