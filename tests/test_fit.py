@@ -314,29 +314,38 @@ def test_open_deals_are_censored_not_lost(tmp_path):
 
 def test_censoring_corrects_for_deals_still_open(tmp_path):
     """Deals lost fast and won slowly: among recent deals the closed ones are
-    mostly losses. The cumulative incidence (open deals censored) recovers the
-    true win rate where won / closed is biased low."""
+    mostly losses, and the won ones the quick wins. The cumulative incidence (open
+    deals censored) recovers the true win rate and won cycle where won / closed
+    and the mean of the closed wins are biased low."""
     rng = np.random.default_rng(5)
     lines = ["Outcome,Created,Closed,Amount"]
     export_day = dt.date(2025, 12, 31)
     won = lost = 0
-    for _ in range(3000):
+    won_days = []
+    for _ in range(4000):
         created = dt.date(2025, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
         wins = rng.random() < 0.4
-        days = int(rng.exponential(120 if wins else 20)) + 1
+        days = int(rng.exponential(60 if wins else 10)) + 1
         closed = created + dt.timedelta(days=days)
         if closed > export_day:
             lines.append(f"Open,{created},,10000")
         else:
             lines.append(f"{'Won' if wins else 'Lost'},{created},{closed},10000")
             won, lost = won + wins, lost + (not wins)
+            if wins:
+                won_days.append(days)
     result = fit([write_csv(tmp_path, "\n".join(lines))])
     rate = result.checks["win rate"]
     naive = won / (won + lost)
-    assert naive < 0.35  # the bias the censoring corrects
-    assert abs(rate.data - 0.4) < 0.03
+    assert naive < 0.38  # the bias the censoring corrects
+    assert abs(rate.data - 0.4) < 0.025
     row = next(r for r in result.rows if r.figure == "win rate")
     assert row.low is not None and row.low < row.value < row.high
+    # Wins take 1 + 60 days on average: 8.7 weeks.
+    cycle = result.checks["mean won cycle (weeks)"].data
+    naive_cycle = float(np.mean(won_days)) / 7
+    assert naive_cycle < 61 / 7 - 0.5
+    assert abs(cycle - 61 / 7) < 0.5
 
 
 # --------------------------------------------------------------------------- bad files

@@ -300,25 +300,40 @@ def fit_opportunities(
         f"at {as_of.isoformat()}, not as lost",
     )
 
-    # --- won cycle
-    won_idx = [k for k, i in enumerate(keep) if outcomes[i] == "won"]
-    won_weeks = days[won_idx] / 7.0
+    # --- won cycle: the mean of the won times weighted by the Aalen-Johansen
+    # increments of "won", so that deals still open (which would be won late)
+    # count through the censoring instead of pulling the mean towards quick wins.
+    weeks_sorted = days[sort] / 7.0
 
-    def mean_cycle(weights: F) -> F:
-        w = weights[:, : len(won_weeks)]
-        result: F = (w * won_weeks).sum(axis=1) / np.maximum(w.sum(axis=1), 1e-12)
+    def won_increments(weights: F) -> F:
+        w = weights[:, sort]
+        at_risk = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+        safe = np.where(at_risk > 0, at_risk, 1.0)
+        hazard_any = np.where(event_sorted > 0, w, 0.0) / safe
+        survival_before = np.cumprod(
+            np.hstack([np.ones((w.shape[0], 1)), 1 - hazard_any[:, :-1]]), axis=1
+        )
+        result: F = survival_before * np.where(event_sorted == 1, w, 0.0) / safe
         return result
 
-    cycle_value = float(won_weeks.mean())
-    low, high = bootstrap_interval(mean_cycle, len(won_weeks))
+    def mean_cycle(weights: F) -> F:
+        inc = won_increments(weights)
+        result: F = (inc * weeks_sorted).sum(axis=1) / np.maximum(
+            inc.sum(axis=1), 1e-12
+        )
+        return result
+
+    n_won_kept = int((event == 1).sum())
+    cycle_value = float(mean_cycle(ones)[0])
+    low, high = bootstrap_interval(mean_cycle, len(keep))
     cycle = Estimate(
         cycle_value,
         low,
         high,
         name,
-        len(won_weeks),
+        n_won_kept,
         [r["created"], r["closed"]],
-        "mean weeks from created to won",
+        "mean weeks from created to won (open deals censored)",
     )
 
     # --- deal size: lognormal of won amounts
