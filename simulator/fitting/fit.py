@@ -693,9 +693,10 @@ def _kept_notes(
         missing = [fn.STEP_LABELS[s] for s in fn.STEPS if s not in report.totals]
         if missing:
             notes.append(
-                f"The report has no {', '.join(missing)} column: the steps around "
-                f"them keep {extends}'s values except the one fitted to the ratio "
-                "across them."
+                f"The report has no {', '.join(missing)} "
+                f"column{'s' if len(missing) > 1 else ''}: those steps keep "
+                f"{extends}'s values, except the one just before the next count "
+                "the report has, which is fitted to the ratio across them."
             )
         if not report.response:
             notes.append(
