@@ -41,7 +41,11 @@ from PySide6.QtWidgets import (
 from simulator.errors import ScenarioError
 from simulator.fitting.cli import _fmt
 from simulator.fitting.fit import fit
-from simulator.fitting.provenance import FitResult, write_scenario
+from simulator.fitting.provenance import (
+    FitResult,
+    write_alternative,
+    write_scenario,
+)
 from simulator.fitting.table import parse_column_overrides
 from simulator.library import bundled_scenarios
 
@@ -53,8 +57,6 @@ ORDERS = {
     "Day first (31/01/2025)": "dayfirst",
     "Month first (01/31/2025)": "monthfirst",
 }
-#: The alternative the fitted baseline is compared with.
-ALTERNATIVE = "aligned"
 
 
 class FitSignals(QObject):
@@ -99,6 +101,7 @@ class FitWizard(QDialog):
         self.check_runs = check_runs
         self.result: FitResult | None = None
         self.saved_path: Path | None = None
+        self.alternative_path: Path | None = None
         self._job: FitJob | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._files_page())
@@ -364,8 +367,10 @@ class FitWizard(QDialog):
             target = target.with_suffix(".toml")
         try:
             write_scenario(self.result, target)
-        except OSError as exc:
-            self.status.setText(f"Could not save {target}: {exc.strerror or exc}")
+            self.alternative_path = write_alternative(self.result, target)
+        except (OSError, ScenarioError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else None
+            self.status.setText(f"Could not save {target}: {reason or exc}")
             self.pages.setCurrentIndex(0)
             return False
         self.saved_path = target
@@ -375,18 +380,22 @@ class FitWizard(QDialog):
 
 def new_from_data(window: Any) -> bool:
     """Run the wizard; on accept open the fitted scenario as the baseline and the
-    aligned levers as the alternative."""
+    aligned levers on it as the alternative."""
     wizard = FitWizard(window)
     if wizard.exec() != QDialog.DialogCode.Accepted or wizard.saved_path is None:
         return False
-    return open_fitted(window, wizard.saved_path)
+    return open_fitted(window, wizard.saved_path, wizard.alternative_path)
 
 
-def open_fitted(window: Any, path: Path) -> bool:
+def open_fitted(window: Any, path: Path, alternative: Path | None) -> bool:
+    """The fitted company as the baseline and, as the alternative, the file that
+    applies the aligned levers to it. The alternative goes first: the baseline's
+    current alternative (the bundled aligned) may not apply to fitted stages."""
+    has_slot = len(window.docs) > 1
+    if alternative is not None and has_slot and not window.open_file(alternative, 1):
+        return False
     if not window.open_file(path, 0):
         return False
-    if len(window.docs) > 1:
-        window.load_preset(1, ALTERNATIVE)
     window.tabs.setCurrentIndex(0)
     return True
 

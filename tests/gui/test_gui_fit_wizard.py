@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from gui.fit_wizard import FitWizard, open_fitted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,10 +57,18 @@ def test_wizard_fits_shows_the_table_and_opens_the_baseline(qtbot, window, tmp_p
     assert raw["extends"] == "siloed"
     assert raw["citations"]["deals.acv_median"]["source"].startswith("fitted from")
 
-    assert open_fitted(window, out)
+    assert wizard.alternative_path == tmp_path / "mine-aligned.toml"
+    assert open_fitted(window, out, wizard.alternative_path)
     assert window.docs[0].scenario.name == result.scenario.name
     assert window.docs[0].scenario.deals.acv_median == result.scenario.deals.acv_median
-    assert window.docs[1].scenario.name == "Aligned"
+    alternative = window.docs[1].scenario
+    assert alternative.name.endswith("+ Aligned levers")
+    # The aligned levers on the fitted company: its stages, enablement's factor.
+    fitted = {s.name: s.conversion for s in result.scenario.pipeline.stages}
+    for stage in alternative.pipeline.stages:
+        assert stage.conversion == pytest.approx(fitted[stage.name] * 1.1132, abs=2e-3)
+    assert alternative.handoff.ignore_base == pytest.approx(0.10)
+    assert alternative.company.initial_arr == result.scenario.company.initial_arr
 
 
 def test_wizard_shows_a_bad_file_in_one_line(qtbot, tmp_path):
