@@ -546,6 +546,21 @@ def test_all_examples_together_write_a_valid_cited_scenario(tmp_path, capsys):
             assert "90 % interval" in citation
     for check in payload["checks"]:
         assert check["within"], check
+    # Beside it: the aligned levers on this company, enablement's factor applied
+    # to the fitted stages (named as in the data, not as the lever names them).
+    companion = tmp_path / "mine-aligned.toml"
+    assert payload["alternative"] == str(companion)
+    aligned = load_scenario(companion)
+    assert aligned.extends == "mine.toml"
+    assert aligned.company == scenario.company
+    assert aligned.handoff.ignore_base == pytest.approx(0.10)
+    for mine, theirs in zip(
+        scenario.pipeline.stages, aligned.pipeline.stages, strict=True
+    ):
+        assert theirs.name == mine.name
+        assert theirs.conversion == pytest.approx(
+            min(1.0, mine.conversion * 0.6234 / 0.56), abs=1e-3
+        )
     # No inherited citation speaks for the fitted stages any more.
     assert raw["citations"]["pipeline.stages"]["source"].startswith("fitted from")
     assert "Bridge Group" not in scenario.citations["pipeline.stages"].source

@@ -747,8 +747,9 @@ def lever_notes(
             notes.append(
                 f"Comparing with {against}: its '{lever_id}' lever sets the "
                 f"conversions of stages named {', '.join(sets)}; this pipeline's "
-                f"stages are {', '.join(names)}, so that comparison stops with an "
-                "error (compare with the other levers, or rename the stages)."
+                f"stages are {', '.join(names)}, so `compare OUT {against}` stops "
+                f"with an error. Compare with OUT-{against}.toml, which applies the "
+                "lever's factor to these stages."
             )
             continue
         after = dict(conversion, **{k: float(v) for k, v in sets.items()})
@@ -760,6 +761,8 @@ def lever_notes(
             notes.append(
                 f"Comparing with {against}: its '{lever_id}' lever sets absolute "
                 f"stage conversions (win rate {after_win:.1%}), below this "
-                f"company's fitted {before_win:.1%}: there it lowers the win rate."
+                f"company's fitted {before_win:.1%}: there it lowers the win rate. "
+                f"Compare with OUT-{against}.toml, which applies the lever's factor "
+                "to these stages."
             )
     return notes
