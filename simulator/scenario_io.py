@@ -222,6 +222,16 @@ def scenario_from_dict(
     return validate_scenario(layers, default_file=origin)
 
 
+def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
+    """Validate a scenario dict whose ``extends`` and ``levers`` are already
+    applied (a validated scenario's ``model_dump``, then edited): no files are
+    read and nothing is merged, which makes the hundreds of variants of a value
+    bridge cheap. ``raw`` is not changed."""
+    own = {k: v for k, v in raw.items() if k not in ("extends", "levers")}
+    _check_schema_version(own, origin)
+    return validate_scenario(_Layers(raw=own), default_file=origin)
+
+
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
     return _resolve_raw(read_toml(path), path, str(path), chain)
 
