@@ -677,12 +677,22 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     write_atomic(target, text)
 
 
-def write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a deck, a PDF) to a file beside ``target``,
+    then rename it over ``target``: a crash or a full disk never leaves a
+    half-written file in its place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp_name, target)
+            return
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
