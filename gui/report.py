@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as _dt
+import io
 import math
 import textwrap
 from collections.abc import Sequence
@@ -597,7 +598,8 @@ def write_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
 
     path = Path(path)
-    with PdfPages(path) as pdf:
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
         pdf.savefig(_title_page(comparison, title, PAGE_SIZE))
         pdf.savefig(_table_page(comparison, PAGE_SIZE))
         for name, fig in chart_figures(
@@ -631,6 +633,7 @@ def write_pdf(
         info = pdf.infodict()
         info["Title"] = title
         info["Creator"] = f"FunnelSim {funnelsim_version()}"
+    write_atomic(path, buffer.getvalue())  # whole or not at all
     return path
 
 
