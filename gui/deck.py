@@ -242,12 +242,18 @@ def _histogram(results: Sequence[Any], figure: str, bins: int = 24) -> Any:
     edges = np.linspace(lo, hi, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     data = CategoryChartData()
-    # Every third interval labelled, with a true minus sign: crowded labels and
-    # hyphens are where renderers wrap a number onto two lines.
-    data.categories = [
-        _nb(charts.fmt_figure(figure, c)).replace("-", "\u2212") if i % 3 == 1 else ""
-        for i, c in enumerate(centres)
-    ]
+
+    # Every third interval labelled, with a true minus sign and no space (the
+    # axis title gives a share's unit): renderers wrap a crowded category label
+    # at a space or a hyphen, even a no-break one, splitting the number.
+    def label(value: float) -> str:
+        if figure in charts.SHARE_FIGURES:
+            text = f"{value * 100:.1f}"
+        else:
+            text = charts.fmt_figure(figure, value).replace(" ", "")
+        return text.replace("-", "\u2212")
+
+    data.categories = [label(c) if i % 3 == 1 else "" for i, c in enumerate(centres)]
     for result, v in zip(results, values, strict=True):
         counts, _ = np.histogram(v, edges)
         data.add_series(result.name, [float(c) / max(1, v.size) for c in counts])
@@ -558,7 +564,10 @@ def write_deck(
     chart.value_axis.tick_labels.number_format_is_linked = False
     _percent_axis(chart)
     _axis_title(chart.value_axis, "Share of runs")
-    _axis_title(chart.category_axis, FIGURE_LABELS[figure])
+    _axis_title(
+        chart.category_axis,
+        FIGURE_LABELS[figure] + (" (%)" if figure in charts.SHARE_FIGURES else ""),
+    )
     chart.category_axis.tick_labels.font.size = Pt(11)
     _legend(chart, XL_LEGEND_POSITION.TOP)
 
