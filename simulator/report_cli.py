@@ -146,16 +146,33 @@ def _story(
 
     from simulator.attribution import value_bridge
     from simulator.drivers import lever_drivers, tornado
+    from simulator.story_cli import PercentBar
 
     story_settings = replace(settings, runs=min(args.bridge_runs, settings.runs))
-    bridge = value_bridge(
-        baseline, alternative, settings=story_settings, threads=args.threads
-    )
+    bar = PercentBar("bridge")
+    try:
+        bridge = value_bridge(
+            baseline,
+            alternative,
+            settings=story_settings,
+            threads=args.threads,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     try:
         levers = lever_drivers(alternative)
-        drivers = tornado(
-            alternative, levers, settings=story_settings, threads=args.threads
-        )
     except ScenarioError:  # an alternative that extends nothing: no levers to move
-        drivers = None
+        return bridge, None
+    bar = PercentBar("drivers")
+    try:
+        drivers = tornado(
+            alternative,
+            levers,
+            settings=story_settings,
+            threads=args.threads,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     return bridge, drivers
