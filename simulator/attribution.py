@@ -38,6 +38,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -456,7 +457,7 @@ def value_bridge(
 
     # Row 0 is the baseline; the full set is the alternative itself.
     order_in_masks = [column[0]] + [c for c, mask in enumerate(masks) if mask != 0]
-    variants = []
+    variants: list[Scenario | Callable[[], Scenario]] = []
     for c in order_in_masks[1:]:
         mask = masks[c]
         if mask == full:
@@ -464,8 +465,10 @@ def value_bridge(
             continue
         members = [active[g] for g in range(m) if mask >> g & 1]
         chosen = [players[i] for i in range(len(players)) if i in members]
+        # Built by the batch that runs it, beside the other batches' simulation.
         variants.append(
-            with_overrides(
+            partial(
+                with_overrides,
                 baseline,
                 [o for p in chosen for o in p.overrides],
                 name=" + ".join([baseline.name, *(p.id for p in chosen)]),

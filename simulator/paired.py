@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.errors import ScenarioError
+from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.figures import FIGURE_UNITS
 from simulator.runner import CHUNK_MAX_RUNS, RunSettings, compare, default_threads
 from simulator.schema import Scenario
@@ -90,7 +90,7 @@ def weeks_needed(figures: Sequence[str] | None, settings: RunSettings) -> int:
 
 def simulate_variants(
     baseline: Scenario,
-    variants: Sequence[Scenario],
+    variants: Sequence[Scenario | Callable[[], Scenario]],
     *,
     settings: RunSettings,
     figures: Sequence[str] | None = None,
@@ -116,7 +116,9 @@ def simulate_variants(
     baseline
         Warms up every batch and is row 0 of the result.
     variants
-        The other scenarios (rows 1..).
+        The other scenarios (rows 1..), or functions that make them: those are
+        called by the batch that runs them, in its own thread, so that hundreds
+        of variants are validated beside the simulation rather than before it.
     settings
         Runs, horizon, warm-up and seed, shared by all. When every figure asked
         for is decided within year 1 (:data:`YEAR_ONE_FIGURES`), only 52 weeks
@@ -165,7 +167,12 @@ def simulate_variants(
             return True
         return False
 
-    def run_batch(index: int, scenarios: list[Scenario]) -> dict[str, list[F]]:
+    def run_batch(
+        index: int, batch: list[Scenario | Callable[[], Scenario]]
+    ) -> dict[str, list[F]]:
+        scenarios = [v if isinstance(v, Scenario) else v() for v in batch]
+        if stopped():
+            raise SimulationCancelled("cancelled")
         comparison = compare(
             baseline,
             scenarios,
