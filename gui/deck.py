@@ -82,11 +82,14 @@ class _Deck:
 
     def slide(self, title: str, notes: str, *, footer: bool = True) -> Any:
         slide = self.prs.slides.add_slide(self.blank)
+        # One line: a long title (long scenario names) gets a smaller font.
+        per_inch = 72 / (0.62 * 28)
+        size = min(28.0, 28.0 * (WIDTH - 2 * MARGIN) * per_inch / max(1, len(title)))
         self.text(
             slide,
             [title],
             (MARGIN, 0.35, WIDTH - 2 * MARGIN, 0.8),
-            size=28,
+            size=max(16.0, round(size)),
             bold=True,
         )
         slide.notes_slide.notes_text_frame.text = notes
@@ -391,7 +394,7 @@ def write_deck(
         slide,
         paragraphs,
         (MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, 4.9),
-        size=19,
+        size=_fitting_size(paragraphs, WIDTH - 2 * MARGIN, 4.9),
         space_after=12,
     )
     for para, line in zip(box.text_frame.paragraphs, paragraphs, strict=True):
@@ -465,49 +468,37 @@ def write_deck(
             words.append("It costs no more than the baseline: no return to compute.")
         deck.text(slide, words, (8.0, 1.6, 4.8, 4.8), size=18, space_after=14)
 
-    # The table of differences (medians and P(better))
+    # The table of differences (medians and P(better)), one slide per
+    # alternative so that six columns always fit.
     rows = difference_rows(comparison)
-    slide = deck.slide(
-        "Scenarios and their differences",
-        "Medians over runs of every figure, then the difference run by run "
-        "(paired), its 90 % range and the share of runs in which the alternative "
-        "is better: higher, except for costs, CAC, customers lost and leads "
-        "ignored or gone stale, where lower is better. Differences of a growth "
-        "rate are in points. " + assumes,
-    )
-    n_rows, n_cols = len(rows), len(rows[0])
-    table_height = min(5.5, 0.34 * n_rows)
-    shape = slide.shapes.add_table(
-        n_rows,
-        n_cols,
-        Inches(MARGIN),
-        Inches(BODY_TOP),
-        Inches(WIDTH - 2 * MARGIN),
-        Inches(table_height),
-    )
-    table = shape.table
-    # Column widths by what they hold: labels, medians, a difference, a range
-    # ("+$5.13M to +$7.11M") and a share, scaled to the slide.
-    weights = [3.4] + [1.25] * len(results)
-    weights += [1.35, 2.2, 0.85] * len(comparison.alternatives)
-    scale = (WIDTH - 2 * MARGIN) / sum(weights)
-    for c, weight in enumerate(weights):
-        table.columns[c].width = Inches(weight * scale)
-    font = 10.5 if scale >= 0.95 else 9
-    for r, row in enumerate(rows):
-        table.rows[r].height = Emu(int(Inches(table_height) / n_rows))
-        for c, value in enumerate(row):
-            cell = table.cell(r, c)
-            text = value.replace("\n", " ")
-            if r > 0 and c > 0:
-                text = _nb(text).replace(" to ", "\u00a0to ")
-            cell.text = text
-            cell.margin_top = cell.margin_bottom = Pt(1)
-            para = cell.text_frame.paragraphs[0]
-            para.font.size = Pt(font)
-            para.font.bold = r == 0
-            para.alignment = PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT
-
+    n_alts = len(comparison.alternatives)
+    for index, alt in enumerate(comparison.alternatives):
+        columns = [0, 1, 2 + index]
+        columns += [1 + len(results) + 3 * index + k for k in range(3)]
+        title = "Scenarios and their differences"
+        if n_alts > 1:
+            title = f"{alt.name} vs {base.name}: the differences"
+        slide = deck.slide(
+            title,
+            "Medians over runs of every figure, then the difference run by run "
+            "(paired), its 90 % range and the share of runs in which the "
+            "alternative is better: higher, except for costs, CAC, customers lost "
+            "and leads ignored or gone stale, where lower is better. Differences "
+            f"of a growth rate are in points (pts). Baseline: {base.name}; "
+            f"alternative: {alt.name}. " + assumes,
+        )
+        table = [[row[c] for c in columns] for row in rows]
+        # Short headers (the names are in the title and the notes): a long
+        # scenario name would make the header row four lines high.
+        table[0] = [
+            "Figure",
+            "Baseline median",
+            "Alternative median",
+            "Difference (median)",
+            "90 % of paired runs",
+            "Better in",
+        ]
+        _table(slide, table)
     # Charts: ARR fans, the paired gain, the spread, the funnel
     weeks = settings.horizon_weeks
     slide = deck.slide(
@@ -610,6 +601,56 @@ def write_deck(
     buffer = io.BytesIO()
     deck.prs.save(buffer)
     return buffer.getvalue()
+
+
+def _table(slide: Any, rows: Sequence[Sequence[str]]) -> None:
+    """The differences as a native table: labels, two medians, the difference,
+    its range ("+$5.13M to +$7.11M") and a share, each column as wide as what it
+    holds, every row on one line."""
+    n_rows, n_cols = len(rows), len(rows[0])
+    table_height = min(BODY_BOTTOM - BODY_TOP, 0.34 * n_rows)
+    table = slide.shapes.add_table(
+        n_rows,
+        n_cols,
+        Inches(MARGIN),
+        Inches(BODY_TOP),
+        Inches(WIDTH - 2 * MARGIN),
+        Inches(table_height),
+    ).table
+    weights = (3.6, 1.45, 1.45, 1.45, 2.5, 0.95)
+    scale = (WIDTH - 2 * MARGIN) / sum(weights)
+    for c, weight in enumerate(weights):
+        table.columns[c].width = Inches(weight * scale)
+    for r, row in enumerate(rows):
+        table.rows[r].height = Emu(int(Inches(table_height) / n_rows))
+        for c, value in enumerate(row):
+            cell = table.cell(r, c)
+            text = value.replace("\n", " ")
+            if r > 0 and c > 0:
+                text = _nb(text).replace(" to ", "\u00a0to ")
+            cell.text = text
+            cell.margin_top = cell.margin_bottom = Pt(1)
+            para = cell.text_frame.paragraphs[0]
+            para.font.size = Pt(10.5)
+            para.font.bold = r == 0
+            para.alignment = PP_ALIGN.LEFT if c == 0 else PP_ALIGN.RIGHT
+
+
+def _fitting_size(
+    paragraphs: Sequence[str], width: float, height: float, largest: float = 19
+) -> float:
+    """The largest font size (pt) at which ``paragraphs`` fill at most
+    ``height`` inches of a ``width``-inch box, by a conservative estimate of
+    0.6 em a character (DejaVu Sans is wide) and 1.2 lines of spacing plus 12 pt between
+    paragraphs."""
+    size = largest
+    while size > 11:
+        per_line = max(1, int(width * 72 / (0.6 * size)))
+        lines = sum(-(-len(p) // per_line) for p in paragraphs)
+        if lines * 1.2 * size + 12 * len(paragraphs) <= height * 72:
+            break
+        size -= 1
+    return size
 
 
 def _percent_axis(chart: Any) -> None:
