@@ -59,7 +59,9 @@ LOSS = RGBColor(0xD5, 0x5E, 0x00)
 TOTAL = RGBColor(0x55, 0x55, 0x55)
 #: Money on chart axes in millions, as Excel and PowerPoint format numbers.
 MONEY_FORMAT = '"$"#,##0.0,,"M"'
-SHARE_FORMAT = '0"\u00a0%"'
+SHARE_FORMAT = '0.0"\u00a0%"'
+#: A change of a share (values in points, times 100).
+POINTS_FORMAT = '+0.0"\u00a0pts";\u22120.0"\u00a0pts";0"\u00a0pts"'
 #: Rows of an assumptions table per slide.
 ASSUMPTION_ROWS = 13
 
@@ -263,29 +265,27 @@ def _histogram(results: Sequence[Any], figure: str, bins: int = 24) -> Any:
     return data
 
 
-def _waterfall_data(bridge: Any) -> tuple[Any, bool]:
-    """A stacked bar chart's data with an invisible base series; ``False`` when
-    some bar crosses zero, which stacked bars cannot float."""
+def _waterfall_data(bridge: Any, scale: float = 1.0) -> tuple[Any, bool]:
+    """A stacked bar chart's data with an invisible base series, values times
+    ``scale``; ``False`` when some bar crosses zero, which stacked bars cannot
+    float (bars stack away from zero, so each floating bar is its end nearer
+    zero, invisible, then the stretch to its other end)."""
     labels = [bridge.baseline_name, *(s.name for s in bridge.steps)]
     labels.append(bridge.alternative_name)
     ends = [bridge.baseline_value, bridge.alternative_value]
     ends += [s.start for s in bridge.steps] + [s.end for s in bridge.steps]
     if min(ends) < 0 < max(ends):
         return None, False
-    sign = -1.0 if max(ends) <= 0 else 1.0
-    base, up, down, total = [], [], [], []
-    base.append(0.0)
-    total.append(bridge.baseline_value)
-    up.append(0.0)
-    down.append(0.0)
+    base, total, up, down = [0.0], [bridge.baseline_value * scale], [0.0], [0.0]
     for step in bridge.steps:
-        low = min((step.start, step.end), key=lambda v: sign * v)
-        base.append(low)
+        nearer, farther = sorted((step.start, step.end), key=abs)
+        base.append(nearer * scale)
         total.append(0.0)
-        up.append(step.end - step.start if sign * step.delta > 0 else 0.0)
-        down.append(step.start - step.end if sign * step.delta < 0 else 0.0)
+        stretch = (farther - nearer) * scale
+        up.append(stretch if step.delta > 0 else 0.0)
+        down.append(stretch if step.delta < 0 else 0.0)
     base.append(0.0)
-    total.append(bridge.alternative_value)
+    total.append(bridge.alternative_value * scale)
     up.append(0.0)
     down.append(0.0)
     data = CategoryChartData()
@@ -297,11 +297,12 @@ def _waterfall_data(bridge: Any) -> tuple[Any, bool]:
     return data, True
 
 
-def _number_format(unit: str) -> str:
+def _number_format(unit: str, *, change: bool = False) -> str:
+    """How chart axes show a unit; a change of a share is in points."""
     if unit.startswith("$"):
         return MONEY_FORMAT
     if unit == "share":
-        return SHARE_FORMAT
+        return POINTS_FORMAT if change else SHARE_FORMAT
     return "#,##0"
 
 
@@ -531,28 +532,41 @@ def write_deck(
             _axis_title(chart.value_axis, "ARR gained")
 
     figure = "arr_growth_y1" if "arr_growth_y1" in base.figures else "arr_end"
+    if target is not None and target[0] in base.figures:
+        figure = target[0]
+    reached = ""
+    if target is not None and target[0] == figure:
+        from gui.targets import figure_probability
+
+        probabilities = [figure_probability(r, figure, target[1]) for r in results]
+        reached = _nb(
+            f"Target {charts.fmt_figure(figure, target[1])}: "
+            f"{probabilities[0].verb} in "
+            + ", ".join(
+                f"{charts.fmt_share(p.p, digits=0)} of {r.name}'s runs"
+                for r, p in zip(results, probabilities, strict=True)
+            )
+            + "."
+        )
     slide = deck.slide(
         "How sure: spread over runs",
         f"{FIGURE_LABELS[figure]}: the share of runs in each interval, one colour "
         "per scenario. Where the shapes overlap, luck alone can make either "
         "scenario look better in a single year. "
-        + (
-            f"Target: {charts.fmt_figure(target[0], target[1])} "
-            f"({FIGURE_LABELS.get(target[0], target[0])}). "
-            if target
-            else ""
-        )
+        + (reached + " " if reached else "")
         + assumes,
     )
+    box = (MARGIN, BODY_TOP, WIDTH - 2 * MARGIN, BODY_BOTTOM - BODY_TOP)
+    if reached:
+        deck.text(slide, [reached], (MARGIN, BODY_TOP - 0.1, box[2], 0.45), size=16)
+        box = (MARGIN, BODY_TOP + 0.4, box[2], box[3] - 0.4)
     chart = deck.chart(
-        slide, XL_CHART_TYPE.COLUMN_CLUSTERED, _histogram(results, figure)
+        slide, XL_CHART_TYPE.COLUMN_CLUSTERED, _histogram(results, figure), box
     )
     chart.plots[0].gap_width = 30
     chart.plots[0].overlap = 0
     for series, color in zip(chart.series, colors, strict=False):
         _fill(series, color)
-    chart.value_axis.tick_labels.number_format = '0"\u00a0%"'
-    chart.value_axis.tick_labels.number_format_is_linked = False
     _percent_axis(chart)
     _axis_title(chart.value_axis, "Share of runs")
     _axis_title(
@@ -678,7 +692,7 @@ def _bridge_slides(deck: _Deck, bridge: Any, assumes: str) -> None:
         + " "
         + assumes,
     )
-    data, native = _waterfall_data(bridge)
+    data, native = _waterfall_data(bridge, _scale(unit))
     if native:
         chart = deck.chart(slide, XL_CHART_TYPE.COLUMN_STACKED, data)
         plot = chart.plots[0]
@@ -688,8 +702,7 @@ def _bridge_slides(deck: _Deck, bridge: Any, assumes: str) -> None:
         for series, color in zip(chart.series, fills, strict=True):
             _fill(series, color)
         chart.has_legend = False
-        scale = _number_format(unit)
-        chart.value_axis.tick_labels.number_format = scale
+        chart.value_axis.tick_labels.number_format = _number_format(unit)
         chart.value_axis.tick_labels.number_format_is_linked = False
         chart.category_axis.tick_labels.font.size = Pt(10.5)
         _axis_title(chart.value_axis, label)
@@ -723,7 +736,7 @@ def _bridge_slides(deck: _Deck, bridge: Any, assumes: str) -> None:
     chart.has_legend = False
     _top_down(chart)
     chart.category_axis.tick_labels.font.size = Pt(11)
-    chart.value_axis.tick_labels.number_format = _number_format(unit)
+    chart.value_axis.tick_labels.number_format = _number_format(unit, change=True)
     chart.value_axis.tick_labels.number_format_is_linked = False
     plot = chart.plots[0]
     plot.gap_width = 50
@@ -765,11 +778,11 @@ def _tornado_slide(deck: _Deck, drivers: Any, assumes: str) -> None:
     plot.gap_width = 40
     _fill(plot.series[0], LOSS)
     _fill(plot.series[1], GAIN)
-    chart.value_axis.tick_labels.number_format = _number_format(unit)
+    chart.value_axis.tick_labels.number_format = _number_format(unit, change=True)
     chart.value_axis.tick_labels.number_format_is_linked = False
     _axis_title(
         chart.value_axis,
-        f"Change in {label}" + (" (points)" if unit == "share" else ""),
+        f"Change in {label}",
     )
     _legend(chart)
 
