@@ -14,7 +14,6 @@ import datetime as _dt
 import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -330,14 +329,14 @@ def _fmt_delta(value: float, unit: str) -> str:
 
 def write_deck(
     comparison: Any,
-    path: str | Path,
     *,
     bridge: Any = None,
     drivers: Any = None,
     target: tuple[str, float] | None = None,
     title: str = "What alignment is worth",
 ) -> bytes:
-    """The deck as bytes (the caller writes it atomically to ``path``)."""
+    """The deck as bytes (:func:`gui.report.write_pptx` writes it to a file,
+    atomically)."""
     caveats = caveat_lines(comparison)
     deck = _Deck(caveats)
     results = comparison.results
@@ -437,17 +436,21 @@ def write_deck(
         chart.has_legend = False
         chart.value_axis.tick_labels.number_format = MONEY_FORMAT
         chart.value_axis.tick_labels.number_format_is_linked = False
+        # Labels below the plot, clear of a bar under zero (a saving).
+        chart.category_axis.tick_label_position = XL_TICK_LABEL_POSITION.LOW
         plot = chart.plots[0]
         plot.gap_width = 60
-        plot.has_data_labels = True
-        plot.data_labels.number_format = MONEY_FORMAT
-        plot.data_labels.number_format_is_linked = False
-        plot.data_labels.position = XL_LABEL_POSITION.OUTSIDE_END
-        for point, color in zip(
-            plot.series[0].points, (GAIN, LOSS, TOTAL), strict=True
+        medians = (nv["revenue_gain"]["p50"], nv["extra_cost"]["p50"])
+        medians += (nv["net"]["p50"],)
+        for point, color, value in zip(
+            plot.series[0].points, (GAIN, LOSS, TOTAL), medians, strict=True
         ):
             point.format.fill.solid()
             point.format.fill.fore_color.rgb = color
+            # Its own text: an axis format in millions would read $355K as $0.4M.
+            point.data_label.text_frame.text = charts.fmt_money(value)
+            point.data_label.position = XL_LABEL_POSITION.OUTSIDE_END
+            point.data_label.font.size = Pt(13)
         words = [
             _nb(
                 f"Net value {charts.fmt_money(nv['net']['p50'], signed=True)}: "
@@ -466,7 +469,12 @@ def write_deck(
                 f"{ret['p5']:.1f}\u00d7 to {ret['p95']:.1f}\u00d7)."
             )
         else:
-            words.append("It costs no more than the baseline: no return to compute.")
+            saved = -nv["extra_cost"]["p50"]
+            words.append(
+                "It costs no more than the baseline"
+                + (f" ({charts.fmt_money(saved)} less)" if saved > 0 else "")
+                + ": no return on a cost to compute."
+            )
         deck.text(slide, words, (8.0, 1.6, 4.8, 4.8), size=18, space_after=14)
 
     # The table of differences (medians and P(better)), one slide per

@@ -655,7 +655,7 @@ def write_pptx(
 
     path = Path(path)
     data = write_deck(
-        comparison, path, bridge=bridge, drivers=drivers, target=target, title=title
+        comparison, bridge=bridge, drivers=drivers, target=target, title=title
     )
     write_atomic(path, data)
     return path
