@@ -28,7 +28,15 @@ from numpy.typing import NDArray
 
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.figures import FIGURE_UNITS
-from simulator.runner import CHUNK_MAX_RUNS, RunSettings, compare, default_threads
+from simulator.results import estimated_result_bytes
+from simulator.runner import (
+    CHUNK_MAX_RUNS,
+    MEMORY_SHARE,
+    RunSettings,
+    available_memory_bytes,
+    compare,
+    default_threads,
+)
 from simulator.schema import Scenario
 from simulator.streams import BLOCK_RUNS, block_bounds
 
@@ -145,6 +153,13 @@ def simulate_variants(
     # (a few hundred runs make one or two uneven chunks: 250 + 50 runs for 300);
     # else each batch's runs are shared out among the workers.
     at_once = max(1, min(len(batches), workers))
+    # ...as long as their records fit in memory side by side (a bridge of
+    # 10,000 runs keeps gigabytes a batch): else one batch at a time.
+    batch_bytes = estimated_result_bytes(
+        settings.runs, weeks_needed(figures, settings), batch_size + 1, sources=8
+    )
+    if at_once * batch_bytes > available_memory_bytes() * MEMORY_SHARE:
+        at_once = 1
     per_batch = max(1, workers // at_once)
     blocks = len(block_bounds(settings.runs))
     chunk_blocks = min(-(-blocks // per_batch), max(1, CHUNK_MAX_RUNS // BLOCK_RUNS))
