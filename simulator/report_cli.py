@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from simulator.cli import (
@@ -91,6 +92,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ScenarioError("nothing to write: give --pdf, --pptx and/or --csv")
     if args.bridge_runs < 1:
         raise ScenarioError("--bridge-runs must be at least 1")
+    for option, suffix in (("pdf", ".pdf"), ("pptx", ".pptx"), ("csv", ".csv")):
+        target = getattr(args, option)
+        if target and Path(target).is_dir():
+            raise ScenarioError(
+                f"--{option} {target}: is a folder; give a file name, e.g. "
+                f"{Path(target) / ('funnelsim' + suffix)}"
+            )
     baseline, alternative = load_with_overrides(
         [args.baseline, args.alternative], args.overrides
     )

@@ -336,3 +336,5 @@ def test_cli_report_errors_are_one_line(tmp_path, capsys):
     args = ["report", "siloed", "aligned", "--csv", out, "--runs", "50"]
     assert main([*args, "--weeks", "10", "--target", "nope=1"]) == 2
     assert "unknown figure 'nope'" in capsys.readouterr().err
+    assert main(["report", "siloed", "aligned", "--pptx", str(tmp_path)]) == 2
+    assert "is a folder; give a file name" in capsys.readouterr().err
