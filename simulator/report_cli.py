@@ -1,8 +1,8 @@
 """``funnelsim report``: a comparison as a PDF report, a PowerPoint deck and CSV.
 
-The drawing and writing live in :mod:`gui.report` (matplotlib and python-pptx,
-no Qt); they are imported inside the handler, so building the command-line parser
-loads neither.
+The drawing and writing live in :mod:`gui.report` and :mod:`gui.deck`
+(matplotlib and python-pptx, no Qt); they are imported inside the handler, so
+building the command-line parser loads neither.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
         help="export a comparison: PDF report, PowerPoint deck, CSV",
         description="Run BASELINE vs ALTERNATIVE and write a PDF report (headline, "
         "differences, charts, value bridge, drivers, assumptions and sources), a "
-        "PowerPoint deck (one slide per chart) and/or CSV files (per-run figures, "
+        "16:9 PowerPoint deck (executive summary, net value, native editable "
+        "charts, speaker notes, assumptions) and/or CSV files (per-run figures, "
         "and weekly percentiles next to them as NAME_weekly.csv) whose header "
         "names the scenarios, seed, runs, weeks and FunnelSim version.",
     )
