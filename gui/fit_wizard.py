@@ -339,7 +339,8 @@ class FitWizard(QDialog):
         for i, c in enumerate(result.checks.values()):
             kind, tol = c.tolerance
             within = {True: "yes", False: "NO", None: ""}[c.within]
-            within += f" (± {tol:.0%}{' points' if kind == 'abs' else ''})"
+            shown = f"{tol * 100:g} points" if kind == "abs" else f"{tol:.0%}"
+            within += f" (± {shown})"
             simulated = _fmt(c.simulated)
             if c.simulated_se is not None:
                 simulated += f" ± {_fmt(c.simulated_se)}"

@@ -178,7 +178,7 @@ def fit_table(result: FitResult) -> str:
                 _fmt(c.data),
                 _fmt(c.expected),
                 _fmt(c.simulated) + se,
-                f"{tol:.0%}" + (" pts" if kind == "abs" else ""),
+                f"{tol * 100:g} points" if kind == "abs" else f"{tol:.0%}",
                 within,
             ]
         )
