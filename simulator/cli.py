@@ -29,6 +29,7 @@ from simulator.scenario_io import (
     load_scenario,
     parse_override,
     read_toml,
+    resolve_alternative,
 )
 from simulator.schema import Scenario, Simulation
 
@@ -90,8 +91,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def load_with_overrides(
     refs: Sequence[str], overrides: Sequence[str]
 ) -> list[Scenario]:
+    """The baseline ``refs[0]`` and its alternatives, each alternative resolved
+    as a set of changes to the baseline (:func:`resolve_alternative`)."""
     parsed = dict(parse_override(text) for text in overrides)
-    return [load_scenario(ref, overrides=parsed) for ref in refs]
+    baseline = load_scenario(refs[0], overrides=parsed)
+    return [
+        baseline,
+        *(resolve_alternative(baseline, ref, overrides=parsed) for ref in refs[1:]),
+    ]
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:

@@ -110,12 +110,16 @@ class ChunkOutput:
         return record_series(self.block, self.sources, 0, self.block.shape[2])
 
     @classmethod
-    def from_record(cls, record: Recorder, params: Params) -> ChunkOutput:
+    def from_record(
+        cls, record: Recorder, params: Params, *, start_arr: float | None = None
+    ) -> ChunkOutput:
+        """``start_arr``: the ARR every run started week 0 with (the baseline's;
+        this scenario's own by default), which growth is measured from."""
         totals = record.totals
         figures = {f"total_{flow}": totals[RECORDED.index(flow)] for flow in FLOWS}
         figures["arr_end"] = record.arr_at[ARR_LAST]
         if record.data.shape[0] >= 52:
-            initial = params.initial_arr
+            initial = params.initial_arr if start_arr is None else start_arr
             figures["arr_growth_y1"] = (
                 record.arr_at[ARR_YEAR1] / initial - 1
                 if initial > 0

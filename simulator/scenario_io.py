@@ -222,6 +222,92 @@ def scenario_from_dict(
     return validate_scenario(layers, default_file=origin)
 
 
+#: The parameters that make the company every run of a comparison starts from.
+STARTING_COMPANY = ("company.initial_customers", "company.initial_arr")
+
+
+def resolve_alternative(
+    baseline: Scenario,
+    alternative: str | Path | Mapping[str, Any],
+    *,
+    base: Path | None = None,
+    origin: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_origin: str = "--set",
+) -> Scenario:
+    """An alternative of a comparison: a set of changes to the baseline.
+
+    The alternative is resolved as the baseline as resolved, then the
+    alternative's ``levers``, then the tables its own file sets, then
+    ``overrides``. Its ``extends`` does not replace the baseline (it only says
+    what the file means on its own), so ``aligned`` is "this baseline with the
+    alignment levers", whatever company the baseline is.
+
+    ``alternative`` is a bundled id, a path, or a file's content held in memory
+    (then ``base`` is the file its references resolve against and ``origin``
+    how errors name it). An alternative may not change the starting company
+    (:data:`STARTING_COMPANY`): every scenario of a comparison continues from
+    the baseline's warmed-up company, so a :class:`ScenarioError` says so.
+    """
+    if isinstance(alternative, Mapping):
+        own = copy.deepcopy(dict(alternative))
+        path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+        name = origin or f"<{own.get('name', 'alternative')}>"
+    else:
+        path = resolve_reference(alternative)
+        own = read_toml(path)
+        name = origin or str(path)
+    _check_schema_version(own, name)
+    layers = _Layers(raw=scenario_raw(baseline))
+    # What an alternative takes from the baseline is not the baseline's identity.
+    for inherited in ("name", "description", "extends", "levers"):
+        layers.raw.pop(inherited, None)
+    _apply_own(layers, own, path, name)
+    if overrides:
+        for dotted, value in overrides.items():
+            apply_override(layers, dotted, value, origin=overrides_origin)
+    scenario = validate_scenario(layers, default_file=name)
+    check_same_start(baseline, scenario, origin=layers.origin_of)
+    return scenario
+
+
+def check_same_start(
+    baseline: Scenario, alternative: Scenario, *, origin: Any = None
+) -> None:
+    """Refuse an alternative that starts from another company than the baseline.
+
+    Every scenario of a comparison continues from the baseline's warmed-up
+    company, and growth is measured from that start; an alternative with its
+    own starting customers or ARR would be reported from a start it never had.
+    """
+    for dotted in STARTING_COMPANY:
+        table, key = dotted.split(".")
+        mine = getattr(getattr(alternative, table), key)
+        theirs = getattr(getattr(baseline, table), key)
+        if mine != theirs:
+            where = origin(dotted) if origin is not None else None
+            raise ScenarioError(
+                f"differs from the baseline's {theirs:,}: every scenario of a "
+                "comparison starts from the baseline's company (one warm-up, "
+                "then each continues from it), so an alternative cannot change "
+                "the starting company. Change it in the baseline, or run the two "
+                "companies as separate comparisons",
+                file=where or alternative.name,
+                parameter=dotted,
+                value=mine,
+                has_value=True,
+            )
+
+
+def scenario_raw(scenario: Scenario) -> Raw:
+    """A resolved scenario as raw content (what a file setting every value would
+    hold): ranges written where their parameter is, as ``{low, mode, high}``."""
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    for dotted, tri in data.pop("uncertainty").items():
+        apply_override(data, dotted, tri, origin="<scenario>")
+    return data
+
+
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
     return _resolve_raw(read_toml(path), path, str(path), chain)
 
@@ -255,6 +341,12 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
             has_value=True,
         )
 
+    _apply_own(layers, own, path, origin)
+    return layers
+
+
+def _apply_own(layers: _Layers, own: Raw, path: Path, origin: str) -> None:
+    """Apply a file's levers, then its own tables, on top of ``layers``."""
     levers = own.get("levers", [])
     if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
         raise ScenarioError(
@@ -272,7 +364,6 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
         _merge_citations(layers, lever.citations, str(lever_path))
 
     _merge_tables(layers, own, origin)
-    return layers
 
 
 def _check_schema_version(raw: Raw, origin: str) -> None:
@@ -599,10 +690,7 @@ def scenario_to_toml(scenario: Scenario, *, relative_to: Path | None = None) -> 
     """Render a scenario as TOML, keeping its ``extends`` and ``levers`` and writing
     only the values that differ from what they give (or every value when the
     scenario extends nothing). Loading the text gives the same scenario."""
-    data = scenario.model_dump(mode="python", exclude_none=True)
-    # Ranges are written where their parameter is, as {low, mode, high}.
-    for dotted, tri in data.pop("uncertainty").items():
-        apply_override(data, dotted, tri, origin="<save>")
+    data = scenario_raw(scenario)
     base: Raw = {}
     if scenario.extends or scenario.levers:
         anchor = relative_to if relative_to is not None else Path.cwd() / "_new_.toml"
