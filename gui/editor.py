@@ -488,13 +488,19 @@ class LeverPanel(QWidget):
 
     def show_document(self, doc: ScenarioDocument) -> None:
         levers = set(doc.levers)
-        enabled = doc.extends is not None
+        enabled = doc.extends is not None or doc.baseline is not None
         for lever_id, box in self.boxes.items():
             box.blockSignals(True)
             box.setChecked(lever_id in levers)
             box.setEnabled(enabled)
             box.blockSignals(False)
-        if enabled:
+        if doc.baseline is not None:
+            self.note.setText(
+                "Switched on top of the <b>baseline</b>: this scenario is the "
+                "baseline's company with these levers and its own changes. "
+                "Hover a lever to see what it sets."
+            )
+        elif enabled:
             self.note.setText(
                 f"Switched on top of <b>{doc.extends}</b>, the scenario "
                 "this one extends. Hover a lever to see what it sets."

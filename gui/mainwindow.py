@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -139,17 +140,20 @@ class ScenarioPane(QWidget):
         if doc is None:
             return
         self.name_edit.setText(doc.name)
-        parts = []
-        if doc.extends:
-            parts.append(f"extends <b>{doc.extends}</b>")
-        if doc.levers:
-            parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
-        parts.append(f"file: {doc.file_label()}")
-        self.info.setText(
-            " · ".join(parts) + "<br>Highlighted values differ from the "
-            "scenario this one extends; hover a value for its meaning and "
-            "source."
-        )
+        if doc.baseline is not None:
+            self.info.setText(alternative_summary(doc))
+        else:
+            parts = []
+            if doc.extends:
+                parts.append(f"extends <b>{html.escape(doc.extends)}</b>")
+            if doc.levers:
+                parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
+            parts.append(f"file: {html.escape(doc.file_label())}")
+            self.info.setText(
+                " · ".join(parts) + "<br>The baseline: every alternative is this "
+                "company with its own changes. Highlighted values differ from "
+                "the scenario this one extends."
+            )
         self.levers.show_document(doc)
         self.editor.show_document(doc)
 
@@ -221,6 +225,26 @@ class ScenarioPane(QWidget):
             self.window_.open_file(files[0], self.slot)
 
 
+def alternative_summary(doc: ScenarioDocument) -> str:
+    """What an alternative is: "Baseline + N levers + M changes", listed."""
+    levers = doc.lever_names()
+    changes = doc.changes()
+    head = (
+        f"<b>Baseline + {len(levers)} lever{'s' * (len(levers) != 1)} + "
+        f"{len(changes)} change{'s' * (len(changes) != 1)}</b>"
+    )
+    lines = [head]
+    if levers:
+        lines.append("Levers: " + html.escape(", ".join(levers)))
+    if changes:
+        lines.append("Changes: " + html.escape(", ".join(changes)))
+    lines.append(
+        f"file: {html.escape(doc.file_label())} · Highlighted values differ "
+        "from the baseline; an edit of the baseline reaches this scenario too."
+    )
+    return "<br>".join(lines)
+
+
 def _toml_urls(mime: Any) -> list[str]:
     if not mime.hasUrls():
         return []
@@ -268,6 +292,7 @@ class MainWindow(QMainWindow):
         for slot, ref in enumerate(refs[:MAX_SCENARIOS]):
             try:
                 doc = self._document_for(ref)
+                self._fits(slot, doc)
             except ScenarioError as exc:
                 self.messages.show_message(str(exc))
                 doc = ScenarioDocument.from_preset("siloed" if slot == 0 else "aligned")
@@ -486,13 +511,34 @@ class MainWindow(QMainWindow):
             return ScenarioDocument.from_file(path)
         return ScenarioDocument.from_preset(ref)
 
+    def _fits(self, slot: int, doc: ScenarioDocument) -> None:
+        """Raise :class:`ScenarioError` if ``doc`` cannot take ``slot``: an
+        alternative must resolve on the baseline, and a new baseline must leave
+        every alternative valid."""
+        if slot == 0:
+            for other in self.docs[1:]:
+                other.check_alternative(doc.scenario)
+        elif self.docs:
+            doc._resolve(doc.own, self.docs[0].scenario)
+
+    def _link(self) -> None:
+        """Every alternative is a set of changes to the baseline (slot 0)."""
+        baseline = self.docs[0]
+        baseline.link_baseline(None)
+        baseline.dependents = list(self.docs[1:])
+        for doc in self.docs[1:]:
+            doc.dependents = []
+            doc.link_baseline(baseline)
+
     def _add_slot(self, doc: ScenarioDocument) -> int:
+        self._fits(len(self.docs), doc)
         slot = len(self.docs)
         pane = ScenarioPane(slot, self)
         self.docs.append(doc)
         self.panes.append(pane)
         self.tabs.addTab(pane, "")
         self._attach(slot, doc)
+        self._link()
         self._update_tabs()
         return slot
 
@@ -514,6 +560,13 @@ class MainWindow(QMainWindow):
     def replace_document(self, slot: int, doc: ScenarioDocument) -> bool:
         """Put ``doc`` in a slot, asking first if the old one has unsaved changes."""
         old = self.docs[slot]
+        try:
+            self._fits(slot, doc)
+        except ScenarioError as exc:
+            role = "baseline" if slot == 0 else "alternative"
+            self.messages.show_message(f"Not loaded as the {role}: {exc}")
+            doc.deleteLater()
+            return False
         if not self.maybe_save(old):
             doc.deleteLater()
             return False
@@ -521,6 +574,7 @@ class MainWindow(QMainWindow):
         old.changed.disconnect(pane.refresh)
         self._detach(old)
         self._attach(slot, doc)
+        self._link()
         self._update_tabs()
         self.autosave.write_now()  # a discarded document's autosave goes
         self.schedule_run()
@@ -555,6 +609,7 @@ class MainWindow(QMainWindow):
         pane = self.panes.pop(slot)
         self.docs.pop(slot)
         self._detach(doc)
+        self._link()
         pane.deleteLater()
         for index, p in enumerate(self.panes):
             p.slot = index

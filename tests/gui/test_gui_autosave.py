@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.autosave import AutosaveManager
-from simulator.scenario_io import load_scenario
+from simulator.scenario_io import load_scenario, resolve_alternative
 
 
 def _answer(button, asked):
@@ -131,8 +131,10 @@ def test_crash_then_restore(qtbot, settings, fast_runs, autosave_dir, monkeypatc
     assert alt.scenario.deals.acv_sigma == pytest.approx(0.9)
     assert base.scenario.follow_up.qualify_ready == pytest.approx(0.55)
     assert alt.preset_id == "aligned" and alt.extends == "siloed"
-    alt.undo_stack.undo()  # undo goes back to the preset
-    assert alt.scenario == load_scenario("aligned")
+    # The alternative is the (edited) baseline with its changes.
+    assert alt.scenario.follow_up.qualify_ready == pytest.approx(0.55)
+    alt.undo_stack.undo()  # undo goes back to the preset, on this baseline
+    assert alt.scenario == resolve_alternative(base.scenario, "aligned")
     alt.undo_stack.redo()
     # The old session is gone; the restored edits are kept by the new one.
     assert not first.autosave.folder.exists()
