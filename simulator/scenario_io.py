@@ -387,6 +387,8 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
             if isinstance(value, dict) and isinstance(target.get(key), dict):
                 merge(target[key], value, dotted + ".")
             else:
+                if key in target and _normalise(target[key]) != _normalise(value):
+                    _drop_citations(layers.raw, dotted)
                 target[key] = copy.deepcopy(value)
                 _record_origin(layers, dotted, value, origin)
 
@@ -465,19 +467,60 @@ def apply_override(
             )
     last = parts[-1]
     if isinstance(node, list):
-        node[_list_index(node, last, dotted, origin)] = copy.deepcopy(value)
+        index = _list_index(node, last, dotted, origin)
+        old = node[index]
+        node[index] = copy.deepcopy(value)
     elif isinstance(node, dict):
+        old = node.get(last, _MISSING)
         node[last] = copy.deepcopy(value)
     else:
         raise ScenarioError(
             "is inside a value, not a table", file=origin, parameter=dotted
         )
+    if old is not _MISSING and _normalise(old) != _normalise(value):
+        _drop_citations(layers.raw, dotted)
     _record_origin(layers, dotted, value, origin)
     # A value set here replaces any range the parameter had.
     declared = layers.raw.get("uncertainty")
     if isinstance(declared, dict):
         for key in [k for k in declared if k == dotted or k.startswith(dotted + ".")]:
             del declared[key]
+
+
+_MISSING = object()
+
+
+def _drop_citations(raw: Raw, dotted: str) -> None:
+    """A value replaced by another loses the citation of the one it replaced
+    (and of what was inside it): a source never vouches for a value it did not
+    give. A citation for the new value, if any, is merged after this."""
+    citations = raw.get("citations")
+    if not isinstance(citations, dict):
+        return
+    keys = {dotted, _name_form(raw, dotted)}
+    for key in list(citations):
+        if any(key == k or key.startswith(k + ".") for k in keys):
+            del citations[key]
+
+
+def _name_form(raw: Raw, dotted: str) -> str:
+    """``pipeline.stages.0.conversion`` as citations name it,
+    ``pipeline.stages.discovery.conversion`` (list items by name)."""
+    parts = dotted.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return dotted
+            item = node[int(part)]
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                parts[i] = item["name"]
+            node = item
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return dotted
+    return ".".join(parts)
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
