@@ -22,6 +22,7 @@ from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.params import compile_params
+from simulator.plausibility import input_warnings
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import (
     explain_validation_error,
@@ -168,6 +169,12 @@ def prepare_engine(scenario: Scenario) -> None:
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
+    for scenario in scenarios:
+        for concern in input_warnings(scenario):
+            print(
+                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                file=sys.stderr,
+            )
     if not is_prepared():
         prepare_engine(scenarios[0])
     bar = ProgressBar(settings.runs, "simulating")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.plausibility import result_warning_lines
 from simulator.results import Comparison, RunResult
 
 #: Figures shown in the terminal, most telling first.
@@ -124,4 +125,5 @@ def comparison_table(comparison: Comparison) -> str:
             "P(better)",
         ]
         parts.append(_table(header, rows))
+    parts += result_warning_lines(comparison)
     return "\n\n".join(parts)

@@ -22,6 +22,7 @@ from simulator.engine import Recorder, record_array, record_series
 from simulator.figures import lower_is_better
 from simulator.kernel import ARR_LAST, ARR_YEAR1
 from simulator.params import Layout, Params
+from simulator.plausibility import result_warnings
 from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES
 from simulator.sketch import BINS, WeeklySketch
 
@@ -260,7 +261,7 @@ class Comparison:
         return stats
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "baseline": self.baseline.to_json(),
             "alternatives": [alt.to_json() for alt in self.alternatives],
             "differences": [
@@ -268,6 +269,11 @@ class Comparison:
                 for table in self.differences
             ],
         }
+        # Only when there are some: a plausible comparison's JSON is as before.
+        warnings = result_warnings(self)
+        if warnings:
+            out["warnings"] = [w.to_json() for w in warnings]
+        return out
 
 
 class ResultBuilder:
