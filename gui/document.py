@@ -29,8 +29,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from simulator.errors import ScenarioError
-from simulator.library import bundled_levers, bundled_scenario_path
+from simulator.library import bundled_levers, bundled_scenario_path, bundled_scenarios
 from simulator.params import Layout
+from simulator.provenance import ENTERED_BY_YOU, user_citation
 from simulator.scenario_io import (
     flatten,
     load_lever,
@@ -310,8 +311,9 @@ class ScenarioDocument(QObject):
             else scenario_from_dict(self.own, origin=self._origin(), base=self.anchor)
         )
         self.baseline = baseline
-        self.scenario = resolved
-        self.changed.emit()
+        if resolved != self.scenario:
+            self.scenario = resolved
+            self.changed.emit()
 
     def _origin(self) -> str:
         return str(self.path) if self.path else f"<{self.own.get('name', 'scenario')}>"
@@ -319,10 +321,12 @@ class ScenarioDocument(QObject):
     def rebase(self) -> None:
         """Resolve again on the baseline as it now is (after it changed)."""
         try:
-            self.scenario = self._resolve(self.own)
+            resolved = self._resolve(self.own)
         except ScenarioError:
             return  # (edits of the baseline that would do this are refused)
-        self.changed.emit()
+        if resolved != self.scenario:
+            self.scenario = resolved
+            self.changed.emit()
 
     def check_alternative(self, scenario: Scenario) -> None:
         """Raise :class:`ScenarioError` if ``scenario``, as this document's
@@ -418,6 +422,8 @@ class ScenarioDocument(QObject):
         mutate(after, self.scenario.model_dump(mode="python"))
         if after == before:
             return
+        if key not in ("name", "description"):
+            _stop_claiming_bundled(after, self.scenario.name)
         command = SnapshotCommand(self, before, after, text, key)
         command.resolved = self._resolve(after)  # raises ScenarioError when invalid
         for dependent in self.dependents:
@@ -438,14 +444,27 @@ class ScenarioDocument(QObject):
             group = _sum_group(parts, resolved)
             if group is None:
                 _set(own, parts, value)
+                _mark_yours(own, resolved, [parts])
                 return
             paths, changed = group
             current = {k: float(_get(resolved, path)) for k, path in paths.items()}
             new = rescale_others(current, changed, float(value))
             for k, path in paths.items():
                 _set(own, path, new[k])
+            # the others follow the user's value: theirs too
+            _mark_yours(own, resolved, list(paths.values()))
 
         self.edit(mutate, f"Set {dotted} = {value!r}", key=dotted)
+
+    def set_source(self, dotted: str, source: str) -> None:
+        """Say where the user's value of ``dotted`` comes from ("our CRM,
+        2025"): its citation becomes the user's, with that source."""
+        parts = dotted.split(".")
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            _mark_yours(own, resolved, [parts], source)
+
+        self.edit(mutate, f"Source of {dotted}: {source}", key=f"source:{dotted}")
 
     def add_item(self, list_path: str) -> None:
         """Append a source (with no budget share yet) or a pipeline stage."""
@@ -470,6 +489,8 @@ class ScenarioDocument(QObject):
                     "mean_weeks": 2.0,
                 }
             items.append(item)
+            citations = own.setdefault("citations", {})
+            citations[f"{list_path}.{item['name']}"] = user_citation()
 
         self.edit(mutate, f"Add an item to {list_path}")
 
@@ -573,6 +594,49 @@ class ScenarioDocument(QObject):
         self.undo_stack.setClean()
         self.changed.emit()
         return target
+
+
+def _mark_yours(
+    own: Raw, resolved: Raw, paths: list[list[str]], source: str = ENTERED_BY_YOU
+) -> None:
+    """Cite the values at ``paths`` as the user's: the citation of the value
+    they replaced no longer applies (list items are cited by name)."""
+    citations = own.setdefault("citations", {})
+    for parts in paths:
+        named = list(parts)
+        for list_path in LIST_PATHS:
+            lp = list_path.split(".")
+            if (
+                parts[: len(lp)] == lp
+                and len(parts) > len(lp)
+                and parts[len(lp)].isdigit()
+            ):
+                try:
+                    items = _get(own, lp)
+                    named[len(lp)] = str(items[int(parts[len(lp)])]["name"])
+                except (KeyError, IndexError, TypeError):
+                    pass
+        if named[0] in PARAMETER_TABLES:
+            citations[".".join(named)] = user_citation(source)
+
+
+def _bundled_descriptions() -> dict[str, str]:
+    """The bundled presets' descriptions (words joined by single spaces), by
+    name."""
+    return {entry.description: entry.name for entry in bundled_scenarios()}
+
+
+def _stop_claiming_bundled(own: Raw, name: str) -> None:
+    """A scenario the user has changed no longer carries a bundled preset's
+    description (it describes the bundled company, not the user's); the
+    user can write their own."""
+    text = " ".join(str(own.get("description", "")).split())
+    preset = _bundled_descriptions().get(text)
+    if preset is not None:
+        own["description"] = (
+            f"Started from the bundled preset “{preset}”; values marked as "
+            "yours are your own."
+        )
 
 
 def _saved_own(own: Raw) -> Raw:

@@ -111,6 +111,16 @@ class ScenarioPane(QWidget):
         self.name_edit.editingFinished.connect(self._name_done)
         top.addWidget(self.name_edit, 1)
         layout.addLayout(top)
+        described = QHBoxLayout()
+        described.addWidget(QLabel("Description:"))
+        self.description_edit = QLineEdit()
+        self.description_edit.setObjectName("scenario_description")
+        self.description_edit.setPlaceholderText(
+            "what this scenario is (saved with it, shown in exports)"
+        )
+        self.description_edit.editingFinished.connect(self._description_done)
+        described.addWidget(self.description_edit, 1)
+        layout.addLayout(described)
         self.info = QLabel()
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #555555;")
@@ -126,6 +136,7 @@ class ScenarioPane(QWidget):
         self.editor.toolbox.setCurrentIndex(0)
         layout.addWidget(self.editor, 1)
         self.editor.edited.connect(self._on_edited)
+        self.editor.sourceEdited.connect(self._on_source)
         self.editor.structure.connect(self._on_structure)
         self.levers.toggled.connect(self._on_lever_toggled)
 
@@ -140,6 +151,8 @@ class ScenarioPane(QWidget):
         if doc is None:
             return
         self.name_edit.setText(doc.name)
+        self.description_edit.setText(doc.scenario.description)
+        self.description_edit.setCursorPosition(0)
         if doc.baseline is not None:
             self.info.setText(alternative_summary(doc))
         else:
@@ -167,6 +180,15 @@ class ScenarioPane(QWidget):
     def _on_edited(self, dotted: str, value: Any) -> None:
         if self.doc is not None:
             self._guard(lambda: self.doc.set_value(dotted, value))
+
+    def _on_source(self, dotted: str, source: str) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_source(dotted, source))
+
+    def _description_done(self) -> None:
+        text = " ".join(self.description_edit.text().split())
+        if self.doc is not None and text != self.doc.scenario.description:
+            self._guard(lambda: self.doc.set_value("description", text))
 
     def _name_done(self) -> None:
         text = self.name_edit.text().strip()

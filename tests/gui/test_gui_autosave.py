@@ -113,7 +113,7 @@ def test_crash_then_restore(qtbot, settings, fast_runs, autosave_dir, monkeypatc
     first = MainWindow(settings=settings, run_settings=fast_runs, debounce_ms=20)
     qtbot.addWidget(first)
     first.panes[1].editor.field("deals.acv_sigma").widget.setValue(0.9)
-    first.panes[0].editor.field("follow_up.qualify_ready").widget.setValue(0.55)
+    first.panes[0].editor.field("follow_up.qualify_ready").widget.setValue(55)
     assert first.autosave.write_now()
     assert _session_files(autosave_dir) == ["index.json", "slot0.toml", "slot1.toml"]
     _crash(first)
