@@ -61,6 +61,9 @@ class Concern:
     parameter: str
     message: str
     fixes: tuple[Fix, ...] = ()
+    #: For a result: which card it belongs to, "result:<i>" (the i-th scenario)
+    #: or "difference:<i>" (the i-th alternative against the baseline).
+    where: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"about": self.parameter, "message": self.message}
@@ -196,7 +199,7 @@ def _arr_fit(scenario: Scenario) -> Concern | None:
 def result_warnings(comparison: Any) -> list[Concern]:
     """Warnings about a comparison's results (medians of its runs)."""
     out = []
-    for result in comparison.results:
+    for number, result in enumerate(comparison.results):
         summary = result.summary
         name = result.name
         if "arr_growth_y1" in result.figures:
@@ -209,6 +212,7 @@ def result_warnings(comparison: Any) -> list[Concern]:
                         f"{name}: ARR growth over year 1 of {growth * 100:+.0f} % "
                         f"is beyond {low * 100:+.0f} % .. {high * 100:+.0f} % a "
                         "year; check the inputs before reading it",
+                        where=f"result:{number}",
                     )
                 )
         cac = summary["cac"]["p50"]
@@ -219,10 +223,11 @@ def result_warnings(comparison: Any) -> list[Concern]:
                     "cac",
                     f"{name}: CAC of {money(cac)} is more than {CAC_DEALS_MAX:g}x "
                     f"the mean deal ({money(deal)}); check the budget and funnel",
+                    where=f"result:{number}",
                 )
             )
-    for alternative, diff in zip(
-        comparison.alternatives, comparison.differences, strict=True
+    for number, (alternative, diff) in enumerate(
+        zip(comparison.alternatives, comparison.differences, strict=True)
     ):
         if "arr_growth_y1" in diff:
             gap = diff["arr_growth_y1"]["p50"]
@@ -233,6 +238,7 @@ def result_warnings(comparison: Any) -> list[Concern]:
                         f"{alternative.name}: a gap of {gap * 100:+.0f} points of "
                         "year-1 growth over the baseline is beyond "
                         f"±{GROWTH_GAP_MAX * 100:.0f}; check the inputs",
+                        where=f"difference:{number}",
                     )
                 )
     return out
@@ -241,3 +247,13 @@ def result_warnings(comparison: Any) -> list[Concern]:
 def result_warning_lines(comparison: Any) -> list[str]:
     """The result warnings as lines for a table or an export."""
     return [f"Warning: {c.message}." for c in result_warnings(comparison)]
+
+
+def start_line(comparison: Any) -> str:
+    """The start every scenario of a comparison shares, for people."""
+    company = comparison.baseline.scenario.company
+    return (
+        f"Every scenario starts from the baseline's company: "
+        f"{company.initial_customers:,} customers, {money(company.initial_arr)} ARR; "
+        "growth is measured from there"
+    )

@@ -269,6 +269,14 @@ class Comparison:
                 for table in self.differences
             ],
         }
+        # The start every scenario shares, which growth is measured from (an
+        # alternative cannot change it: simulator.scenario_io.check_same_start).
+        company = self.baseline.scenario.company
+        out["start"] = {
+            "initial_customers": company.initial_customers,
+            "initial_arr": company.initial_arr,
+            "shared_by_every_scenario": True,
+        }
         # Only when there are some: a plausible comparison's JSON is as before.
         warnings = result_warnings(self)
         if warnings:
