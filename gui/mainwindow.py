@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import shlex
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
+from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.runner import RunSettings
@@ -44,6 +46,7 @@ from simulator.runner import RunSettings
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
 FILE_FILTER = "FunnelSim scenarios (*.toml);;All files (*)"
+COMPARISON_FILTER = "FunnelSim comparisons (*.toml);;All files (*)"
 
 
 class MessageBar(QFrame):
@@ -342,6 +345,11 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._update_title()
+        if scenarios is None:
+            # The comparison a user worked on last, if it was saved as one.
+            last = self.settings.last_comparison()
+            if last and Path(last).is_file():
+                self.open_comparison(last, ask=False)
         QTimer.singleShot(0, lambda: self.schedule_run(immediate=True))
 
     # ------------------------------------------------------------------ layout
@@ -474,6 +482,13 @@ class MainWindow(QMainWindow):
             "Save &as…",
             QKeySequence.StandardKey.SaveAs,
             lambda: self.save_as(self.current_slot()),
+        )
+        menu.addSeparator()
+        self._action(
+            menu, "Open &comparison…", None, lambda: self.open_comparison_dialog()
+        )
+        self._action(
+            menu, "Save compa&rison as…", None, lambda: self.save_comparison_dialog()
         )
         menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -742,6 +757,115 @@ class MainWindow(QMainWindow):
         self.messages.show_message(f"Saved {doc.name} to {saved}.", "info")
         self._update_tabs()
         return True
+
+    # ------------------------------------------------------------------ comparisons
+
+    def open_comparison_dialog(self) -> bool:
+        start = self.settings.last_comparison() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a comparison", start, COMPARISON_FILTER
+        )
+        return self.open_comparison(path) if path else False
+
+    def open_comparison(self, path: str | Path, *, ask: bool = True) -> bool:
+        """Open a comparison file: its baseline, alternatives, run settings and
+        target replace the window's (after asking about unsaved changes)."""
+        try:
+            saved, _scenarios = load_comparison(path)
+        except ScenarioError as exc:
+            self.messages.show_message(f"Could not open the comparison. {exc}")
+            return False
+        if ask and not all(self.maybe_save(doc) for doc in list(self.docs)):
+            return False
+        anchor = Path(path).expanduser().resolve()
+        docs = [
+            ScenarioDocument(own, path=None, anchor=anchor)
+            for own in (saved.baseline, *saved.alternatives)
+        ]
+        self._set_documents(docs)
+        if saved.run is not None:
+            self.set_run_settings(dataclasses.asdict(saved.run), run=False)
+        if saved.target is not None:
+            self._set_target(*saved.target)
+        self.comparison_path = anchor
+        self.settings.set_last_comparison(anchor)
+        self.messages.show_message(f"Opened the comparison {anchor}.", "info")
+        self.schedule_run()
+        return True
+
+    def _set_target(self, figure: str, value: float) -> None:
+        targets = getattr(self.results, "targets", None)
+        if targets is None:
+            return
+        box = targets.distribution.figure_box
+        index = box.findData(figure)
+        if index >= 0:
+            box.setCurrentIndex(index)
+        targets.targets[figure] = float(value)
+        targets.enabled.setChecked(True)
+
+    def _target(self) -> tuple[str, float] | None:
+        targets = getattr(self.results, "targets", None)
+        if targets is None or not targets.enabled.isChecked():
+            return None
+        value = targets.targets.get(targets.figure)
+        return None if value is None else (targets.figure, float(value))
+
+    def save_comparison_dialog(self) -> bool:
+        start = str(
+            getattr(self, "comparison_path", None)
+            or Path.home() / f"{_slug(self.docs[0].name)}-comparison.toml"
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the comparison", start, COMPARISON_FILTER
+        )
+        if not path:
+            return False
+        if not path.lower().endswith(".toml"):
+            path += ".toml"
+        return self.save_comparison(path)
+
+    def save_comparison(self, path: str | Path) -> bool:
+        """Save the whole comparison (scenarios, run settings, target) as one
+        file, validated first and written atomically."""
+        saved = from_scenarios(
+            self.docs[0].own,
+            [doc.own for doc in self.docs[1:]],
+            run=self.run_settings(),
+            target=self._target(),
+        )
+        try:
+            target = save_comparison(saved, path)
+        except (ScenarioError, OSError) as exc:
+            self.messages.show_message(f"Comparison not saved: {exc}")
+            return False
+        self.comparison_path = target.resolve()
+        self.settings.set_last_comparison(target)
+        self.messages.show_message(f"Saved the comparison to {target}.", "info")
+        return True
+
+    def _set_documents(self, docs: list[ScenarioDocument]) -> None:
+        """Put a whole comparison's documents in the slots (already checked
+        together, so no slot is checked against the one it replaces)."""
+        while len(self.docs) > max(len(docs), 2):
+            slot = len(self.docs) - 1
+            self.tabs.removeTab(slot)
+            pane = self.panes.pop(slot)
+            old = self.docs.pop(slot)
+            old.changed.disconnect(pane.refresh)
+            self._detach(old)
+            pane.deleteLater()
+        for slot in range(min(len(self.docs), len(docs))):
+            old, pane = self.docs[slot], self.panes[slot]
+            old.changed.disconnect(pane.refresh)
+            self._detach(old)
+            old.dependents = []
+            self._attach(slot, docs[slot])
+        for doc in docs[len(self.docs) :]:
+            self._add_slot(doc)
+        self._link()
+        self._update_tabs()
+        self.autosave.write_now()
 
     def maybe_save(self, doc: ScenarioDocument) -> bool:
         """Ask before losing unsaved changes; ``False`` means stop."""

@@ -209,7 +209,47 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if not args.alternatives:
+        return _compare_file(args)
     comparison = simulate(args, [args.baseline, *args.alternatives])
+    return emit_result(args, comparison, report_text.comparison_table)
+
+
+def _compare_file(args: argparse.Namespace) -> int:
+    """``compare my-comparison.toml``: the file's scenarios and run settings
+    (options on the command line win)."""
+    from simulator.comparison_file import is_comparison_file, load_comparison
+    from simulator.scenario_io import resolve_reference
+
+    path = resolve_reference(args.baseline)
+    if not is_comparison_file(path):
+        raise ScenarioError(
+            "compare needs a baseline and at least one alternative, or one "
+            "comparison file",
+            file=args.baseline,
+        )
+    if args.overrides:
+        raise ScenarioError(
+            "--set applies to scenario files; change the comparison file instead",
+            file=args.baseline,
+        )
+    saved, scenarios = load_comparison(path)
+    run = saved.run or RunSettings.from_scenario(scenarios[0])
+    settings = RunSettings(
+        runs=args.runs or run.runs,
+        horizon_weeks=args.weeks or run.horizon_weeks,
+        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
+        seed=run.seed if args.seed is None else args.seed,
+    )
+    if not is_prepared():
+        prepare_engine(scenarios[0])
+    comparison = compare(
+        scenarios[0],
+        scenarios[1:],
+        settings=settings,
+        threads=args.threads,
+        remember=False,
+    )
     return emit_result(args, comparison, report_text.comparison_table)
 
 
@@ -302,8 +342,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
-    p.add_argument("baseline", help="bundled id or path")
-    p.add_argument("alternatives", nargs="+", metavar="alternative")
+    p.add_argument("baseline", help="bundled id or path, or a comparison file (alone)")
+    p.add_argument(
+        "alternatives",
+        nargs="*",
+        metavar="alternative",
+        help="each a set of changes to the baseline: the baseline as resolved, "
+        "then the alternative's levers, then the values its file sets",
+    )
     add_run_options(p)
     p.set_defaults(handler=cmd_compare)
 

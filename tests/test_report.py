@@ -136,7 +136,9 @@ def test_sources_list_every_citation(comparison):
     assert "Initial customers = 300 customers" in joined
     assert "Levers: Shared lead definition" in joined
     assert "e+0" not in joined and ".toml" not in joined
-    assert "company.initial_arr" not in joined and "shared_lead_definition" not in joined
+    assert (
+        "company.initial_arr" not in joined and "shared_lead_definition" not in joined
+    )
 
 
 # -------------------------------------------------------------------------- charts
