@@ -41,6 +41,7 @@ from gui.worker import DEBOUNCE_MS, RunController
 from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
+from simulator.plausibility import lever_warnings
 from simulator.runner import RunSettings
 
 MAX_SCENARIOS = 4
@@ -263,6 +264,11 @@ def alternative_summary(doc: ScenarioDocument) -> str:
         lines.append("Levers: " + html.escape(", ".join(levers)))
     if changes:
         lines.append("Changes: " + html.escape(", ".join(changes)))
+    if doc.baseline is not None:
+        for concern in lever_warnings(doc.baseline.scenario, doc.scenario):
+            lines.append(
+                f"<span style='color:#8a3b00'>⚠ {html.escape(concern.message)}</span>"
+            )
     lines.append(
         f"file: {html.escape(doc.file_label())} · Highlighted values differ "
         "from the baseline; an edit of the baseline reaches this scenario too."

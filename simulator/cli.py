@@ -22,7 +22,7 @@ from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.params import compile_params
-from simulator.plausibility import input_warnings
+from simulator.plausibility import input_warnings, lever_warnings
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import (
     explain_validation_error,
@@ -169,8 +169,11 @@ def prepare_engine(scenario: Scenario) -> None:
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
-    for scenario in scenarios:
-        for concern in input_warnings(scenario):
+    for index, scenario in enumerate(scenarios):
+        concerns = input_warnings(scenario)
+        if index > 0:
+            concerns += lever_warnings(scenarios[0], scenario)
+        for concern in concerns:
             print(
                 f"funnelsim: warning: {scenario.name}: {concern.message}",
                 file=sys.stderr,

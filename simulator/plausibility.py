@@ -257,3 +257,47 @@ def start_line(comparison: Any) -> str:
         f"{company.initial_customers:,} customers, {money(company.initial_arr)} ARR; "
         "growth is measured from there"
     )
+
+
+#: The bundled company the lever files' values were written for: a lever sets
+#: values (churn 6.4 % a year, stage conversions), not changes of values.
+LEVERS_WRITTEN_FOR = "siloed"
+
+
+def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
+    """Where a lever of ``alternative`` sets a value written for the bundled
+    company while the baseline's own value differs: the lever then moves the
+    user's company to the bundled company's aligned figure, which can be a
+    smaller, larger or even opposite change than the lever means."""
+    from simulator.errors import ScenarioError
+    from simulator.provenance import value_of
+    from simulator.scenario_io import load_lever, load_scenario
+
+    try:
+        reference = load_scenario(LEVERS_WRITTEN_FOR)
+    except ScenarioError:
+        return []
+    out = []
+    for lever_id in alternative.levers:
+        try:
+            lever = load_lever(lever_id)
+        except ScenarioError:
+            continue
+        for dotted, value in lever.set.items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            mine = value_of(baseline, dotted)
+            written_for = value_of(reference, dotted)
+            acts = value_of(alternative, dotted) == value
+            if acts and mine is not None and mine != written_for:
+                out.append(
+                    Concern(
+                        dotted,
+                        f"The lever {lever.name} sets {label_of(dotted).lower()} "
+                        f"to {format_parameter(dotted, value)}, a value written for "
+                        f"the bundled company ({format_parameter(dotted, written_for)}"
+                        f"); your baseline has {format_parameter(dotted, mine)}. "
+                        "Set this alternative's own value for your company",
+                    )
+                )
+    return out
