@@ -152,7 +152,9 @@ def _story(
         baseline, alternative, settings=story_settings, threads=args.threads
     )
     try:
-        levers = lever_drivers(alternative)
+        # Taking a lever out goes back to the baseline's values (the
+        # alternative is the baseline with its levers).
+        levers = lever_drivers(alternative, parent=baseline)
         drivers = tornado(
             alternative, levers, settings=story_settings, threads=args.threads
         )

@@ -387,7 +387,12 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
             if isinstance(value, dict) and isinstance(target.get(key), dict):
                 merge(target[key], value, dotted + ".")
             else:
-                if key in target and _normalise(target[key]) != _normalise(value):
+                replaced = key in target and (
+                    _normalise(target[key]) != _normalise(value)
+                )
+                if replaced and not _only_cited_fields_change(
+                    target[key], value, dotted, own.get("citations")
+                ):
                     _drop_citations(layers.raw, dotted)
                 target[key] = copy.deepcopy(value)
                 _record_origin(layers, dotted, value, origin)
@@ -488,6 +493,29 @@ def apply_override(
 
 
 _MISSING = object()
+
+
+def _only_cited_fields_change(old: Any, new: Any, dotted: str, cited: Any) -> bool:
+    """Whether a list of named items (stages, sources) replaced by a file
+    changes only fields the file cites itself: the citation of the list as a
+    whole then still holds for the rest (the same items, the same other
+    values)."""
+    if not (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)):
+        return False
+    if not isinstance(cited, dict):
+        return False
+    for before, after in zip(old, new, strict=True):
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            return False
+        name = before.get("name")
+        if name != after.get("name") or set(before) != set(after):
+            return False
+        for field_name, value in after.items():
+            if _normalise(before[field_name]) != _normalise(value) and (
+                f"{dotted}.{name}.{field_name}" not in cited
+            ):
+                return False
+    return True
 
 
 def _drop_citations(raw: Raw, dotted: str) -> None:

@@ -160,3 +160,18 @@ def test_comparison_file_round_trip(three, tmp_path, settings, qtbot) -> None:
             doc.undo_stack.setClean()
         other.close()
         other.controller.shutdown()
+
+
+def test_a_saved_alternative_reopened_on_its_baseline_is_the_same(
+    three, tmp_path
+) -> None:
+    base, alt = three.docs[0], three.docs[1]
+    base.set_value("company.initial_customers", 420)
+    base.set_value("company.initial_arr", 15_080_000.0)
+    alt.set_value("follow_up.capacity_per_week", 90.0)
+    target = tmp_path / "ours-aligned.toml"
+    alt.save(target)
+    text = target.read_text(encoding="utf-8")
+    assert "initial_customers" not in text  # its changes, not the baseline's company
+    again = resolve_alternative(base.scenario, target)
+    assert again.model_dump() == alt.scenario.model_dump()
