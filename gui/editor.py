@@ -588,7 +588,8 @@ class ListEditor(QWidget):
                         f"{self.list_path}.{row}.{name}", info, annotation
                     )
                     if editor.kind in ("int", "float"):
-                        editor.layout().itemAt(1).widget().hide()  # unit in header
+                        if editor.unit_label is not None:  # unit in header
+                            editor.unit_label.hide()
                         editor.widget.setButtonSymbols(  # narrow cells
                             QAbstractSpinBox.ButtonSymbols.NoButtons
                         )
