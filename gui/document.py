@@ -183,6 +183,9 @@ class ScenarioDocument(QObject):
 
     changed = Signal()
     modifiedChanged = Signal(bool)
+    #: The baseline this document is an alternative to changed (what the
+    #: alternative's tab says about it may have too, even when its values not).
+    baselineChanged = Signal()
 
     def __init__(
         self,
@@ -327,6 +330,7 @@ class ScenarioDocument(QObject):
         if resolved != self.scenario:
             self.scenario = resolved
             self.changed.emit()
+        self.baselineChanged.emit()
 
     def check_alternative(self, scenario: Scenario) -> None:
         """Raise :class:`ScenarioError` if ``scenario``, as this document's

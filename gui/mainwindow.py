@@ -148,7 +148,12 @@ class ScenarioPane(QWidget):
     def set_document(self, doc: ScenarioDocument) -> None:
         self.doc = doc
         doc.changed.connect(self.refresh)
+        doc.baselineChanged.connect(self._refresh_info)
         self.refresh()
+
+    def _refresh_info(self) -> None:
+        if self.doc is not None and self.doc.baseline is not None:
+            self.info.setText(alternative_summary(self.doc))
 
     def refresh(self) -> None:
         doc = self.doc

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from simulator.parameter_text import format_parameter, label_of, money
@@ -271,10 +272,10 @@ def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
     smaller, larger or even opposite change than the lever means."""
     from simulator.errors import ScenarioError
     from simulator.provenance import value_of
-    from simulator.scenario_io import load_lever, load_scenario
+    from simulator.scenario_io import load_lever
 
     try:
-        reference = load_scenario(LEVERS_WRITTEN_FOR)
+        reference = _reference()
     except ScenarioError:
         return []
     out = []
@@ -301,3 +302,11 @@ def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
                     )
                 )
     return out
+
+
+@cache
+def _reference() -> Scenario:
+    """The bundled company the levers were written for (read once)."""
+    from simulator.scenario_io import load_scenario
+
+    return load_scenario(LEVERS_WRITTEN_FOR)

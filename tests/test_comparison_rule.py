@@ -155,3 +155,15 @@ def test_a_replaced_value_loses_the_citation_of_the_value_it_replaced(
     overridden = load_scenario("siloed", overrides={"company.initial_arr": 1e6})
     assert "company.initial_arr" not in overridden.citations
     assert "company.initial_arr" in load_scenario("siloed").citations
+
+
+def test_a_lever_written_for_the_bundled_company_is_named(write_toml, capsys) -> None:
+    mine = write_toml(
+        'schema_version = 1\nname = "Mine"\nextends = "siloed"\n'
+        "[company]\nannual_churn = 0.15\n"
+    )
+    assert main(["compare", str(mine), "aligned-conservative", *FAST]) == 0
+    err = capsys.readouterr().err
+    assert "Customer retention sets annual churn to 6.4 % a year" in err
+    assert main(["compare", "siloed", "aligned-conservative", *FAST]) == 0
+    assert "warning" not in capsys.readouterr().err

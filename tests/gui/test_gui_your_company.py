@@ -175,3 +175,12 @@ def test_a_saved_alternative_reopened_on_its_baseline_is_the_same(
     assert "initial_customers" not in text  # its changes, not the baseline's company
     again = resolve_alternative(base.scenario, target)
     assert again.model_dump() == alt.scenario.model_dump()
+
+
+def test_an_alternative_says_when_a_lever_was_written_for_another_company(
+    three,
+) -> None:
+    three.docs[0].set_value("company.annual_churn", 0.15)
+    text = three.panes[2].info.text()
+    assert "The lever Customer retention sets annual churn to 6.4 % a year" in text
+    assert "your baseline has 15 % a year" in text
