@@ -261,7 +261,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for ref in args.files:
         try:
             raw = read_toml(_path_of(ref))
-            if "set" in raw and "marketing" not in raw:
+            if raw.get("kind") == "comparison":
+                from simulator.comparison_file import load_comparison
+
+                _saved, scenarios = load_comparison(_path_of(ref))
+                print(
+                    f"{ref}: valid comparison ({scenarios[0].name} and "
+                    f"{len(scenarios) - 1} alternative(s))"
+                )
+            elif "set" in raw and "marketing" not in raw:
                 lever = load_lever(ref)
                 print(f"{ref}: valid lever ({lever.name})")
             else:

@@ -94,3 +94,12 @@ def test_compare_runs_a_comparison_file(write_toml, capsys) -> None:
     assert out["start"]["initial_customers"] == 420
     assert main(["compare", "siloed"]) == 2
     assert "at least one alternative" in capsys.readouterr().err
+
+
+def test_validate_knows_a_comparison_file(write_toml, capsys) -> None:
+    path = write_toml(TEXT, name="board.toml")
+    assert main(["validate", str(path)]) == 0
+    assert "valid comparison (Mine and 1 alternative(s))" in capsys.readouterr().out
+    bad = write_toml(TEXT.replace("runs = 200", "runs = 0"), name="bad.toml")
+    assert main(["validate", str(bad)]) == 2
+    assert "run.runs = 0" in capsys.readouterr().err
