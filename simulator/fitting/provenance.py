@@ -14,6 +14,7 @@ from typing import Any
 import tomli_w
 
 from simulator.errors import ScenarioError
+from simulator.provenance import user_citation
 from simulator.scenario_io import write_atomic
 from simulator.schema import Scenario
 
@@ -70,9 +71,10 @@ class FitRow:
     columns: list[str]
     figure: str
     note: str = ""
-    #: "H" for a value read off the data, "assumption" for one derived from it
-    #: by an assumption (scaled with the volume, set where the company sits).
-    confidence: str = "H"
+    #: "user" for a value read off the user's own data (the app shows it as
+    #: theirs), "assumption" for one derived from it by an assumption (scaled
+    #: with the volume, set where the company sits).
+    confidence: str = "user"
     #: A value the user gave (``--customers``, ``--arr``), not read off the data.
     given: bool = False
 
@@ -90,12 +92,8 @@ class FitRow:
             else ""
         )
         if self.given:
-            return {
-                "source": "entered by you",
-                "confidence": "assumption",
-                "note": self.note,
-            }
-        verb = "fitted" if self.confidence == "H" else "derived"
+            return {**user_citation(), "note": self.note}
+        verb = "fitted" if self.confidence == "user" else "derived"
         source = f"{verb} from {self.file}, {self.rows:,} rows{interval}"
         note = f"Columns: {', '.join(self.columns)}." if self.columns else ""
         if self.note:
