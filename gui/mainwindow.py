@@ -36,6 +36,7 @@ from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
+from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.runner import RunSettings
@@ -857,7 +858,7 @@ class MainWindow(QMainWindow):
             refs.append(shlex.quote(ref) if ref else f"<save {doc.name} first>")
         s = self.run_settings()
         return (
-            f"funnelsim compare {' '.join(refs)} --runs {s.runs} --weeks "
+            f"{funnelsim_command()} compare {' '.join(refs)} --runs {s.runs} --weeks "
             f"{s.horizon_weeks} --warmup {s.warmup_weeks} --seed {s.seed}"
         )
 

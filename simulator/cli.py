@@ -246,11 +246,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     if not _has_display():
+        from simulator.command import funnelsim_command
+
+        command = funnelsim_command()
         print(
             "funnelsim: no display found (DISPLAY/WAYLAND_DISPLAY unset), so the app "
             "cannot open a window. Running the default comparison in the terminal "
-            f"instead: funnelsim compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
-            "To see the app, run on a desktop or under `xvfb-run -a funnelsim gui`.",
+            f"instead: {command} compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
+            f"To see the app, run on a desktop or under `xvfb-run -a {command} gui`.",
             file=sys.stderr,
         )
         headless = _build_parser().parse_args(HEADLESS_COMMAND)
