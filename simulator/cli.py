@@ -87,6 +87,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every figure in the table (default: the key figures)",
+    )
+
+
 def load_with_overrides(
     refs: Sequence[str], overrides: Sequence[str]
 ) -> list[Scenario]:
@@ -178,14 +186,14 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
 
 
 def emit_result(
-    args: argparse.Namespace, result: Any, table: Callable[[Any], str]
+    args: argparse.Namespace, result: Any, table: Callable[..., str]
 ) -> int:
     """One JSON object on stdout with --json, else a table for people."""
     if args.json:
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table(result))
+        print(table(result, every=args.all))
     return EXIT_OK
 
 
@@ -288,12 +296,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate one scenario")
     p.add_argument("scenario", help="bundled id or path")
     add_run_options(p)
+    add_table_options(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
     p.add_argument("baseline", help="bundled id or path")
     p.add_argument("alternatives", nargs="+", metavar="alternative")
     add_run_options(p)
+    add_table_options(p)
     p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("validate", help="check scenario or lever files")

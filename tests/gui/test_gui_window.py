@@ -155,7 +155,9 @@ def test_run_fills_every_view(qtbot, wait_final, window):
 
     assert QGuiApplication.clipboard().text() == text
     assert f"seed {SEED}" in results.info.text()
-    assert "funnelsim compare siloed aligned" in results.info.text()
+    from simulator.command import funnelsim_command
+
+    assert f"{funnelsim_command()} compare siloed aligned" in results.info.text()
 
 
 def test_third_scenario(qtbot, wait_final, window):
@@ -353,7 +355,12 @@ def test_no_display_gives_advice(monkeypatch, capsys):
     for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)
     assert main([]) == 2
-    assert "xvfb-run" in capsys.readouterr().err
+    from simulator.command import funnelsim_command
+
+    command = funnelsim_command()  # .venv/bin/funnelsim, unless on the PATH
+    err = capsys.readouterr().err
+    assert f"xvfb-run -a {command} gui" in err
+    assert f"{command} compare siloed aligned" in err
 
 
 def test_module_paths():
