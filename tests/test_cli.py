@@ -258,3 +258,10 @@ def test_suggested_commands_work_as_typed(monkeypatch, tmp_path, capsys) -> None
     )
     assert main(["gui"]) == 0
     assert f"`xvfb-run -a {script} gui`" in capsys.readouterr().err
+
+
+def test_the_bench_times_a_command_that_parses() -> None:
+    from simulator.bench import WHOLE_PROCESS
+
+    args = cli._build_parser().parse_args(WHOLE_PROCESS)
+    assert args.handler is cli.cmd_compare and args.json and args.runs == 10_000
