@@ -865,6 +865,7 @@ class MainWindow(QMainWindow):
     def _on_phase(self, label: str) -> None:
         self.status.setText(label + "…")
         self.progress.setValue(0)
+        self.results.show_waiting(label)
 
     def _on_progress(self, fraction: float) -> None:
         self.progress.setValue(round(fraction * 1000))

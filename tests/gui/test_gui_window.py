@@ -430,3 +430,30 @@ def test_a_preview_reuses_the_last_layout_and_the_full_run_lays_out_again(qtbot)
     build()
     canvas.draw()
     assert bounds() != laid_out
+
+
+def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
+    """Before the first results (the engine's first compile takes 15-25 s) the
+    results area says what is being done; then the results take its place."""
+    from gui.results import ResultsPanel
+
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_waiting("Preparing the simulation engine (once after an install)")
+    assert panel.waiting.isVisible() and not panel.tabs.isVisible()
+    assert "Preparing the simulation engine" in panel.waiting.text()
+    assert "results will appear here" in panel.waiting.text()
+
+    from simulator.runner import RunSettings, compare
+    from simulator.scenario_io import load_scenario
+
+    comparison = compare(
+        load_scenario("siloed"),
+        [load_scenario("aligned")],
+        settings=RunSettings(runs=100, horizon_weeks=60, warmup_weeks=8, seed=1),
+    )
+    panel.show_comparison(comparison, True)
+    assert panel.tabs.isVisible() and not panel.waiting.isVisible()
+    panel.show_waiting("Full run: 2,000 runs")  # results stay on screen
+    assert panel.tabs.isVisible() and not panel.waiting.isVisible()
