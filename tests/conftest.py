@@ -12,8 +12,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # Examples a property test tries when it does not fix its own number: a few
 # hundred in the everyday run (seconds), thousands in the thorough one, for a
-# change of the scenario loader or before a release:
-#   .venv/bin/python -m pytest --hypothesis-profile=thorough tests/test_untrusted_files.py
+# change of the scenario loader or before a release (README, Development):
+#   .venv/bin/python -m pytest --hypothesis-profile=thorough
 settings.register_profile("everyday", max_examples=300)
 settings.register_profile("thorough", max_examples=3000)
 settings.load_profile("everyday")

@@ -439,6 +439,7 @@ def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
 
     panel = ResultsPanel()
     qtbot.addWidget(panel)
+    panel.resize(1280, 720)
     panel.show()
     panel.show_waiting("Preparing the simulation engine (once after an install)")
     assert panel.waiting.isVisible() and not panel.tabs.isVisible()
