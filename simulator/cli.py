@@ -14,16 +14,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
-from simulator import report_text
-from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
-from simulator.params import compile_params
-from simulator.runner import RunSettings, compare
 from simulator.scenario_io import (
     explain_validation_error,
     load_lever,
@@ -32,6 +29,11 @@ from simulator.scenario_io import (
     read_toml,
 )
 from simulator.schema import Scenario, Simulation
+
+# The engine (numba, a third of a second to import) is imported by the commands
+# that simulate, when they run: listing, validating and help need none of it.
+if TYPE_CHECKING:
+    from simulator.runner import RunSettings
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
 DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
@@ -104,6 +106,8 @@ def load_with_overrides(
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
+    from simulator.runner import RunSettings
+
     settings = RunSettings.from_scenario(
         baseline, runs=args.runs, weeks=args.weeks, warmup=args.warmup, seed=args.seed
     )
@@ -149,12 +153,16 @@ PREPARING_NOTE_AFTER = 1.0
 
 def prepare_engine(scenario: Scenario) -> None:
     """Compile the simulation step, or load it from numba's cache. Only the
-    first run on a machine compiles (about 20 s); loading takes a fraction of a
-    second, so the note shows on a terminal only when the wait is long."""
+    first run after an install compiles (about 20 s), unless set-up did
+    (simulator.warmup); loading takes a fraction of a second, so the note shows
+    on a terminal only when the wait is long."""
+    from simulator.engine import prepare
+    from simulator.params import compile_params
+
     note = threading.Timer(
         PREPARING_NOTE_AFTER,
         print,
-        ["funnelsim: preparing the simulation engine (first run only) ..."],
+        ["funnelsim: preparing the simulation engine (once after an install) ..."],
         {"file": sys.stderr, "flush": True},
     )
     if sys.stderr.isatty():
@@ -168,6 +176,9 @@ def prepare_engine(scenario: Scenario) -> None:
 
 
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
+    from simulator.engine import is_prepared
+    from simulator.runner import compare
+
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
     if not is_prepared():
@@ -187,25 +198,30 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
 
 
 def emit_result(
-    args: argparse.Namespace, result: Any, table: Callable[..., str]
+    args: argparse.Namespace, result: Any, table: Callable[[Any], str]
 ) -> int:
     """One JSON object on stdout with --json, else a table for people."""
     if args.json:
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table(result, every=args.all))
+        print(table(result))
     return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from simulator import report_text
+
     result = simulate(args, [args.scenario]).baseline
-    return emit_result(args, result, report_text.run_table)
+    return emit_result(args, result, partial(report_text.run_table, every=args.all))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from simulator import report_text
+
     comparison = simulate(args, [args.baseline, *args.alternatives])
-    return emit_result(args, comparison, report_text.comparison_table)
+    table = partial(report_text.comparison_table, every=args.all)
+    return emit_result(args, comparison, table)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -265,7 +281,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             f"To see the app, run on a desktop or under `xvfb-run -a {command} gui`.",
             file=sys.stderr,
         )
-        headless = _build_parser().parse_args(HEADLESS_COMMAND)
+        headless = _build_parser(HEADLESS_COMMAND[0]).parse_args(HEADLESS_COMMAND)
         headless_code: int = headless.handler(headless)
         return headless_code
     from gui.app import main as gui_main  # type: ignore[import-not-found, unused-ignore]
@@ -285,7 +301,13 @@ def _has_display() -> bool:
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _build_parser() -> argparse.ArgumentParser:
+#: Commands of this module; any other (or none, or --help) needs the extensions'.
+CORE_COMMANDS = ("run", "compare", "validate", "list", "bench", "gui")
+
+
+def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or enough of it for one of
+    :data:`CORE_COMMANDS`: without the extensions' modules and the bench's."""
     parser = _Parser(
         prog="funnelsim",
         description="Monte Carlo model of a B2B sales funnel: what sales-marketing "
@@ -315,16 +337,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("bench", help="measure engine speed against a numpy yardstick")
-    from simulator import bench
+    if command in (None, "bench"):
+        from simulator import bench
 
-    bench.add_arguments(p)
+        bench.add_arguments(p)
     p.set_defaults(handler=cmd_bench)
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("qt_args", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_gui)
 
-    for register in _extensions():
+    for register in _extensions() if command is None else []:
         register(sub)
     return parser
 
@@ -350,7 +373,9 @@ EXTENSION_MODULES: tuple[str, ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    core = argv[0] if argv and argv[0] in CORE_COMMANDS else None
+    parser = _build_parser(core)
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
