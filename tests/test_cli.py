@@ -227,7 +227,9 @@ def test_the_preparing_note_shows_only_when_the_wait_is_long(
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(cli, "PREPARING_NOTE_AFTER", 0.1)
-    monkeypatch.setattr(cli, "prepare", lambda params: time.sleep(preparing_seconds))
+    monkeypatch.setattr(
+        "simulator.engine.prepare", lambda params: time.sleep(preparing_seconds)
+    )
     cli.prepare_engine(load_scenario("siloed"))
     time.sleep(0.2)  # a note left pending would show by now
     assert ("preparing the simulation engine" in terminal.getvalue()) is noted
