@@ -858,7 +858,9 @@ class MainWindow(QMainWindow):
             refs.append(shlex.quote(ref) if ref else f"<save {doc.name} first>")
         s = self.run_settings()
         return (
-            f"{funnelsim_command()} compare {' '.join(refs)} --runs {s.runs} --weeks "
+            # (the whole path: the app's working folder is not the terminal's)
+            f"{funnelsim_command(relative=False)} compare {' '.join(refs)} "
+            f"--runs {s.runs} --weeks "
             f"{s.horizon_weeks} --warmup {s.warmup_weeks} --seed {s.seed}"
         )
 

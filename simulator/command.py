@@ -11,18 +11,18 @@ import sys
 from pathlib import Path
 
 
-def funnelsim_command() -> str:
+def funnelsim_command(*, relative: bool = True) -> str:
     """``funnelsim`` when the PATH finds this installation's script, else the
-    script's path (relative to the working folder when inside it, such as
-    ``.venv/bin/funnelsim``), else the module run by this Python."""
+    script's path (with ``relative``, relative to the working folder when
+    inside it, such as ``.venv/bin/funnelsim``: for a message read in the
+    terminal that ran the command), else the module run by this Python."""
     script = Path(sys.executable).parent / "funnelsim"
     if not script.is_file():
         return f"{shlex.quote(sys.executable)} -m simulator.cli"
     found = shutil.which("funnelsim")
     if found is not None and os.path.samefile(found, script):
         return "funnelsim"
-    try:
+    shown = script
+    if relative and script.is_relative_to(Path.cwd()):
         shown = script.relative_to(Path.cwd())
-    except ValueError:
-        shown = script
     return shlex.quote(str(shown))

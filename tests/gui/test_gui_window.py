@@ -157,7 +157,8 @@ def test_run_fills_every_view(qtbot, wait_final, window):
     assert f"seed {SEED}" in results.info.text()
     from simulator.command import funnelsim_command
 
-    assert f"{funnelsim_command()} compare siloed aligned" in results.info.text()
+    command = funnelsim_command(relative=False)  # a whole path, or on the PATH
+    assert f"{command} compare siloed aligned" in results.info.text()
 
 
 def test_third_scenario(qtbot, wait_final, window):
