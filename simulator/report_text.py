@@ -165,7 +165,7 @@ def headline(comparison: Comparison, index: int) -> str:
     else:
         higher = "higher" if d["mean"] >= 0 else "lower"
         said = f"{label}: {alt.name} {size} ± {se} {higher} than {base.name}"
-    sentence = f"{said}, better in {better} of {base.runs:,} paired runs."
+    sentence = f"{said}, better in {better} of paired runs."
     return textwrap.fill(sentence, MAX_WIDTH)
 
 
