@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import textwrap
 
+from simulator.caveats import comparison_caveats
 from simulator.figures import (
     FIGURE_ORDER,
     FIGURE_SHORT_LABELS,
@@ -81,6 +82,44 @@ def fmt_share(p: float) -> str:
     if 0.999 < p < 1:
         return ">99.9 %"
     return f"{p * 100:.1f} %"
+
+
+def fmt_multiple(value: float) -> str:
+    """A return on cost as a person reads it: ``14.2\u00d7`` (no-break space
+    inside nothing, so it never splits across lines)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.1f}\u00d7"
+
+
+def net_value_line(comparison: Comparison, index: int) -> str:
+    """One sentence: the alternative's revenue gain minus its extra cost over
+    the horizon, the return on that cost, their ranges and how often it pays,
+    as the terminal, the cards, the PDF and the deck all say it."""
+    nv = comparison.net_value(index)
+    gain, extra, net, ret = (
+        nv["revenue_gain"],
+        nv["extra_cost"],
+        nv["net"],
+        nv["return"],
+    )
+    weeks = comparison.baseline.settings.horizon_weeks
+    text = (
+        f"Net value over {weeks} weeks: revenue gained {fmt_diff(gain['p50'], '$')} "
+        f"\u2212 extra cost {fmt_diff(extra['p50'], '$')} = "
+        f"{fmt_diff(net['p50'], '$')} (median of paired runs; 90\u00a0% of runs "
+        f"{fmt_diff(net['p5'], '$')} to {fmt_diff(net['p95'], '$')}; "
+        f"mean {fmt_diff(net['mean'], '$')} \u00b1 {fmt(net['se'], '$')} s.e.)"
+    )
+    if ret["n"]:
+        text += (
+            f"; return on the extra cost {fmt_multiple(ret['p50'])} "
+            f"({fmt_multiple(ret['p5'])} to {fmt_multiple(ret['p95'])})"
+        )
+    elif extra["p50"] <= 0:
+        text += "; it costs no more than the baseline"
+    text += f"; it pays for itself in {fmt(net['p_positive'], 'share')} of runs."
+    return text
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -204,15 +243,13 @@ def comparison_table(comparison: Comparison, *, every: bool = False) -> str:
             f"Means; Difference: {_short(alt.name)} - {_short(base.name)} in each run "
             "(± s.e., percentiles); Better: share of runs"
         )
-        parts.append(
-            "\n".join(
-                [
-                    headline(comparison, index),
-                    _title(base, every),
-                    "",
-                    _table(header, rows),
-                    legend,
-                ]
-            )
-        )
+        lines = [headline(comparison, index), _title(base, every), ""]
+        lines += [_table(header, rows), legend]
+        if "total_revenue" in diffs and "total_cost" in diffs:
+            lines += ["", textwrap.fill(net_value_line(comparison, index), MAX_WIDTH)]
+        parts.append("\n".join(lines))
+    caveats = comparison_caveats(
+        base.scenario, [alt.scenario for alt in comparison.alternatives]
+    )
+    parts += [textwrap.fill(caveat, MAX_WIDTH) for caveat in caveats]
     return "\n\n".join(parts)
