@@ -85,29 +85,6 @@ class BufferPool:
         weakref.finalize(base, self._returned.append, block)
         return array
 
-    def ready(self, sizes: list[int]) -> threading.Thread:
-        """Take and write memory for arrays of these sizes (bytes) in a thread,
-        and keep it for them (within :attr:`keep_bytes`; join the thread before
-        taking them). A process's first records otherwise pay for fresh memory
-        as they are first written (0.1-0.5 s for a 10,000-run comparison here);
-        the command line has this done while the process is still importing
-        and loading the compiled step, on a core that is idle then."""
-        wanted, total = [], 0
-        for size in sizes:
-            if size >= self.min_bytes and total + size <= self.keep_bytes:
-                wanted.append(size)
-                total += size
-
-        def write() -> None:
-            for size in wanted:
-                block = np.zeros(size, np.uint8)
-                block.fill(0)  # (without Python's lock)
-                self._returned.append(block)
-
-        thread = threading.Thread(target=write, name="funnelsim-ready", daemon=True)
-        thread.start()
-        return thread
-
     def clear(self) -> None:
         """Let go of the memory kept for reuse."""
         with self._lock:

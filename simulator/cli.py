@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import sys
 import threading
@@ -176,29 +175,14 @@ def prepare_engine(scenario: Scenario) -> None:
             note.join()
 
 
-def ready_records(args: argparse.Namespace, scenarios: Sequence[Scenario]) -> Any:
-    """Have the memory of the comparison's records written in a thread while
-    the engine is imported and loaded (buffers.BufferPool.ready); returns the
-    thread."""
-    from simulator.buffers import RECORDS
-    from simulator.series import record_shape
-
-    sim = scenarios[0].simulation
-    runs, weeks = args.runs or sim.runs, args.weeks or sim.horizon_weeks
-    shapes = [record_shape(runs, weeks, len(s.marketing.sources)) for s in scenarios]
-    return RECORDS.ready([4 * math.prod(shape) for shape in shapes])  # float32
-
-
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
-    scenarios = load_with_overrides(refs, args.overrides)
-    ready = ready_records(args, scenarios)
     from simulator.engine import is_prepared
     from simulator.runner import compare
 
+    scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
     if not is_prepared():
         prepare_engine(scenarios[0])
-    ready.join()
     bar = ProgressBar(settings.runs, "simulating")
     try:
         return compare(

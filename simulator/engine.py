@@ -27,7 +27,7 @@ from simulator.marks import (
     split_by_source,
 )
 from simulator.params import N_CLASSES, Layout, Params
-from simulator.series import RECORDED, record_shape, share_series
+from simulator.series import RECORDED, share_series
 from simulator.streams import ChunkStreams, block_seeds, chunk_streams
 
 I = NDArray[np.int64]
@@ -273,7 +273,8 @@ def record_array(
     """An empty ``(weeks, series, runs)`` record of the given runs (see
     :class:`Recorder`), on the memory of a record no longer in use when there
     is one (:mod:`simulator.buffers`)."""
-    return RECORDS.zeros(record_shape(runs, weeks, len(sources)), np.float32)
+    shape = (weeks, len(RECORDED) + len(sources), runs)
+    return RECORDS.zeros(shape, np.float32)
 
 
 def record_series(

@@ -39,9 +39,3 @@ def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
     """Names of the weekly budget-share series, one per source (after MODEL.md's
     series: the closed loop at work)."""
     return tuple(f"share_{source}" for source in sources)
-
-
-def record_shape(runs: int, weeks: int, sources: int) -> tuple[int, int, int]:
-    """The ``(weeks, series, runs)`` shape of a scenario's record of weekly
-    series (float32), for a scenario of ``sources`` lead sources."""
-    return (weeks, len(RECORDED) + sources, runs)

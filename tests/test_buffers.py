@@ -117,15 +117,3 @@ def test_comparisons_on_reused_memory_give_the_same_series(monkeypatch) -> None:
 def _let_go_of_kept_records():
     yield
     buffers.RECORDS.clear()
-
-
-def test_memory_readied_ahead_is_taken_by_the_records_it_was_readied_for() -> None:
-    records = pool()
-    size = int(np.prod(SHAPE)) * 4
-    records.ready([size, size, 10**9]).join()  # (the last beyond the bound)
-    assert records.kept_bytes == 2 * size
-    first = records.zeros(SHAPE, np.float32)
-    second = records.zeros(SHAPE, np.float32)
-    assert records.kept_bytes == 0
-    assert not first.any() and not second.any()
-    assert not np.shares_memory(first, second)
