@@ -16,6 +16,7 @@ from simulator.figures import (
     FIGURE_SHORT_LABELS,
     FIGURE_UNITS,
 )
+from simulator.plausibility import result_warning_lines
 from simulator.results import Comparison, RunResult
 
 #: What a reader of a comparison looks at first: growth, money, deals, and the
@@ -251,5 +252,6 @@ def comparison_table(comparison: Comparison, *, every: bool = False) -> str:
     caveats = comparison_caveats(
         base.scenario, [alt.scenario for alt in comparison.alternatives]
     )
-    parts += [textwrap.fill(caveat, MAX_WIDTH) for caveat in caveats]
+    notes = [*caveats, *result_warning_lines(comparison)]
+    parts += [textwrap.fill(note, MAX_WIDTH) for note in notes]
     return "\n\n".join(parts)

@@ -146,7 +146,7 @@ def test_shares_of_runs_are_never_rounded_to_certainty() -> None:
         (["run", "siloed", "--set", "oops"], "expected dotted.name=value"),
         (["run", "siloed", "--runs", "-3"], "must be at least 1"),
         (["run", "siloed", "--weeks", "5000"], "less than or equal to 1040"),
-        (["compare", "siloed"], "the following arguments are required"),
+        (["compare", "siloed"], "at least one alternative, or one comparison file"),
         (["frobnicate"], "invalid choice"),
     ],
 )
