@@ -151,13 +151,19 @@ def _figures(result: RunResult, every: bool) -> list[str]:
     return [f for f in shown if f in result.figures]
 
 
-def _title(result: RunResult, every: bool) -> str:
+def _title(result: RunResult) -> str:
     s = result.settings
-    shown = "every figure" if every else "key figures (--all: every figure)"
     return (
         f"{s.runs:,} runs · totals over {s.horizon_weeks} weeks after a "
-        f"{s.warmup_weeks}-week warm-up · seed {s.seed} · {shown}"
+        f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
     )
+
+
+def _legend(text: str, every: bool) -> str:
+    """A table's legend, and that it shows the key figures when it does."""
+    if not every:
+        text += "\nKey figures; --all shows every figure."
+    return text
 
 
 def run_table(result: RunResult, *, every: bool = False) -> str:
@@ -175,14 +181,8 @@ def run_table(result: RunResult, *, every: bool = False) -> str:
         "Over the runs: mean, 5th and 95th percentile and median; "
         "s.e.: standard error of the mean."
     )
-    return "\n".join(
-        [
-            f"{result.name}: {_title(result, every)}",
-            "",
-            _table(header, rows),
-            legend,
-        ]
-    )
+    title = textwrap.fill(f"{result.name}: {_title(result)}", MAX_WIDTH)
+    return "\n".join([title, "", _table(header, rows), _legend(legend, every)])
 
 
 def headline(comparison: Comparison, index: int) -> str:
@@ -244,8 +244,8 @@ def comparison_table(comparison: Comparison, *, every: bool = False) -> str:
             f"Means; Difference: {_short(alt.name)} - {_short(base.name)} in each run "
             "(± s.e., percentiles); Better: share of runs"
         )
-        lines = [headline(comparison, index), _title(base, every), ""]
-        lines += [_table(header, rows), legend]
+        lines = [headline(comparison, index), textwrap.fill(_title(base), MAX_WIDTH)]
+        lines += ["", _table(header, rows), _legend(legend, every)]
         if "total_revenue" in diffs and "total_cost" in diffs:
             lines += ["", textwrap.fill(net_value_line(comparison, index), MAX_WIDTH)]
         parts.append("\n".join(lines))

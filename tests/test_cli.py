@@ -67,6 +67,20 @@ def _lines(text: str) -> list[str]:
     return text.rstrip("\n").split("\n")
 
 
+#: The default horizon and warm-up, and the longest seed a file may give.
+WIDE = ["--runs", "300", "--weeks", "104", "--warmup", "52"]
+WIDE += ["--seed", str(2**63 - 1)]
+
+
+@pytest.mark.parametrize("options", [FAST, WIDE], ids=["short", "widest"])
+def test_tables_fit_100_columns(capsys, options: list[str]) -> None:
+    for command in (["compare", "siloed", "aligned"], ["run", "siloed"]):
+        for every in ([], ["--all"]):
+            assert main([*command, *options, *every]) == 0
+            lines = _lines(capsys.readouterr().out)
+            assert max(len(line) for line in lines) <= 100, command + every
+
+
 def test_comparison_table_reads_in_words_within_100_columns(capsys) -> None:
     assert main(["compare", "siloed", "aligned", *FAST]) == 0
     text = capsys.readouterr().out
@@ -93,6 +107,7 @@ def test_comparison_table_reads_in_words_within_100_columns(capsys) -> None:
     assert "Net value over 52 weeks" in text and "Read with care" in text
     # Key figures only, unless asked.
     assert FIGURE_SHORT_LABELS["total_contacted"] not in text
+    assert "Key figures; --all shows every figure." in lines
 
 
 def test_better_follows_each_figures_direction(capsys) -> None:
