@@ -3,7 +3,7 @@
 Two pages: the files and options, then the fit's table (every fitted value with
 its 90 % interval, the columns used and the data's figure beside the simulated
 one) and what the data could not identify. Accepting saves the scenario and
-opens it as the baseline, with the bundled aligned levers as the alternative.
+opens it as the baseline; the alternatives (the aligned levers) follow it.
 The fit itself is :mod:`simulator.fitting` (the same as ``funnelsim fit``); it
 runs off the GUI thread.
 """
@@ -43,7 +43,6 @@ from simulator.fitting.cli import _fmt
 from simulator.fitting.fit import fit
 from simulator.fitting.provenance import (
     FitResult,
-    write_alternative,
     write_scenario,
 )
 from simulator.fitting.table import parse_column_overrides
@@ -101,7 +100,6 @@ class FitWizard(QDialog):
         self.check_runs = check_runs
         self.result: FitResult | None = None
         self.saved_path: Path | None = None
-        self.alternative_path: Path | None = None
         self._job: FitJob | None = None
         self.pages = QStackedWidget()
         self.pages.addWidget(self._files_page())
@@ -368,7 +366,6 @@ class FitWizard(QDialog):
             target = target.with_suffix(".toml")
         try:
             write_scenario(self.result, target)
-            self.alternative_path = write_alternative(self.result, target)
         except (OSError, ScenarioError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else None
             self.status.setText(f"Could not save {target}: {reason or exc}")
@@ -380,21 +377,17 @@ class FitWizard(QDialog):
 
 
 def new_from_data(window: Any) -> bool:
-    """Run the wizard; on accept open the fitted scenario as the baseline and the
-    aligned levers on it as the alternative."""
+    """Run the wizard; on accept open the fitted scenario as the baseline."""
     wizard = FitWizard(window)
     if wizard.exec() != QDialog.DialogCode.Accepted or wizard.saved_path is None:
         return False
-    return open_fitted(window, wizard.saved_path, wizard.alternative_path)
+    return open_fitted(window, wizard.saved_path)
 
 
-def open_fitted(window: Any, path: Path, alternative: Path | None) -> bool:
-    """The fitted company as the baseline and, as the alternative, the file that
-    applies the aligned levers to it. The alternative goes first: the baseline's
-    current alternative (the bundled aligned) may not apply to fitted stages."""
-    has_slot = len(window.docs) > 1
-    if alternative is not None and has_slot and not window.open_file(alternative, 1):
-        return False
+def open_fitted(window: Any, path: Path) -> bool:
+    """The fitted company as the baseline. The alternatives (the bundled
+    aligned levers, by default) are changes to the baseline, so they follow it:
+    the comparison becomes "your company, with and without the levers"."""
     if not window.open_file(path, 0):
         return False
     window.tabs.setCurrentIndex(0)

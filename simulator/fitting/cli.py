@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from typing import Any
 
+from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
 from simulator.fitting.fit import fit
 from simulator.fitting.provenance import (
     CHECK_RUNS,
     FitResult,
-    write_alternative,
     write_scenario,
 )
 from simulator.fitting.table import DateOrder, parse_column_overrides
@@ -98,21 +99,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     )
     check_by_simulation(result, runs=args.check_runs)
     write_scenario(result, args.output)
-    alternative = write_alternative(result, args.output)
     if args.json:
-        payload = {
-            "output": args.output,
-            "alternative": str(alternative),
-            **result.to_json(),
-        }
+        payload = {"output": args.output, **result.to_json()}
         json.dump(payload, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
         print(fit_table(result))
         print(f"\nwrote {args.output} (extends {result.raw['extends']})")
         print(
-            f"wrote {alternative} (the aligned levers on this company); compare "
-            f"them: funnelsim compare {args.output} {alternative}"
+            "compare it with the aligned levers on this company: "
+            f"{funnelsim_command()} compare {shlex.quote(args.output)} aligned"
         )
     return 0
 

@@ -198,7 +198,6 @@ def fit(
     _size_rows(raw, rows, report, opp, scale, base_budget, customers, arr)
     _expected_checks(raw, checks, report, opp, weeks=weeks, warmup=warmup)
     kept.extend(_kept_notes(report, opp, customers, arr, extends))
-    kept.extend(lever_notes(raw["pipeline"]["stages"]))
 
     title = name or f"Fitted: {Path(str(paths[0])).stem}"
     file_raw = file_content(raw, base, rows, extends, title, inputs.files, out)
@@ -719,50 +718,4 @@ def _kept_notes(
             "Initial customers and ARR are not in the data: scaled with the volume "
             "and derived from the fitted deal size (give --customers and --arr)."
         )
-    return notes
-
-
-def lever_notes(
-    stages: Sequence[Mapping[str, Any]], against: str = "aligned"
-) -> list[str]:
-    """What the levers of ``against`` do to this pipeline: a lever that sets stage
-    conversions by name either misses the fitted stages (the comparison stops
-    with an error) or sets absolute values that may lie below the fitted ones."""
-    from simulator.scenario_io import load_lever
-
-    names = [str(s["name"]) for s in stages]
-    conversion = {str(s["name"]): float(s["conversion"]) for s in stages}
-    notes = []
-    for lever_id in load_scenario(against).levers:
-        lever = load_lever(lever_id)
-        sets = {
-            k.split(".")[2]: v
-            for k, v in lever.set.items()
-            if k.startswith("pipeline.stages.") and k.endswith(".conversion")
-        }
-        if not sets:
-            continue
-        missing = [n for n in sets if n not in conversion]
-        if missing:
-            notes.append(
-                f"Comparing with {against}: its '{lever_id}' lever sets the "
-                f"conversions of stages named {', '.join(sets)}; this pipeline's "
-                f"stages are {', '.join(names)}, so `compare OUT {against}` stops "
-                f"with an error. Compare with OUT-{against}.toml, which applies the "
-                "lever's factor to these stages."
-            )
-            continue
-        after = dict(conversion, **{k: float(v) for k, v in sets.items()})
-        before_win, after_win = (
-            math.prod(conversion.values()),
-            math.prod(after.values()),
-        )
-        if after_win < before_win:
-            notes.append(
-                f"Comparing with {against}: its '{lever_id}' lever sets absolute "
-                f"stage conversions (win rate {after_win:.1%}), below this "
-                f"company's fitted {before_win:.1%}: there it lowers the win rate. "
-                f"Compare with OUT-{against}.toml, which applies the lever's factor "
-                "to these stages."
-            )
     return notes

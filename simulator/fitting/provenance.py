@@ -277,23 +277,6 @@ def extends_reference(extends: str, out: str | Path | None) -> str:
     return relative
 
 
-def write_alternative(result: FitResult, out: str | Path) -> Path:
-    """Write the aligned alternative of the fitted scenario written to ``out``
-    (``OUT-aligned.toml`` beside it, extending it) and return its path."""
-    from simulator.fitting.alternative import aligned_alternative, companion_path
-    from simulator.scenario_io import scenario_from_dict
-
-    target = companion_path(out)
-    content, _ = aligned_alternative(
-        [s.model_dump() for s in result.scenario.pipeline.stages],
-        baseline_name=result.scenario.name,
-        baseline_ref=Path(out).name,
-    )
-    scenario_from_dict(content, origin=str(target), base=target)  # it validates
-    write_atomic(target, tomli_w.dumps(content))
-    return target
-
-
 def write_scenario(result: FitResult, out: str | Path) -> None:
     """Write the fitted scenario atomically (nothing is written on error)."""
     write_atomic(Path(out), _header(result) + tomli_w.dumps(result.raw))

@@ -57,16 +57,20 @@ def test_wizard_fits_shows_the_table_and_opens_the_baseline(qtbot, window, tmp_p
     assert raw["extends"] == "siloed"
     assert raw["citations"]["deals.acv_median"]["source"].startswith("fitted from")
 
-    assert wizard.alternative_path == tmp_path / "mine-aligned.toml"
-    assert open_fitted(window, out, wizard.alternative_path)
+    assert open_fitted(window, out)
     assert window.docs[0].scenario.name == result.scenario.name
     assert window.docs[0].scenario.deals.acv_median == result.scenario.deals.acv_median
     alternative = window.docs[1].scenario
-    assert alternative.name.endswith("+ Aligned levers")
-    # The aligned levers on the fitted company: its stages, enablement's factor.
-    fitted = {s.name: s.conversion for s in result.scenario.pipeline.stages}
-    for stage in alternative.pipeline.stages:
-        assert stage.conversion == pytest.approx(fitted[stage.name] * 1.1132, abs=2e-3)
+    # The aligned levers on the fitted company: its own stages, each raised so
+    # that the win rate is x 1.38 (no conversion past 100 %); its churn x 0.64.
+    stages = result.scenario.pipeline.stages
+    factor = 1.38 ** (1 / len(stages))
+    assert [s.name for s in alternative.pipeline.stages] == [s.name for s in stages]
+    for fitted, aligned in zip(stages, alternative.pipeline.stages, strict=True):
+        assert aligned.conversion == pytest.approx(min(1.0, fitted.conversion * factor))
+    assert alternative.company.annual_churn == pytest.approx(
+        0.64 * result.scenario.company.annual_churn
+    )
     assert alternative.handoff.ignore_base == pytest.approx(0.10)
     assert alternative.company.initial_arr == result.scenario.company.initial_arr
 
