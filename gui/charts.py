@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, PercentFormatter
 
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
 
@@ -132,7 +132,25 @@ def _axis_for(axis: Any, name: str) -> None:
     elif name in SHARE_SERIES or name in SHARE_FIGURES:
         axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     else:
-        axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        axis.set_major_formatter(_CountFormatter())
+
+
+class _CountFormatter(Formatter):
+    """Tick labels of counts: as many decimals as the tick spacing needs (no
+    repeated "0, 0, 0" on a narrow axis) and never "−0"."""
+
+    def __init__(self) -> None:
+        self.ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        self.ticks = sorted(float(v) for v in locs)
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        locs = self.ticks
+        step = min((b - a for a, b in zip(locs, locs[1:]) if b > a), default=1.0)
+        decimals = 0 if step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
+        text = f"{x:,.{decimals}f}"
+        return "0" if text.lstrip("-").strip("0.,") == "" else text
 
 
 def style_axes(
@@ -694,8 +712,20 @@ def plot_series_median(
     _axis_for(ax.yaxis, series)
     if series in SHARE_SERIES:
         ax.set_ylim(0, 1)
+    elif _flat_zero(ax):
+        # nothing waiting in any run: one plain axis from 0, not "0, 0, −0"
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=1, integer=True))
     ax.set_xlim(left=0)
     return ax
+
+
+def _flat_zero(ax: Axes) -> bool:
+    """Whether every line drawn on ``ax`` is 0 throughout."""
+    values = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+    return bool(values) and all(
+        np.all(np.nan_to_num(v) == 0) for v in values if v.size
+    )
 
 
 def share_series_names(result: Any) -> list[str]:

@@ -812,53 +812,24 @@ def provenance(citation: Any) -> str:
     return "cited"
 
 
-def _plain_value(scenario: Any, dotted: str) -> str:
-    """A parameter's value as a person writes it: 10,770,000, 0.45, yes."""
-    from simulator.drivers import get_value
-
-    try:
-        value = get_value(scenario, dotted)
-    except Exception:  # a citation of a whole list or table: no single value
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.4g}"
-    if isinstance(value, str):
-        return value
-    return ""
-
-
 def assumption_rows(comparison: Any) -> list[tuple[str, str, str, str]]:
     """``(input, value, kind, source)`` for every cited value of every scenario,
-    once each (an alternative inherits its baseline's); a value an alternative
-    changes names that alternative."""
+    once each (an alternative inherits its baseline's), by the schema's labels
+    in plain numbers (:func:`simulator.provenance.assumption_rows`); a value an
+    alternative changes names that alternative."""
+    from simulator.provenance import assumption_rows as rows_of
+
     rows: list[tuple[str, str, str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for index, result in enumerate(comparison.results):
         scenario = result.scenario
-        for dotted, cite in scenario.citations.items():
-            key = (dotted, repr(cite))
-            if key in seen or dotted.startswith("simulation."):
+        for row in rows_of(scenario):
+            key = (row.parameter, row.value, row.source)
+            if key in seen or row.section == "Simulation":
                 continue
             seen.add(key)
-            year = f" ({cite.year})" if cite.year else ""
-            confidence = (
-                f"; confidence {cite.confidence}"
-                if cite.confidence != "assumption"
-                else ""
-            )
-            name = dotted if index == 0 else f"{dotted} ({scenario.name})"
-            rows.append(
-                (
-                    name,
-                    _plain_value(scenario, dotted),
-                    provenance(cite),
-                    f"{cite.source}{year}{confidence}",
-                )
-            )
+            name = row.label if index == 0 else f"{row.label} ({scenario.name})"
+            rows.append((name, row.value, row.kind, row.source))
     order = {"yours": 0, "assumption": 1, "cited": 2}
     rows.sort(key=lambda row: order[row[2]])
     return rows

@@ -133,13 +133,7 @@ def assumption_rows(scenario: Scenario) -> list[AssumptionRow]:
     rows = []
     for dotted, citation in scenario.citations.items():
         value = value_of(scenario, dotted)
-        if isinstance(value, dict):
-            shown = ", ".join(
-                f"{label_of(f'{dotted}.{k}')} {format_parameter(f'{dotted}.{k}', v)}"
-                for k, v in value.items()
-                if not isinstance(v, dict | list)
-            )
-        elif isinstance(value, list) or value is None:
+        if isinstance(value, list) or value is None:
             shown = ""
         else:
             shown = format_parameter(dotted, value)

@@ -34,7 +34,7 @@ from pydantic import ValidationError
 
 from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
-from simulator.library import bundled_lever_path, bundled_scenario_path
+from simulator.library import bundled_dir, bundled_lever_path, bundled_scenario_path
 from simulator.schema import PARAMETER_TABLES, Lever, Scenario, field_info, limits
 from simulator.uncertainty import extract_ranges, is_range, range_problem
 
@@ -377,6 +377,55 @@ def _apply_own(layers: _Layers, own: Raw, path: Path, origin: str) -> None:
         _merge_citations(layers, lever.citations, str(lever_path))
 
     _merge_tables(layers, own, origin)
+    if _is_users_file(path):
+        _credit_user_file(layers, own, f"from your file {path.name}")
+
+
+def _is_users_file(path: Path) -> bool:
+    """Whether ``path`` is a file of the user's own (not a bundled scenario or
+    lever, not content held in memory, whose values the app marks itself)."""
+    if not path.is_file():
+        return False
+    try:
+        path.resolve().relative_to(bundled_dir().resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def _credit_user_file(layers: _Layers, own: Raw, source: str) -> None:
+    """Cite every value a user's own file sets, and does not cite itself, to
+    that file: the value is the user's, whatever it replaced (or equals)."""
+    own_cited = own.get("citations")
+    cited = list(own_cited) if isinstance(own_cited, dict) else []
+    citations = layers.raw.setdefault("citations", {})
+    for dotted in _set_keys(own, ""):
+        if any(dotted == c or dotted.startswith(c + ".") for c in cited):
+            continue
+        for key in [k for k in citations if k.startswith(dotted + ".")]:
+            if key not in cited:
+                del citations[key]  # inherited citations of the values inside
+        citations[dotted] = {"source": source, "confidence": "user"}
+
+
+def _set_keys(node: Mapping[str, Any], prefix: str) -> list[str]:
+    """The parameters a file's tables set: values, tables' values, and the
+    items of a list of named items (``pipeline.stages.qualify``)."""
+    keys: list[str] = []
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if not prefix and key not in PARAMETER_TABLES:
+            continue
+        if isinstance(value, dict):
+            keys += _set_keys(value, dotted + ".")
+        elif isinstance(value, list) and value and all(
+            isinstance(item, dict) and isinstance(item.get("name"), str)
+            for item in value
+        ):
+            keys += [f"{dotted}.{item['name']}" for item in value]
+        else:
+            keys.append(dotted)
+    return keys
 
 
 def _check_schema_version(raw: Raw, origin: str) -> None:
@@ -565,10 +614,60 @@ def _drop_citations(raw: Raw, dotted: str) -> None:
     citations = raw.get("citations")
     if not isinstance(citations, dict):
         return
-    keys = {dotted, _name_form(raw, dotted)}
+    named = _name_form(raw, dotted)
+    keys = {dotted, named}
     for key in list(citations):
         if any(key == k or key.startswith(k + ".") for k in keys):
             del citations[key]
+    # A citation of a table or list that holds the value vouched for it too:
+    # it now vouches only for the values beside it that did not change.
+    parts = named.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        for form in {".".join(parts[:end]), ".".join(dotted.split(".")[:end])}:
+            if form in citations:
+                _split_citation(raw, citations, form, parts)
+
+
+def _split_citation(raw: Raw, citations: Raw, parent: str, path: list[str]) -> None:
+    """Replace ``parent``'s citation by the same citation on each of its
+    values except the one along ``path`` (a changed value, names for items)."""
+    citation = citations.pop(parent)
+    depth = len(parent.split("."))
+    prefix = ".".join(path[:depth])
+    for step in range(depth, len(path)):
+        node = _get_named(raw, path[:step])
+        if isinstance(node, dict):
+            children = [k for k in node if k != "name"]
+        elif isinstance(node, list):
+            children = [
+                str(item.get("name", i)) if isinstance(item, dict) else str(i)
+                for i, item in enumerate(node)
+            ]
+        else:
+            return
+        for child in children:
+            key = f"{prefix}.{child}"
+            if child != path[step] and key not in citations:
+                citations[key] = copy.deepcopy(citation)
+        prefix = f"{prefix}.{path[step]}"
+
+
+def _get_named(raw: Raw, parts: list[str]) -> Any:
+    node: Any = raw
+    for part in parts:
+        if isinstance(node, list):
+            names = [i.get("name") if isinstance(i, dict) else None for i in node]
+            if part in names:
+                node = node[names.index(part)]
+            elif part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
 
 
 def _name_form(raw: Raw, dotted: str) -> str:
@@ -806,7 +905,7 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise explain_validation_error(exc, origin_of) from None
+        raise explain_validation_error(exc, origin_of, raw) from None
     _check_range_ends(scenario, raw, origin_of)
     return scenario
 
@@ -844,11 +943,15 @@ def _get_dotted(data: Any, dotted: str) -> Any:
     return data
 
 
-def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioError:
-    """Turn pydantic's report into one readable sentence about the first problem."""
+def explain_validation_error(
+    exc: ValidationError, origin_of: Any, raw: Raw | None = None
+) -> ScenarioError:
+    """Turn pydantic's report into one readable line: the first problem, then
+    up to three more. List items are named by their name where they have one
+    (``pipeline.stages.qualify``), as found in ``raw``."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    dotted = ".".join(str(p) for p in first["loc"])
+    dotted = _named_loc(first["loc"], raw)
     kind = first["type"]
     message = str(first["msg"]).removeprefix("Value error, ")
     value = first.get("input")
@@ -874,9 +977,46 @@ def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioEr
             has_value=True,
         )
     if len(errors) > 1:
-        more = len(errors) - 1
-        error.args = (f"{error.args[0]} (and {more} more problem{'s' * (more > 1)})",)
+        more = _more_problems(errors[1:], origin_of, raw, origin_of(dotted))
+        error.args = (f"{error.args[0]}{more}",)
     return error
+
+
+def _named_loc(loc: Iterable[Any], raw: Raw | None) -> str:
+    """A validation error's location as a dotted name, list items by name."""
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(name if isinstance(name, str) and name else str(part))
+            node = item
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _more_problems(
+    errors: list[Any], origin_of: Any, raw: Raw | None, first_file: Any, shown: int = 3
+) -> str:
+    """The problems after the first, on the same line: up to ``shown`` of them
+    named (parameter, what is wrong; the file if another), then how many more."""
+    parts = []
+    for problem in errors[:shown]:
+        dotted = _named_loc(problem["loc"], raw)
+        message = _allowed(str(problem["msg"]).removeprefix("Value error, "))
+        if problem["type"] == "missing":
+            message = "is required but missing"
+        elif problem["type"] == "extra_forbidden":
+            message = "unknown parameter"
+        where = origin_of(dotted)
+        file = f"{where}: " if where and where != first_file else ""
+        parts.append(f"{file}{dotted}: {message}")
+    rest = len(errors) - len(parts)
+    tail = f"; and {rest} more" if rest else ""
+    return f"; also: {'; '.join(parts)}{tail}"
 
 
 def _allowed(message: str) -> str:

@@ -77,7 +77,7 @@ def register(subparsers: Any) -> None:
         "sensitivity",
         help="drivers (tornado): which parameters or levers move a figure most",
         description="Move each parameter between a low and a high value (default "
-        "±20 %% of its value, clipped to its allowed range), or switch each lever "
+        "±20 % of its value, clipped to its allowed range), or switch each lever "
         "off and on, with everything else held; rank by the change in the figure. "
         f"Defaults: {DEFAULT_RUNS} runs, {DEFAULT_WEEKS} weeks, the median of "
         f"{DEFAULT_FIGURE}.",
