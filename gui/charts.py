@@ -17,6 +17,7 @@ alternative blue, so a room can follow "red is today, blue is aligned".
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ def _axis_for(axis: Any, name: str) -> None:
 
 class _CountFormatter(Formatter):
     """Tick labels of counts: as many decimals as the tick spacing needs (no
-    repeated "0, 0, 0" on a narrow axis) and never "−0"."""
+    repeated "0, 0, 0" on a narrow axis) and never a negative zero."""
 
     def __init__(self) -> None:
         self.ticks: list[float] = []
@@ -147,7 +148,7 @@ class _CountFormatter(Formatter):
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         locs = self.ticks
-        step = min((b - a for a, b in zip(locs, locs[1:]) if b > a), default=1.0)
+        step = min((b - a for a, b in itertools.pairwise(locs) if b > a), default=1.0)
         decimals = 0 if step >= 1 else min(6, math.ceil(-math.log10(step) - 1e-9))
         text = f"{x:,.{decimals}f}"
         return "0" if text.lstrip("-").strip("0.,") == "" else text
@@ -713,7 +714,7 @@ def plot_series_median(
     if series in SHARE_SERIES:
         ax.set_ylim(0, 1)
     elif _flat_zero(ax):
-        # nothing waiting in any run: one plain axis from 0, not "0, 0, −0"
+        # nothing waiting in any run: one plain axis from 0, not "0, 0, 0, -0"
         ax.set_ylim(0, 1)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=1, integer=True))
     ax.set_xlim(left=0)
@@ -723,9 +724,7 @@ def plot_series_median(
 def _flat_zero(ax: Axes) -> bool:
     """Whether every line drawn on ``ax`` is 0 throughout."""
     values = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
-    return bool(values) and all(
-        np.all(np.nan_to_num(v) == 0) for v in values if v.size
-    )
+    return bool(values) and all(np.all(np.nan_to_num(v) == 0) for v in values if v.size)
 
 
 def share_series_names(result: Any) -> list[str]:

@@ -418,9 +418,13 @@ def _set_keys(node: Mapping[str, Any], prefix: str) -> list[str]:
             continue
         if isinstance(value, dict):
             keys += _set_keys(value, dotted + ".")
-        elif isinstance(value, list) and value and all(
-            isinstance(item, dict) and isinstance(item.get("name"), str)
-            for item in value
+        elif (
+            isinstance(value, list)
+            and value
+            and all(
+                isinstance(item, dict) and isinstance(item.get("name"), str)
+                for item in value
+            )
         ):
             keys += [f"{dotted}.{item['name']}" for item in value]
         else:

@@ -148,10 +148,13 @@ def test_a_replaced_value_loses_the_citation_of_the_value_it_replaced(
         '[[pipeline.stages]]\nname = "discovery"\nconversion = 0.5\nmean_weeks = 2.0\n'
     )
     scenario = load_scenario(mine)
-    assert "company.initial_customers" not in scenario.citations
-    # the same value as the source gave keeps its source
-    assert "company.annual_churn" in scenario.citations
-    assert not [k for k in scenario.citations if k.startswith("pipeline.stages")]
+    # every value the user's file sets is the user's, never the source's
+    mine_too = "from your file scenario.toml"
+    assert scenario.citations["company.initial_customers"].source == mine_too
+    assert scenario.citations["company.annual_churn"].source == mine_too
+    assert [k for k in scenario.citations if k.startswith("pipeline.stages")] == [
+        "pipeline.stages.discovery"
+    ]
     overridden = load_scenario("siloed", overrides={"company.initial_arr": 1e6})
     assert "company.initial_arr" not in overridden.citations
     assert "company.initial_arr" in load_scenario("siloed").citations

@@ -163,7 +163,12 @@ def test_lever_notes_hold_for_any_company() -> None:
 def test_values_as_people_read_them() -> None:
     assert format_parameter("follow_up.capacity_per_week", 0.0) == "unlimited"
     assert format_parameter("follow_up.capacity_per_week", 63.0) == "63 leads/week"
-    profile = {"within_5min": 0.2, "within_1h": 0.6, "within_1d": 0.15, "within_1w": 0.05}
+    profile = {
+        "within_5min": 0.2,
+        "within_1h": 0.6,
+        "within_1d": 0.15,
+        "within_1w": 0.05,
+    }
     assert format_parameter("follow_up.response_profile", profile).startswith(
         "20 / 60 / 15 / 5 % within 5 minutes"
     )
