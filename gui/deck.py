@@ -61,8 +61,8 @@ MONEY_FORMAT = '"$"#,##0.0,,"M"'
 SHARE_FORMAT = '0.0"\u00a0%"'
 #: A change of a share (values in points, times 100).
 POINTS_FORMAT = '+0.0"\u00a0pts";\u22120.0"\u00a0pts";0"\u00a0pts"'
-#: Rows of an assumptions table per slide.
-ASSUMPTION_ROWS = 13
+#: Lines of text an assumptions slide holds (a wrapped row takes several).
+ASSUMPTION_LINES = 17
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -823,7 +823,8 @@ def assumption_rows(comparison: Any) -> list[tuple[str, str, str, str]]:
     seen: set[tuple[str, str, str]] = set()
     for index, result in enumerate(comparison.results):
         scenario = result.scenario
-        for row in rows_of(scenario):
+        baseline = comparison.results[0].scenario if index else None
+        for row in rows_of(scenario, baseline):
             key = (row.parameter, row.value, row.source)
             if key in seen or row.section == "Simulation":
                 continue
@@ -835,15 +836,32 @@ def assumption_rows(comparison: Any) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _assumption_pages(
+    rows: list[tuple[str, str, str, str]],
+) -> list[list[tuple[str, str, str, str]]]:
+    """Rows split into slides by the lines they take (a source's values
+    wrap over several lines), ASSUMPTION_LINES lines a slide."""
+    pages: list[list[tuple[str, str, str, str]]] = [[]]
+    used = 0
+    for row in rows:
+        lines = max(
+            1, math.ceil(len(row[1]) / 42), math.ceil(min(len(row[3]), 90) / 62)
+        )
+        if pages[-1] and used + lines > ASSUMPTION_LINES:
+            pages.append([])
+            used = 0
+        pages[-1].append(row)
+        used += lines
+    return [page for page in pages if page]
+
+
 def _assumption_slides(deck: _Deck, comparison: Any) -> None:
     rows = assumption_rows(comparison)
     counts = {
         kind: sum(1 for r in rows if r[2] == kind)
         for kind in ("cited", "assumption", "yours")
     }
-    pages = [
-        rows[i : i + ASSUMPTION_ROWS] for i in range(0, len(rows), ASSUMPTION_ROWS)
-    ]
+    pages = _assumption_pages(rows)
     for number, page in enumerate(pages, start=1):
         title = "Assumptions"
         if len(pages) > 1:
@@ -864,7 +882,7 @@ def _assumption_slides(deck: _Deck, comparison: Any) -> None:
             Inches(WIDTH - 2 * MARGIN),
             Inches(0.36 * (len(page) + 1)),
         ).table
-        for c, width in enumerate((3.9, 1.6, 1.3, WIDTH - 2 * MARGIN - 6.8)):
+        for c, width in enumerate((2.9, 3.4, 1.25, WIDTH - 2 * MARGIN - 7.55)):
             table.columns[c].width = Inches(width)
         header = ("Input", "Value", "Kind", "Source")
         for r, row in enumerate([header, *page]):

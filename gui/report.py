@@ -372,7 +372,9 @@ def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
         if sc.levers:
             out.append(("", "Levers: " + ", ".join(_lever_names(sc.levers))))
         section = ""
-        for row in assumption_rows(sc):
+        for row in assumption_rows(
+            sc, comparison.results[0].scenario if index else None
+        ):
             key = (row.parameter, row.value, row.source)
             if key in seen:  # an alternative keeps the baseline's sources
                 continue
