@@ -157,6 +157,9 @@ _SECTIONS = {
     "simulation": "Simulation",
 }
 
+#: The sections in the editor's order.
+SECTION_NAMES = tuple(_SECTIONS.values())
+
 
 def section_of(dotted: str) -> str:
     """The group a parameter belongs to, as the app's editor names it."""
