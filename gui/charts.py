@@ -17,6 +17,7 @@ alternative blue, so a room can follow "red is today, blue is aligned".
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,8 +25,9 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import Formatter, MaxNLocator
 
+from simulator import report_text
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
 
 #: Okabe-Ito colours, by name.
@@ -64,26 +66,9 @@ SHARE_FIGURES = {"arr_growth_y1"}
 
 
 def fmt_money(value: float, *, signed: bool = False) -> str:
-    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2k"``."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
-    v = abs(value)
-    if v >= 1e9:
-        text = f"{v / 1e9:.2f}B"
-    elif v >= 1e6:
-        text = (
-            f"{v / 1e6:.2f}M"
-            if v < 1e7
-            else f"{v / 1e6:.1f}M"
-            if v < 1e8
-            else f"{v / 1e6:.0f}M"
-        )
-    elif v >= 1e3:
-        text = f"{v / 1e3:.1f}k" if v < 1e5 else f"{v / 1e3:.0f}k"
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}${text}"
+    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2K"``, ``2e9 -> "$2.00B"``
+    (the terminal tables' scaling: :func:`simulator.report_text.money_scale`)."""
+    return report_text.fmt_money(value, signed=signed)
 
 
 def fmt_share(value: float, *, signed: bool = False, digits: int = 1) -> str:
@@ -102,37 +87,87 @@ def fmt_count(value: float, *, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''},.1f}"
 
 
-def fmt_figure(figure: str, value: float, *, signed: bool = False) -> str:
-    """Format a per-run figure or series value with its unit."""
+def fmt_figure(
+    figure: str, value: float, *, signed: bool = False, difference: bool = False
+) -> str:
+    """Format a per-run figure or series value with its unit. A ``difference``
+    of two shares is in percentage points ("+5.2 points"), never "%"."""
     if figure in MONEY_FIGURES or figure in MONEY_SERIES:
-        return fmt_money(value, signed=signed)
+        return fmt_money(value, signed=signed or difference)
     if figure in SHARE_FIGURES or figure in SHARE_SERIES:
+        if difference:
+            return report_text.fmt_points(value)
         return fmt_share(value, signed=signed)
-    return fmt_count(value, signed=signed)
+    return fmt_count(value, signed=signed or difference)
 
 
-def _axis_money(value: float) -> str:
-    """Tick labels: one decimal is enough (``$6.0M``, ``$850k``)."""
-    v = abs(value)
-    sign = "-" if value < 0 else ""
-    if v >= 1e6:
-        return f"{sign}${v / 1e6:.1f}M"
-    if v >= 1e3:
-        return f"{sign}${v / 1e3:.0f}k"
-    return f"{sign}${v:.0f}"
+#: Tick steps, times a power of ten: ticks fall on round values (2.5 % steps
+#: would be labelled "2 %, 5 %, 8 %").
+ROUND_STEPS = [1, 2, 5, 10]
+
+
+class ScaledFormatter(Formatter):
+    """Tick labels in one unit for the whole axis, with as many decimals as the
+    tick step needs: ``$1.5M, $2.0M, $2.5M``; ``$500K, $1.0M`` never mixes
+    (the largest tick picks $K, $M or $B); ``5 %, 10 %``; ``+2 points``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind  # "money", "share", "points" or "count"
+
+    def _step(self) -> float:
+        locs = sorted(float(v) for v in self.locs)
+        steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
+        return min(steps) if steps else 0.0
+
+    @staticmethod
+    def _decimals(step: float) -> int:
+        if step <= 0 or not math.isfinite(step):
+            return 0
+        return max(0, min(3, math.ceil(-math.log10(step) - 1e-9)))
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        step = self._step()
+        if self.kind == "money":
+            top = max((abs(float(v)) for v in self.locs), default=abs(value))
+            divisor, suffix = report_text.money_scale(top)
+            decimals = self._decimals(step / divisor) if suffix else 0
+            shown = f"{abs(value) / divisor:,.{decimals}f}"
+            sign = "-" if value < 0 and float(shown.replace(",", "")) else ""
+            return f"{sign}${shown}{suffix}"
+        if self.kind in ("share", "points"):
+            decimals = self._decimals(step * 100)
+            shown = f"{value * 100:.{decimals}f}"
+            if float(shown) == 0:
+                shown = f"{0:.{decimals}f}"  # not "-0"
+            if self.kind == "points":
+                return ("+" if value > 0 and float(shown) else "") + shown
+            return f"{shown}\u00a0%"
+        decimals = self._decimals(step)
+        return f"{value:,.{decimals}f}"
 
 
 def _money_axis(axis: Any) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _axis_money(v)))
+    _axis_for(axis, "arr")
 
 
-def _axis_for(axis: Any, name: str) -> None:
+def _share_axis(axis: Any) -> None:
+    """Round percent ticks on an axis of shares (0..1)."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=ROUND_STEPS))
+    axis.set_major_formatter(ScaledFormatter("share"))
+
+
+def _axis_for(axis: Any, name: str, *, difference: bool = False) -> None:
+    """Round ticks and a unit's labels on an axis showing figure or series
+    ``name`` (a ``difference`` of shares in points)."""
     if name in MONEY_SERIES or name in MONEY_FIGURES:
-        _money_axis(axis)
+        kind = "money"
     elif name in SHARE_SERIES or name in SHARE_FIGURES:
-        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        kind = "points" if difference else "share"
     else:
-        axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        kind = "count"
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=ROUND_STEPS))
+    axis.set_major_formatter(ScaledFormatter(kind))
 
 
 def style_axes(
@@ -320,27 +355,29 @@ def _unit_label(series: str) -> str:
     return units.get(series, "per week")
 
 
+def legend_beside(ax: Axes, handles: Any = None, labels: Any = None) -> Any:
+    """A legend to the right of the Axes, outside it: it never covers data
+    (constrained layout makes room for it)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(
+        handles,
+        [_wrap(str(label), 18) for label in labels],
+        fontsize=FONT["legend"],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        borderaxespad=0.0,
+        frameon=False,
+    )
+
+
 def _legend_with_bands(ax: Axes) -> None:
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
     handles += [Patch(color="#777777", alpha=0.45), Patch(color="#777777", alpha=0.15)]
     labels += ["middle 50 % of runs", "90 % of runs"]
-    # On a white box without an edge: over the bands, where the fans climb
-    # into its corner, the legend stays legible and hides the same in every
-    # draw (it can then be laid over redrawn bands as it is, see
-    # gui.results.ChartCanvas).
-    ax.legend(
-        handles,
-        labels,
-        fontsize=FONT["legend"],
-        loc="upper left",
-        ncols=2,
-        facecolor="white",
-        edgecolor="none",
-        framealpha=1.0,
-        fancybox=False,
-    )
+    legend_beside(ax, handles, labels)
 
 
 def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
@@ -368,7 +405,7 @@ def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
         "(same runs paired)",
         pinned=True,
     )
-    _axis_for(ax.yaxis, series)
+    _axis_for(ax.yaxis, series, difference=True)
     ax.set_xlim(0, max(baseline.settings.horizon_weeks - 1, 1))
     _legend_with_bands(ax)
     return ax
@@ -460,21 +497,15 @@ def plot_distribution(
         ylabel=ylabel,
     )
     _axis_for(ax.xaxis, figure)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    _share_axis(ax.yaxis)
     if kind == "ecdf":
         ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=FONT["legend"], frameon=False, loc="best")
-    ax.annotate(
-        "dotted line: median",
-        xy=(1, 0),
-        xycoords="axes fraction",
-        xytext=(0, -36),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=FONT["note"],
-        color="#555555",
-    )
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="#555555", linestyle=":", linewidth=2))
+    labels.append("median (dotted)")
+    legend_beside(ax, handles, labels)
     return ax
 
 
@@ -763,17 +794,10 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
     ]
     labels = [name.removeprefix("share_").replace("_", " ") for name in sources]
     labels += [result.name for result in results]
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    _share_axis(ax.yaxis)
     ax.set_ylim(0, 1)
     ax.set_xlim(left=0)
-    ax.legend(
-        handles,
-        labels,
-        fontsize=FONT["note"],
-        frameon=False,
-        ncols=2,
-        loc="upper center",
-    )
+    legend_beside(ax, handles, labels)
     return ax
 
 
@@ -786,7 +810,17 @@ def plot_dynamics(axes: Sequence[Axes], results: Sequence[Any]) -> None:
     plot_series_median(axes[1], results, "queue", title="Queue: leads waiting")
     plot_series_median(axes[2], results, "nurture", title="Nurture pool: leads")
     plot_budget_shares(axes[3], results)
-    axes[0].legend(fontsize=FONT["legend"], frameon=False, loc="best")
+    # One legend for the four panels, above them (each panel's lines are the
+    # scenarios in the same colours).
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(
+        handles,
+        labels,
+        fontsize=FONT["legend"],
+        loc="outside upper center",
+        ncols=max(1, len(labels)),
+        frameon=False,
+    )
 
 
 # --------------------------------------------------------------------------- story
@@ -838,7 +872,7 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
             )
         whisker = SE_WHISKER * step.se if math.isfinite(step.se) else 0.0
         ax.annotate(
-            fmt_figure(figure, step.delta, signed=True),
+            fmt_figure(figure, step.delta, difference=True),
             xy=(i, max(step.start, step.end + whisker)),
             xytext=(0, 3),
             textcoords="offset points",
@@ -925,7 +959,7 @@ def plot_shapley(ax: Axes, bridge: Any) -> Axes:
         ax.text(
             x_text + np.sign(s.value or 1) * 0.02 * reach,
             yi,
-            fmt_figure(figure, s.value, signed=True) + share,
+            fmt_figure(figure, s.value, difference=True) + share,
             va="center",
             ha="left" if s.value >= 0 else "right",
             fontsize=FONT["annot"],
@@ -939,13 +973,13 @@ def plot_shapley(ax: Axes, bridge: Any) -> Axes:
     )
     style_axes(
         ax,
-        title=f"Fair share of the {fmt_figure(figure, bridge.total, signed=True)} "
+        title=f"Fair share of the {fmt_figure(figure, bridge.total, difference=True)} "
         f"difference (Shapley value, {method})",
         xlabel=f"Contribution to {_lower_first(FIGURE_LABELS.get(figure, figure))}"
         f"\nError bars: ±{SE_WHISKER} s.e. (Monte Carlo). The values sum to the "
         "total difference.",
     )
-    _axis_for(ax.xaxis, figure)
+    _axis_for(ax.xaxis, figure, difference=True)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
     return ax
@@ -1001,7 +1035,7 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
             ax.text(
                 base + delta,
                 yi,
-                f" {fmt_figure(figure, delta, signed=True)} ",
+                f" {fmt_figure(figure, delta, difference=True)} ",
                 va="center",
                 ha=("right" if delta >= 0 else "left")
                 if inside
@@ -1051,24 +1085,51 @@ def add_target_to_distribution(
     added (remove them to move the target)."""
     line = ax.axvline(target, color="#222222", linewidth=2.4, linestyle="-")
     line.set_gid("target")
-    rows = [f"Target {fmt_figure(figure, target)}"]
+    rows = [f"Target {fmt_figure(figure, target)} (solid line):"]
     for result, prob in zip(results, probabilities, strict=True):
         rows.append(
-            f"{result.name}: {prob.verb} in {fmt_share(prob.p, digits=0)} of runs "
-            f"(± {prob.se * 100:.1f} pts)"
+            f"{result.name}: {prob.verb} {share_of_runs(prob.p, prob.se, prob.n)}"
         )
-    text = ax.text(
-        0.99,
-        0.97,
-        "\n".join(rows).replace("$", r"\$"),
-        transform=ax.transAxes,
-        ha="right",
-        va="top",
-        fontsize=FONT["legend"],
-        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
-        zorder=5,
-    )
-    return [line, text]
+    return [line, *caption_below(ax, rows)]
+
+
+def share_of_runs(p: float, se: float, n: int) -> str:
+    """``"in 75 % of runs (± 1.0 points s.e.)"``; at 0 or 1, where the binomial
+    standard error is 0, the count of runs instead of a "± 0.0"."""
+    if not math.isfinite(p) or n <= 0:
+        return "in no run with a defined value"
+    if p >= 1.0:
+        return f"in every one of {n:,} runs"
+    if p <= 0.0:
+        return f"in none of {n:,} runs"
+    return f"in {fmt_share(p, digits=0)} of runs (± {se * 100:.1f} points s.e.)"
+
+
+def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
+    """Lines of text under an Axes (below its x label, whether shown or hidden),
+    left-aligned: notes about a chart that, inside it, would hide its data.
+
+    One text a line, each under the one before: after an edit most lines read
+    as before, and a view lays those back as drawn rather than drawing them
+    again (gui.results.ChartCanvas)."""
+    artists = []
+    anchor: Any = ("axes fraction", ax.xaxis.label)
+    gap = -4.0
+    for row in rows:
+        anchor = ax.annotate(
+            row.replace("$", r"\$"),
+            xy=(0, 0),
+            xycoords=anchor,
+            xytext=(0, gap),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=FONT["note"],
+            color="#333333",
+        )
+        artists.append(anchor)
+        gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
+    return artists
 
 
 def add_target_to_fan(
@@ -1109,27 +1170,9 @@ def add_target_to_fan(
                     )[0]
                 )
         rows.append(f"{result.name}: " + ", ".join(parts))
-    # A caption under the chart (below its week axis, whether labelled or, as
-    # over the paired chart, hidden): inside, it hid the fans and the very
-    # markers it explains. One text a line, each under the one before: after
-    # an edit most lines read as before, and the overview lays those back as
-    # drawn rather than drawing them again (gui.results.ChartCanvas).
-    anchor: Any = ("axes fraction", ax.xaxis.label)
-    gap = -4.0
-    for row in rows:
-        anchor = ax.annotate(
-            row.replace("$", r"\$"),
-            xy=(0, 0),
-            xycoords=anchor,
-            xytext=(0, gap),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=FONT["note"],
-            color="#333333",
-        )
-        artists.append(anchor)
-        gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
+    # A caption under the chart: inside, it hid the fans and the very markers
+    # it explains.
+    artists += caption_below(ax, rows)
     return artists
 
 

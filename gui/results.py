@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -41,6 +42,10 @@ from simulator.results import uncertainty_note
 def ordered_figures(result: Any) -> list[str]:
     names = [f for f in FIGURE_ORDER if f in result.figures]
     return names + sorted(f for f in result.figures if f not in names)
+
+
+#: The least height of a chart, in pixels.
+MIN_CANVAS_HEIGHT = 240
 
 
 class ChartCanvas(FigureCanvasQTAgg):
@@ -80,7 +85,8 @@ class ChartCanvas(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(int(height * 55))
+        # Small enough for a 1280x720 screen; the layout gives more when free.
+        self.setMinimumHeight(min(int(height * 55), MIN_CANVAS_HEIGHT))
         self.quick_layout = False
         self.blit_next = False
         #: Called first in every draw (a view's last adjustments).
@@ -771,7 +777,27 @@ class ResultsPanel(QWidget):
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
+        # Where the results will appear, what is being computed: the engine's
+        # first compilation (20-25 s on a new install) and long runs.
+        self.busy = QFrame()
+        self.busy.setObjectName("results_busy")
+        self.busy.setStyleSheet(
+            "QFrame#results_busy { background: #DDEEF8; border-radius: 4px; }"
+        )
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(10, 4, 10, 4)
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("results_busy_label")
+        self.busy_label.setWordWrap(True)
+        busy_row.addWidget(self.busy_label, 1)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 1000)
+        self.busy_bar.setMaximumWidth(260)
+        busy_row.addWidget(self.busy_bar)
+        self.busy.hide()
+        layout.addWidget(self.busy)
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(True)
         self.overview = OverviewView()
         self.distribution = DistributionView()
         self.funnel = FunnelView()
@@ -796,17 +822,54 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.tabs, 1)
         self.comparison: Any = None
         self.final = False
+        self._command = ""
         from gui.story import install_story
 
         install_story(self)  # bridge, drivers, targets, exports, workshop
+
+    def show_progress(self, label: str | None, fraction: float) -> None:
+        """Say what is being computed (``label``, kept when ``None``) and how
+        far it is, above the results it will replace."""
+        if label is not None:
+            if label.startswith("Preparing"):
+                label += (
+                    ": compiling the simulation engine, 20-25 s on a new install; "
+                    "the results appear here"
+                )
+            self.busy_label.setText(label + "…")
+        self.busy_bar.setValue(round(fraction * 1000))
+        self.busy.show()
+
+    def hide_progress(self) -> None:
+        self.busy.hide()
+
+    def run_cancelled(self) -> None:
+        """A preview stays shown after Cancel: say the full run will not follow."""
+        self.busy.hide()
+        if self.comparison is not None and not self.final:
+            self._set_info(
+                "Preview only: the full run was cancelled (Run or F5 starts it). "
+            )
 
     def show_comparison(
         self, comparison: Any, final: bool, *, command: str = ""
     ) -> None:
         self.comparison = comparison
         self.final = final
+        self._command = command
+        self._set_info("" if final else "Preview — the full run follows. ")
+        canvases = self.findChildren(ChartCanvas)
+        for canvas in canvases:
+            canvas.quick_layout = not final
+        for view in self.views:
+            view.set_comparison(comparison)
+        for canvas in canvases:
+            if not canvas.isVisible():  # draws later, when shown: in full
+                canvas.quick_layout = False
+
+    def _set_info(self, kind: str) -> None:
+        comparison, command = self.comparison, self._command
         s = comparison.baseline.settings
-        kind = "" if final else "Preview — the full run follows. "
         self.info.setText(
             f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
             f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
@@ -818,14 +881,6 @@ class ResultsPanel(QWidget):
                 else ""
             )
         )
-        canvases = self.findChildren(ChartCanvas)
-        for canvas in canvases:
-            canvas.quick_layout = not final
-        for view in self.views:
-            view.set_comparison(comparison)
-        for canvas in canvases:
-            if not canvas.isVisible():  # draws later, when shown: in full
-                canvas.quick_layout = False
 
     def refresh_all(self) -> None:
         """Draw every view now, visible or not (screenshots, tests)."""

@@ -11,6 +11,45 @@ from simulator.results import Comparison, RunResult
 HEADLINE_FIGURES = FIGURE_ORDER
 
 
+#: Dollar amounts are written in thousands, millions or billions from these sizes.
+MONEY_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def money_scale(size: float) -> tuple[float, str]:
+    """The divisor and suffix for a dollar amount of this size: ``(1e6, "M")``
+    for 2,400,000, ``(1.0, "")`` below a thousand. The terminal tables, the
+    app's cards and its chart axes all scale money by this."""
+    size = abs(size)
+    for limit, suffix in MONEY_SCALES:
+        # (999,999.9 rounds to "$1000K": it is written "$1.00M")
+        if size >= limit * 0.9995:
+            return limit, suffix
+    return 1.0, ""
+
+
+def fmt_money(
+    value: float, *, signed: bool = False, decimals: int | None = None
+) -> str:
+    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2K"``, ``2e9 -> "$2.00B"``:
+    three significant digits unless ``decimals`` is given."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    divisor, suffix = money_scale(value)
+    scaled = abs(value) / divisor
+    if decimals is None:
+        decimals = 0 if not suffix or scaled >= 100 else 1 if scaled >= 10 else 2
+    return f"{sign}${scaled:,.{decimals}f}{suffix}"
+
+
+def fmt_points(value: float, *, decimals: int = 1) -> str:
+    """A difference of two shares in percentage points: ``0.052 -> "+5.2 points"``
+    (never "%", which would read as a relative change)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value * 100:+.{decimals}f} points"
+
+
 def fmt(value: float, unit: str) -> str:
     """A number as a person reads it: $1.2M, 12.5 %, 1,234 leads."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -18,20 +57,25 @@ def fmt(value: float, unit: str) -> str:
     if unit == "share":
         return f"{value * 100:+.1f} %" if value < 0 else f"{value * 100:.1f} %"
     if unit.startswith("$"):
-        sign = "-" if value < 0 else ""
-        size = abs(value)
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if size >= limit:
-                return f"{sign}${size / limit:.2f}{suffix}"
-        return f"{sign}${size:,.0f}"
+        return fmt_money(value, decimals=2 if abs(value) >= 1e3 else 0)
     if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:,.2f}"
 
 
 def fmt_diff(value: float, unit: str) -> str:
+    """A difference: shares in percentage points, the rest signed."""
+    if unit == "share":
+        return fmt_points(value)
     text = fmt(value, unit)
     return text if text.startswith(("-", "+", "n/a")) else "+" + text
+
+
+def fmt_spread(value: float, unit: str) -> str:
+    """A standard error or a swing of a difference, unsigned (shares in points)."""
+    if unit == "share" and value is not None and math.isfinite(value):
+        return f"{abs(value) * 100:.1f} points"
+    return fmt(value, unit).lstrip("+")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -107,7 +151,7 @@ def comparison_table(comparison: Comparison) -> str:
                     unit,
                     fmt(base.summary[figure]["p50"], unit),
                     fmt(alt.summary[figure]["p50"], unit),
-                    f"{fmt_diff(d['mean'], unit)} ± {fmt(d['se'], unit).lstrip('+')}",
+                    f"{fmt_diff(d['mean'], unit)} ± {fmt_spread(d['se'], unit)}",
                     f"{fmt_diff(d['p5'], unit)} .. {fmt_diff(d['p95'], unit)}",
                     "n/a"
                     if math.isnan(d["p_better"])
