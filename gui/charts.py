@@ -838,13 +838,18 @@ def _wrap(text: str, width: int = 14) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def plot_bridge(ax: Axes, bridge: Any) -> Axes:
+def plot_bridge(
+    ax: Axes, bridge: Any, *, reference: tuple[float, float, int] | None = None
+) -> Axes:
     """Waterfall from the baseline's value of a figure to the alternative's: one
     floating bar per step (lever) in the bridge's order, each with its Monte Carlo
     interval (+-1.96 s.e.), the end bars in the scenarios' colours.
 
     ``bridge`` is a :class:`simulator.attribution.Bridge`. The value axis does not
     start at 0 (the steps would be invisible next to the level); a note says so.
+    ``reference`` is the comparison's own (baseline, alternative) value and its
+    runs: where the bridge's fewer runs give another figure, the comparison's
+    is written under the bar's, so the two views never disagree silently.
     """
     figure = bridge.figure
     steps = list(bridge.steps)
@@ -884,15 +889,22 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
     levels = [bridge.baseline_value, *(s.end for s in steps)]
     for i, level in enumerate(levels):
         ax.plot([i - 0.35, i + 1.35], [level, level], color="#777777", linewidth=0.8)
-    for i, value in ((0, bridge.baseline_value), (n + 1, bridge.alternative_value)):
+    ends = ((0, bridge.baseline_value), (n + 1, bridge.alternative_value))
+    for side, (i, value) in enumerate(ends):
+        shown = fmt_figure(figure, value)
+        if reference is not None and reference[2] != bridge.settings.runs:
+            other = fmt_figure(figure, reference[side])
+            if other != shown:
+                shown += f"\n(Overview, {reference[2]:,} runs: {other})"
         ax.text(
             i,
             max(value, 0.0),  # above the bar, also when it hangs below 0
-            fmt_figure(figure, value),
+            shown.replace("$", r"\$"),
             ha="center",
             va="bottom",
             fontsize=FONT["annot"],
             fontweight="bold",
+            linespacing=1.1,
         )
     tops = [bridge.baseline_value, bridge.alternative_value]
     tops += [max(s.start, s.end) for s in steps]
@@ -1010,7 +1022,13 @@ def _driver_label(driver: Any) -> str:
     return f"{text}\n{driver.low_label} to {driver.high_label}{unit}"
 
 
-def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
+def plot_tornado(
+    ax: Axes,
+    drivers: Any,
+    *,
+    top: int = 10,
+    reference: tuple[float, int] | None = None,
+) -> Axes:
     """Tornado chart of a :class:`simulator.drivers.Tornado`: for the ``top``
     drivers with the largest swing (largest at the top), a bar from the figure at
     the driver's low value to the figure at its high value, around the scenario's
@@ -1058,11 +1076,20 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
         ax,
         title=f"What moves {_lower_first(label)} ({stat}) in {drivers.scenario_name}",
     )
+    warmed = getattr(drivers, "warmed_up_as", "") or drivers.scenario_name
+    as_is = f"Line: {fmt_figure(figure, base)} as is"
+    if reference is not None and reference[1] != drivers.settings.runs:
+        other = fmt_figure(figure, reference[0])
+        if other != fmt_figure(figure, base):
+            as_is += (
+                f" ({drivers.settings.runs:,} runs; Overview, "
+                f"{reference[1]:,} runs: {other})"
+            )
     ax.set_xlabel(
-        f"Line: {fmt_figure(figure, base)} as is, every variant starting from a "
-        f"funnel warmed up as {drivers.scenario_name}.\nLight bar: {names[0]}, "
+        f"{as_is}, every variant starting from a "
+        f"funnel warmed up as {warmed}.\nLight bar: {names[0]}, "
         f"dark bar: {names[1]}, everything else held "
-        f"({drivers.settings.runs:,} runs, paired).",
+        f"({drivers.settings.runs:,} runs, paired).".replace("$", r"\$"),
         fontsize=FONT["note"],
         color="#333333",
     )
@@ -1078,6 +1105,8 @@ def add_target_to_distribution(
     figure: str,
     target: float,
     probabilities: Sequence[Any],
+    *,
+    note: str = "",
 ) -> list[Any]:
     """A target line on a distribution chart and, in a box, the probability of
     reaching it in each scenario with its standard error. ``probabilities`` are
@@ -1085,7 +1114,11 @@ def add_target_to_distribution(
     added (remove them to move the target)."""
     line = ax.axvline(target, color="#222222", linewidth=2.4, linestyle="-")
     line.set_gid("target")
-    rows = [f"Target {fmt_figure(figure, target)} (solid line):"]
+    rows = [
+        f"Target {fmt_figure(figure, target)} (solid line"
+        + (f"; {note}" if note else "")
+        + "):"
+    ]
     for result, prob in zip(results, probabilities, strict=True):
         rows.append(
             f"{result.name}: {prob.verb} {share_of_runs(prob.p, prob.se, prob.n)}"

@@ -220,6 +220,14 @@ class ComputeBar(QWidget):
             self.status.setText("Computing in the background…")
 
 
+def _comparison_value(result: Any, figure: str) -> tuple[float, int] | None:
+    """A result's median of ``figure`` as the Overview shows it, and its runs."""
+    summary = result.summary.get(figure)
+    if summary is None:
+        return None
+    return float(summary["p50"]), int(result.settings.runs)
+
+
 def _figure_box(default: str = "arr_growth_y1") -> QComboBox:
     box = QComboBox()
     for name in STORY_FIGURES:
@@ -241,6 +249,7 @@ class BridgeView(ResultView):
         self.runner = TaskRunner(self)
         self.bridge: Any = None
         self._scenarios: tuple[Any, Any] = (None, None)
+        self._reference: tuple[float, float, int] | None = None
         layout = QVBoxLayout(self)
         note = QLabel(
             "Where the difference comes from: the baseline's median, then each "
@@ -301,6 +310,10 @@ class BridgeView(ResultView):
             figure = "arr_end"
         base, alt = comparison.baseline.scenario, comparison.alternatives[0].scenario
         self._scenarios = (base, alt)
+        ends = [_comparison_value(r, figure) for r in comparison.results[:2]]
+        self._reference = (
+            (ends[0][0], ends[1][0], ends[0][1]) if ends[0] and ends[1] else None
+        )
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
             from simulator.attribution import value_bridge
@@ -345,7 +358,9 @@ class BridgeView(ResultView):
                 color="#555555",
             )
         elif self.waterfall_button.isChecked():
-            charts.plot_bridge(fig.add_subplot(), self.bridge)
+            charts.plot_bridge(
+                fig.add_subplot(), self.bridge, reference=self._reference
+            )
         else:
             charts.plot_shapley(fig.add_subplot(), self.bridge)
         self.canvas.draw_idle()
@@ -362,6 +377,7 @@ class DriversView(ResultView):
         super().__init__(parent)
         self.runner = TaskRunner(self)
         self.drivers: Any = None
+        self._reference: tuple[float, int] | None = None
         layout = QVBoxLayout(self)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Scenario:"))
@@ -406,6 +422,9 @@ class DriversView(ResultView):
         if figure == "arr_growth_y1" and settings.horizon_weeks < 52:
             figure = "arr_end"
         parent = comparison.baseline.scenario if index > 0 else None
+        # The comparison's value of this figure, for the chart to say when the
+        # tornado's fewer runs give another.
+        self._reference = _comparison_value(comparison.results[index], figure)
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
             from simulator import drivers as d
@@ -421,6 +440,9 @@ class DriversView(ResultView):
             return d.tornado(
                 scenario,
                 found,
+                # An alternative starts from the baseline's funnel, as in the
+                # comparison: its value here is the Overview's.
+                warm_up=parent,
                 figure=figure,
                 settings=settings,
                 bootstrap=100,
@@ -457,7 +479,12 @@ class DriversView(ResultView):
                 color="#555555",
             )
         else:
-            charts.plot_tornado(ax, self.drivers)
+            reference = self._reference
+            charts.plot_tornado(
+                ax,
+                self.drivers,
+                reference=None if reference is None else (reference[0], reference[1]),
+            )
         self.canvas.draw_idle()
 
 
@@ -483,11 +510,16 @@ class TargetController(QObject):
         self._artists: list[Any] = []
         self._fan_artists: list[Any] = []
         self._dragging = False
+        #: Figures whose target the user set (typed or dragged); any other
+        #: target shown is a suggestion, and says so where it is drawn.
+        self.user_set: set[str] = set()
+        # No target is drawn (or exported) until the user asks for one.
         self.enabled = QCheckBox("Target:")
-        self.enabled.setChecked(True)
+        self.enabled.setChecked(False)
         self.enabled.setToolTip(
-            "Click or drag on the chart to move the target; the box shows the "
-            "chance of reaching it in each scenario, with its standard error"
+            "Tick to draw a target (first suggested halfway between the "
+            "medians); type it, or click or drag on the chart to move it. The "
+            "caption gives the chance of reaching it in each scenario."
         )
         self.spin = QDoubleSpinBox()
         self.spin.setObjectName("target_value")
@@ -526,8 +558,15 @@ class TargetController(QObject):
         return self.targets.get(figure)
 
     def set_value(self, value: float, figure: str | None = None) -> None:
+        """Set the target of a figure (the chosen one by default): the user's
+        own from then on, drawn on the charts."""
         figure = figure or self.figure
         self.targets[figure] = float(value)
+        self.user_set.add(figure)
+        if not self.enabled.isChecked():
+            self.enabled.blockSignals(True)
+            self.enabled.setChecked(True)
+            self.enabled.blockSignals(False)
         self._sync_spin()
         self._decorate_distribution()
         self.distribution.canvas.draw_idle()
@@ -569,7 +608,6 @@ class TargetController(QObject):
         self.set_value(shown / self._scale())
 
     def _on_enabled_changed(self, _on: bool) -> None:
-        self.spin.setEnabled(self.enabled.isChecked())
         self.distribution.refresh()
         if self.overview.comparison is not None:
             self.overview.refresh()
@@ -592,9 +630,23 @@ class TargetController(QObject):
         ax = fig.axes[0]
         value = self.value()
         self._artists = charts.add_target_to_distribution(
-            ax, self.results, self.figure, value, self.probabilities()
+            ax,
+            self.results,
+            self.figure,
+            value,
+            self.probabilities(),
+            note=self.suggestion_note(self.figure),
         )
         self.info.setText(self.reach_text())
+
+    def suggestion_note(self, figure: str) -> str:
+        """Says a target is the app's suggestion, not the user's, where drawn."""
+        if figure in self.user_set:
+            return ""
+        return (
+            "suggested: halfway between the baseline's median and the best "
+            "alternative's; type your own or drag the line"
+        )
 
     def reach_text(self) -> str:
         if not all(r.has_trajectories for r in self.results):
@@ -655,9 +707,16 @@ class TargetController(QObject):
             results,
             level,
             reaches,
-            label=f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
-            if figure == "arr_growth_y1"
-            else charts.fmt_money(level),
+            label=(
+                f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
+                if figure == "arr_growth_y1"
+                else charts.fmt_money(level)
+            )
+            + (
+                f" [{note}]"
+                if (note := self.suggestion_note(figure).split(";")[0])
+                else ""
+            ),
         )
         for artist in self._fan_artists:  # drawn over the chart, as its data is
             artist.set_animated(True)
@@ -685,6 +744,7 @@ class TargetController(QObject):
 
     def _move_to(self, x: float) -> None:
         self.targets[self.figure] = float(x)
+        self.user_set.add(self.figure)
         self._sync_spin()
         self._decorate_distribution()
         self.distribution.canvas.draw_idle()
