@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
     QDialog,
     QFileDialog,
     QFrame,
@@ -34,6 +36,7 @@ from gui import charts
 from gui.autosave import AutosaveManager, restore_document
 from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
+from gui.ranges import RangesEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
@@ -102,6 +105,50 @@ class MessageBar(QFrame):
         self.show()
 
 
+class FieldUndoKeys(QObject):
+    """Undo and redo keys reach the document while an editor field has focus.
+
+    A line edit or spin box takes Ctrl+Z for its own typing, so the window's
+    Undo never saw it. Now a field keeps the key only while it holds typing not
+    yet applied (Ctrl+Z then takes that typing back); otherwise the key undoes
+    the scenario's last edit, as the Edit menu does.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QWidget):
+            return False
+        if not (
+            event.matches(QKeySequence.StandardKey.Undo)
+            or event.matches(QKeySequence.StandardKey.Redo)
+        ):
+            return False
+        pane = next((p for p in self.window_.panes if p.isAncestorOf(obj)), None)
+        # Not taken by a field without typing: the window's shortcut runs.
+        return pane is not None and not self._typing(obj, pane)
+
+    @staticmethod
+    def _typing(obj: QWidget, pane: ScenarioPane) -> bool:
+        """Whether the focused field holds typing not yet applied."""
+        if isinstance(obj, QAbstractSpinBox):
+            spin: Any = obj
+            return bool(spin.cleanText() != spin.textFromValue(spin.value()))
+        if isinstance(obj, QLineEdit):
+            if obj is pane.name_edit:
+                return pane.doc is not None and obj.text().strip() != pane.doc.name
+            parent = obj.parentWidget()
+            while parent is not None and not hasattr(parent, "dotted"):
+                parent = parent.parentWidget()
+            shown = getattr(parent, "_value", None)
+            return shown is None or obj.text().strip().replace(",", "") != str(
+                shown
+            ).replace(",", "")
+        return False
+
+
 class ScenarioPane(QWidget):
     """One scenario of the comparison: where it comes from, its levers and values."""
 
@@ -143,6 +190,10 @@ class ScenarioPane(QWidget):
         scroll.setWidget(self.levers)
         self.editor.toolbox.insertItem(0, scroll, "Alignment levers")
         self.editor.toolbox.setCurrentIndex(0)
+        self.ranges = RangesEditor()
+        self.editor.toolbox.addItem(self.ranges, "Ranges (uncertain values)")
+        self.ranges.rangeSet.connect(self._on_range_set)
+        self.ranges.rangeCleared.connect(self._on_range_cleared)
         layout.addWidget(self.editor, 1)
         self.editor.edited.connect(self._on_edited)
         self.editor.structure.connect(self._on_structure)
@@ -172,6 +223,7 @@ class ScenarioPane(QWidget):
         )
         self.levers.show_document(doc)
         self.editor.show_document(doc)
+        self.ranges.show_scenario(doc.scenario)
 
     def _guard(self, action: Callable[[], Any]) -> None:
         try:
@@ -183,6 +235,14 @@ class ScenarioPane(QWidget):
     def _on_edited(self, dotted: str, value: Any) -> None:
         if self.doc is not None:
             self._guard(lambda: self.doc.set_value(dotted, value))
+
+    def _on_range_set(self, dotted: str, low: float, mode: float, high: float) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_range(dotted, low, mode, high))
+
+    def _on_range_cleared(self, dotted: str) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.clear_range(dotted))
 
     def _name_done(self) -> None:
         text = self.name_edit.text().strip()
@@ -282,6 +342,8 @@ class MainWindow(QMainWindow):
         self._guide: QDialog | None = None
         self._build_ui()
         self._build_menus()
+        self.undo_keys = FieldUndoKeys(self)
+        QApplication.instance().installEventFilter(self.undo_keys)
         self._closing = False
         #: Full-run results shown so far (tests and scripts wait on it).
         self.final_results = 0
