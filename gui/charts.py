@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import Formatter, MaxNLocator
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from simulator import report_text
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
@@ -114,9 +114,14 @@ class ScaledFormatter(Formatter):
     def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind  # "money", "share", "points" or "count"
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        """The axis's ticks, which set the unit and decimals of every label."""
+        self._ticks = [float(v) for v in locs]
 
     def _step(self) -> float:
-        locs = sorted(float(v) for v in self.locs)
+        locs = sorted(self._ticks)
         steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
         return min(steps) if steps else 0.0
 
@@ -129,12 +134,13 @@ class ScaledFormatter(Formatter):
     def __call__(self, value: float, pos: int | None = None) -> str:
         step = self._step()
         if self.kind == "money":
-            top = max((abs(float(v)) for v in self.locs), default=abs(value))
+            top = max((abs(v) for v in self._ticks), default=abs(value))
             divisor, suffix = report_text.money_scale(top)
             decimals = self._decimals(step / divisor) if suffix else 0
             shown = f"{abs(value) / divisor:,.{decimals}f}"
-            sign = "-" if value < 0 and float(shown.replace(",", "")) else ""
-            return f"{sign}${shown}{suffix}"
+            if not float(shown.replace(",", "")):
+                return "$0"
+            return f"{'-' if value < 0 else ''}${shown}{suffix}"
         if self.kind in ("share", "points"):
             decimals = self._decimals(step * 100)
             shown = f"{value * 100:.{decimals}f}"
@@ -198,7 +204,12 @@ def _set_title(ax: Axes, title: str, *, pinned: bool = False) -> None:
     that lays out the y tick labels once more in every draw (about a tenth of
     it): for charts with nothing above the Axes, where both come to the same."""
     ax.set_title(
-        title, fontsize=FONT["title"], loc="left", pad=10, y=1.0 if pinned else None
+        title,
+        fontsize=FONT["title"],
+        loc="left",
+        pad=10,
+        y=1.0 if pinned else None,
+        wrap=True,  # (within the figure: a long title never runs off it)
     )
 
 
@@ -362,8 +373,8 @@ def legend_beside(ax: Axes, handles: Any = None, labels: Any = None) -> Any:
         handles, labels = ax.get_legend_handles_labels()
     return ax.legend(
         handles,
-        [_wrap(str(label), 18) for label in labels],
-        fontsize=FONT["legend"],
+        [_wrap(str(label), 20) for label in labels],
+        fontsize=FONT["note"],
         loc="upper left",
         bbox_to_anchor=(1.01, 1.0),
         borderaxespad=0.0,
@@ -407,7 +418,7 @@ def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
     )
     _axis_for(ax.yaxis, series, difference=True)
     ax.set_xlim(0, max(baseline.settings.horizon_weeks - 1, 1))
-    _legend_with_bands(ax)
+    legend_beside(ax)  # (the bands as on the chart above)
     return ax
 
 
@@ -855,7 +866,7 @@ def plot_bridge(
     steps = list(bridge.steps)
     n = len(steps)
     x = np.arange(n + 2)
-    width = 11 if n > 6 else 16
+    width = 10 if n > 6 else 16
     labels = [_wrap(bridge.baseline_name, width)]
     labels += [_wrap(s.name, width) for s in steps]
     labels.append(_wrap(bridge.alternative_name, width))
@@ -877,35 +888,45 @@ def plot_bridge(
             )
         whisker = SE_WHISKER * step.se if math.isfinite(step.se) else 0.0
         ax.annotate(
-            fmt_figure(figure, step.delta, difference=True),
+            # (points on a line of their own: bars stand close together)
+            fmt_figure(figure, step.delta, difference=True).replace(" ", "\n", 1),
             xy=(i, max(step.start, step.end + whisker)),
             xytext=(0, 3),
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=FONT["note"],
+            fontsize=FONT["note"] - 1,
             color="#222222",
+            linespacing=1.0,
         )
     levels = [bridge.baseline_value, *(s.end for s in steps)]
     for i, level in enumerate(levels):
         ax.plot([i - 0.35, i + 1.35], [level, level], color="#777777", linewidth=0.8)
     ends = ((0, bridge.baseline_value), (n + 1, bridge.alternative_value))
-    for side, (i, value) in enumerate(ends):
-        shown = fmt_figure(figure, value)
-        if reference is not None and reference[2] != bridge.settings.runs:
-            other = fmt_figure(figure, reference[side])
-            if other != shown:
-                shown += f"\n(Overview, {reference[2]:,} runs: {other})"
+    for i, value in ends:
         ax.text(
             i,
             max(value, 0.0),  # above the bar, also when it hangs below 0
-            shown.replace("$", r"\$"),
+            fmt_figure(figure, value),
             ha="center",
             va="bottom",
             fontsize=FONT["annot"],
             fontweight="bold",
-            linespacing=1.1,
         )
+    # The Overview's figures, where the bridge's fewer runs give others.
+    overview = ""
+    if reference is not None and reference[2] != bridge.settings.runs:
+        pairs = [
+            (fmt_figure(figure, value), fmt_figure(figure, reference[side]))
+            for side, (_i, value) in enumerate(ends)
+        ]
+        if any(mine != theirs for mine, theirs in pairs):
+            overview = (
+                f"\nThe Overview's {reference[2]:,} runs give "
+                f"{bridge.baseline_name} {pairs[0][1]} and "
+                f"{bridge.alternative_name} {pairs[1][1]}; these end bars are "
+                f"the medians of the bridge's {bridge.settings.runs:,}."
+            )
     tops = [bridge.baseline_value, bridge.alternative_value]
     tops += [max(s.start, s.end) for s in steps]
     bottoms = [min(s.start, s.end) for s in steps]
@@ -913,28 +934,27 @@ def plot_bridge(
     lo, hi = min(bottoms), max(tops)
     span = (hi - lo) or abs(hi) or 1.0
     ax.set_ylim(lo - 0.35 * span, hi + 0.15 * span)
-    if n > 6:  # many levers: slanted labels stay apart
-        ax.set_xticks(x, [label.replace("\n", " ") for label in labels])
-        for tick in ax.get_xticklabels():
-            tick.set(rotation=30, ha="right", rotation_mode="anchor")
-    else:
-        ax.set_xticks(x, labels)
+    ax.set_xticks(x, labels)
     stat = "median" if bridge.statistic == "median" else "mean"
     style_axes(
         ax,
         title=f"{FIGURE_LABELS.get(figure, figure)} ({stat}): from "
         f"{bridge.baseline_name} to {bridge.alternative_name}, lever by lever",
     )
-    ax.tick_params(axis="x", labelsize=FONT["note"], length=0)
+    # Many levers: smaller labels, wrapped narrow, stay apart side by side.
+    ax.tick_params(axis="x", labelsize=FONT["note"] - (2 if n > 6 else 0), length=0)
     _axis_for(ax.yaxis, figure)
     ax.grid(axis="x", visible=False)
     ax.set_xlabel(
-        "Levers added left to right; a bar depends on the order when levers "
-        f"interact.\nWhiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
-        f"{bridge.settings.runs:,} runs). The axis does not start at 0.",
+        (
+            "Levers added left to right; a bar depends on the order when levers "
+            f"interact. Whiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
+            f"{bridge.settings.runs:,} runs). The axis does not start at 0." + overview
+        ).replace("$", r"\$"),
         fontsize=FONT["note"],
         color="#555555",
         labelpad=8,
+        wrap=True,
     )
     return ax
 
@@ -1067,7 +1087,8 @@ def plot_tornado(
         [abs(e.delta_low) for e in effects] + [abs(e.delta_high) for e in effects] + [0]
     )
     reach = reach or abs(base) * 0.01 or 1.0
-    ax.set_xlim(base - 1.45 * reach, base + 1.45 * reach)
+    # Room beyond the longest bar for its label ("-10.6 points").
+    ax.set_xlim(base - 1.8 * reach, base + 1.8 * reach)
     ax.set_ylim(-0.6, len(effects) - 0.4)
     stat = "median" if drivers.statistic == "median" else "mean"
     label = FIGURE_LABELS.get(figure, figure)
@@ -1092,6 +1113,7 @@ def plot_tornado(
         f"({drivers.settings.runs:,} runs, paired).".replace("$", r"\$"),
         fontsize=FONT["note"],
         color="#333333",
+        wrap=True,
     )
     _axis_for(ax.xaxis, figure)
     ax.tick_params(axis="y", length=0)
@@ -1213,6 +1235,7 @@ __all__ = [
     "FONT",
     "OKABE_ITO",
     "SCENARIO_COLORS",
+    "FuncFormatter",  # (the workshop formats its axes with it)
     "FunnelStep",
     "add_target_to_distribution",
     "add_target_to_fan",

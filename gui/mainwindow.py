@@ -392,10 +392,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("scenario_tabs")
         self.tabs.setTabsClosable(True)
+        # Every scenario's tab in view, names shortened if the pane is narrow.
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabs.setUsesScrollButtons(False)
         self.tabs.tabCloseRequested.connect(self.remove_slot)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.add_button = QToolButton()
-        self.add_button.setText("+ Scenario")
+        self.add_button.setText("+")
         self.add_button.setToolTip("Add a third or fourth scenario to the comparison")
         self.add_button.clicked.connect(lambda: self.add_scenario())
         self.tabs.setCornerWidget(self.add_button, Qt.Corner.TopRightCorner)
@@ -551,7 +554,7 @@ class MainWindow(QMainWindow):
         self._action(sim, "Add a &scenario", None, lambda: self.add_scenario())
         view = self.menuBar().addMenu("&View")
         self.editor_action = self._action(
-            view, "Show the &editor", QKeySequence("F9"), self.toggle_editor
+            view, "&Editor", QKeySequence("F9"), self.toggle_editor
         )
         self.editor_action.setCheckable(True)
         self.editor_action.setChecked(True)
@@ -573,8 +576,20 @@ class MainWindow(QMainWindow):
         for action in (new_action, open_action, save_action, save_as_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
+        # Short words on the toolbar; what they undo is in their tooltip and
+        # the Edit menu ("Undo: Annual churn 10 % → 12 %").
+        for name, action in (("Undo", self.undo_action), ("Redo", self.redo_action)):
+            button = QAction(name, self)
+            button.setEnabled(action.isEnabled())
+            button.setToolTip(action.text().replace("&", ""))
+            button.triggered.connect(lambda _=False, a=action: a.trigger())
+            action.changed.connect(
+                lambda b=button, a=action: (
+                    b.setEnabled(a.isEnabled()),
+                    b.setToolTip(a.text().replace("&", "")),
+                )
+            )
+            toolbar.addAction(button)
         toolbar.addSeparator()
         toolbar.addAction(self.editor_action)
 
@@ -608,7 +623,7 @@ class MainWindow(QMainWindow):
         self.move(
             free.x() + (width - wanted[0]) // 2, free.y() + (height - wanted[1]) // 2
         )
-        share = 0.36 if width < 1400 else 0.4
+        share = 0.37 if width < 1400 else 0.4
         self.splitter.setSizes([int(wanted[0] * share), int(wanted[0] * (1 - share))])
 
     def editor_shown(self) -> bool:

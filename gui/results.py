@@ -46,6 +46,8 @@ def ordered_figures(result: Any) -> list[str]:
 
 #: The least height of a chart, in pixels.
 MIN_CANVAS_HEIGHT = 240
+#: Width of the Overview's column of headline cards, in pixels.
+CARD_COLUMN_WIDTH = 270
 
 
 class ChartCanvas(FigureCanvasQTAgg):
@@ -281,19 +283,20 @@ class Card(QFrame):
         self.setObjectName("card")
         self.set_color(color)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(10, 6, 8, 6)
+        layout.setSpacing(2)
         self.title = QLabel()
-        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; border: none;")
+        self.title.setStyleSheet("font-size: 13pt; font-weight: bold; border: none;")
         self.title.setWordWrap(True)
         self.body = QLabel()
         self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setStyleSheet("font-size: 12pt; border: none;")
+        self.body.setStyleSheet("font-size: 11pt; border: none;")
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
-        layout.addStretch(1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # As tall as its wrapped text, never squeezed (the column scrolls).
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
     def set_color(self, color: str, *, difference: bool = False) -> None:
         """A scenario card has a coloured left edge; a difference card a coloured
@@ -398,9 +401,27 @@ class OverviewView(ResultView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.cards_row = QHBoxLayout()
-        layout.addLayout(self.cards_row)
+        # Cards in a column beside the charts: screens are wider than tall, and
+        # the charts keep the height (a third or fourth scenario adds cards
+        # below, reached by scrolling, rather than squeezing the charts).
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        cards_panel = QWidget()
+        self.cards_row = QVBoxLayout(cards_panel)
+        self.cards_row.setContentsMargins(0, 0, 4, 0)
+        self.cards_row.addStretch(1)
+        self.cards_scroll = QScrollArea()
+        self.cards_scroll.setObjectName("overview_cards")
+        self.cards_scroll.setWidgetResizable(True)
+        self.cards_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.cards_scroll.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.cards_scroll.setWidget(cards_panel)
+        self.cards_scroll.setFixedWidth(CARD_COLUMN_WIDTH)
+        outer.addWidget(self.cards_scroll)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
         self.cards: list[Card] = []
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Chart:"))
@@ -438,12 +459,20 @@ class OverviewView(ResultView):
         while len(self.cards) < wanted:
             card = Card("#999999")
             self.cards.append(card)
-            self.cards_row.addWidget(card)
+            self.cards_row.insertWidget(len(self.cards) - 1, card)  # (stretch last)
+        # The comparison's headline (the difference cards) at the top of the
+        # column, then each scenario's card.
+        base = len(comparison.results)
+        order = self.cards[base:] + self.cards[:base]
+        if [self.cards_row.itemAt(i).widget() for i in range(wanted)] != order:
+            for card in order:
+                self.cards_row.removeWidget(card)
+            for position, card in enumerate(order):
+                self.cards_row.insertWidget(position, card)
         for index, result in enumerate(comparison.results):
             card = self.cards[index]
             card.set_color(charts.scenario_color(index))
             card.set_content(result.name, scenario_card_lines(result))
-        base = len(comparison.results)
         for index, alt in enumerate(comparison.alternatives):
             card = self.cards[base + index]
             card.set_color(charts.scenario_color(index + 1), difference=True)
@@ -875,8 +904,8 @@ class ResultsPanel(QWidget):
             f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
             f"<br>{uncertainty_note(comparison)}"
             + (
-                f"<br><span style='color:#555'>Same numbers from the command line: "
-                f"<code>{html.escape(command)}</code></span>"
+                f"<br><span style='color:#555; font-size:9pt'>Same numbers from "
+                f"the command line: <code>{html.escape(command)}</code></span>"
                 if command
                 else ""
             )

@@ -252,10 +252,13 @@ class BridgeView(ResultView):
         self._reference: tuple[float, float, int] | None = None
         layout = QVBoxLayout(self)
         note = QLabel(
-            "Where the difference comes from: the baseline's median, then each "
-            "lever of the alternative added in turn (waterfall), and each lever's "
-            "fair share averaged over every order (Shapley value). Simulates every "
-            "combination of levers with common random numbers."
+            "Where the difference comes from, lever by lever (hover for more)."
+        )
+        note.setToolTip(
+            "The baseline's median, then each lever of the alternative added in "
+            "turn (waterfall), and each lever's fair share averaged over every "
+            "order (Shapley value). Simulates every combination of levers with "
+            "common random numbers."
         )
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -887,12 +890,17 @@ def install_story(panel: Any) -> None:
             lambda _=False, k=kind: panel.exports.export_dialog(k)
         )
     export_button.setMenu(menu)
-    row.addWidget(export_button)
     workshop_button = QPushButton("Workshop ▶")
     workshop_button.setToolTip(
         "Full screen, one lever at a time, the room guesses first (F11)"
     )
-    row.addWidget(workshop_button)
+    # Beside the view tabs, so that the line about the runs has the width.
+    corner = QWidget()
+    corner_row = QHBoxLayout(corner)
+    corner_row.setContentsMargins(0, 0, 0, 2)
+    corner_row.addWidget(export_button)
+    corner_row.addWidget(workshop_button)
+    panel.tabs.setCornerWidget(corner)
     layout.insertLayout(0, row)
     panel.export_button = export_button
     panel.workshop_button = workshop_button

@@ -39,6 +39,8 @@ def fmt_money(
     scaled = abs(value) / divisor
     if decimals is None:
         decimals = 0 if not suffix or scaled >= 100 else 1 if scaled >= 10 else 2
+        if suffix == "K":  # $4.2K, $42K: a tenth of a thousand is enough
+            decimals = min(decimals, 1 if scaled < 10 else 0)
     return f"{sign}${scaled:,.{decimals}f}{suffix}"
 
 
