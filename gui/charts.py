@@ -846,7 +846,7 @@ SE_WHISKER = 1.96
 def _wrap(text: str, width: int = 14) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 
 def plot_bridge(
@@ -933,7 +933,7 @@ def plot_bridge(
     bottoms += [bridge.baseline_value, bridge.alternative_value]
     lo, hi = min(bottoms), max(tops)
     span = (hi - lo) or abs(hi) or 1.0
-    ax.set_ylim(lo - 0.35 * span, hi + 0.15 * span)
+    ax.set_ylim(lo - 0.35 * span, hi + 0.22 * span)  # (two-line labels on top)
     ax.set_xticks(x, labels)
     stat = "median" if bridge.statistic == "median" else "mean"
     style_axes(

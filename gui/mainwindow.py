@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractSpinBox,
     QApplication,
     QDialog,
@@ -188,13 +189,25 @@ class ScenarioPane(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.levers)
-        self.editor.toolbox.insertItem(0, scroll, "Alignment levers")
-        self.editor.toolbox.setCurrentIndex(0)
         self.ranges = RangesEditor()
-        self.editor.toolbox.addItem(self.ranges, "Ranges (uncertain values)")
         self.ranges.rangeSet.connect(self._on_range_set)
         self.ranges.rangeCleared.connect(self._on_range_cleared)
-        layout.addWidget(self.editor, 1)
+        # Levers, parameters and ranges side by side in tabs: in one column of
+        # a dozen folding groups, a 720-pixel screen left the open one a few
+        # rows. Slim group headers for the same reason.
+        for header in self.editor.toolbox.findChildren(
+            QAbstractButton, "qt_toolbox_toolboxbutton"
+        ):
+            header.setFixedHeight(header.fontMetrics().height() + 6)
+        self.sections = QTabWidget()
+        self.sections.setObjectName("editor_sections")
+        self.sections.addTab(scroll, "Alignment levers")
+        self.sections.addTab(self.editor, "Parameters")
+        self.sections.addTab(self.ranges, "Ranges")
+        self.sections.setTabToolTip(
+            2, "Values nobody has measured, given as low / most likely / high"
+        )
+        layout.addWidget(self.sections, 1)
         self.editor.edited.connect(self._on_edited)
         self.editor.structure.connect(self._on_structure)
         self.levers.toggled.connect(self._on_lever_toggled)
@@ -216,10 +229,10 @@ class ScenarioPane(QWidget):
         if doc.levers:
             parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
         parts.append(f"file: {doc.file_label()}")
-        self.info.setText(
-            " · ".join(parts) + "<br>Highlighted values differ from the "
-            "scenario this one extends; hover a value for its meaning and "
-            "source."
+        self.info.setText(" · ".join(parts))
+        self.info.setToolTip(
+            "Highlighted values differ from the scenario this one extends; "
+            "hover a value for its meaning and source."
         )
         self.levers.show_document(doc)
         self.editor.show_document(doc)

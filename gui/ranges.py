@@ -95,10 +95,13 @@ class RangesEditor(QWidget):
         self.table.verticalHeader().hide()
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Add a range for:"))
+        row.addWidget(QLabel("Add for:"))
         self.choice = QComboBox()
         self.choice.setObjectName("range_choice")
-        self.choice.setMinimumContentsLength(18)
+        self.choice.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.choice.setMinimumContentsLength(8)
         row.addWidget(self.choice, 1)
         self.add_button = QPushButton("Add range")
         self.add_button.clicked.connect(self._add)

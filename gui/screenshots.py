@@ -191,18 +191,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # The editor: levers of the alternative, then groups with highlights.
         window.tabs.setCurrentIndex(1)
-        editor = window.panes[1].editor
+        pane = window.panes[1]
+        editor = pane.editor
         pages = {editor.toolbox.itemText(i): i for i in range(editor.toolbox.count())}
+        pane.sections.setCurrentIndex(0)
+        grab("editor_levers")
+        pane.sections.setCurrentWidget(editor)
         for title, name in (
-            ("Alignment levers", "editor_levers"),
             ("Hand-off and trust", "editor_handoff"),
             ("Pipeline stages", "editor_stages"),
         ):
             editor.toolbox.setCurrentIndex(pages[title])
             grab(name)
+        pane.ranges.choice.setCurrentIndex(
+            max(0, pane.ranges.choice.findData("handoff.ignore_base"))
+        )
+        pane.ranges.add_button.click()
+        pane.sections.setCurrentWidget(pane.ranges)
+        grab("editor_ranges")
+        pane.doc.undo_stack.undo()
         window.tabs.setCurrentIndex(0)
-        base_editor = window.panes[0].editor
-        base_editor.toolbox.setCurrentIndex(pages["Marketing and lead sources"])
+        base = window.panes[0]
+        base.sections.setCurrentWidget(base.editor)
+        base.editor.toolbox.setCurrentIndex(pages["Marketing and lead sources"])
         grab("editor_sources")
         window.close()
     for path in written:

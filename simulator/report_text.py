@@ -49,6 +49,8 @@ def fmt_points(value: float, *, decimals: int = 1) -> str:
     (never "%", which would read as a relative change)."""
     if value is None or not math.isfinite(value):
         return "n/a"
+    if round(abs(value) * 100, decimals) == 0:
+        return f"{0:.{decimals}f} points"  # not "-0.0" or "+0.0"
     return f"{value * 100:+.{decimals}f} points"
 
 
