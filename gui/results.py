@@ -758,9 +758,9 @@ class TableView(ResultView):
             for index in range(len(comparison.alternatives)):
                 d = comparison.differences[index][figure]
                 row += [
-                    charts.fmt_figure(figure, d["p50"], signed=True),
-                    f"{charts.fmt_figure(figure, d['p5'], signed=True)} to "
-                    f"{charts.fmt_figure(figure, d['p95'], signed=True)}",
+                    charts.fmt_figure(figure, d["p50"], difference=True),
+                    f"{charts.fmt_figure(figure, d['p5'], difference=True)} to "
+                    f"{charts.fmt_figure(figure, d['p95'], difference=True)}",
                     charts.fmt_share(d["p_better"]),
                 ]
             out.append(row)
