@@ -209,7 +209,9 @@ def _set_title(ax: Axes, title: str, *, pinned: bool = False) -> None:
         loc="left",
         pad=10,
         y=1.0 if pinned else None,
-        wrap=True,  # (within the figure: a long title never runs off it)
+        # (within the figure: a long title never runs off it; a pinned title is
+        # redrawn alone over a kept background, which a wrap would not match)
+        wrap=not pinned,
     )
 
 
@@ -376,8 +378,11 @@ def legend_beside(ax: Axes, handles: Any = None, labels: Any = None) -> Any:
         [_wrap(str(label), 20) for label in labels],
         fontsize=FONT["note"],
         loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        borderaxespad=0.0,
+        # A gap in font sizes, not in a share of the Axes' width: the layout,
+        # which narrows the Axes to make room, then comes out the same at
+        # every draw (a preview's reused layout matches the full run's).
+        bbox_to_anchor=(1.0, 1.0),
+        borderaxespad=0.8,
         frameon=False,
     )
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QFrame,
@@ -48,6 +49,12 @@ def ordered_figures(result: Any) -> list[str]:
 MIN_CANVAS_HEIGHT = 240
 #: Width of the Overview's column of headline cards, in pixels.
 CARD_COLUMN_WIDTH = 270
+#: Below this width the Overview's cards go in a row above the charts, of
+#: this height.
+WIDE_OVERVIEW = 760
+CARD_ROW_HEIGHT = 190
+#: Qt's largest widget size (QWIDGETSIZE_MAX).
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ChartCanvas(FigureCanvasQTAgg):
@@ -418,8 +425,10 @@ class OverviewView(ResultView):
             Qt.ScrollBarPolicy.ScrollBarAlwaysOff
         )
         self.cards_scroll.setWidget(cards_panel)
-        self.cards_scroll.setFixedWidth(CARD_COLUMN_WIDTH)
         outer.addWidget(self.cards_scroll)
+        self._outer = outer
+        self._wide: bool | None = None
+        self._arrange(wide=True)
         layout = QVBoxLayout()
         outer.addLayout(layout, 1)
         self.cards: list[Card] = []
@@ -444,6 +453,34 @@ class OverviewView(ResultView):
     @property
     def series(self) -> str:
         return str(self.series_box.currentData())
+
+    def _arrange(self, *, wide: bool) -> None:
+        """Cards in a column beside the charts when the view is wide, in a
+        row above them when it is narrow (the charts keep a usable width)."""
+        if wide == self._wide:
+            return
+        self._wide = wide
+        scroll = self.cards_scroll
+        if wide:
+            self._outer.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.cards_row.setDirection(QBoxLayout.Direction.TopToBottom)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setMinimumHeight(0)
+            scroll.setMaximumHeight(QWIDGETSIZE_MAX)
+            scroll.setFixedWidth(CARD_COLUMN_WIDTH)
+        else:
+            self._outer.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.cards_row.setDirection(QBoxLayout.Direction.LeftToRight)
+            scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setMinimumWidth(0)
+            scroll.setMaximumWidth(QWIDGETSIZE_MAX)
+            scroll.setFixedHeight(CARD_ROW_HEIGHT)
+
+    def resizeEvent(self, event: Any) -> None:
+        self._arrange(wide=event.size().width() >= WIDE_OVERVIEW)
+        super().resizeEvent(event)
 
     def set_comparison(self, comparison: Any) -> None:
         super().set_comparison(comparison)
