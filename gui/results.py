@@ -845,23 +845,32 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.info)
         # Where the results will appear, what is being computed: the engine's
         # first compilation (20-25 s on a new install) and long runs.
+        # It sits beside the line about the runs (gui.story puts it there) and
+        # keeps its place when hidden: the charts never move or resize for it
+        # (a resize would lay every chart out anew, in the middle of a run).
         self.busy = QFrame()
         self.busy.setObjectName("results_busy")
         self.busy.setStyleSheet(
             "QFrame#results_busy { background: #DDEEF8; border-radius: 4px; }"
         )
-        busy_row = QHBoxLayout(self.busy)
-        busy_row.setContentsMargins(10, 4, 10, 4)
+        self.busy.setFixedWidth(300)
+        busy_column = QVBoxLayout(self.busy)
+        busy_column.setContentsMargins(8, 2, 8, 2)
+        busy_column.setSpacing(2)
         self.busy_label = QLabel()
         self.busy_label.setObjectName("results_busy_label")
         self.busy_label.setWordWrap(True)
-        busy_row.addWidget(self.busy_label, 1)
+        self.busy_label.setStyleSheet("font-size: 9pt; color: #00476e;")
+        busy_column.addWidget(self.busy_label)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 1000)
-        self.busy_bar.setMaximumWidth(260)
-        busy_row.addWidget(self.busy_bar)
+        self.busy_bar.setMaximumHeight(14)
+        self.busy_bar.setTextVisible(False)
+        busy_column.addWidget(self.busy_bar)
+        policy = self.busy.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.busy.setSizePolicy(policy)
         self.busy.hide()
-        layout.addWidget(self.busy)
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)
         self.overview = OverviewView()
@@ -899,8 +908,8 @@ class ResultsPanel(QWidget):
         if label is not None:
             if label.startswith("Preparing"):
                 label += (
-                    ": compiling the simulation engine, 20-25 s on a new install; "
-                    "the results appear here"
+                    ": compiling the simulation engine, 20-25 s on a new "
+                    "install; the results appear below"
                 )
             self.busy_label.setText(label + "…")
         self.busy_bar.setValue(round(fraction * 1000))

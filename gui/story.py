@@ -869,6 +869,7 @@ def install_story(panel: Any) -> None:
     layout = panel.layout()
     layout.removeWidget(panel.info)
     row.addWidget(panel.info, 1)
+    row.addWidget(panel.busy)
     panel.export_status = QLabel("")
     panel.export_status.setObjectName("export_status")
     panel.export_status.setStyleSheet("color: #555555;")
