@@ -851,7 +851,10 @@ SE_WHISKER = 1.96
 def _wrap(text: str, width: int = 14) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width, break_long_words=False)) or line
+        for line in text.split("\n")
+    )
 
 
 def plot_bridge(
@@ -1150,7 +1153,8 @@ def add_target_to_distribution(
         rows.append(
             f"{result.name}: {prob.verb} {share_of_runs(prob.p, prob.se, prob.n)}"
         )
-    return [line, *caption_below(ax, rows)]
+    # One text under the chart (inside, it hid the bars it is about).
+    return [line, *caption_below(ax, ["\n".join(rows)])]
 
 
 def share_of_runs(p: float, se: float, n: int) -> str:
@@ -1165,6 +1169,11 @@ def share_of_runs(p: float, se: float, n: int) -> str:
     return f"in {fmt_share(p, digits=0)} of runs (± {se * 100:.1f} points s.e.)"
 
 
+#: Characters a line of a caption under a chart: a longer line made the layout
+#: narrow the chart to make room for it, to a sliver on a small screen.
+CAPTION_WIDTH = 80
+
+
 def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     """Lines of text under an Axes (below its x label, whether shown or hidden),
     left-aligned: notes about a chart that, inside it, would hide its data.
@@ -1177,7 +1186,7 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     gap = -4.0
     for row in rows:
         anchor = ax.annotate(
-            row.replace("$", r"\$"),
+            _wrap(row, CAPTION_WIDTH).replace("$", r"\$"),
             xy=(0, 0),
             xycoords=anchor,
             xytext=(0, gap),
@@ -1199,6 +1208,7 @@ def add_target_to_fan(
     reaches: Sequence[dict[float, int | None]],
     *,
     label: str,
+    note: str = "",
 ) -> list[Any]:
     """The target as a horizontal line on a fan chart, and for each scenario the
     weeks in which it is reached with 50 % and 90 % probability (marked on the
@@ -1207,9 +1217,10 @@ def add_target_to_fan(
         ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
     ]
     rows = [
-        f"Target: {label} (dashed line). Week it is reached with 50 % (\u25cf) "
-        "and 90 % (\u25c6) chance:"
+        f"Target {label}, dashed: week reached in 50 % (\u25cf), 90 % (\u25c6) of runs"
     ]
+    if note:
+        rows.append(f"({note})")
     for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
         color = scenario_color(index)
         parts = []

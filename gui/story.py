@@ -714,12 +714,8 @@ class TargetController(QObject):
                 f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
                 if figure == "arr_growth_y1"
                 else charts.fmt_money(level)
-            )
-            + (
-                f" [{note}]"
-                if (note := self.suggestion_note(figure).split(";")[0])
-                else ""
             ),
+            note=self.suggestion_note(figure).split(";")[0],
         )
         for artist in self._fan_artists:  # drawn over the chart, as its data is
             artist.set_animated(True)
