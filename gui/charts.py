@@ -1198,6 +1198,12 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
         )
         artists.append(anchor)
         gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
+    # The layout makes room down to the last line (the layout counts it), but
+    # not for the width of the longer lines above it: left-aligned under the
+    # Axes, a line wider than the Axes made the layout narrow them, and then
+    # narrower still, to a sliver.
+    for artist in artists[:-1]:
+        artist.set_in_layout(False)
     return artists
 
 

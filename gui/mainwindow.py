@@ -636,7 +636,7 @@ class MainWindow(QMainWindow):
         self.move(
             free.x() + (width - wanted[0]) // 2, free.y() + (height - wanted[1]) // 2
         )
-        share = 0.37 if width < 1400 else 0.4
+        share = 0.37 if width < 1400 else 0.33
         self.splitter.setSizes([int(wanted[0] * share), int(wanted[0] * (1 - share))])
 
     def editor_shown(self) -> bool:
