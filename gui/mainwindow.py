@@ -1131,11 +1131,11 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.messages.show_message(message)
         self.status.setText("Failed")
-        self.results.hide_progress()
+        self.results.run_cancelled("failed")
 
     def _on_cancelled(self) -> None:
         self.status.setText("Cancelled")
-        self.results.run_cancelled()
+        self.results.run_cancelled("was cancelled")
 
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)

@@ -31,7 +31,7 @@ from gui.wording import PERCENT_UNITS, parameter_label, parameter_unit
 from simulator.schema import PARAMETER_TABLES, Scenario
 from simulator.uncertainty import range_problem
 
-COLUMNS = ("Parameter", "Low", "Most likely", "High", "")
+COLUMNS = ("Parameter", "Low", "Likely", "High", "")
 
 
 def rangeable_parameters(scenario: Scenario) -> list[str]:
@@ -90,8 +90,12 @@ class RangesEditor(QWidget):
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(COLUMNS)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column in range(1, len(COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            self.table.setColumnWidth(column, 60)
+        header.setSectionResizeMode(
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.ResizeToContents
+        )
         self.table.verticalHeader().hide()
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
@@ -118,7 +122,7 @@ class RangesEditor(QWidget):
             unit = parameter_unit(dotted)
             label = parameter_label(dotted, scenario)
             item = QTableWidgetItem(label + (f" ({unit})" if unit else ""))
-            item.setToolTip(dotted)
+            item.setToolTip(f"{item.text()}<br><code>{dotted}</code>")
             self.table.setItem(r, 0, item)
             for c, value in enumerate((tri.low, tri.mode, tri.high), start=1):
                 spin = QDoubleSpinBox()
@@ -127,11 +131,14 @@ class RangesEditor(QWidget):
                 spin.setRange(-1e15, 1e15)
                 spin.setKeyboardTracking(False)
                 spin.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+                spin.setMinimumWidth(0)
                 spin.setValue(value * _scale(unit))
                 spin.valueChanged.connect(lambda _v, d=dotted: self._edited(d))
                 self.table.setCellWidget(r, c, spin)
-            remove = QPushButton("Remove")
-            remove.setToolTip("Back to a single value: the most likely one")
+            remove = QPushButton("✕")
+            remove.setToolTip(
+                "Remove the range: back to a single value, the most likely one"
+            )
             remove.clicked.connect(lambda _=False, d=dotted: self.rangeCleared.emit(d))
             self.table.setCellWidget(r, len(COLUMNS) - 1, remove)
         current = self.choice.currentData()

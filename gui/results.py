@@ -918,12 +918,13 @@ class ResultsPanel(QWidget):
     def hide_progress(self) -> None:
         self.busy.hide()
 
-    def run_cancelled(self) -> None:
-        """A preview stays shown after Cancel: say the full run will not follow."""
+    def run_cancelled(self, what: str = "was cancelled") -> None:
+        """A preview stays shown after Cancel (or a failure): say the full run
+        will not follow."""
         self.busy.hide()
         if self.comparison is not None and not self.final:
             self._set_info(
-                "Preview only: the full run was cancelled (Run or F5 starts it). "
+                f"Preview only: the full run {what} (Run or F5 starts it again). "
             )
 
     def show_comparison(
