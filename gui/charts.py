@@ -1171,7 +1171,7 @@ def share_of_runs(p: float, se: float, n: int) -> str:
 
 #: Characters a line of a caption under a chart: a longer line made the layout
 #: narrow the chart to make room for it, to a sliver on a small screen.
-CAPTION_WIDTH = 68
+CAPTION_WIDTH = 72
 
 
 def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
@@ -1222,9 +1222,7 @@ def add_target_to_fan(
     artists: list[Any] = [
         ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
     ]
-    rows = [
-        f"Target {label} (dashed): week reached in 50 % \u25cf / 90 % \u25c6 of runs"
-    ]
+    rows = [f"Target {label}, dashed. Reached by 50 % of runs \u25cf, by 90 % \u25c6"]
     if note:
         rows.append(f"({note})")
     for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
