@@ -45,11 +45,12 @@ from gui.targets import (
     figure_reach_weeks,
     weekly_for_figure,
 )
+from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
 from simulator.errors import ScenarioError, SimulationCancelled
 
 #: Figures a bridge or tornado can explain, for people.
 STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
-STORY_RUNS = 300
+STORY_RUNS = INTERACTIVE_RUNS
 
 Task = Callable[[Callable[[float], None], Callable[[], bool]], Any]
 
@@ -326,7 +327,7 @@ class BridgeView(ResultView):
                 alt,
                 figure=figure,
                 settings=settings,
-                bootstrap=100,
+                bootstrap=INTERACTIVE_BOOTSTRAP,
                 progress=progress,
                 should_stop=stop,
             )
@@ -448,7 +449,7 @@ class DriversView(ResultView):
                 warm_up=parent,
                 figure=figure,
                 settings=settings,
-                bootstrap=100,
+                bootstrap=INTERACTIVE_BOOTSTRAP,
                 skipped=skipped,
                 progress=progress,
                 should_stop=stop,

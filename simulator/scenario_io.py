@@ -222,6 +222,16 @@ def scenario_from_dict(
     return validate_scenario(layers, default_file=origin)
 
 
+def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
+    """Validate a scenario dict whose ``extends`` and ``levers`` are already
+    applied (a validated scenario's ``model_dump``, then edited): no files are
+    read and nothing is merged, which makes the hundreds of variants of a value
+    bridge cheap. ``raw`` is not changed."""
+    own = {k: v for k, v in raw.items() if k not in ("extends", "levers")}
+    _check_schema_version(own, origin)
+    return validate_scenario(_Layers(raw=own), default_file=origin)
+
+
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
     return _resolve_raw(read_toml(path), path, str(path), chain)
 
@@ -667,12 +677,22 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     write_atomic(target, text)
 
 
-def write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes: a deck, a PDF) to a file beside ``target``,
+    then rename it over ``target``: a crash or a full disk never leaves a
+    half-written file in its place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
     try:
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp_name, target)
+            return
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
