@@ -239,8 +239,8 @@ def test_ticks_fall_on_round_values_in_one_unit():
 
 
 @pytest.mark.slow
-def test_the_same_figure_reads_the_same_in_overview_bridge_and_drivers(
-    qtbot, window, wait_final
+def test_the_same_figure_reads_the_same_in_every_view_and_export(
+    qtbot, window, wait_final, tmp_path
 ):
     wait_final(window)
     results = window.results
@@ -269,6 +269,30 @@ def test_the_same_figure_reads_the_same_in_overview_bridge_and_drivers(
     drivers.refresh()
     label = drivers.canvas.figure.axes[0].get_xlabel()
     assert charts.fmt_figure(figure, alt) in label
+
+    # The exports: the per-run CSV's median, the deck's summary in words.
+    from pptx import Presentation
+
+    from gui import report
+
+    csv_path, _weekly = report.write_csv(comparison, tmp_path / "runs.csv")
+    exported = report.read_csv(csv_path).data[comparison.alternatives[0].name]
+    assert float(np.median(exported[figure])) == pytest.approx(alt, abs=1e-9)
+    deck = report.write_pptx(
+        comparison,
+        tmp_path / "deck.pptx",
+        bridge=bridge.bridge,
+        drivers=drivers.drivers,
+        target=None,
+    )
+    words = " ".join(
+        shape.text_frame.text
+        for slide in Presentation(str(deck)).slides
+        for shape in slide.shapes
+        if shape.has_text_frame
+    )
+    assert charts.fmt_share(alt, signed=True) in words
+    assert charts.fmt_share(base, signed=True) in words
 
     # With fewer runs the views may differ, and then say so beside the number.
     bridge.bar.runs.setValue(60)
