@@ -12,6 +12,8 @@ import sysconfig
 from importlib import metadata
 from pathlib import Path
 
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,6 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 GUIDE_NAME = "model.md"
+
+
+def heading_slug(text: str) -> str:
+    """A heading's anchor as GitHub makes it (the guide's contents link to
+    them): ``"7. Caveats: what..." -> "7-caveats-what..."``."""
+    kept = "".join(c for c in text.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
 
 
 def guide_candidates() -> list[Path]:
@@ -86,7 +95,8 @@ class ModelGuideDialog(QDialog):
         layout.addWidget(self.search)
         self.browser = QTextBrowser()
         self.browser.setObjectName("model_guide")
-        self.browser.setOpenExternalLinks(True)
+        self.browser.setOpenLinks(False)  # sections here, the web outside
+        self.browser.anchorClicked.connect(self.follow)
         self.browser.setMarkdown(guide_markdown())
         layout.addWidget(self.browser, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -95,6 +105,28 @@ class ModelGuideDialog(QDialog):
         screen = (parent.screen() if parent is not None else None) or self.screen()
         free = screen.availableGeometry()
         self.resize(min(900, free.width() - 40), min(1000, free.height() - 60))
+
+    def follow(self, url: QUrl) -> None:
+        """A link of the contents goes to its section; any other opens outside."""
+        if url.scheme() in ("", "file") and url.fragment():
+            self.go_to_section(url.fragment())
+        else:
+            QDesktopServices.openUrl(url)
+
+    def go_to_section(self, slug: str) -> bool:
+        """Scroll to the heading whose GitHub-style anchor is ``slug``."""
+        document = self.browser.document()
+        block = document.begin()
+        while block.isValid():
+            if (
+                block.blockFormat().headingLevel()
+                and heading_slug(block.text()) == slug
+            ):
+                top = document.documentLayout().blockBoundingRect(block).top()
+                self.browser.verticalScrollBar().setValue(int(top))
+                return True
+            block = block.next()
+        return False
 
     def find_next(self) -> bool:
         text = self.search.text()

@@ -374,6 +374,9 @@ def test_help_menu_and_file_export(window):
     assert "FunnelSim model guide" in guide.browser.toPlainText()
     guide.search.setText("feedback loops")
     assert guide.find_next()
+    # The contents' links go to their sections.
+    assert guide.go_to_section("7-caveats-what-the-numbers-do-not-show")
+    assert guide.browser.verticalScrollBar().value() > 0
     guide.close()
     from gui.helpdocs import about_text, find_guide
 
