@@ -192,6 +192,18 @@ class ComputeBar(QWidget):
         self.runs.setValue(STORY_RUNS)
         self.runs.setGroupSeparatorShown(True)
         row.addWidget(self.runs)
+        # The Overview's runs give the Overview's numbers exactly (the same
+        # seed, warm-up and common random numbers); fewer are quicker.
+        self.match_button = QPushButton("As the Overview")
+        self.match_button.setToolTip(
+            "Run as many runs per variant as the Overview: its end values are "
+            "then the Overview's to the last digit"
+        )
+        self.match_button.clicked.connect(
+            lambda: self.runs.setValue(self.overview_runs or self.runs.value())
+        )
+        self.overview_runs = 0
+        row.addWidget(self.match_button)
         self.compute_button = QPushButton("Compute")
         row.addWidget(self.compute_button)
         self.cancel_button = QPushButton("Cancel")
@@ -213,6 +225,10 @@ class ComputeBar(QWidget):
         runner.busyChanged.connect(self._on_busy)
         runner.failed.connect(lambda m: self.status.setText(f"Failed: {m}"))
         runner.cancelled.connect(lambda: self.status.setText("Cancelled."))
+
+    def set_overview_runs(self, runs: int) -> None:
+        self.overview_runs = int(runs)
+        self.match_button.setText(f"As the Overview ({runs:,})")
 
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
@@ -287,6 +303,7 @@ class BridgeView(ResultView):
 
     def set_comparison(self, comparison: Any) -> None:
         old = self.comparison
+        self.bar.set_overview_runs(comparison.baseline.settings.runs)
         super().set_comparison(comparison)
         if self.bridge is not None and old is not comparison:
             names = (self.bridge.baseline_name, self.bridge.alternative_name)
@@ -404,6 +421,7 @@ class DriversView(ResultView):
         self.runner.resultReady.connect(self._on_drivers)
 
     def set_comparison(self, comparison: Any) -> None:
+        self.bar.set_overview_runs(comparison.baseline.settings.runs)
         current = self.scenario_box.currentIndex()
         self.scenario_box.blockSignals(True)
         self.scenario_box.clear()
