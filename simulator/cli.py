@@ -22,6 +22,7 @@ from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.params import compile_params
+from simulator.plausibility import input_warnings, lever_warnings
 from simulator.runner import RunSettings, compare
 from simulator.scenario_io import (
     explain_validation_error,
@@ -29,6 +30,7 @@ from simulator.scenario_io import (
     load_scenario,
     parse_override,
     read_toml,
+    resolve_alternative,
 )
 from simulator.schema import Scenario, Simulation
 
@@ -90,8 +92,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def load_with_overrides(
     refs: Sequence[str], overrides: Sequence[str]
 ) -> list[Scenario]:
+    """The baseline ``refs[0]`` and its alternatives, each alternative resolved
+    as a set of changes to the baseline (:func:`resolve_alternative`)."""
     parsed = dict(parse_override(text) for text in overrides)
-    return [load_scenario(ref, overrides=parsed) for ref in refs]
+    baseline = load_scenario(refs[0], overrides=parsed)
+    return [
+        baseline,
+        *(resolve_alternative(baseline, ref, overrides=parsed) for ref in refs[1:]),
+    ]
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
@@ -161,6 +169,15 @@ def prepare_engine(scenario: Scenario) -> None:
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
+    for index, scenario in enumerate(scenarios):
+        concerns = input_warnings(scenario)
+        if index > 0:
+            concerns += lever_warnings(scenarios[0], scenario)
+        for concern in concerns:
+            print(
+                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                file=sys.stderr,
+            )
     if not is_prepared():
         prepare_engine(scenarios[0])
     bar = ProgressBar(settings.runs, "simulating")
@@ -195,7 +212,47 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if not args.alternatives:
+        return _compare_file(args)
     comparison = simulate(args, [args.baseline, *args.alternatives])
+    return emit_result(args, comparison, report_text.comparison_table)
+
+
+def _compare_file(args: argparse.Namespace) -> int:
+    """``compare my-comparison.toml``: the file's scenarios and run settings
+    (options on the command line win)."""
+    from simulator.comparison_file import is_comparison_file, load_comparison
+    from simulator.scenario_io import resolve_reference
+
+    path = resolve_reference(args.baseline)
+    if not is_comparison_file(path):
+        raise ScenarioError(
+            "compare needs a baseline and at least one alternative, or one "
+            "comparison file",
+            file=args.baseline,
+        )
+    if args.overrides:
+        raise ScenarioError(
+            "--set applies to scenario files; change the comparison file instead",
+            file=args.baseline,
+        )
+    saved, scenarios = load_comparison(path)
+    run = saved.run or RunSettings.from_scenario(scenarios[0])
+    settings = RunSettings(
+        runs=args.runs or run.runs,
+        horizon_weeks=args.weeks or run.horizon_weeks,
+        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
+        seed=run.seed if args.seed is None else args.seed,
+    )
+    if not is_prepared():
+        prepare_engine(scenarios[0])
+    comparison = compare(
+        scenarios[0],
+        scenarios[1:],
+        settings=settings,
+        threads=args.threads,
+        remember=False,
+    )
     return emit_result(args, comparison, report_text.comparison_table)
 
 
@@ -204,7 +261,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for ref in args.files:
         try:
             raw = read_toml(_path_of(ref))
-            if "set" in raw and "marketing" not in raw:
+            if raw.get("kind") == "comparison":
+                from simulator.comparison_file import load_comparison
+
+                _saved, scenarios = load_comparison(_path_of(ref))
+                print(
+                    f"{ref}: valid comparison ({scenarios[0].name} and "
+                    f"{len(scenarios) - 1} alternative(s))"
+                )
+            elif "set" in raw and "marketing" not in raw:
                 lever = load_lever(ref)
                 print(f"{ref}: valid lever ({lever.name})")
             else:
@@ -288,8 +353,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
-    p.add_argument("baseline", help="bundled id or path")
-    p.add_argument("alternatives", nargs="+", metavar="alternative")
+    p.add_argument("baseline", help="bundled id or path, or a comparison file (alone)")
+    p.add_argument(
+        "alternatives",
+        nargs="*",
+        metavar="alternative",
+        help="each a set of changes to the baseline: the baseline as resolved, "
+        "then the alternative's levers, then the values its file sets",
+    )
     add_run_options(p)
     p.set_defaults(handler=cmd_compare)
 

@@ -445,10 +445,14 @@ class Citation(Section):
     """Where a value comes from, so the app can show it next to the number."""
 
     source: str = Field(
-        min_length=1, description="Publication, survey or 'assumption'."
+        min_length=1,
+        description="Publication, survey, 'assumption', or where the user's own "
+        "figure comes from ('entered by you').",
     )
     year: int | None = Field(None, ge=1900, le=2100)
-    confidence: Literal["H", "M", "L", "assumption"] = "assumption"
+    #: H, M, L: a published source's strength; "assumption": a figure no source
+    #: sizes; "user": the user's own figure (their company's numbers).
+    confidence: Literal["H", "M", "L", "assumption", "user"] = "assumption"
     note: str = ""
 
 
