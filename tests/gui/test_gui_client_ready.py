@@ -344,7 +344,8 @@ def test_undo_and_redo_work_with_focus_in_a_field(qtbot, window):
     doc = window.docs[1]
     field = window.panes[1].editor.field("company.annual_churn")
     before = doc.scenario.company.annual_churn
-    field.widget.setValue(0.2)
+    assert field.percent  # shown and typed in percent
+    field.widget.setValue(20.0)
     assert doc.scenario.company.annual_churn == pytest.approx(0.2)
     text = window.undo_action.text().replace("&", "")
     assert text.startswith("Undo: Annual churn") and "→ 20 % a year" in text
@@ -353,11 +354,15 @@ def test_undo_and_redo_work_with_focus_in_a_field(qtbot, window):
     qtbot.waitUntil(field.widget.hasFocus, timeout=2000)
     qtbot.keyClick(field.widget, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert doc.scenario.company.annual_churn == pytest.approx(before)
-    assert field.widget.value() == pytest.approx(before)
-    # Typing not yet applied is what Ctrl+Z takes back first.
-    field.widget.lineEdit().setText("0.3300")
+    assert field.widget.value() == pytest.approx(before * 100)
+    # Typing not yet applied is what Ctrl+Z takes back first; the edit before
+    # it stays.
+    field.widget.setValue(20.0)
+    qtbot.keyClick(field.widget, Qt.Key.Key_End)
+    qtbot.keyClicks(field.widget, "5")
+    assert field.widget.lineEdit().text() != field.widget.textFromValue(20.0)
     qtbot.keyClick(field.widget, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert doc.scenario.company.annual_churn == pytest.approx(before)
+    assert doc.scenario.company.annual_churn == pytest.approx(0.2)
 
 
 def test_new_scenario_adds_a_tab(window):
