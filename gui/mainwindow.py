@@ -257,7 +257,8 @@ class ScenarioPane(QWidget):
                 parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
             parts.append(f"file: {html.escape(doc.file_label())}")
             # One line: the rest in the tooltip, for the editor's height.
-            self.info.setText("The baseline · " + " · ".join(parts))
+            role = "The baseline · " if self.slot == 0 else ""
+            self.info.setText(role + " · ".join(parts))
             self.info.setToolTip(
                 "The baseline: every alternative is this company with its own "
                 "changes. Highlighted values differ from the scenario this one "

@@ -893,31 +893,33 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.info)
         # Where the results will appear, what is being computed: the engine's
         # first compilation (20-25 s on a new install) and long runs.
-        # It sits beside the line about the runs (gui.story puts it there) and
-        # keeps its place when hidden: the charts never move or resize for it
-        # (a resize would lay every chart out anew, in the middle of a run).
+        # It takes the place of the lines about the runs while a run is on
+        # (gui.story puts both in one cell), and each keeps its room when
+        # hidden: the charts never move or resize for it (a resize would lay
+        # every chart out anew, in the middle of a run).
         self.busy = QFrame()
         self.busy.setObjectName("results_busy")
         self.busy.setStyleSheet(
             "QFrame#results_busy { background: #DDEEF8; border-radius: 4px; }"
         )
-        self.busy.setFixedWidth(300)
         busy_column = QVBoxLayout(self.busy)
         busy_column.setContentsMargins(8, 2, 8, 2)
         busy_column.setSpacing(2)
         self.busy_label = QLabel()
         self.busy_label.setObjectName("results_busy_label")
         self.busy_label.setWordWrap(True)
-        self.busy_label.setStyleSheet("font-size: 9pt; color: #00476e;")
+        self.busy_label.setStyleSheet("color: #00476e;")
         busy_column.addWidget(self.busy_label)
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 1000)
         self.busy_bar.setMaximumHeight(14)
+        self.busy_bar.setMaximumWidth(360)
         self.busy_bar.setTextVisible(False)
         busy_column.addWidget(self.busy_bar)
-        policy = self.busy.sizePolicy()
-        policy.setRetainSizeWhenHidden(True)
-        self.busy.setSizePolicy(policy)
+        for widget in (self.busy, self.info):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
         self.busy.hide()
         self.tabs = QTabWidget()
         self.tabs.setUsesScrollButtons(True)
@@ -961,15 +963,20 @@ class ResultsPanel(QWidget):
                 )
             self.busy_label.setText(label + "…")
         self.busy_bar.setValue(round(fraction * 1000))
-        self.busy.show()
+        self._show_busy(True)
 
     def hide_progress(self) -> None:
-        self.busy.hide()
+        self._show_busy(False)
+
+    def _show_busy(self, busy: bool) -> None:
+        """The run's progress in place of the lines about the runs, or back."""
+        self.info.setVisible(not busy)
+        self.busy.setVisible(busy)
 
     def run_cancelled(self, what: str = "was cancelled") -> None:
         """A preview stays shown after Cancel (or a failure): say the full run
         will not follow."""
-        self.busy.hide()
+        self._show_busy(False)
         if self.comparison is not None and not self.final:
             self._set_info(
                 f"Preview only: the full run {what} (Run or F5 starts it again). "

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -885,8 +886,11 @@ def install_story(panel: Any) -> None:
     row = QHBoxLayout()
     layout = panel.layout()
     layout.removeWidget(panel.info)
-    row.addWidget(panel.info, 1)
-    row.addWidget(panel.busy)
+    cell = QGridLayout()  # the lines about the runs, or a run's progress
+    cell.setContentsMargins(0, 0, 0, 0)
+    cell.addWidget(panel.info, 0, 0)
+    cell.addWidget(panel.busy, 0, 0)
+    row.addLayout(cell, 1)
     panel.export_status = QLabel("")
     panel.export_status.setObjectName("export_status")
     panel.export_status.setStyleSheet("color: #555555;")
