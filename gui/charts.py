@@ -1222,7 +1222,7 @@ def add_target_to_fan(
     artists: list[Any] = [
         ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
     ]
-    rows = [f"Target {label}, dashed. Reached by 50 % of runs \u25cf, by 90 % \u25c6"]
+    rows = [f"Target {label} (dashed): \u25cf 50 %, \u25c6 90 % of runs reach it"]
     if note:
         rows.append(f"({note})")
     for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
