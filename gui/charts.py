@@ -1182,14 +1182,16 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     as before, and a view lays those back as drawn rather than drawing them
     again (gui.results.ChartCanvas)."""
     artists = []
-    anchor: Any = ("axes fraction", ax.xaxis.label)
-    gap = -4.0
+    # From the figure's left edge (under the y axis's labels): the lines have
+    # the chart's whole width.
+    anchor: Any = ("figure fraction", ax.xaxis.label)
+    gap, indent = -4.0, 6.0
     for row in rows:
         anchor = ax.annotate(
             _wrap(row, CAPTION_WIDTH).replace("$", r"\$"),
             xy=(0, 0),
             xycoords=anchor,
-            xytext=(0, gap),
+            xytext=(indent, gap),
             textcoords="offset points",
             ha="left",
             va="top",
@@ -1198,6 +1200,7 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
         )
         artists.append(anchor)
         gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
+        indent = 0.0  # (the next line under this one)
     # The layout makes room down to the last line (the layout counts it), but
     # not for the width of the longer lines above it: left-aligned under the
     # Axes, a line wider than the Axes made the layout narrow them, and then
