@@ -1172,6 +1172,9 @@ def share_of_runs(p: float, se: float, n: int) -> str:
 #: Characters a line of a caption under a chart: a longer line made the layout
 #: narrow the chart to make room for it, to a sliver on a small screen.
 CAPTION_WIDTH = 72
+#: A caption's font size (points): a size under the charts' notes, so that a
+#: line of it fits under a chart beside the Overview's cards at 1280 pixels.
+CAPTION_FONT = FONT["note"] - 1
 
 
 def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
@@ -1182,25 +1185,22 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     as before, and a view lays those back as drawn rather than drawing them
     again (gui.results.ChartCanvas)."""
     artists = []
-    # From the figure's left edge (under the y axis's labels): the lines have
-    # the chart's whole width.
-    anchor: Any = ("figure fraction", ax.xaxis.label)
-    gap, indent = -4.0, 6.0
+    anchor: Any = ("axes fraction", ax.xaxis.label)
+    gap = -4.0
     for row in rows:
         anchor = ax.annotate(
             _wrap(row, CAPTION_WIDTH).replace("$", r"\$"),
             xy=(0, 0),
             xycoords=anchor,
-            xytext=(indent, gap),
+            xytext=(0, gap),
             textcoords="offset points",
             ha="left",
             va="top",
-            fontsize=FONT["note"],
+            fontsize=CAPTION_FONT,
             color="#333333",
         )
         artists.append(anchor)
-        gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
-        indent = 0.0  # (the next line under this one)
+        gap = -0.2 * CAPTION_FONT  # (a multi-line text's spacing, 1.2 lines)
     # The layout makes room down to the last line (the layout counts it), but
     # not for the width of the longer lines above it: left-aligned under the
     # Axes, a line wider than the Axes made the layout narrow them, and then
