@@ -945,6 +945,14 @@ class ResultsPanel(QWidget):
                 scroll.setWidget(view)
                 self.tabs.addTab(scroll, view.title)
         layout.addWidget(self.tabs, 1)
+        # In the tabs' place until the first results arrive.
+        self.waiting = QLabel()
+        self.waiting.setObjectName("results_waiting")
+        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.waiting.setWordWrap(True)
+        self.waiting.setStyleSheet("font-size: 16pt; color: #444")
+        self.waiting.hide()
+        layout.addWidget(self.waiting, 1)
         self.comparison: Any = None
         self.final = False
         self._command = ""
@@ -982,11 +990,22 @@ class ResultsPanel(QWidget):
                 f"Preview only: the full run {what} (Run or F5 starts it again). "
             )
 
+    def show_waiting(self, label: str) -> None:
+        """Say what is being computed where the results will appear, until the
+        first results arrive (the engine's first compile takes 15-25 s)."""
+        if self.comparison is None:
+            self.waiting.setText(f"{label}…\n\nThe results will appear here.")
+            self.tabs.hide()
+            self.waiting.show()
+
     def show_comparison(
         self, comparison: Any, final: bool, *, command: str = ""
     ) -> None:
         self.comparison = comparison
         self.final = final
+        if self.waiting.isVisible():
+            self.waiting.hide()
+            self.tabs.show()
         self._command = command
         self._set_info("" if final else "Preview — the full run follows. ")
         canvases = self.findChildren(ChartCanvas)

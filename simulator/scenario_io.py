@@ -31,6 +31,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
+from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
 from simulator.library import bundled_lever_path, bundled_scenario_path
 from simulator.schema import PARAMETER_TABLES, Lever, Scenario
@@ -153,7 +154,8 @@ def resolve_reference(
         if bundled is not None:
             return bundled
         raise ScenarioError(
-            f"no such file and no bundled {kind} of that name (see `funnelsim list`)",
+            f"no such file and no bundled {kind} of that name "
+            f"(see `{funnelsim_command()} list`)",
             file=text,
         )
     if _ID_PATTERN.match(text) and not text.lower().endswith(".toml"):

@@ -436,11 +436,10 @@ def test_ranges_are_editable_in_the_app(window):
 
 
 def test_the_terminal_writes_differences_of_shares_in_points_and_scales_money():
-    from simulator.report_text import fmt, fmt_diff, fmt_spread
+    from simulator.report_text import fmt, fmt_diff
 
     assert fmt_diff(0.052, "share") == "+5.2 points"
     assert fmt_diff(-0.0004, "share") == "0.0 points"  # never "-0.0"
-    assert fmt_spread(0.013, "share") == "1.3 points"
     assert fmt(0.195, "share") == "19.5 %"  # a level stays a percentage
     assert fmt(2_000_000_000, "$") == "$2.00B"
     assert fmt(355_000, "$") == "$355.00K"
