@@ -1166,7 +1166,15 @@ def share_of_runs(p: float, se: float, n: int) -> str:
         return f"in every one of {n:,} runs"
     if p <= 0.0:
         return f"in none of {n:,} runs"
-    return f"in {fmt_share(p, digits=0)} of runs (± {se * 100:.1f} points s.e.)"
+    # (never rounded to a certain 0 or 100 % that is not)
+    shown = (
+        ">99.9\u00a0%"
+        if p > 0.999
+        else "<0.1\u00a0%"
+        if p < 0.001
+        else fmt_share(p, digits=0 if 0.01 <= p <= 0.99 else 1)
+    )
+    return f"in {shown} of runs (± {se * 100:.1f} points s.e.)"
 
 
 #: Characters a line of a caption under a chart: a longer line made the layout
