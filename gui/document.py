@@ -34,6 +34,7 @@ from simulator.params import Layout
 from simulator.provenance import ENTERED_BY_YOU, user_citation
 from simulator.scenario_io import (
     flatten,
+    lever_keys,
     load_lever,
     load_scenario,
     read_toml,
@@ -405,7 +406,10 @@ class ScenarioDocument(QObject):
                     lever = load_lever(_lever_ref(lever_id, self.anchor))
                 except ScenarioError:
                     continue
-                keys += [(lever.name, _index_form(k, scenario)) for k in lever.set]
+                keys += [
+                    (lever.name, _index_form(k, scenario))
+                    for k in lever_keys(lever, scenario.model_dump())
+                ]
             self._lever_cache = (key, keys)
         return self._lever_cache[1]
 
@@ -638,7 +642,7 @@ class ScenarioDocument(QObject):
                     origin="<levers>",
                     base=self.anchor,
                 ).model_dump(mode="python")
-            for dotted in lever.set:
+            for dotted in lever_keys(lever, inherited):
                 _reset_to_inherited(own, inherited, dotted.split("."))
 
         self.edit(
