@@ -683,6 +683,9 @@ class MainWindow(QMainWindow):
             toolbar.addAction(button)
         toolbar.addSeparator()
         toolbar.addAction(self.editor_action)
+        from gui.fit_wizard import add_menu_entry
+
+        add_menu_entry(self, menu)  # File > New from my data
 
     # ------------------------------------------------------------------ screen
 
