@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gui import deck, report
-from gui.charts import _CountFormatter
+from gui.charts import ScaledFormatter
 from simulator.errors import ScenarioError
 from simulator.parameter_text import format_parameter
 from simulator.provenance import assumption_rows, citation_of, provenance
@@ -204,9 +204,10 @@ def test_sensitivity_help_shows_a_plain_percent(capsys) -> None:
 
 
 def test_count_ticks_of_a_narrow_axis() -> None:
-    formatter = _CountFormatter()
-    formatter.set_locs([-0.04, -0.02, 0.0, 0.02, 0.04])
-    labels = [formatter(v) for v in formatter.ticks]
+    formatter = ScaledFormatter("count")
+    ticks = [-0.04, -0.02, -1e-17, 0.02, 0.04]
+    formatter.set_locs(ticks)
+    labels = [formatter(v) for v in ticks]
     assert len(set(labels)) == len(labels)
     assert "-0" not in labels and "\u22120" not in labels
     formatter.set_locs([0.0, 500.0, 1000.0])
