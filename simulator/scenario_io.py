@@ -306,8 +306,11 @@ def scenario_raw(scenario: Scenario) -> Raw:
     """A resolved scenario as raw content (what a file setting every value would
     hold): ranges written where their parameter is, as ``{low, mode, high}``."""
     data = scenario.model_dump(mode="python", exclude_none=True)
+    citations = copy.deepcopy(data.get("citations", {}))
     for dotted, tri in data.pop("uncertainty").items():
         apply_override(data, dotted, tri, origin="<scenario>")
+    # a range written where its value was is that value's, citation and all
+    data["citations"] = citations
     return data
 
 
@@ -416,7 +419,7 @@ def _set_keys(node: Mapping[str, Any], prefix: str) -> list[str]:
         dotted = f"{prefix}{key}"
         if not prefix and key not in PARAMETER_TABLES:
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not is_range(value):
             keys += _set_keys(value, dotted + ".")
         elif (
             isinstance(value, list)
