@@ -468,7 +468,8 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
         nargs="*",
         metavar="alternative",
         help="each a set of changes to the baseline: the baseline as resolved, "
-        "then the alternative's levers, then the values its file sets",
+        "then the levers and values of the alternative's file and of the files it "
+        "extends, down to the company it was written for",
     )
     add_run_options(p)
     add_table_options(p)
