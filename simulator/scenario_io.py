@@ -328,6 +328,16 @@ def _changes_above_company(
     return files[: with_levers[-1] + 1][::-1]
 
 
+def inherited_changes(own: Mapping[str, Any], *, base: Path | None = None) -> list[Raw]:
+    """The content of each file an alternative (``own``, a file's content;
+    references resolve against ``base``) extends that is a change rather than
+    its company (see :func:`resolve_alternative`), from the top of the chain
+    down: what an alternative's summary lists beside its own levers and values."""
+    path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+    origin = str(base) if base is not None else "<alternative>"
+    return [raw for raw, _, _ in _changes_above_company(dict(own), path, origin)]
+
+
 def company_of(ref: str | Path) -> Path | None:
     """The file of the company a scenario was written for (see
     :func:`resolve_alternative`): the first file down its ``extends`` chain in
