@@ -243,7 +243,7 @@ def _pm(value: float, se: float, unit: str) -> str:
     text = fmt_change(value, unit)
     if math.isnan(se):
         return text
-    return f"{text} ± {fmt_spread(se, unit).lstrip('+')}"
+    return f"{text} ± {fmt_spread(se, unit)}"
 
 
 def _settings_line(settings: RunSettings, scenarios: int, seconds: float) -> str:
