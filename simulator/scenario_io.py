@@ -240,11 +240,15 @@ def resolve_alternative(
 ) -> Scenario:
     """An alternative of a comparison: a set of changes to the baseline.
 
-    The alternative is resolved as the baseline as resolved, then the
-    alternative's ``levers``, then the tables its own file sets, then
-    ``overrides``. Its ``extends`` does not replace the baseline (it only says
-    what the file means on its own), so ``aligned`` is "this baseline with the
-    alignment levers", whatever company the baseline is.
+    The changes are those of the alternative's file and of every file in its
+    ``extends`` chain above the company it was written for: the first file
+    down the chain in which no lever is in force (neither its own nor one it
+    inherits) is "a company" and is replaced by the baseline. The alternative
+    is resolved as the baseline as resolved, then, from the top of the chain
+    down to the alternative, each file's ``levers`` then its own tables, then
+    ``overrides``. So ``aligned`` is "this baseline with the alignment levers"
+    whatever company the baseline is, and a file that ``extends = "aligned"``
+    keeps those levers (and aligned's own values) under its own values.
 
     ``alternative`` is a bundled id, a path, or a file's content held in memory
     (then ``base`` is the file its references resolve against and ``origin``
@@ -261,17 +265,94 @@ def resolve_alternative(
         own = read_toml(path)
         name = origin or str(path)
     _check_schema_version(own, name)
+    changes = [*_changes_above_company(own, path, name), (own, path, name)]
     layers = _Layers(raw=scenario_raw(baseline))
     # What an alternative takes from the baseline is not the baseline's identity.
     for inherited in ("name", "description", "extends", "levers"):
         layers.raw.pop(inherited, None)
-    _apply_own(layers, own, path, name)
+    for file_own, file_path, file_origin in changes:
+        _apply_own(layers, file_own, file_path, file_origin)
+    # The resolved alternative names its own `extends` and every lever it
+    # applies to the baseline (the bridge and the drivers take them as steps).
+    layers.raw.pop("extends", None)
+    if own.get("extends") is not None:
+        layers.raw["extends"] = own["extends"]
+    applied = [lever for file, _, _ in changes for lever in file.get("levers", [])]
+    layers.raw.pop("levers", None)
+    if applied:
+        layers.raw["levers"] = list(dict.fromkeys(applied))
     if overrides:
         for dotted, value in overrides.items():
             apply_override(layers, dotted, value, origin=overrides_origin)
     scenario = validate_scenario(layers, default_file=name)
     check_same_start(baseline, scenario, origin=layers.origin_of)
     return scenario
+
+
+def _changes_above_company(
+    own: Raw, path: Path, origin: str
+) -> list[tuple[Raw, Path, str]]:
+    """The files an alternative extends that are changes, not its company:
+    ``(content, path, origin)`` from the top of the ``extends`` chain (nearest
+    the company) down. The company is the part of the chain in which no lever
+    is in force, so everything from the lowest file with levers upwards is a
+    change; a chain without levers holds no changes."""
+    files: list[tuple[Raw, Path, str]] = []
+    seen: tuple[Path, ...] = (path.resolve(),)
+    current, current_path, current_origin = own, path, origin
+    while (extends := current.get("extends")) is not None:
+        if not (isinstance(extends, str) and extends):
+            raise ScenarioError(
+                "must be a bundled scenario id or a relative path (a string)",
+                file=current_origin,
+                parameter="extends",
+                value=extends,
+                has_value=True,
+            )
+        parent = resolve_reference(extends, kind="scenario", relative_to=current_path)
+        if parent.resolve() in seen:
+            loop = " -> ".join(p.name for p in (*seen, parent.resolve()))
+            raise ScenarioError(f"extends loop: {loop}", file=current_origin)
+        if len(seen) > MAX_EXTENDS_DEPTH:
+            raise ScenarioError(
+                f"extends chain deeper than {MAX_EXTENDS_DEPTH} files",
+                file=current_origin,
+            )
+        seen = (*seen, parent.resolve())
+        current, current_path, current_origin = read_toml(parent), parent, str(parent)
+        _check_schema_version(current, current_origin)
+        files.append((current, current_path, current_origin))
+    with_levers = [i for i, (raw, _, _) in enumerate(files) if raw.get("levers")]
+    if not with_levers:
+        return []
+    return files[: with_levers[-1] + 1][::-1]
+
+
+def inherited_changes(own: Mapping[str, Any], *, base: Path | None = None) -> list[Raw]:
+    """The content of each file an alternative (``own``, a file's content;
+    references resolve against ``base``) extends that is a change rather than
+    its company (see :func:`resolve_alternative`), from the top of the chain
+    down: what an alternative's summary lists beside its own levers and values."""
+    path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+    origin = str(base) if base is not None else "<alternative>"
+    return [raw for raw, _, _ in _changes_above_company(dict(own), path, origin)]
+
+
+def company_of(ref: str | Path) -> Path | None:
+    """The file of the company a scenario was written for (see
+    :func:`resolve_alternative`): the first file down its ``extends`` chain in
+    which no lever is in force, or ``None`` when none is in force in the
+    scenario itself (it is a company)."""
+    path = resolve_reference(ref)
+    own = read_toml(path)
+    changes = _changes_above_company(own, path, str(path))
+    if not changes and not own.get("levers"):
+        return None
+    top = changes[0] if changes else (own, path, str(path))
+    extends = top[0].get("extends")
+    if not isinstance(extends, str) or not extends:
+        return None
+    return resolve_reference(extends, kind="scenario", relative_to=top[1])
 
 
 def check_same_start(
