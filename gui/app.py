@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from gui.logs import log_uncaught, start_logging
     from gui.mainwindow import MainWindow
     from gui.settings import AppSettings
 
@@ -93,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     app.setApplicationName("FunnelSim")
     app.setOrganizationName("FunnelSim")
+    start_logging()  # (in the data folder, which needs the names above)
+    sys.excepthook = log_uncaught
     font = app.font()
     if font.pointSizeF() < 11:
         font.setPointSizeF(11)

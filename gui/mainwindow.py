@@ -42,7 +42,13 @@ from gui.editor import LeverPanel, ParameterEditor
 from gui.ranges import RangesEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
-from gui.worker import DEBOUNCE_MS, RunController
+from gui.tasks import (
+    DEBOUNCE_MS,
+    PREVIEW_RUNS,
+    RUN_FAILURE_NOTE,
+    TaskRunner,
+    comparison_task,
+)
 from simulator.command import funnelsim_command
 from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
 from simulator.errors import ScenarioError
@@ -412,8 +418,14 @@ class MainWindow(QMainWindow):
         self.autosave.track(self.docs)
         self.panes: list[ScenarioPane] = []
         self.undo_group = QUndoGroup(self)
-        kwargs = {} if preview_runs is None else {"preview_runs": preview_runs}
-        self.controller = RunController(self, debounce_ms=debounce_ms, **kwargs)
+        self.preview_runs = PREVIEW_RUNS if preview_runs is None else preview_runs
+        #: The runs: a preview, then the full run (see gui.tasks).
+        self.controller = TaskRunner(
+            self,
+            debounce_ms=debounce_ms,
+            what="The simulation",
+            failure_note=RUN_FAILURE_NOTE,
+        )
         self.setAcceptDrops(True)
         self.setWindowTitle("FunnelSim")
         self._editor_width = 0
@@ -510,8 +522,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         c = self.controller
-        c.resultReady.connect(self._on_result)
-        c.phaseStarted.connect(self._on_phase)
+        c.partialReady.connect(lambda comparison: self._on_result(comparison, False))
+        c.resultReady.connect(lambda comparison: self._on_result(comparison, True))
+        c.statusChanged.connect(self._on_phase)
         c.progressChanged.connect(self._on_progress)
         c.failed.connect(self._on_failed)
         c.cancelled.connect(self._on_cancelled)
@@ -1305,9 +1318,10 @@ class MainWindow(QMainWindow):
         if self._closing or not self.docs:
             return
         scenarios = [doc.scenario for doc in self.docs]
-        started = self.controller.request(
-            scenarios, self.run_settings(), immediate=immediate
+        task = comparison_task(
+            scenarios, self.run_settings(), preview_runs=self.preview_runs
         )
+        started = self.controller.request(task, immediate=immediate)
         self.status.setText("Starting…" if started else "Waiting for edits to settle…")
         self.cancel_button.setEnabled(True)
 

@@ -1,7 +1,7 @@
 """The story views: value bridge, drivers (tornado), targets and chart exports.
 
 Bridges and tornados simulate many variants, so they run off the GUI thread in a
-:class:`TaskRunner` (one task at a time: a new request cancels the one in flight;
+a :class:`gui.tasks.TaskRunner` (one task at a time: a new request cancels the one in flight;
 progress and results arrive by signal on the GUI thread) and only when asked
 (the Compute button), never on every edit. Drawing is done by the pure functions
 of :mod:`gui.charts`.
@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.results import ChartCanvas, ResultView
+from gui.tasks import TaskRunner, TaskState
 from gui.targets import (
     LOWER_IS_BETTER,
     default_target,
@@ -47,131 +48,10 @@ from gui.targets import (
     weekly_for_figure,
 )
 from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
-from simulator.errors import ScenarioError, SimulationCancelled
 
 #: Figures a bridge or tornado can explain, for people.
 STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
 STORY_RUNS = INTERACTIVE_RUNS
-
-Task = Callable[[Callable[[float], None], Callable[[], bool]], Any]
-
-
-# --------------------------------------------------------------------------- worker
-
-
-class TaskSignals(QObject):
-    progress = Signal(int, float)
-    returned = Signal(int, object)
-    errored = Signal(int, str)
-    cancelled = Signal(int)
-    finished = Signal(int)
-
-
-class TaskWorker(QRunnable):
-    """Run ``task(progress, should_stop)`` on a pool thread; signals carry the
-    job id so a superseded task's reports are dropped."""
-
-    def __init__(self, job: int, task: Task) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
-        self.job = job
-        self.task = task
-        self.signals = TaskSignals()
-        self._stop = threading.Event()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        job, sig = self.job, self.signals
-        try:
-            result = self.task(
-                lambda f: sig.progress.emit(job, float(f)), self._stop.is_set
-            )
-            if self._stop.is_set():
-                raise SimulationCancelled("cancelled")
-            sig.returned.emit(job, result)
-        except SimulationCancelled:
-            sig.cancelled.emit(job)
-        except ScenarioError as exc:
-            sig.errored.emit(job, str(exc))
-        except Exception as exc:  # a worker must never take the app down
-            sig.errored.emit(job, f"{type(exc).__name__}: {exc}")
-        finally:
-            sig.finished.emit(job)
-
-
-class TaskRunner(QObject):
-    """One background task at a time; widgets only see the newest task's news."""
-
-    progressChanged = Signal(float)
-    resultReady = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    busyChanged = Signal(bool)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._job = 0
-        self._current: TaskWorker | None = None
-        self._workers: dict[int, TaskWorker] = {}
-
-    @property
-    def busy(self) -> bool:
-        return self._current is not None
-
-    def start(self, task: Task) -> None:
-        if self._current is not None:
-            self._current.cancel()
-        was_busy = self.busy
-        self._job += 1
-        worker = TaskWorker(self._job, task)
-        sig = worker.signals
-        sig.progress.connect(self._on_progress)
-        sig.returned.connect(self._on_returned)
-        sig.errored.connect(self._on_errored)
-        sig.cancelled.connect(self._on_cancelled)
-        sig.finished.connect(self._on_finished)
-        self._workers[self._job] = worker
-        self._current = worker
-        if not was_busy:
-            self.busyChanged.emit(True)
-        self._pool.start(worker)
-
-    def cancel(self) -> None:
-        if self._current is not None:
-            self._current.cancel()
-
-    def shutdown(self, timeout_ms: int = 5000) -> None:
-        self.cancel()
-        self._pool.waitForDone(timeout_ms)
-
-    def _mine(self, job: int) -> bool:
-        return self._current is not None and self._current.job == job
-
-    def _on_progress(self, job: int, fraction: float) -> None:
-        if self._mine(job):
-            self.progressChanged.emit(fraction)
-
-    def _on_returned(self, job: int, result: object) -> None:
-        if self._mine(job):
-            self.resultReady.emit(result)
-
-    def _on_errored(self, job: int, message: str) -> None:
-        if self._mine(job):
-            self.failed.emit(message)
-
-    def _on_cancelled(self, job: int) -> None:
-        if self._mine(job):
-            self.cancelled.emit()
-
-    def _on_finished(self, job: int) -> None:
-        self._workers.pop(job, None)
-        if self._mine(job):
-            self._current = None
-            self.busyChanged.emit(False)
 
 
 # --------------------------------------------------------------------------- views
@@ -224,7 +104,7 @@ class ComputeBar(QWidget):
             lambda f: self.progress.setValue(round(f * 1000))
         )
         runner.busyChanged.connect(self._on_busy)
-        runner.failed.connect(lambda m: self.status.setText(f"Failed: {m}"))
+        runner.failed.connect(self.status.setText)
         runner.cancelled.connect(lambda: self.status.setText("Cancelled."))
 
     def set_overview_runs(self, runs: int) -> None:
@@ -264,7 +144,7 @@ class BridgeView(ResultView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = TaskRunner(self)
+        self.runner = TaskRunner(self, what="The value bridge")
         self.bridge: Any = None
         self._scenarios: tuple[Any, Any] = (None, None)
         self._reference: tuple[float, float, int] | None = None
@@ -337,7 +217,7 @@ class BridgeView(ResultView):
             (ends[0][0], ends[1][0], ends[0][1]) if ends[0] and ends[1] else None
         )
 
-        def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
+        def task(state: TaskState) -> Any:
             from simulator.attribution import value_bridge
 
             return value_bridge(
@@ -346,8 +226,8 @@ class BridgeView(ResultView):
                 figure=figure,
                 settings=settings,
                 bootstrap=INTERACTIVE_BOOTSTRAP,
-                progress=progress,
-                should_stop=stop,
+                progress=state.set_progress,
+                should_stop=state.should_stop,
             )
 
         self.runner.start(task)
@@ -397,7 +277,7 @@ class DriversView(ResultView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner = TaskRunner(self)
+        self.runner = TaskRunner(self, what="The drivers")
         self.drivers: Any = None
         self._reference: tuple[float, int] | None = None
         layout = QVBoxLayout(self)
@@ -449,7 +329,7 @@ class DriversView(ResultView):
         # tornado's fewer runs give another.
         self._reference = _comparison_value(comparison.results[index], figure)
 
-        def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
+        def task(state: TaskState) -> Any:
             from simulator import drivers as d
 
             skipped: list[Any] = []
@@ -472,8 +352,8 @@ class DriversView(ResultView):
                 settings=settings,
                 bootstrap=INTERACTIVE_BOOTSTRAP,
                 skipped=skipped,
-                progress=progress,
-                should_stop=stop,
+                progress=state.set_progress,
+                should_stop=state.should_stop,
             )
 
         self.runner.start(task)
@@ -814,7 +694,7 @@ class ExportController(QObject):
     def __init__(self, panel: Any) -> None:
         super().__init__(panel)
         self.panel = panel
-        self.runner = TaskRunner(self)
+        self.runner = TaskRunner(self, what="The export")
         self.runner.resultReady.connect(self.exported.emit)
         self.runner.failed.connect(self.failed.emit)
 
@@ -838,7 +718,7 @@ class ExportController(QObject):
             return False
         extras = self._extras()
 
-        def task(_progress: Callable[[float], None], _stop: Callable[[], bool]) -> Any:
+        def task(_state: TaskState) -> Any:
             from gui import report
 
             if kind == "csv":

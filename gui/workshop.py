@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.results import ChartCanvas
-from gui.story import TaskRunner
+from gui.tasks import TaskRunner
 from simulator.caveats import headline_caveat
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
@@ -192,15 +192,15 @@ class WorkshopWindow(QWidget):
         self.position = 0
         self._shown_step = 0  # the step the chart shows now (for the animation)
         self._build()
-        self.runner = TaskRunner(self)
+        self.runner = TaskRunner(self, what="The simulation")
         self.runner.progressChanged.connect(
             lambda f: self.progress.setValue(round(f * 1000))
         )
         self.runner.resultReady.connect(self._on_steps)
         self.runner.failed.connect(self._on_failed)
         self.runner.start(
-            lambda progress, stop: compute_steps(
-                baseline, alternative, settings, progress, stop
+            lambda state: compute_steps(
+                baseline, alternative, settings, state.set_progress, state.should_stop
             )
         )
         self._show()
@@ -289,7 +289,7 @@ class WorkshopWindow(QWidget):
         self.ready.emit()
 
     def _on_failed(self, message: str) -> None:
-        self.footer.setText(f"The simulation failed: {message}")
+        self.footer.setText(message)
         self.failed.emit(message)
 
     def next(self) -> None:

@@ -74,7 +74,7 @@ def test_cancel_within_budget(qtbot, realistic_window, phase):
 def test_engine_error_then_next_run(qtbot, wait_final, window, monkeypatch):
     """An error injected into the engine becomes a message naming it; the views
     keep the last good result; the next run works and clears the message."""
-    import gui.worker
+    import gui.tasks
 
     wait_final(window)
     count = window.final_results
@@ -83,7 +83,7 @@ def test_engine_error_then_next_run(qtbot, wait_final, window, monkeypatch):
     def broken(*args, **kwargs):
         raise ValueError("injected engine fault")
 
-    monkeypatch.setattr(gui.worker, "compare", broken)
+    monkeypatch.setattr(gui.tasks, "compare", broken)
     window.schedule_run(immediate=True)
     qtbot.waitUntil(lambda: window.status.text() == "Failed", timeout=10_000)
     message = window.messages.text

@@ -190,7 +190,7 @@ def test_cancel(qtbot, wait_final, window):
 
 
 def test_worker_failure_becomes_message(qtbot, wait_final, window, monkeypatch):
-    import gui.worker
+    import gui.tasks
 
     wait_final(window)
     count = window.final_results
@@ -198,7 +198,7 @@ def test_worker_failure_becomes_message(qtbot, wait_final, window, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(gui.worker, "compare", broken)
+    monkeypatch.setattr(gui.tasks, "compare", broken)
     window.schedule_run(immediate=True)
     qtbot.waitUntil(lambda: "injected failure" in window.messages.text, timeout=10_000)
     monkeypatch.undo()
