@@ -7,6 +7,7 @@ marked stale and redrawn when shown), so a burst of results costs one draw.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +102,7 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.setMinimumHeight(min(int(height * 55), MIN_CANVAS_HEIGHT))
         self.quick_layout = False
         self.blit_next = False
+        self.painted_at = 0.0
         #: Called first in every draw (a view's last adjustments).
         self.before_draw: Callable[[], None] | None = None
         # The background of the last draw and what it shows (see _scene).
@@ -237,6 +239,11 @@ class ChartCanvas(FigureCanvasQTAgg):
         for ax in fig.axes:
             ax.set_in_layout(True)
         fig.set_layout_engine("constrained")
+
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        #: When the canvas was last painted (for measuring, see gui.bench).
+        self.painted_at = time.perf_counter()
 
     def sizeHint(self) -> Any:
         # Fit the space given rather than ask for the figure's nominal inches.
