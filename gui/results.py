@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Callable
 from typing import Any
 
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import Qt, Signal
+from matplotlib.text import Text
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 )
 
 from gui import charts
-from gui.textcache import TextCache
 from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.plausibility import result_warnings, start_line
@@ -62,36 +61,24 @@ QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ChartCanvas(FigureCanvasQTAgg):
-    """A matplotlib canvas on a :class:`Figure` (never pyplot).
+    """A matplotlib canvas on a :class:`Figure` (never pyplot), laid out by
+    constrained layout.
 
-    Its figures are laid out by matplotlib's constrained layout, which takes
-    about a third of a draw. A preview (the full run follows within a second or
-    two) sets ``quick_layout`` for the one draw it causes: when the figure has
-    the structure it had at its last full layout (the same grid of axes, each
-    shown or hidden alike, on a canvas of nearly the same size), that layout's
-    positions are reused instead.
+    One redraw path, after matplotlib's blitting tutorial. A view whose layout
+    changed (a new figure, other scenarios, another series) calls
+    :meth:`draw_idle`: a full draw. Artists marked animated (the data: bands,
+    medians, the titles with the run count, a target's marks) are left out of
+    it; the rest is kept as the background, and the animated artists are drawn
+    over it. A view that only moved its animated artists (a preview) calls
+    :meth:`redraw_data`: if every Axes kept its place and each chart's data
+    still fit its scale, the background is laid back and the animated artists
+    drawn over it (a few milliseconds); otherwise the canvas is drawn in full.
+    Saved figures draw animated artists like any other.
     """
 
-    #: Canvas size changes up to this share still reuse a layout (the preview's
-    #: longer caption makes the canvas a few pixels shorter).
-    QUICK_SIZE_TOLERANCE = 0.05
-    #: Texts kept as drawn (gui.textcache): a chart's tick and axis labels,
-    #: legend entries, titles and captions, for its previews and full runs.
-    KEPT_TEXTS = 128
-
-    # Blitting. Artists marked animated (what changes from one comparison to
-    # the next: bands, medians, titles with the run count, a target's marks
-    # and caption) are left out of a draw on screen and drawn on top of it
-    # afterwards; a copy of the rest (the background: axes, ticks, labels) is
-    # kept from that draw, and so are opaque legends, which are laid back over
-    # the animated artists. A view that only moved animated artists sets
-    # ``blit_next`` for its next draw, which, if every Axes kept its place and
-    # limits, restores the background and redraws the animated artists alone:
-    # a few hundredths of a second instead of a tenth or two, most of a draw
-    # being text. In every draw on screen, a text drawn before at the same
-    # place over the same pixels is laid back as drawn then (gui.textcache).
-    # The pixels are those of a full draw; saved figures draw animated artists
-    # like any other, in their order.
+    #: The data fit a chart's scale when they lie within its y limits and span
+    #: at least this share of them (else the chart is rescaled: drawn in full).
+    KEEP_SCALE_SHARE = 0.75
 
     def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
         self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
@@ -100,145 +87,88 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # Small enough for a 1280x720 screen; the layout gives more when free.
         self.setMinimumHeight(min(int(height * 55), MIN_CANVAS_HEIGHT))
-        self.quick_layout = False
-        self.blit_next = False
         self.painted_at = 0.0
-        #: Called first in every draw (a view's last adjustments).
-        self.before_draw: Callable[[], None] | None = None
-        # The background of the last draw and what it shows (see _scene).
+        # The last full draw's background and what it shows (see _scene).
         self._background: Any = None
         self._background_scene: object = None
-        self._top_regions: list[Any] = []
-        #: Texts as drawn, laid back when drawn again unchanged (see textcache).
-        self.texts = TextCache(self.KEPT_TEXTS)
-        self._text_renderer: Any = None
-        # The last full layout: canvas size, structure, axes positions.
-        self._laid_out: tuple[tuple[int, int], object, list[Any]] | None = None
+        self._data_pending = False
+        self.mpl_connect("draw_event", self._on_draw)
 
-    def _structure(self) -> object:
-        return tuple(
-            (
-                spec.get_geometry() if (spec := ax.get_subplotspec()) else None,
-                ax.get_visible(),
-                ax.axison,
-            )
-            for ax in self.figure.axes
-        )
-
-    def _can_reuse_layout(self, structure: object) -> bool:
-        if not self.quick_layout or self._laid_out is None:
-            return False
-        (width, height), laid_structure, _ = self._laid_out
-        tolerance = self.QUICK_SIZE_TOLERANCE
-        return (
-            laid_structure == structure
-            and abs(self.width() - width) <= tolerance * width
-            and abs(self.height() - height) <= tolerance * height
-        )
-
-    def _scene(self) -> object:
+    def _scene(self) -> tuple[Any, ...]:
         """What a background shows: the canvas's size and each Axes' place and
-        limits (an Axes' view limits are brought up to date here)."""
+        limits (an Axes' pending autoscaling is done here)."""
         return (
             self.width(),
             self.height(),
             self.device_pixel_ratio,
             tuple(
-                (
-                    # (a layout computed anew may differ in the last bits)
-                    tuple(round(bound, 9) for bound in ax.get_position().bounds),
-                    ax.get_xlim(),
-                    ax.get_ylim(),
-                    ax.get_visible(),
-                )
+                (id(ax), ax.get_position().bounds, ax.get_xlim(), ax.get_ylim())
                 for ax in self.figure.axes
             ),
         )
 
     def _animated(self) -> list[Any]:
         fig = self.figure
-        found = [a for ax in fig.axes for a in ax.get_children() if a.get_animated()]
-        return sorted(found, key=lambda artist: artist.get_zorder())
-
-    def _on_top(self) -> list[Any]:
-        """Opaque legends of Axes with animated artists: drawn with the rest,
-        and laid back over the animated artists as they were drawn."""
-        return [
-            legend
-            for ax in self.figure.axes
-            if (legend := ax.get_legend()) is not None
-            and not legend.get_animated()
-            and legend.get_frame_on()
-            and legend.get_frame().get_alpha() == 1.0
-            and any(a.get_animated() for a in ax.get_children())
+        found = [
+            artist
+            for ax in fig.axes
+            if ax.get_visible()
+            for artist in (*ax.get_children(), *fig.texts)
+            if artist.get_animated() and artist.get_visible()
         ]
+        return sorted(dict.fromkeys(found), key=lambda artist: artist.get_zorder())
 
-    def _draw_animated(self, animated: list[Any]) -> None:
-        """Draw ``animated`` in order (their texts through the text cache)."""
+    def _on_draw(self, event: Any) -> None:
+        """After a full draw (which leaves the animated artists out): keep the
+        background, then draw the animated artists over it."""
+        if event.canvas is not self or self.is_saving():
+            return  # (a figure saved to a file draws everything itself)
+        self._background = self.copy_from_bbox(self.figure.bbox)
+        self._background_scene = self._scene()
         renderer = self.get_renderer()
-        for artist in animated:
-            if artist.get_visible() and artist.axes.get_visible():
-                artist.draw(renderer)
+        for artist in self._animated():
+            artist.draw(renderer)
 
-    def get_renderer(self) -> Any:
-        renderer = super().get_renderer()
-        if renderer is not self._text_renderer:  # new: the canvas was resized
-            self.texts.clear()
-            self.texts.install(renderer)
-            self._text_renderer = renderer
-        return renderer
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        """Draw in full when the event loop is next idle (the layout changed)."""
+        self._background = None
+        super().draw_idle(*args, **kwargs)
 
-    def draw(self) -> None:
-        if self.before_draw is not None:
-            self.before_draw()
-        blit = self.blit_next
-        self.blit_next = False  # for the one draw asked for
-        if (
-            blit
-            and self._background is not None
-            and self._background_scene == self._scene()
-        ):
-            self.restore_region(self._background)
-            self._draw_animated(self._animated())
-            for region in self._top_regions:
-                self.restore_region(region)
-            self.blit(self.figure.bbox)
-            self.quick_layout = False
+    def redraw_data(self) -> None:
+        """Redraw the animated artists when the event loop is next idle: over
+        the last background when it still applies, else in full."""
+        if not self._data_pending:
+            self._data_pending = True
+            QTimer.singleShot(0, self._redraw_data_now)
+
+    def _redraw_data_now(self) -> None:
+        self._data_pending = False
+        if self._background is None:
+            return  # a full draw is on its way
+        _, _, _, axes_before = self._background_scene
+        before = {key: ylim for key, _bounds, _xlim, ylim in axes_before}
+        for ax in self.figure.axes:
+            kept = before.get(id(ax))
+            if kept is not None and self._fits(ax, kept):
+                ax.set_ylim(kept, auto=None)  # (autoscaling stays on)
+        if self._scene() != self._background_scene:
+            super().draw_idle()
             return
-        self._draw_in_full()
-        animated = self._animated()
-        self._background, self._top_regions = None, []
-        if animated:
-            self._background = self.copy_from_bbox(self.figure.bbox)
-            self._background_scene = self._scene()
-            renderer = self.get_renderer()
-            self._top_regions = [
-                self.copy_from_bbox(legend.get_window_extent(renderer))
-                for legend in self._on_top()
-            ]
-            self._draw_animated(animated)
-            for region in self._top_regions:
-                self.restore_region(region)
+        self.restore_region(self._background)
+        renderer = self.get_renderer()
+        for artist in self._animated():
+            artist.draw(renderer)
+        self.blit(self.figure.bbox)
 
-    def _draw_in_full(self) -> None:
-        fig = self.figure
-        structure = self._structure()
-        quick = self._can_reuse_layout(structure)
-        self.quick_layout = False  # for the preview's draw only
-        if not quick:
-            super().draw()
-            positions = [ax.get_position() for ax in fig.axes]
-            self._laid_out = ((self.width(), self.height()), structure, positions)
-            return
-        assert self._laid_out is not None
-        fig.set_layout_engine("none")
-        for ax, position in zip(fig.axes, self._laid_out[2], strict=True):
-            ax.set_position(position)
-        super().draw()
-        # Later draws and exports lay the figure out in full again.
-        for ax in fig.axes:
-            ax.set_in_layout(True)
-        fig.set_layout_engine("constrained")
+    def _fits(self, ax: Any, limits: tuple[float, float]) -> bool:
+        ax.get_ylim()  # (brings the data limits up to date first)
+        content = ax.dataLim.intervaly
+        low, high = limits
+        return bool(
+            low <= content[0]
+            and content[1] <= high
+            and content[1] - content[0] >= self.KEEP_SCALE_SHARE * (high - low)
+        )
 
     def paintEvent(self, event: Any) -> None:
         super().paintEvent(event)
@@ -266,11 +196,14 @@ class ResultView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.comparison: Any = None
+        #: Whether the comparison is a preview (its full run follows).
+        self.preview = False
         self.stale = False
         self.draw_count = 0
 
-    def set_comparison(self, comparison: Any) -> None:
+    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
         self.comparison = comparison
+        self.preview = preview
         self.stale = True
         if self.isVisible():
             self.refresh()
@@ -488,8 +421,6 @@ class OverviewView(ResultView):
         # What the figure was last built for (see _layout), and its artists then.
         self._built_layout: object = None
         self._built_artists: set[Any] = set()
-        self._kept_limits: list[tuple[float, float]] | None = None
-        self.canvas.before_draw = self._settle_scale
 
     @property
     def series(self) -> str:
@@ -523,8 +454,8 @@ class OverviewView(ResultView):
         self._arrange(wide=event.size().width() >= WIDE_OVERVIEW)
         super().resizeEvent(event)
 
-    def set_comparison(self, comparison: Any) -> None:
-        super().set_comparison(comparison)
+    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
+        super().set_comparison(comparison, preview=preview)
         self._update_cards()
 
     def _update_cards(self) -> None:
@@ -575,17 +506,14 @@ class OverviewView(ResultView):
             )
 
     def draw(self) -> None:
-        # Moving the artists costs a fraction of building the figure anew, and
-        # a preview, like the full run after it, usually has the same scenarios.
-        preview = self.canvas.quick_layout
-        if self._can_update():
-            self._update(keep_scale=preview)
-            # Only the data moved: redraw it over the last draw's background
-            # (when every chart kept its place and scale, see ChartCanvas).
-            self.canvas.blit_next = preview
+        if self.preview and self._can_update():
+            # Only the data changed (a preview like the last comparison):
+            # move the artists and redraw them alone (see ChartCanvas).
+            self._update()
+            self.canvas.redraw_data()
         else:
             self._build()
-        self.canvas.draw_idle()
+            self.canvas.draw_idle()
 
     def _layout(self) -> object:
         """What the figure's artists stand for: the series and horizon, and the
@@ -624,57 +552,36 @@ class OverviewView(ResultView):
         # The data, what sits on it and the titles (which give the run count),
         # drawn over the rest (ChartCanvas).
         for ax in (top, bottom):
-            # (the charts' title is on the left; matplotlib keeps that Text
-            # as _left_title and offers no public way to it)
-            title = ax._left_title
-            for artist in (*ax.collections, *ax.lines, title):
+            for artist in (*ax.collections, *ax.lines, *left_title(ax)):
                 artist.set_animated(True)
         self._built_layout = self._layout()
         self._built_artists = self._artists()
 
-    def _update(self, *, keep_scale: bool = False) -> None:
+    def _update(self) -> None:
         """Move the built figure's artists to the comparison. What was added
         since (the target, on ``drawn``) is removed first, as a build would clear
         it: its owner adds it again on ``drawn``, and until then it would count
-        in the limits.
-
-        With ``keep_scale`` (previews following one another) each chart is to
-        keep its y limits if its content, target included, still fits them
-        (decided when drawn, see :meth:`_settle_scale`)."""
+        in the limits."""
         for artist in self._artists() - self._built_artists:
             artist.remove()
-        axes = self.canvas.figure.axes
-        self._kept_limits = [ax.get_ylim() for ax in axes] if keep_scale else None
-        top, bottom = axes
+        top, bottom = self.canvas.figure.axes
         charts.update_fans(top, self.comparison.results, self.series)
         if self.comparison.alternatives:
             charts.update_paired(bottom, self.comparison, self.series)
 
-    def _settle_scale(self) -> None:
-        """Before the draw after a preview's update: each chart whose content
-        (data and target) lies within its former y limits and fills most of
-        them keeps those limits, so that only the data need be redrawn."""
-        kept, self._kept_limits = self._kept_limits, None
-        if kept is None:
-            return
-        for ax, limits in zip(self.canvas.figure.axes, kept, strict=True):
-            ax.get_ylim()  # (settles any pending autoscaling first)
-            if _fits(tuple(ax.dataLim.intervaly), limits):
-                ax.set_ylim(limits, auto=None)  # (autoscaling stays on)
 
-
-#: A preview keeps a chart's y limits while its content lies within them and
-#: spans at least this share of them.
-KEEP_SCALE_SHARE = 0.75
-
-
-def _fits(content: tuple[float, ...], limits: tuple[float, float]) -> bool:
-    low, high = limits
-    return (
-        low <= content[0]
-        and content[1] <= high
-        and content[1] - content[0] >= KEEP_SCALE_SHARE * (high - low)
-    )
+def left_title(ax: Any) -> list[Any]:
+    """The Text of ``ax``'s title on the left (the charts' titles), found among
+    its children by its text: matplotlib offers no public handle on it."""
+    text = ax.get_title(loc="left")
+    return [
+        child
+        for child in ax.get_children()
+        if isinstance(child, Text)
+        and child.get_text() == text
+        and child.get_horizontalalignment() == "left"
+        and child is not ax.title
+    ][:1]
 
 
 class DistributionView(ResultView):
@@ -710,7 +617,7 @@ class DistributionView(ResultView):
     def kind(self) -> str:
         return "ecdf" if self.ecdf_button.isChecked() else "hist"
 
-    def set_comparison(self, comparison: Any) -> None:
+    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
         names = ordered_figures(comparison.baseline)
         current = self.figure_box.currentData() or "arr_growth_y1"
         self.figure_box.blockSignals(True)
@@ -721,7 +628,7 @@ class DistributionView(ResultView):
             max(0, names.index(current) if current in names else 0)
         )
         self.figure_box.blockSignals(False)
-        super().set_comparison(comparison)
+        super().set_comparison(comparison, preview=preview)
 
     def draw(self) -> None:
         fig = self.canvas.figure
@@ -1016,14 +923,8 @@ class ResultsPanel(QWidget):
             self.tabs.show()
         self._command = command
         self._set_info("" if final else "Preview — the full run follows. ")
-        canvases = self.findChildren(ChartCanvas)
-        for canvas in canvases:
-            canvas.quick_layout = not final
         for view in self.views:
-            view.set_comparison(comparison)
-        for canvas in canvases:
-            if not canvas.isVisible():  # draws later, when shown: in full
-                canvas.quick_layout = False
+            view.set_comparison(comparison, preview=not final)
 
     def _set_info(self, kind: str) -> None:
         comparison, command = self.comparison, self._command

@@ -1,10 +1,10 @@
 """The story views: value bridge, drivers (tornado), targets and chart exports.
 
-Bridges and tornados simulate many variants, so they run off the GUI thread in a
-a :class:`gui.tasks.TaskRunner` (one task at a time: a new request cancels the one in flight;
-progress and results arrive by signal on the GUI thread) and only when asked
-(the Compute button), never on every edit. Drawing is done by the pure functions
-of :mod:`gui.charts`.
+Bridges and tornados simulate many variants, so they run off the GUI thread in
+a :class:`gui.tasks.TaskRunner` (one task at a time: a new request cancels the
+one in flight; progress and results arrive by signal on the GUI thread) and only
+when asked (the Compute button), never on every edit. Drawing is done by the
+pure functions of :mod:`gui.charts`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import html
 import math
-import threading
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,6 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.results import ChartCanvas, ResultView
-from gui.tasks import TaskRunner, TaskState
 from gui.targets import (
     LOWER_IS_BETTER,
     default_target,
@@ -47,6 +44,7 @@ from gui.targets import (
     figure_reach_weeks,
     weekly_for_figure,
 )
+from gui.tasks import TaskRunner, TaskState
 from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
 
 #: Figures a bridge or tornado can explain, for people.
@@ -182,10 +180,10 @@ class BridgeView(ResultView):
         self.bar.compute_button.clicked.connect(self.compute)
         self.runner.resultReady.connect(self._on_bridge)
 
-    def set_comparison(self, comparison: Any) -> None:
+    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
         old = self.comparison
         self.bar.set_overview_runs(comparison.baseline.settings.runs)
-        super().set_comparison(comparison)
+        super().set_comparison(comparison, preview=preview)
         if self.bridge is not None and old is not comparison:
             names = (self.bridge.baseline_name, self.bridge.alternative_name)
             if (
@@ -301,7 +299,7 @@ class DriversView(ResultView):
         self.bar.compute_button.clicked.connect(self.compute)
         self.runner.resultReady.connect(self._on_drivers)
 
-    def set_comparison(self, comparison: Any) -> None:
+    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
         self.bar.set_overview_runs(comparison.baseline.settings.runs)
         current = self.scenario_box.currentIndex()
         self.scenario_box.blockSignals(True)
@@ -311,7 +309,7 @@ class DriversView(ResultView):
         default = 1 if len(comparison.results) > 1 else 0
         self.scenario_box.setCurrentIndex(current if current >= 0 else default)
         self.scenario_box.blockSignals(False)
-        super().set_comparison(comparison)
+        super().set_comparison(comparison, preview=preview)
 
     def compute(self) -> None:
         comparison = self.comparison
@@ -621,7 +619,7 @@ class TargetController(QObject):
         )
         for artist in self._fan_artists:  # drawn over the chart, as its data is
             artist.set_animated(True)
-        self.overview.canvas.draw_idle()
+        # (drawn by the Overview's own redraw, which follows its ``drawn``)
 
     # mouse: click or drag on the distribution chart moves the target
     def _on_press(self, event: Any) -> None:

@@ -78,20 +78,3 @@ def wait_final(qtbot):
         qtbot.waitUntil(lambda: win.final_results > seen, timeout=timeout)
 
     return wait
-
-
-@pytest.fixture
-def drawn_texts(monkeypatch) -> list[str]:
-    """The strings renderers draw (rather than lay back, gui.textcache), from
-    renderers made after the fixture starts."""
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    strings: list[str] = []
-    draw_text = RendererAgg.draw_text
-
-    def spy(renderer, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        strings.append(s)
-        draw_text(renderer, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    monkeypatch.setattr(RendererAgg, "draw_text", spy)
-    return strings

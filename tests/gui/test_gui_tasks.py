@@ -49,9 +49,7 @@ def controller(qtbot):
 
 def test_preview_then_full(qtbot, controller, scenarios):
     seen = []
-    controller.on_result(
-        lambda c, final: seen.append((c.baseline.runs, final))
-    )
+    controller.on_result(lambda c, final: seen.append((c.baseline.runs, final)))
     controller.request(scenarios, RunSettings(200, 30, 8, 1), immediate=True)
     qtbot.waitUntil(lambda: len(seen) == 2 and not controller.busy, timeout=20_000)
     assert seen == [(100, False), (200, True)]

@@ -382,57 +382,6 @@ def test_invalid_edit_is_refused_with_a_message(window):
     assert name.value() == doc.scenario.marketing.sources[1].name  # reverted
 
 
-def test_a_preview_reuses_the_last_layout_and_the_full_run_lays_out_again(qtbot):
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    from gui.results import ChartCanvas
-
-    canvas = ChartCanvas()
-    qtbot.addWidget(canvas)
-    canvas.resize(800, 400)
-    canvas.show()  # (a hidden canvas leaves its figure's size to its first show)
-    fig = canvas.figure
-
-    def build(rows: int = 2, long_labels: bool = False) -> None:
-        fig.clear()
-        axes = fig.subplots(rows, 1)
-        axes[0].set_title("a title")
-        axes[-1].plot([0, 1e9])
-        if long_labels:
-            axes[-1].set_yticks([0, 1e9], ["a very long tick label indeed", "b"])
-
-    def bounds() -> list[float]:
-        return [float(x) for ax in fig.axes for x in ax.get_position().bounds]
-
-    build()
-    canvas.draw()
-    laid_out = bounds()
-    # A preview's draw: the same structure, so the last layout's positions,
-    # even though the labels now need more room.
-    canvas.quick_layout = True
-    build(long_labels=True)
-    canvas.draw()
-    assert bounds() == laid_out
-    assert not canvas.quick_layout  # for that one draw only
-    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
-    assert all(ax.get_in_layout() for ax in fig.axes)  # exports lay out again
-    canvas.draw()  # any later draw: in full, making room for the labels
-    assert bounds() != laid_out
-    # Another structure (or a much resized canvas) is laid out in full anyway.
-    canvas.quick_layout = True
-    build(rows=3)
-    canvas.draw()
-    assert len(bounds()) == 12
-    build()
-    canvas.draw()
-    laid_out = bounds()
-    canvas.resize(800, 600)
-    canvas.quick_layout = True
-    build()
-    canvas.draw()
-    assert bounds() != laid_out
-
-
 def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
     """Before the first results (the engine's first compile takes 15-25 s) the
     results area says what is being done; then the results take its place."""
