@@ -92,6 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(
         [sys.argv[0] if sys.argv else "funnelsim"]
     )
+    assert isinstance(app, QApplication)  # (not a console QCoreApplication)
     app.setApplicationName("FunnelSim")
     app.setOrganizationName("FunnelSim")
     start_logging()  # (in the data folder, which needs the names above)

@@ -557,7 +557,7 @@ class ScenarioDocument(QObject):
         parts = list_path.split(".")
 
         def mutate(own: Raw, resolved: Raw) -> None:
-            items = _own_list(own, resolved, [*parts, "0"])
+            items = _list_in(own, resolved, parts)
             names = {item["name"] for item in items}
             if list_path == "marketing.sources":
                 item = {
@@ -586,7 +586,7 @@ class ScenarioDocument(QObject):
         parts = list_path.split(".")
 
         def mutate(own: Raw, resolved: Raw) -> None:
-            items = _own_list(own, resolved, [*parts, "0"])
+            items = _list_in(own, resolved, parts)
             if len(items) <= 1:
                 raise ScenarioError(
                     "the last item cannot be removed", parameter=list_path
@@ -606,7 +606,7 @@ class ScenarioDocument(QObject):
         target = index + offset
 
         def mutate(own: Raw, resolved: Raw) -> None:
-            items = _own_list(own, resolved, [*parts, "0"])
+            items = _list_in(own, resolved, parts)
             if 0 <= target < len(items):
                 items.insert(target, items.pop(index))
 
@@ -769,6 +769,14 @@ def _unique(stem: str, names: set[str]) -> str:
     while f"{stem}_{index}" in names:
         index += 1
     return f"{stem}_{index}"
+
+
+def _list_in(own: Raw, resolved: Raw, list_parts: list[str]) -> list[Any]:
+    """The list at ``list_parts`` (sources, stages), held whole by ``own``."""
+    items = _own_list(own, resolved, [*list_parts, "0"])
+    if items is None:
+        raise ScenarioError("not a list", parameter=".".join(list_parts))
+    return items
 
 
 def _own_list(own: Raw, resolved: Raw, parts: list[str]) -> list[Any] | None:

@@ -144,7 +144,7 @@ class PercentSpinBox(QDoubleSpinBox):
     """A spin box of percentages that also takes "12%" and "12 %" as typed,
     and shows "12" rather than "12.00"."""
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> Any:
         core = text.strip().removesuffix("%").strip()
         if core in ("", "-", "+", ".", "-.", "+."):
             return QValidator.State.Intermediate, text, pos
@@ -168,11 +168,11 @@ def _bounds(info: Any) -> tuple[float | None, float | None, bool]:
     strict = False
     for item in info.metadata:
         if isinstance(item, Ge):
-            lo = float(item.ge)
+            lo = float(item.ge)  # type: ignore[arg-type]
         elif isinstance(item, Gt):
-            lo, strict = float(item.gt), True
+            lo, strict = float(item.gt), True  # type: ignore[arg-type]
         elif isinstance(item, Le):
-            hi = float(item.le)
+            hi = float(item.le)  # type: ignore[arg-type]
     return lo, hi, strict
 
 
@@ -236,7 +236,9 @@ class FieldEditor(QWidget):
         self.kind: str
         if annotation is bool:
             self.kind = "bool"
-            self.widget: QWidget = QCheckBox("on")
+            # (a check box, spin box, choice or line: Qt's types share no
+            # interface for a value)
+            self.widget: Any = QCheckBox("on")
             self.widget.toggled.connect(
                 lambda v: self.edited.emit(self.dotted, bool(v))
             )
@@ -259,7 +261,7 @@ class FieldEditor(QWidget):
             self.widget = line
         elif annotation is int:
             self.kind = "int"
-            spin = QSpinBox()
+            spin: Any = QSpinBox()
             spin.setRange(
                 int(lo if lo is not None else -INT32_MAX),
                 int(min(hi if hi is not None else INT32_MAX, INT32_MAX)),
@@ -374,12 +376,12 @@ class FieldEditor(QWidget):
         self.tag.setVisible(bool(label) and show_tag)
 
     def _text_done(self) -> None:
-        text = self.widget.text().strip()  # type: ignore[attr-defined]
+        text = self.widget.text().strip()
         if text != self._value:
             self.edited.emit(self.dotted, text)
 
     def _bigint_done(self) -> None:
-        text = self.widget.text().strip().replace(",", "").replace("_", "")  # type: ignore[attr-defined]
+        text = self.widget.text().strip().replace(",", "").replace("_", "")
         lo, hi, _ = self.bounds
         try:
             value = int(text)
@@ -395,16 +397,16 @@ class FieldEditor(QWidget):
     def value(self) -> Any:
         w = self.widget
         if self.kind == "bool":
-            return w.isChecked()  # type: ignore[attr-defined]
+            return w.isChecked()
         if self.kind == "choice":
-            return w.currentText()  # type: ignore[attr-defined]
+            return w.currentText()
         if self.kind == "text":
-            return w.text()  # type: ignore[attr-defined]
+            return w.text()
         if self.kind == "bigint":
-            return int(w.text().replace(",", ""))  # type: ignore[attr-defined]
+            return int(w.text().replace(",", ""))
         if self.percent:
-            return round(w.value() / 100, 10)  # type: ignore[attr-defined]
-        return w.value()  # type: ignore[attr-defined]
+            return round(w.value() / 100, 10)
+        return w.value()
 
     def set_value(self, value: Any) -> None:
         """Show a value without emitting ``edited``."""
@@ -413,15 +415,15 @@ class FieldEditor(QWidget):
         w.blockSignals(True)
         try:
             if self.kind == "bool":
-                w.setChecked(bool(value))  # type: ignore[attr-defined]
+                w.setChecked(bool(value))
             elif self.kind == "choice":
-                w.setCurrentText(str(value))  # type: ignore[attr-defined]
+                w.setCurrentText(str(value))
             elif self.kind in ("text", "bigint"):
-                w.setText(str(value))  # type: ignore[attr-defined]
+                w.setText(str(value))
             elif self.percent:
-                w.setValue(value * 100)  # type: ignore[attr-defined]
+                w.setValue(value * 100)
             else:
-                w.setValue(value)  # type: ignore[attr-defined]
+                w.setValue(value)
         finally:
             w.blockSignals(False)
 

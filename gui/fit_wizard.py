@@ -98,7 +98,7 @@ class FitWizard(QDialog):
         self.setWindowTitle("New scenario from my data")
         self.resize(1000, 640)
         self.check_runs = check_runs
-        self.result: FitResult | None = None
+        self.fit_result: FitResult | None = None
         self.saved_path: Path | None = None
         self._job: FitJob | None = None
         self.pages = QStackedWidget()
@@ -246,7 +246,7 @@ class FitWizard(QDialog):
     def _on_fit_done(self, result: FitResult) -> None:
         self.fit_button.setEnabled(True)
         self.status.setText("")
-        self.result = result
+        self.fit_result = result
         self._show(result)
         self.pages.setCurrentIndex(1)
         self.fitted.emit(result)
@@ -360,12 +360,12 @@ class FitWizard(QDialog):
 
     def save_to(self, path: str | Path) -> bool:
         """Write the fitted scenario (atomically) and close the wizard."""
-        assert self.result is not None
+        assert self.fit_result is not None
         target = Path(path)
         if target.suffix.lower() != ".toml":
             target = target.with_suffix(".toml")
         try:
-            write_scenario(self.result, target)
+            write_scenario(self.fit_result, target)
         except (OSError, ScenarioError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else None
             self.status.setText(f"Could not save {target}: {reason or exc}")
@@ -400,5 +400,8 @@ def add_menu_entry(window: Any, menu: QMenu) -> QAction:
     action.setStatusTip("Fit a scenario to your CRM export and funnel report")
     action.triggered.connect(lambda _=False: new_from_data(window))
     actions = menu.actions()
-    menu.insertAction(actions[1] if len(actions) > 1 else None, action)
+    if len(actions) > 1:
+        menu.insertAction(actions[1], action)
+    else:
+        menu.addAction(action)
     return action

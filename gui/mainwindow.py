@@ -93,7 +93,9 @@ class MessageBar(QFrame):
 
     @property
     def text(self) -> str:
-        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+        parent = self.parentWidget()
+        shown = self.isVisibleTo(parent) if parent is not None else self.isVisible()
+        return self.label.text() if shown else ""
 
     def show_message(
         self,
@@ -283,30 +285,30 @@ class ScenarioPane(QWidget):
             self.refresh()
 
     def _on_edited(self, dotted: str, value: Any) -> None:
-        if self.doc is not None:
-            self._guard(lambda: self.doc.set_value(dotted, value))
+        if (doc := self.doc) is not None:
+            self._guard(lambda: doc.set_value(dotted, value))
 
     def _on_range_set(self, dotted: str, low: float, mode: float, high: float) -> None:
-        if self.doc is not None:
-            self._guard(lambda: self.doc.set_range(dotted, low, mode, high))
+        if (doc := self.doc) is not None:
+            self._guard(lambda: doc.set_range(dotted, low, mode, high))
 
     def _on_range_cleared(self, dotted: str) -> None:
-        if self.doc is not None:
-            self._guard(lambda: self.doc.clear_range(dotted))
+        if (doc := self.doc) is not None:
+            self._guard(lambda: doc.clear_range(dotted))
 
     def _on_source(self, dotted: str, source: str) -> None:
-        if self.doc is not None:
-            self._guard(lambda: self.doc.set_source(dotted, source))
+        if (doc := self.doc) is not None:
+            self._guard(lambda: doc.set_source(dotted, source))
 
     def _description_done(self) -> None:
         text = " ".join(self.description_edit.text().split())
-        if self.doc is not None and text != self.doc.scenario.description:
-            self._guard(lambda: self.doc.set_value("description", text))
+        if (doc := self.doc) is not None and text != doc.scenario.description:
+            self._guard(lambda: doc.set_value("description", text))
 
     def _name_done(self) -> None:
         text = self.name_edit.text().strip()
-        if self.doc is not None and text and text != self.doc.name:
-            self._guard(lambda: self.doc.set_value("name", text))
+        if (doc := self.doc) is not None and text and text != doc.name:
+            self._guard(lambda: doc.set_value("name", text))
 
     def _on_structure(self, list_path: str, action: str, row: int) -> None:
         doc = self.doc
@@ -323,8 +325,8 @@ class ScenarioPane(QWidget):
             table.selectRow(max(0, min(row + offset, table.rowCount() - 1)))
 
     def _on_lever_toggled(self, lever_id: str, on: bool) -> None:
-        if self.doc is not None:
-            self._guard(lambda: self.doc.set_lever(lever_id, on))
+        if (doc := self.doc) is not None:
+            self._guard(lambda: doc.set_lever(lever_id, on))
 
     # loading
     def _fill_menu(self) -> None:
@@ -433,7 +435,9 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._build_menus()
         self.undo_keys = FieldUndoKeys(self)
-        QApplication.instance().installEventFilter(self.undo_keys)
+        app = QApplication.instance()
+        assert app is not None  # (a window needs its application)
+        app.installEventFilter(self.undo_keys)
         self._closing = False
         #: Full-run results shown so far (tests and scripts wait on it).
         self.final_results = 0

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from simulator.caveats import comparison_caveats
-from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.figures import FIGURE_LABELS, FIGURE_ORDER, FIGURE_UNITS
 from simulator.plausibility import result_warnings, start_line
 from simulator.report_text import two_digits
 from simulator.results import uncertainty_note
@@ -90,7 +90,7 @@ class ChartCanvas(FigureCanvasQTAgg):
         self.painted_at = 0.0
         # The last full draw's background and what it shows (see _scene).
         self._background: Any = None
-        self._background_scene: object = None
+        self._background_scene: tuple[Any, ...] | None = None
         self._data_pending = False
         self.mpl_connect("draw_event", self._on_draw)
 
@@ -143,7 +143,7 @@ class ChartCanvas(FigureCanvasQTAgg):
 
     def _redraw_data_now(self) -> None:
         self._data_pending = False
-        if self._background is None:
+        if self._background is None or self._background_scene is None:
             return  # a full draw is on its way
         _, _, _, axes_before = self._background_scene
         before = {key: ylim for key, _bounds, _xlim, ylim in axes_before}
@@ -473,7 +473,8 @@ class OverviewView(ResultView):
         # column, then each scenario's card.
         base = len(comparison.results)
         order = self.cards[base:] + self.cards[:base]
-        if [self.cards_row.itemAt(i).widget() for i in range(wanted)] != order:
+        shown = [self.cards_row.itemAt(i) for i in range(wanted)]
+        if [item.widget() if item else None for item in shown] != order:
             for card in order:
                 self.cards_row.removeWidget(card)
             for position, card in enumerate(order):
@@ -623,7 +624,7 @@ class DistributionView(ResultView):
         self.figure_box.blockSignals(True)
         self.figure_box.clear()
         for name in names:
-            self.figure_box.addItem(charts.FIGURE_LABELS.get(name, name), name)
+            self.figure_box.addItem(FIGURE_LABELS.get(name, name), name)
         self.figure_box.setCurrentIndex(
             max(0, names.index(current) if current in names else 0)
         )
@@ -728,7 +729,7 @@ class TableView(ResultView):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         layout.addWidget(self.table, 1)
-        QShortcut(QKeySequence.StandardKey.Copy, self.table, activated=self.copy)
+        QShortcut(QKeySequence.StandardKey.Copy, self.table, self.copy)
 
     def rows(self) -> list[list[str]]:
         """The table as text: a header row, then one row per figure."""
@@ -745,7 +746,7 @@ class TableView(ResultView):
         out = [header]
         for figure in ordered_figures(comparison.baseline):
             row = [
-                charts.FIGURE_LABELS.get(figure, figure) + f" [{figure}]",
+                FIGURE_LABELS.get(figure, figure) + f" [{figure}]",
                 FIGURE_UNITS.get(figure, ""),
             ]
             for result in comparison.results:

@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gui.settings import AppSettings
 
     app = QApplication.instance() or QApplication(["funnelsim-screenshots"])
+    assert isinstance(app, QApplication)
     font = app.font()
     font.setPointSizeF(max(font.pointSizeF(), 11))
     app.setFont(font)

@@ -64,7 +64,9 @@ class AppSettings:
         value = self.qsettings.value("files/recent", [])
         if isinstance(value, str):
             value = [value] if value else []
-        return [str(v) for v in (value or [])][:MAX_RECENT]
+        if not isinstance(value, list):
+            return []
+        return [str(v) for v in value][:MAX_RECENT]
 
     def add_recent(self, path: str | Path) -> list[str]:
         text = str(Path(path).resolve())

@@ -46,6 +46,7 @@ from gui.targets import (
 )
 from gui.tasks import TaskRunner, TaskState
 from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
+from simulator.figures import FIGURE_LABELS
 
 #: Figures a bridge or tornado can explain, for people.
 STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
@@ -78,10 +79,10 @@ class ComputeBar(QWidget):
             "Run as many runs per variant as the Overview: its end values are "
             "then the Overview's to the last digit"
         )
+        self.overview_runs = 0
         self.match_button.clicked.connect(
             lambda: self.runs.setValue(self.overview_runs or self.runs.value())
         )
-        self.overview_runs = 0
         row.addWidget(self.match_button)
         self.compute_button = QPushButton("Compute")
         row.addWidget(self.compute_button)
@@ -127,7 +128,7 @@ def _comparison_value(result: Any, figure: str) -> tuple[float, int] | None:
 def _figure_box(default: str = "arr_growth_y1") -> QComboBox:
     box = QComboBox()
     for name in STORY_FIGURES:
-        box.addItem(charts.FIGURE_LABELS.get(name, name), name)
+        box.addItem(FIGURE_LABELS.get(name, name), name)
     box.setCurrentIndex(STORY_FIGURES.index(default))
     return box
 
@@ -481,10 +482,14 @@ class TargetController(QObject):
 
     def probabilities(self) -> list[Any]:
         value = self.value()
+        if value is None:
+            return []
         return [figure_probability(r, self.figure, value) for r in self.results]
 
     def reach(self) -> list[dict[float, int | None] | None]:
         value = self.value()
+        if value is None:
+            return []
         return [figure_reach_weeks(r, self.figure, value) for r in self.results]
 
     # the spin box shows percent for shares, whole dollars and counts otherwise
@@ -532,6 +537,8 @@ class TargetController(QObject):
         self._sync_spin()
         ax = fig.axes[0]
         value = self.value()
+        if value is None:
+            return
         self._artists = charts.add_target_to_distribution(
             ax,
             self.results,
@@ -639,7 +646,9 @@ class TargetController(QObject):
     def _on_release(self, _event: Any) -> None:
         if self._dragging:
             self._dragging = False
-            self.set_value(self.value())  # one final update, fan chart included
+            value = self.value()
+            if value is not None:  # one final update, fan chart included
+                self.set_value(value)
 
     def _move_to(self, x: float) -> None:
         self.targets[self.figure] = float(x)

@@ -263,6 +263,7 @@ class WorkshopWindow(QWidget):
         self.animation.setEndValue(1.0)
         self.animation.valueChanged.connect(self._on_frame)
         self._lines: dict[str, Any] = {}
+        self._line: Any = None  # the median line the animation moves
 
     # ------------------------------------------------------------------ model
 
@@ -396,10 +397,10 @@ class WorkshopWindow(QWidget):
                 if step.figure == "arr_growth_y1"
                 else charts.fmt_money(change, signed=True)
             )
-            guess = self.guesses.get(slide.step)
+            room_guess = self.guesses.get(slide.step)
             guess_text = (
-                f" · your guess: {fmt_headline(step.figure, guess)}"
-                if guess is not None
+                f" · your guess: {fmt_headline(step.figure, room_guess)}"
+                if room_guess is not None
                 else ""
             )
             self.body.setText(
@@ -494,7 +495,7 @@ class WorkshopWindow(QWidget):
         self._shown_step = end
 
     def _on_frame(self, t: Any) -> None:
-        if not self.steps or not hasattr(self, "_line"):
+        if not self.steps or self._line is None:
             return
         t = float(t)
         a, b = self.steps[self._from].arr, self.steps[self._to].arr

@@ -40,7 +40,7 @@ def test_wizard_fits_shows_the_table_and_opens_the_baseline(qtbot, window, tmp_p
     with qtbot.waitSignal(wizard.fitted, timeout=60_000):
         wizard.fit_button.click()
     assert wizard.pages.currentIndex() == 1
-    result = wizard.result
+    result = wizard.fit_result
     assert result is not None
     # The same table as the command line: one row per fitted value.
     assert wizard.table.rowCount() == len(result.rows)
@@ -85,7 +85,7 @@ def test_wizard_shows_a_bad_file_in_one_line(qtbot, tmp_path):
     qtbot.waitUntil(lambda: wizard.fit_button.isEnabled(), timeout=20_000)
     text = wizard.status.text()
     assert "export.csv" in text and "outcome" in text and "\n" not in text
-    assert wizard.pages.currentIndex() == 0 and wizard.result is None
+    assert wizard.pages.currentIndex() == 0 and wizard.fit_result is None
 
 
 def test_files_can_be_dropped_on_the_wizard(qtbot):
