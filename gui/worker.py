@@ -16,11 +16,11 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from simulator.engine import is_prepared, prepare
-from simulator.errors import ScenarioError, SimulationCancelled
-from simulator.params import compile_params
-from simulator.runner import RunSettings, compare
-from simulator.schema import Scenario
+from simulator.engine.chunk import is_prepared, prepare
+from simulator.engine.params import compile_params
+from simulator.model.errors import ScenarioError, SimulationCancelled
+from simulator.model.schema import Scenario
+from simulator.run.runner import RunSettings, compare
 
 #: Runs of the quick preview shown before the full run (the first four seed
 #: blocks: the preview's runs are the first runs of the full run, so the picture
