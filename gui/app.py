@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 def no_display_help() -> str:
     """What to do without a display, with commands that work as typed here."""
-    from simulator.command import funnelsim_command
+    from simulator.model.command import funnelsim_command
 
     command = funnelsim_command()
     return (

@@ -26,11 +26,11 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from gui.logs import log_file
-from simulator.engine import is_prepared, prepare
-from simulator.errors import ScenarioError, SimulationCancelled
-from simulator.params import compile_params
-from simulator.runner import RunSettings, compare
-from simulator.schema import Scenario
+from simulator.engine.chunk import is_prepared, prepare
+from simulator.engine.params import compile_params
+from simulator.model.errors import ScenarioError, SimulationCancelled
+from simulator.model.schema import Scenario
+from simulator.run.runner import RunSettings, compare
 
 log = logging.getLogger(__name__)
 

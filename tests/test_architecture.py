@@ -13,9 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 def test_simulator_imports_no_gui_or_plotting_modules() -> None:
     code = (
         "import sys\n"
-        "import simulator.cli, simulator.runner, simulator.scenario_io\n"
-        "import simulator.bench\n"
-        "import simulator.results, simulator.report_text\n"
+        "import simulator.cli, simulator.run.runner, simulator.model.scenario_io\n"
+        "import simulator.cli.bench\n"
+        "import simulator.run.results, simulator.report.text\n"
         "from simulator.cli import _build_parser\n"
         "_build_parser()\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -37,7 +37,7 @@ def test_the_engine_runs_where_numba_cannot_cache() -> None:
     function; the engine then compiles it afresh instead of failing to import.
     (Only the zip-file locator allowed: it finds no folder for a plain file.)"""
     done = subprocess.run(
-        [sys.executable, "-c", "import simulator.engine"],
+        [sys.executable, "-c", "import simulator.engine.chunk"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -49,8 +49,8 @@ def test_the_engine_runs_where_numba_cannot_cache() -> None:
 def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
     """kernel.py writes its row indices out (numba caches them as constants and
     would not notice a change in another file): they must match the lists."""
-    from simulator import kernel, params
-    from simulator.series import FLOWS, RECORDED
+    from simulator.engine import kernel, params
+    from simulator.engine.series import FLOWS, RECORDED
 
     for index, name in enumerate(params.PER_RUN_FIELDS):
         assert getattr(kernel, name.upper()) == index, name
@@ -60,7 +60,7 @@ def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
         assert getattr(kernel, f"S_{name.upper()}") == index, name
     assert len(RECORDED) == kernel.S_SHARES
     assert [RECORDED[row] for row in kernel.FLOW_ROWS] == list(FLOWS)
-    from simulator.streams import KERNEL_SITES
+    from simulator.engine.streams import KERNEL_SITES
 
     for index, site in enumerate(KERNEL_SITES):
         row = "NURTURE_SITE" if site == "nurture" else site.upper()

@@ -9,10 +9,10 @@ import sys
 import numpy as np
 import pytest
 
-from simulator import buffers
-from simulator.buffers import BufferPool
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.engine import buffers
+from simulator.engine.buffers import BufferPool
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings, compare
 
 SHAPE = (10, 4, 100)  # 16,000 bytes of float32
 
@@ -73,7 +73,7 @@ def test_a_record_given_back_during_the_pools_own_work_does_not_hang() -> None:
     script = """
 import gc
 import numpy as np
-from simulator.buffers import BufferPool
+from simulator.engine.buffers import BufferPool
 pool = BufferPool(min_bytes=1024, keep_bytes=1 << 30)
 class Holder: pass
 first = pool.zeros((1000,), np.float32); del first

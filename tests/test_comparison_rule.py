@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from simulator.cli import load_with_overrides, main
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import load_scenario, resolve_alternative
+from simulator.run.runner import RunSettings, compare
 
 FAST = ["--runs", "200", "--weeks", "60", "--warmup", "12", "--seed", "11"]
 PAIRS = [
@@ -249,7 +249,7 @@ def test_a_company_file_under_the_levers_is_replaced_by_the_baseline(
 def test_a_comparison_file_alternative_that_extends_aligned_keeps_its_levers(
     write_toml,
 ) -> None:
-    from simulator.comparison_file import load_comparison
+    from simulator.run.comparison_file import load_comparison
 
     board = write_toml(
         'schema_version = 1\nkind = "comparison"\n'

@@ -8,15 +8,15 @@ import math
 
 import pytest
 
-from simulator.drivers import lever_drivers
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import (
+from simulator.analysis.drivers import lever_drivers
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import (
     apply_override,
     load_scenario,
     resolve_alternative,
     scenario_raw,
 )
+from simulator.run.runner import RunSettings, compare
 
 #: A company that is not a preset: low churn, four stages, one near-certain.
 MINE = """schema_version = 1

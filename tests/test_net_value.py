@@ -8,16 +8,16 @@ import math
 import numpy as np
 import pytest
 
-from simulator.caveats import (
+from simulator.cli import main
+from simulator.model.scenario_io import load_scenario
+from simulator.report.caveats import (
     LIKE_FOR_LIKE_CAVEAT,
     SPREAD_CAVEAT,
     comparison_caveats,
     headline_caveat,
 )
-from simulator.cli import main
-from simulator.report_text import comparison_table, net_value_line
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.report.text import comparison_table, net_value_line
+from simulator.run.runner import RunSettings, compare
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulator.errors import SimulationCancelled
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.model.errors import SimulationCancelled
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings, compare
 
 SETTINGS = RunSettings(runs=1200, horizon_weeks=40, warmup_weeks=20, seed=11)
 
@@ -104,8 +104,8 @@ def test_progress_reaches_one(pair) -> None:
 
 
 def test_a_run_too_large_for_memory_is_refused_up_front(pair, monkeypatch) -> None:
-    from simulator import runner
-    from simulator.errors import ScenarioError
+    from simulator.model.errors import ScenarioError
+    from simulator.run import runner
 
     monkeypatch.setattr(runner, "available_memory_bytes", lambda: 200 * 2**20)
     huge = RunSettings(runs=1_000_000, horizon_weeks=104, warmup_weeks=52, seed=1)
@@ -140,7 +140,7 @@ def test_streamed_weekly_summaries_match_the_kept_trajectories(pair) -> None:
 
 
 def test_a_run_too_large_to_keep_is_streamed(pair, monkeypatch) -> None:
-    from simulator import runner
+    from simulator.run import runner
 
     monkeypatch.setattr(runner, "available_memory_bytes", lambda: 600 * 2**20)
     big = RunSettings(runs=3000, horizon_weeks=104, warmup_weeks=4, seed=1)
@@ -151,7 +151,7 @@ def test_a_run_too_large_to_keep_is_streamed(pair, monkeypatch) -> None:
 
 def counted_phases(monkeypatch) -> list[int]:
     """A list that grows by one at every warm-up or scenario run of a chunk."""
-    from simulator import runner
+    from simulator.run import runner
 
     phases: list[int] = []
     real_advance = runner.advance
@@ -168,11 +168,11 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
     pair, monkeypatch
 ) -> None:
     """A comparison that changes only the alternative continues from the
-    remembered warm-up and baseline run (simulator.memo.REMEMBERED), simulating
+    remembered warm-up and baseline run (simulator.run.memo.REMEMBERED), simulating
     the alternative alone; its numbers must be those of a comparison computed
     from scratch."""
-    from simulator.memo import REMEMBERED
-    from simulator.runner import block_bounds
+    from simulator.run.memo import REMEMBERED
+    from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     other = load_scenario("aligned", overrides={"follow_up.capacity_per_week": 90.0})
@@ -211,10 +211,10 @@ def test_an_edit_outside_the_warm_up_leaves_it_as_it_was(edit) -> None:
     the warmed-up state: every array of it is the same after such an edit."""
     from dataclasses import fields
 
-    from simulator.memo import warm_up_identity
-    from simulator.params import compile_params
-    from simulator.runner import warm_up
-    from simulator.streams import block_seeds
+    from simulator.engine.params import compile_params
+    from simulator.engine.streams import block_seeds
+    from simulator.run.memo import warm_up_identity
+    from simulator.run.runner import warm_up
 
     before = load_scenario("aligned")
     after = load_scenario("aligned", overrides=edit)
@@ -248,7 +248,7 @@ def test_an_edit_outside_the_warm_up_leaves_it_as_it_was(edit) -> None:
     ids=lambda e: ",".join(e),
 )
 def test_an_edit_of_the_funnel_warms_up_again(edit) -> None:
-    from simulator.memo import warm_up_identity
+    from simulator.run.memo import warm_up_identity
 
     before = load_scenario("siloed")
     assert warm_up_identity(before) != warm_up_identity(
@@ -262,8 +262,8 @@ def test_an_edit_of_the_company_side_simulates_the_baseline_alone(
     """With the alternatives' runs remembered, an edit of the baseline that
     leaves its warm-up as it was (a deal size) simulates the baseline alone,
     with the numbers of a comparison computed from scratch."""
-    from simulator.memo import REMEMBERED
-    from simulator.runner import block_bounds
+    from simulator.run.memo import REMEMBERED
+    from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     chunks = len(block_bounds(SETTINGS.runs))
@@ -287,9 +287,9 @@ def test_an_edit_of_the_company_side_simulates_the_baseline_alone(
 def test_alternatives_are_remembered_only_within_the_runs_asked_for(
     pair, monkeypatch
 ) -> None:
-    from simulator.memo import REMEMBERED
-    from simulator.runner import block_bounds
-    from simulator.streams import BLOCK_RUNS
+    from simulator.engine.streams import BLOCK_RUNS
+    from simulator.run.memo import REMEMBERED
+    from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     chunks = len(block_bounds(SETTINGS.runs))
@@ -310,7 +310,7 @@ def test_alternatives_are_remembered_only_within_the_runs_asked_for(
 
 
 def test_a_one_off_comparison_remembers_nothing(pair) -> None:
-    from simulator.memo import REMEMBERED
+    from simulator.run.memo import REMEMBERED
 
     REMEMBERED.clear()
     compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
@@ -322,8 +322,8 @@ def test_a_one_off_comparison_remembers_nothing(pair) -> None:
 def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
     """Guided scheduling: large chunks first, then smaller ones so that the
     workers finish together; a fixed size when asked for one."""
-    from simulator.runner import CHUNK_MAX_RUNS, chunk_sizes
-    from simulator.streams import BLOCK_RUNS
+    from simulator.engine.streams import BLOCK_RUNS
+    from simulator.run.runner import CHUNK_MAX_RUNS, chunk_sizes
 
     for blocks in (1, 4, 5, 40, 400):
         for workers in (1, 2, 8):
@@ -338,7 +338,7 @@ def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
 def test_summaries_are_computed_when_read_and_match_the_figures(pair) -> None:
     """A preview's cards read a few summaries; each is computed on first read
     and equals summarize() of its figure (and of the paired differences)."""
-    from simulator.results import summarize
+    from simulator.run.results import summarize
 
     comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
     baseline, alternative = comparison.baseline, comparison.alternatives[0]
@@ -357,7 +357,7 @@ def test_summaries_are_computed_when_read_and_match_the_figures(pair) -> None:
 def test_p_better_follows_each_figures_direction(pair):
     """``p_better`` counts runs where the alternative is better: lower for CAC,
     cost, spend, churned, ignored and stale; ``p_higher`` is the raw share."""
-    from simulator.figures import lower_is_better
+    from simulator.run.figures import lower_is_better
 
     comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
     baseline, alternative = comparison.baseline, comparison.alternatives[0]

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from simulator.memo import REMEMBERED
+from simulator.run.memo import REMEMBERED
 
 # (a full run still computing 100 ms after it starts: one of 2,000 runs takes
 # half its chunks from the preview, remembered, and may be done by then)

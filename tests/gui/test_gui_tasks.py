@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from gui.tasks import TaskRunner, comparison_task
-from simulator.runner import RunSettings
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings
 
 
 @pytest.fixture
