@@ -14,8 +14,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 #: The budget from an edit of the alternative to its preview on screen.
 PREVIEW_BUDGET_S = 0.2
@@ -40,6 +41,10 @@ class Timing(NamedTuple):
     on_screen: float
     computing: float
     full_draw: bool
+
+
+def _more_finals(window: Any, seen: int) -> bool:
+    return bool(window.final_results > seen)
 
 
 def preview_on_screen_seconds(edits: int = 7) -> list[Timing]:
@@ -90,7 +95,7 @@ def preview_on_screen_seconds(edits: int = 7) -> list[Timing]:
                         any(t > shown["preview"] for t in full_draws),
                     )
                 )
-                _wait(app, lambda f=finals: window.final_results > f)
+                _wait(app, partial(_more_finals, window, finals))
                 _wait(app, lambda: not window.controller.busy)
         finally:
             for doc in window.docs:

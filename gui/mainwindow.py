@@ -6,6 +6,7 @@ import dataclasses
 import html
 import shlex
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,6 @@ from gui.autosave import AutosaveManager, restore_document
 from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
 from gui.ranges import RangesEditor
-from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.tasks import (
     DEBOUNCE_MS,
@@ -48,6 +48,7 @@ from gui.tasks import (
     TaskRunner,
     comparison_task,
 )
+from gui.views.panel import ResultsPanel
 from simulator.model.command import funnelsim_command
 from simulator.model.errors import ScenarioError
 from simulator.model.library import bundled_scenarios
@@ -644,7 +645,7 @@ class MainWindow(QMainWindow):
                 self.export_menu,
                 text,
                 None,
-                lambda k=kind: self.results.exports.export_dialog(k),
+                partial(self.results.exports.export_dialog, kind),
             )
         menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -704,7 +705,7 @@ class MainWindow(QMainWindow):
             toolbar.addAction(button)
         toolbar.addSeparator()
         toolbar.addAction(self.editor_action)
-        from gui.fit_wizard import add_menu_entry
+        from gui.views.fit_wizard import add_menu_entry
 
         add_menu_entry(self, menu)  # File > New from my data
 

@@ -150,7 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         window.set_editor_shown(True)
 
         # Workshop mode: title, predict, reveal, closing.
-        from gui.workshop import WorkshopWindow
+        from gui.views.workshop import WorkshopWindow
 
         comparison = results.comparison
         workshop = WorkshopWindow(
@@ -210,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pane.ranges.add_button.click()
         pane.sections.setCurrentWidget(pane.ranges)
         grab("editor_ranges")
+        assert pane.doc is not None
         pane.doc.undo_stack.undo()
         window.tabs.setCurrentIndex(0)
         base = window.panes[0]

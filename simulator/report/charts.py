@@ -1203,7 +1203,7 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
 
     One text a line, each under the one before: after an edit most lines read
     as before, and a view lays those back as drawn rather than drawing them
-    again (gui.results.ChartCanvas)."""
+    again (the app's chart canvas)."""
     artists = []
     anchor: Any = ("axes fraction", ax.xaxis.label)
     gap = -4.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gui.fit_wizard import FitWizard, open_fitted
+from gui.views.fit_wizard import FitWizard, open_fitted
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "docs" / "examples"

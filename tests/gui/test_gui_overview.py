@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from gui.results import ResultsPanel
+from gui.views.panel import ResultsPanel
 from simulator.model.scenario_io import load_scenario
 from simulator.run.runner import RunSettings, compare
 

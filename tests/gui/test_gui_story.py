@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui.story import BridgeView, DriversView, save_chart_dialog
-from gui.workshop import WorkshopWindow
+from gui.views.canvas import save_chart_dialog
+from gui.views.story import BridgeView, DriversView
+from gui.views.workshop import WorkshopWindow
 from simulator.analysis.bridge import with_overrides
 from simulator.analysis.targets import figure_probability, figure_reach_weeks
 from simulator.model.scenario_io import load_lever, load_scenario
@@ -227,7 +228,7 @@ def test_workshop_reveal_animates_to_the_new_result(qtbot, two_levers):
 def test_cards_say_net_value_and_caveat_and_cac_is_better(qtbot):
     """Aligned vs siloed on the overview: the difference card gives the net
     value and the caveat; a lower CAC counts as better in nearly every run."""
-    from gui.results import ResultsPanel
+    from gui.views.panel import ResultsPanel
     from simulator.report.caveats import SPREAD_CAVEAT
 
     comparison = compare(

@@ -385,7 +385,7 @@ def test_invalid_edit_is_refused_with_a_message(window):
 def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
     """Before the first results (the engine's first compile takes 15-25 s) the
     results area says what is being done; then the results take its place."""
-    from gui.results import ResultsPanel
+    from gui.views.panel import ResultsPanel
 
     panel = ResultsPanel()
     qtbot.addWidget(panel)

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.results import ChartCanvas
 from gui.tasks import TaskRunner
+from gui.views.canvas import ChartCanvas
 from simulator.report import charts
 from simulator.report.caveats import headline_caveat
 

@@ -23,10 +23,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QMenu,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -35,8 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.results import ChartCanvas, ResultView
 from gui.tasks import TaskRunner, TaskState
+from gui.views.canvas import ChartCanvas, ResultView
 from simulator.analysis.bridge import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
 from simulator.analysis.targets import (
     LOWER_IS_BETTER,
@@ -658,35 +656,6 @@ class TargetController(QObject):
         self.distribution.canvas.draw_idle()
 
 
-# --------------------------------------------------------------------------- export
-
-
-def chart_menu(canvas: Any, event: Any, *, name: str = "chart") -> None:
-    """Context menu of a chart: save it as PNG or SVG."""
-    menu = QMenu(canvas)
-    for kind in ("PNG", "SVG"):
-        menu.addAction(f"Save chart as {kind}…").triggered.connect(
-            lambda _=False, k=kind: save_chart_dialog(canvas, k.lower(), name=name)
-        )
-    menu.exec(event.globalPos())
-
-
-def save_chart_dialog(canvas: Any, kind: str, *, name: str = "chart") -> Path | None:
-    path, _ = QFileDialog.getSaveFileName(
-        canvas,
-        f"Save chart as {kind.upper()}",
-        f"{name}.{kind}",
-        f"{kind.upper()} (*.{kind})",
-    )
-    if not path:
-        return None
-    if not path.lower().endswith(f".{kind}"):
-        path += f".{kind}"
-    from simulator.report.export import save_figure
-
-    return save_figure(canvas.figure, path)
-
-
 # --------------------------------------------------------------------------- panel
 
 
@@ -754,93 +723,10 @@ class ExportController(QObject):
         return self.export(kind, path)
 
 
-def install_story(panel: Any) -> None:
-    """Add the story to a :class:`gui.results.ResultsPanel`: Bridge and Drivers
-    tabs, the target on the distribution and fan charts, an Export menu and the
-    Workshop button (F11)."""
-    from PySide6.QtGui import QKeySequence, QShortcut
-    from PySide6.QtWidgets import QToolButton
-
-    panel.bridge = BridgeView()
-    panel.drivers = DriversView()
-    for view in (panel.bridge, panel.drivers):
-        panel.views.append(view)
-        panel.tabs.addTab(view, view.title)
-    panel.targets = TargetController(panel.distribution, panel.overview)
-    panel.exports = ExportController(panel)
-    panel.workshop = None
-
-    row = QHBoxLayout()
-    layout = panel.layout()
-    layout.removeWidget(panel.info)
-    cell = QGridLayout()  # the lines about the runs, or a run's progress
-    cell.setContentsMargins(0, 0, 0, 0)
-    cell.addWidget(panel.info, 0, 0)
-    cell.addWidget(panel.busy, 0, 0)
-    row.addLayout(cell, 1)
-    panel.export_status = QLabel("")
-    panel.export_status.setObjectName("export_status")
-    panel.export_status.setStyleSheet("color: #555555;")
-    row.addWidget(panel.export_status)
-    export_button = QToolButton()
-    export_button.setText("Export ▾")
-    export_button.setToolTip(
-        "PDF report, PowerPoint deck or CSV of this comparison "
-        "(right-click a chart to save it as PNG or SVG)"
-    )
-    export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-    menu = QMenu(export_button)
-    for kind, text in (
-        ("pdf", "PDF report…"),
-        ("pptx", "PowerPoint deck…"),
-        ("csv", "CSV: per-run figures and weekly percentiles…"),
-    ):
-        menu.addAction(text).triggered.connect(
-            lambda _=False, k=kind: panel.exports.export_dialog(k)
-        )
-    export_button.setMenu(menu)
-    workshop_button = QPushButton("Workshop ▶")
-    workshop_button.setToolTip(
-        "Full screen, one lever at a time, the room guesses first (F11)"
-    )
-    # Beside the view tabs, so that the line about the runs has the width.
-    corner = QWidget()
-    corner_row = QHBoxLayout(corner)
-    corner_row.setContentsMargins(0, 0, 0, 2)
-    corner_row.addWidget(export_button)
-    corner_row.addWidget(workshop_button)
-    panel.tabs.setCornerWidget(corner)
-    layout.insertLayout(0, row)
-    panel.export_button = export_button
-    panel.workshop_button = workshop_button
-
-    def start_workshop() -> None:
-        from gui.workshop import open_workshop
-
-        panel.workshop = open_workshop(panel.comparison)
-
-    workshop_button.clicked.connect(start_workshop)
-    QShortcut(QKeySequence("F11"), panel, activated=start_workshop)
-    panel.exports.runner.busyChanged.connect(
-        lambda busy: busy and panel.export_status.setText("Exporting…")
-    )
-    panel.exports.exported.connect(
-        lambda paths: panel.export_status.setText(
-            "Written: " + ", ".join(Path(p).name for p in paths)
-        )
-    )
-    panel.exports.failed.connect(
-        lambda message: panel.export_status.setText(f"Export failed: {message}")
-    )
-
-
 __all__ = [
     "BridgeView",
     "DriversView",
     "ExportController",
     "TargetController",
     "TaskRunner",
-    "chart_menu",
-    "install_story",
-    "save_chart_dialog",
 ]

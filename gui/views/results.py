@@ -8,13 +8,10 @@ marked stale and redrawn when shown), so a burst of results costs one draw.
 from __future__ import annotations
 
 import html
-import time
 from typing import Any
 
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
-from matplotlib.figure import Figure
 from matplotlib.text import Text
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QBoxLayout,
@@ -24,24 +21,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from simulator.model.plausibility import result_warnings, start_line
+from gui.views.canvas import ChartCanvas, ResultView
+from simulator.model.plausibility import result_warnings
 from simulator.report import charts
 from simulator.report.caveats import comparison_caveats
 from simulator.report.text import two_digits
 from simulator.run.figures import FIGURE_LABELS, FIGURE_ORDER, FIGURE_UNITS
-from simulator.run.results import uncertainty_note
 
 
 def ordered_figures(result: Any) -> list[str]:
@@ -49,8 +44,6 @@ def ordered_figures(result: Any) -> list[str]:
     return names + sorted(f for f in result.figures if f not in names)
 
 
-#: The least height of a chart, in pixels.
-MIN_CANVAS_HEIGHT = 240
 #: Width of the Overview's column of headline cards, in pixels.
 CARD_COLUMN_WIDTH = 270
 #: Below this width the Overview's cards go in a row above the charts, of
@@ -59,171 +52,6 @@ WIDE_OVERVIEW = 760
 CARD_ROW_HEIGHT = 190
 #: Qt's largest widget size (QWIDGETSIZE_MAX).
 QWIDGETSIZE_MAX = (1 << 24) - 1
-
-
-class ChartCanvas(FigureCanvasQTAgg):
-    """A matplotlib canvas on a :class:`Figure` (never pyplot), laid out by
-    constrained layout.
-
-    One redraw path, after matplotlib's blitting tutorial. A view whose layout
-    changed (a new figure, other scenarios, another series) calls
-    :meth:`draw_idle`: a full draw. Artists marked animated (the data: bands,
-    medians, the titles with the run count, a target's marks) are left out of
-    it; the rest is kept as the background, and the animated artists are drawn
-    over it. A view that only moved its animated artists (a preview) calls
-    :meth:`redraw_data`: if every Axes kept its place and each chart's data
-    still fit its scale, the background is laid back and the animated artists
-    drawn over it (a few milliseconds); otherwise the canvas is drawn in full.
-    Saved figures draw animated artists like any other.
-    """
-
-    #: The data fit a chart's scale when they lie within its y limits and span
-    #: at least this share of them (else the chart is rescaled: drawn in full).
-    KEEP_SCALE_SHARE = 0.75
-
-    def __init__(self, *, height: float = 4.0, parent: QWidget | None = None) -> None:
-        self.figure = Figure(figsize=(8, height), layout="constrained", dpi=100)
-        super().__init__(self.figure)
-        self.setParent(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        # Small enough for a 1280x720 screen; the layout gives more when free.
-        self.setMinimumHeight(min(int(height * 55), MIN_CANVAS_HEIGHT))
-        self.painted_at = 0.0
-        # The last full draw's background and what it shows (see _scene).
-        self._background: Any = None
-        self._background_scene: tuple[Any, ...] | None = None
-        self._data_pending = False
-        self.mpl_connect("draw_event", self._on_draw)
-
-    def _scene(self) -> tuple[Any, ...]:
-        """What a background shows: the canvas's size and each Axes' place and
-        limits (an Axes' pending autoscaling is done here)."""
-        return (
-            self.width(),
-            self.height(),
-            self.device_pixel_ratio,
-            tuple(
-                (id(ax), ax.get_position().bounds, ax.get_xlim(), ax.get_ylim())
-                for ax in self.figure.axes
-            ),
-        )
-
-    def _animated(self) -> list[Any]:
-        fig = self.figure
-        found = [
-            artist
-            for ax in fig.axes
-            if ax.get_visible()
-            for artist in (*ax.get_children(), *fig.texts)
-            if artist.get_animated() and artist.get_visible()
-        ]
-        return sorted(dict.fromkeys(found), key=lambda artist: artist.get_zorder())
-
-    def _on_draw(self, event: Any) -> None:
-        """After a full draw (which leaves the animated artists out): keep the
-        background, then draw the animated artists over it."""
-        if event.canvas is not self or self.is_saving():
-            return  # (a figure saved to a file draws everything itself)
-        self._background = self.copy_from_bbox(self.figure.bbox)
-        self._background_scene = self._scene()
-        renderer = self.get_renderer()
-        for artist in self._animated():
-            artist.draw(renderer)
-
-    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
-        """Draw in full when the event loop is next idle (the layout changed)."""
-        self._background = None
-        super().draw_idle(*args, **kwargs)
-
-    def redraw_data(self) -> None:
-        """Redraw the animated artists when the event loop is next idle: over
-        the last background when it still applies, else in full."""
-        if not self._data_pending:
-            self._data_pending = True
-            QTimer.singleShot(0, self._redraw_data_now)
-
-    def _redraw_data_now(self) -> None:
-        self._data_pending = False
-        if self._background is None or self._background_scene is None:
-            return  # a full draw is on its way
-        _, _, _, axes_before = self._background_scene
-        before = {key: ylim for key, _bounds, _xlim, ylim in axes_before}
-        for ax in self.figure.axes:
-            kept = before.get(id(ax))
-            if kept is not None and self._fits(ax, kept):
-                ax.set_ylim(kept, auto=None)  # (autoscaling stays on)
-        if self._scene() != self._background_scene:
-            super().draw_idle()
-            return
-        self.restore_region(self._background)
-        renderer = self.get_renderer()
-        for artist in self._animated():
-            artist.draw(renderer)
-        self.blit(self.figure.bbox)
-
-    def _fits(self, ax: Any, limits: tuple[float, float]) -> bool:
-        ax.get_ylim()  # (brings the data limits up to date first)
-        content = ax.dataLim.intervaly
-        low, high = limits
-        return bool(
-            low <= content[0]
-            and content[1] <= high
-            and content[1] - content[0] >= self.KEEP_SCALE_SHARE * (high - low)
-        )
-
-    def paintEvent(self, event: Any) -> None:
-        super().paintEvent(event)
-        #: When the canvas was last painted (for measuring, see gui.bench).
-        self.painted_at = time.perf_counter()
-
-    def sizeHint(self) -> Any:
-        # Fit the space given rather than ask for the figure's nominal inches.
-        return self.minimumSize()
-
-    def contextMenuEvent(self, event: Any) -> None:
-        from gui.story import chart_menu
-
-        chart_menu(self, event)
-
-
-class ResultView(QWidget):
-    """Base of a view: keeps the comparison, draws when visible."""
-
-    title = ""
-    #: Whether the view draws (a placeholder) before any comparison exists.
-    draws_without_comparison = False
-    drawn = Signal()  # after each draw: overlays (targets) add their artists
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.comparison: Any = None
-        #: Whether the comparison is a preview (its full run follows).
-        self.preview = False
-        self.stale = False
-        self.draw_count = 0
-
-    def set_comparison(self, comparison: Any, *, preview: bool = False) -> None:
-        self.comparison = comparison
-        self.preview = preview
-        self.stale = True
-        if self.isVisible():
-            self.refresh()
-
-    def refresh(self) -> None:
-        if self.comparison is None and not self.draws_without_comparison:
-            return
-        self.stale = False
-        self.draw()
-        self.draw_count += 1
-        self.drawn.emit()
-
-    def showEvent(self, event: Any) -> None:
-        super().showEvent(event)
-        if self.stale:
-            self.refresh()
-
-    def draw(self) -> None:  # pragma: no cover - overridden
-        raise NotImplementedError
 
 
 class Card(QFrame):
@@ -794,158 +622,3 @@ class TableView(ResultView):
         text = self.text()
         QGuiApplication.clipboard().setText(text)
         self.copied.emit(text)
-
-
-class ResultsPanel(QWidget):
-    """The results views in tabs, with a line saying what is shown."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        self.info = QLabel("No results yet.")
-        self.info.setObjectName("results_info")
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.info)
-        # Where the results will appear, what is being computed: the engine's
-        # first compilation (20-25 s on a new install) and long runs.
-        # It takes the place of the lines about the runs while a run is on
-        # (gui.story puts both in one cell), and each keeps its room when
-        # hidden: the charts never move or resize for it (a resize would lay
-        # every chart out anew, in the middle of a run).
-        self.busy = QFrame()
-        self.busy.setObjectName("results_busy")
-        self.busy.setStyleSheet(
-            "QFrame#results_busy { background: #DDEEF8; border-radius: 4px; }"
-        )
-        busy_column = QVBoxLayout(self.busy)
-        busy_column.setContentsMargins(8, 2, 8, 2)
-        busy_column.setSpacing(2)
-        self.busy_label = QLabel()
-        self.busy_label.setObjectName("results_busy_label")
-        self.busy_label.setWordWrap(True)
-        self.busy_label.setStyleSheet("color: #00476e;")
-        busy_column.addWidget(self.busy_label)
-        self.busy_bar = QProgressBar()
-        self.busy_bar.setRange(0, 1000)
-        self.busy_bar.setMaximumHeight(14)
-        self.busy_bar.setMaximumWidth(360)
-        self.busy_bar.setTextVisible(False)
-        busy_column.addWidget(self.busy_bar)
-        for widget in (self.busy, self.info):
-            policy = widget.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            widget.setSizePolicy(policy)
-        self.busy.hide()
-        self.tabs = QTabWidget()
-        self.tabs.setUsesScrollButtons(True)
-        self.overview = OverviewView()
-        self.distribution = DistributionView()
-        self.funnel = FunnelView()
-        self.dynamics = DynamicsView()
-        self.table = TableView()
-        self.views: list[ResultView] = [
-            self.overview,
-            self.distribution,
-            self.funnel,
-            self.dynamics,
-            self.table,
-        ]
-        for view in self.views:
-            if view is not self.funnel:
-                self.tabs.addTab(view, view.title)
-            else:  # one funnel per scenario: may need more height than there is
-                scroll = QScrollArea()
-                scroll.setWidgetResizable(True)
-                scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-                scroll.setWidget(view)
-                self.tabs.addTab(scroll, view.title)
-        layout.addWidget(self.tabs, 1)
-        # In the tabs' place until the first results arrive.
-        self.waiting = QLabel()
-        self.waiting.setObjectName("results_waiting")
-        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.waiting.setWordWrap(True)
-        self.waiting.setStyleSheet("font-size: 16pt; color: #444")
-        self.waiting.hide()
-        layout.addWidget(self.waiting, 1)
-        self.comparison: Any = None
-        self.final = False
-        self._command = ""
-        from gui.story import install_story
-
-        install_story(self)  # bridge, drivers, targets, exports, workshop
-
-    def show_progress(self, label: str | None, fraction: float) -> None:
-        """Say what is being computed (``label``, kept when ``None``) and how
-        far it is, above the results it will replace."""
-        if label is not None:
-            if label.startswith("Preparing"):
-                label += (
-                    ": compiling the simulation engine, 20-25 s on a new "
-                    "install; the results appear below"
-                )
-            self.busy_label.setText(label + "…")
-        self.busy_bar.setValue(round(fraction * 1000))
-        self._show_busy(True)
-
-    def hide_progress(self) -> None:
-        self._show_busy(False)
-
-    def _show_busy(self, busy: bool) -> None:
-        """The run's progress in place of the lines about the runs, or back."""
-        self.info.setVisible(not busy)
-        self.busy.setVisible(busy)
-
-    def run_cancelled(self, what: str = "was cancelled") -> None:
-        """A preview stays shown after Cancel (or a failure): say the full run
-        will not follow."""
-        self._show_busy(False)
-        if self.comparison is not None and not self.final:
-            self._set_info(
-                f"Preview only: the full run {what} (Run or F5 starts it again). "
-            )
-
-    def show_waiting(self, label: str) -> None:
-        """Say what is being computed where the results will appear, until the
-        first results arrive (the engine's first compile takes 15-25 s)."""
-        if self.comparison is None:
-            self.waiting.setText(f"{label}…\n\nThe results will appear here.")
-            self.tabs.hide()
-            self.waiting.show()
-
-    def show_comparison(
-        self, comparison: Any, final: bool, *, command: str = ""
-    ) -> None:
-        self.comparison = comparison
-        self.final = final
-        if self.waiting.isVisible():
-            self.waiting.hide()
-            self.tabs.show()
-        self._command = command
-        self._set_info("" if final else "Preview — the full run follows. ")
-        for view in self.views:
-            view.set_comparison(comparison, preview=not final)
-
-    def _set_info(self, kind: str) -> None:
-        comparison, command = self.comparison, self._command
-        s = comparison.baseline.settings
-        self.info.setText(
-            f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
-            f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
-            f"<br>{html.escape(start_line(comparison))}."
-            f"<br>{uncertainty_note(comparison)}"
-            + (
-                f"<br><span style='color:#555; font-size:9pt'>Same numbers from "
-                f"the command line: <code>{html.escape(command)}</code></span>"
-                if command
-                else ""
-            )
-        )
-
-    def refresh_all(self) -> None:
-        """Draw every view now, visible or not (screenshots, tests)."""
-        for view in self.views:
-            if view.comparison is not None:
-                view.refresh()

@@ -1,0 +1,2 @@
+"""The app's views: the results and their tabs, the story (bridge, drivers,
+targets, exports), the workshop and the fit wizard."""
