@@ -98,7 +98,7 @@ def test_comparisons_on_reused_memory_give_the_same_series(monkeypatch) -> None:
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
 
     def run() -> list[dict[str, np.ndarray]]:
-        result = compare(baseline, [alternative], settings=settings, remember=False)
+        result = compare(baseline, [alternative], settings=settings)
         return [
             {name: series.copy() for name, series in r.weekly.items()}
             for r in result.results

@@ -168,26 +168,25 @@ def test_a_remembered_warm_up_and_baseline_give_the_same_numbers(
     pair, monkeypatch
 ) -> None:
     """A comparison that changes only the alternative continues from the
-    remembered warm-up and baseline run (simulator.run.memo.REMEMBERED), simulating
+    remembered warm-up and baseline run (a simulator.run.memo.RunMemo), simulating
     the alternative alone; its numbers must be those of a comparison computed
     from scratch."""
-    from simulator.run.memo import REMEMBERED
+    from simulator.run.memo import RunMemo
     from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     other = load_scenario("aligned", overrides={"follow_up.capacity_per_week": 90.0})
     chunks = len(block_bounds(SETTINGS.runs))
-    REMEMBERED.clear()
-    first = compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1)
+    memo = RunMemo()
+    first = compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1, memo=memo)
     assert len(phases) == 3 * chunks  # warm-up, baseline, alternative
     phases.clear()
     # What is remembered is a copy: the first result's chunks were recorded in
     # its own arrays, which its user may change or drop.
     for series in first.baseline.weekly.values():
         series[...] = -1.0
-    remembered = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
+    remembered = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1, memo=memo)
     assert len(phases) == chunks  # the alternative alone
-    REMEMBERED.clear()
     fresh = compare(pair[0], [other], settings=SETTINGS, chunk_blocks=1)
     assert_identical(remembered, fresh)
 
@@ -262,24 +261,24 @@ def test_an_edit_of_the_company_side_simulates_the_baseline_alone(
     """With the alternatives' runs remembered, an edit of the baseline that
     leaves its warm-up as it was (a deal size) simulates the baseline alone,
     with the numbers of a comparison computed from scratch."""
-    from simulator.run.memo import REMEMBERED
+    from simulator.run.memo import RunMemo
     from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     chunks = len(block_bounds(SETTINGS.runs))
-    REMEMBERED.clear()
+    memo = RunMemo()
     compare(
         pair[0],
         pair[1:],
         settings=SETTINGS,
         chunk_blocks=1,
+        memo=memo,
         remember_alternatives=SETTINGS.runs,
     )
     phases.clear()
     edited = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
-    remembered = compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
+    remembered = compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1, memo=memo)
     assert len(phases) == chunks  # the baseline alone
-    REMEMBERED.clear()
     fresh = compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
     assert_identical(remembered, fresh)
 
@@ -288,35 +287,50 @@ def test_alternatives_are_remembered_only_within_the_runs_asked_for(
     pair, monkeypatch
 ) -> None:
     from simulator.engine.streams import BLOCK_RUNS
-    from simulator.run.memo import REMEMBERED
+    from simulator.run.memo import RunMemo
     from simulator.run.runner import block_bounds
 
     phases = counted_phases(monkeypatch)
     chunks = len(block_bounds(SETTINGS.runs))
-    REMEMBERED.clear()
+    memo = RunMemo()
     kept_chunks = 2
     compare(
         pair[0],
         pair[1:],
         settings=SETTINGS,
         chunk_blocks=1,
+        memo=memo,
         remember_alternatives=kept_chunks * BLOCK_RUNS,
     )
     phases.clear()
     edited = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
-    compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1)
+    compare(edited, pair[1:], settings=SETTINGS, chunk_blocks=1, memo=memo)
     # every baseline, and the alternative of the chunks beyond the first two
     assert len(phases) == chunks + (chunks - kept_chunks)
 
 
-def test_a_one_off_comparison_remembers_nothing(pair) -> None:
-    from simulator.run.memo import REMEMBERED
+def test_a_comparison_keeps_its_runs_only_in_the_memo_it_is_given(
+    pair, monkeypatch
+) -> None:
+    """No memo, nothing kept or reused; the memo passed in serves the next
+    comparison it is passed to, and no other."""
+    from simulator.run.memo import RunMemo
+    from simulator.run.runner import block_bounds
 
-    REMEMBERED.clear()
-    compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
-    assert len(REMEMBERED) == 0
-    compare(pair[0], pair[1:], settings=SETTINGS)
-    assert len(REMEMBERED) > 0
+    phases = counted_phases(monkeypatch)
+    chunks = len(block_bounds(SETTINGS.runs))
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1)
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1)
+    assert len(phases) == 2 * 3 * chunks
+    memo, other = RunMemo(), RunMemo()
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1, memo=memo)
+    assert len(memo) > 0
+    phases.clear()
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1, memo=other)
+    assert len(phases) == 3 * chunks
+    phases.clear()
+    compare(pair[0], pair[1:], settings=SETTINGS, chunk_blocks=1, memo=memo)
+    assert len(phases) == chunks  # the alternative alone
 
 
 def test_chunks_shrink_towards_the_end_and_cover_every_block() -> None:
@@ -340,7 +354,7 @@ def test_summaries_are_computed_when_read_and_match_the_figures(pair) -> None:
     and equals summarize() of its figure (and of the paired differences)."""
     from simulator.run.results import summarize
 
-    comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
+    comparison = compare(pair[0], pair[1:], settings=SETTINGS)
     baseline, alternative = comparison.baseline, comparison.alternatives[0]
     summary = baseline.summary
     assert list(summary) == list(baseline.figures)
@@ -359,7 +373,7 @@ def test_p_better_follows_each_figures_direction(pair):
     cost, spend, churned, ignored and stale; ``p_higher`` is the raw share."""
     from simulator.run.figures import lower_is_better
 
-    comparison = compare(pair[0], pair[1:], settings=SETTINGS, remember=False)
+    comparison = compare(pair[0], pair[1:], settings=SETTINGS)
     baseline, alternative = comparison.baseline, comparison.alternatives[0]
     for figure in ("total_won", "cac", "total_ignored", "total_cost"):
         paired = alternative.figures[figure] - baseline.figures[figure]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.model.scenario_io import load_scenario, resolve_alternative
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings, compare
 
 TAU_PARAMETER = "follow_up.decay_tau_hours"
@@ -77,19 +78,20 @@ def run_point(
     settings: RunSettings | None,
     figure: str,
     threads: int | None = None,
+    memo: RunMemo | None = None,
 ) -> SweepPoint:
     """One paired comparison with ``parameter`` set to ``value`` on the alternative
     (and on the baseline too when ``on_baseline``). The caller's ``overrides``
     (``--set``) describe the company: they apply to the baseline, which the
     alternative inherits (its levers then act on them); the swept value is set
     on the alternative after its levers, so that it holds there whatever they
-    set."""
+    set. ``memo`` keeps warm-ups for the next point (a sweep's own)."""
     point = {parameter: value}
     base = load_scenario(
         baseline_ref, overrides={**overrides, **(point if on_baseline else {})}
     )
     alt = resolve_alternative(base, alternative_ref, overrides=point)
-    comparison = compare(base, [alt], settings=settings, threads=threads)
+    comparison = compare(base, [alt], settings=settings, threads=threads, memo=memo)
     diff = comparison.differences[0][figure]
     return SweepPoint(
         parameter=parameter,
@@ -121,6 +123,9 @@ def sweep(
     buyers, not the organisation), then the learning rates (on both, or on the
     alternative only with ``rate_on="alternative"``)."""
     overrides = dict(overrides or {})
+    # Points that leave the baseline as it was (a rate on the alternative alone)
+    # share its warm-up and runs.
+    memo = RunMemo()
     points = [
         run_point(
             baseline_ref,
@@ -132,6 +137,7 @@ def sweep(
             settings=settings,
             figure=figure,
             threads=threads,
+            memo=memo,
         )
         for tau in taus
     ]
@@ -146,6 +152,7 @@ def sweep(
             settings=settings,
             figure=figure,
             threads=threads,
+            memo=memo,
         )
         for rate in rates
     ]

@@ -104,7 +104,6 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             settings=settings,
             threads=args.threads,
             progress=bar,
-            remember=False,  # the process ends with this comparison
         )
     finally:
         bar.close()
@@ -157,7 +156,6 @@ def _compare_file(args: argparse.Namespace) -> int:
         scenarios[1:],
         settings=settings,
         threads=args.threads,
-        remember=False,
     )
     table = partial(report_text.comparison_table, every=args.all)
     return emit_result(args, comparison, table)

@@ -1,5 +1,9 @@
 """Warm-ups and runs remembered from one comparison for the next.
 
+A :class:`RunMemo` belongs to whoever runs the comparisons that share it: the
+app (across edits), a bridge or a sweep (across its variants). It is passed to
+:func:`simulator.run.runner.compare`; a comparison without one keeps nothing.
+
 The app re-runs its comparison after every edit, and most edits leave most of it
 as it was. A chunk's warmed-up state depends only on the baseline's parameters
 that move the funnel (not on its name, its deal sizes, churn, expansion or
@@ -80,11 +84,18 @@ WarmKey = tuple[object, ...]
 RunKey = tuple[object, ...]
 
 
+#: Room for the app's 1,000-run preview (its warm-up, baseline and
+#: alternatives) and a full run of 10,000 runs' warm-ups and baseline (about
+#: 10 KB a run, whose chunks differ), so the full run does not push out the
+#: preview's runs before the next edit.
+DEFAULT_MAX_BYTES = 160 * 2**20
+
+
 class RunMemo:
     """Warmed-up states and scenarios' runs of recently run chunks, the most
     recently used kept, at most ``max_bytes`` of them."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: dict[tuple[object, ...], tuple[Any, int]] = {}
         self._lock = threading.Lock()
@@ -144,10 +155,3 @@ class RunMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-#: Shared by every comparison in this process. Room for the app's 1,000-run
-#: preview (its warm-up, baseline and alternatives) and a full run of 10,000
-#: runs' warm-ups and baseline (about 10 KB a run, whose chunks differ), so the
-#: full run does not push out the preview's runs before the next edit.
-REMEMBERED = RunMemo(max_bytes=160 * 2**20)

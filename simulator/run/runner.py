@@ -33,7 +33,7 @@ from simulator.engine.streams import (
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.scenario_io import check_same_start
 from simulator.model.schema import Scenario
-from simulator.run.memo import REMEMBERED
+from simulator.run.memo import RunMemo
 from simulator.run.results import (
     ChunkOutput,
     Comparison,
@@ -41,37 +41,10 @@ from simulator.run.results import (
     RunResult,
     estimated_result_bytes,
 )
+from simulator.run.settings import RunSettings
 
 ProgressCallback = Callable[[float], None]
 StopCallback = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How to run: the baseline's ``[simulation]`` table unless overridden."""
-
-    runs: int
-    horizon_weeks: int
-    warmup_weeks: int
-    seed: int
-
-    @classmethod
-    def from_scenario(
-        cls,
-        scenario: Scenario,
-        *,
-        runs: int | None = None,
-        weeks: int | None = None,
-        warmup: int | None = None,
-        seed: int | None = None,
-    ) -> RunSettings:
-        sim = scenario.simulation
-        return cls(
-            runs=sim.runs if runs is None else runs,
-            horizon_weeks=sim.horizon_weeks if weeks is None else weeks,
-            warmup_weeks=sim.warmup_weeks if warmup is None else warmup,
-            seed=sim.seed if seed is None else seed,
-        )
 
 
 #: Results may use at most this share of the memory available when a run starts.
@@ -157,15 +130,15 @@ def run_chunk(
     job: ChunkJob,
     stopped: StopCallback,
     recorders: RecorderFactory | None = None,
-    remember: bool = True,
+    memo: RunMemo | None = None,
     remember_alternatives: int = 0,
 ) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
-    that state with common random numbers. The warm-up and scenarios' runs are
-    taken from :data:`~simulator.run.memo.REMEMBERED` when they are there, and
-    kept there when ``remember``: the warm-up and the baseline's runs, and the
-    alternatives' runs of a chunk within the first ``remember_alternatives``
-    runs. ``stopped`` is polled every few weeks; ``recorders`` says where to
+    that state with common random numbers. With a ``memo``, the warm-up and
+    scenarios' runs are taken from it when they are there, and kept there: the
+    warm-up and the baseline's runs, and the alternatives' runs of a chunk
+    within the first ``remember_alternatives`` runs. ``stopped`` is polled every
+    few weeks; ``recorders`` says where to
     record (by default, in records of the chunk's own)."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
@@ -182,25 +155,25 @@ def run_chunk(
     if stopped():
         raise SimulationCancelled("cancelled")
     baseline = job.scenarios[0]
-    key = REMEMBERED.warm_key(
+    key = RunMemo.warm_key(
         baseline, settings.seed, settings.warmup_weeks, job.block_ids, tuple(sizes)
     )
     state: State | None = None
     baseline_params: Params | None = None  # (compiled for a warm-up run here)
     outputs = []
     for index, scenario in enumerate(job.scenarios):
-        run_key = REMEMBERED.run_key(key, scenario, settings.horizon_weeks)
-        output = REMEMBERED.run(run_key)
+        run_key = RunMemo.run_key(key, scenario, settings.horizon_weeks)
+        output = memo.run(run_key) if memo is not None else None
         if output is None:
-            if state is None:
-                state = REMEMBERED.warmed_up(key)
+            if state is None and memo is not None:
+                state = memo.warmed_up(key)
             if state is None:
                 baseline_params = compile_params(baseline, n, uniforms)
                 state = warm_up(
                     baseline_params, seeds, sizes, settings.warmup_weeks, stopped
                 )
-                if remember:
-                    REMEMBERED.keep_warmed_up(key, state)
+                if memo is not None:
+                    memo.keep_warmed_up(key, state)
             if index == 0 and baseline_params is not None:
                 p = baseline_params
             else:
@@ -219,8 +192,8 @@ def run_chunk(
             output = ChunkOutput.from_record(
                 record, p, start_arr=baseline.company.initial_arr
             )
-            if remember and (index == 0 or first + n <= remember_alternatives):
-                REMEMBERED.keep_run(run_key, output)
+            if memo is not None and (index == 0 or first + n <= remember_alternatives):
+                memo.keep_run(run_key, output)
         outputs.append(output)
     return outputs
 
@@ -270,7 +243,7 @@ def compare(
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
-    remember: bool = True,
+    memo: RunMemo | None = None,
     remember_alternatives: int = 0,
 ) -> Comparison:
     """Run a baseline and alternatives with a shared warm-up and common random numbers.
@@ -298,16 +271,17 @@ def compare(
         Polled between chunks (and, through a flag, by workers every few weeks);
         when it returns true the run stops and
         :class:`~simulator.model.errors.SimulationCancelled` is raised.
-    remember
-        Keep the warm-up and the baseline's runs (a copy of them) in
-        :data:`~simulator.run.memo.REMEMBERED` for later comparisons with the same
-        baseline and settings (the app after an edit, a bridge's variants); a
-        one-off comparison spares the copy.
+    memo
+        The caller's store of warm-ups and runs (the app's across edits, a
+        bridge's across its variants): what this comparison needs is taken from
+        it when there, and the warm-up and the baseline's runs (a copy of them)
+        are kept in it for later comparisons with the same baseline and
+        settings. Without one (a one-off comparison) nothing is kept.
     remember_alternatives
-        Keep the alternatives' runs too, of the chunks within this many first
-        runs (the app's preview, which its full run begins with): an edit of
-        the baseline that leaves its warm-up as it was then simulates the
-        baseline alone.
+        With a ``memo``, keep the alternatives' runs too, of the chunks within
+        this many first runs (the app's preview, which its full run begins
+        with): an edit of the baseline that leaves its warm-up as it was then
+        simulates the baseline alone.
     """
     settings = settings or RunSettings.from_scenario(baseline)
     for alternative in alternatives:
@@ -352,7 +326,7 @@ def compare(
                     job,
                     stop_flag.is_set,
                     builder.recorder,
-                    remember,
+                    memo,
                     remember_alternatives,
                 )
                 pending[future] = index
