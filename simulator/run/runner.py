@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine.buffers import RECORDS
 from simulator.engine.chunk import Recorder, State, advance
 from simulator.engine.params import Params, compile_params
 from simulator.engine.streams import (
@@ -68,8 +67,7 @@ def choose_storage(settings: RunSettings, scenarios: int, sources: int = 0) -> b
     """Whether to keep every run's weekly trajectory (``True``) or stream them into
     per-week sketches (``False``, memory independent of runs x weeks). Refuses up
     front, with an estimate, a run whose results would not fit either way."""
-    # (memory kept for reuse by earlier records is given back or reused)
-    allowed = int((available_memory_bytes() + RECORDS.kept_bytes) * MEMORY_SHARE)
+    allowed = int(available_memory_bytes() * MEMORY_SHARE)
     runs, weeks = settings.runs, settings.horizon_weeks
     if estimated_result_bytes(runs, weeks, scenarios, sources=sources) <= allowed:
         return True
