@@ -18,56 +18,36 @@ simulates the baseline alone, with the same numbers either way.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import threading
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
-from pydantic.main import IncEx
 
 from simulator.engine.chunk import State
+from simulator.engine.params import NOT_IN_WARM_UP, Params
 from simulator.model.schema import Scenario
 from simulator.run.results import ChunkOutput
 
-#: What a scenario holds that cannot change a warmed-up state: its description
-#: and settings (run settings are keyed on their own), and the parameters that
-#: move only customers, ARR and costs, which the warm-up does not record and
-#: week 0 sets back (MODEL.md, "Runs, warm-up and comparisons"). The company's
-#: initial size is not among them: week 0 sets customers and ARR to it.
-OUTSIDE_WARM_UP: dict[str, IncEx | bool] = {
-    "schema_version": True,
-    "name": True,
-    "description": True,
-    "extends": True,
-    "levers": True,
-    "citations": True,
-    "simulation": True,
-    "company": {"annual_churn", "annual_expansion"},
-    "deals": True,
-    "costs": True,
-    "nurture": {"cost_per_lead_week"},
-}
-#: The dotted names of the parameters above, whose ranges (``uncertainty``)
-#: cannot change a warmed-up state either.
-_OUTSIDE_WARM_UP_NAMES = (
-    "company.annual_churn",
-    "company.annual_expansion",
-    "deals.",
-    "costs.",
-    "nurture.cost_per_lead_week",
-)
 
-
-def warm_up_identity(scenario: Scenario) -> str:
-    """What of ``scenario``, as the baseline, a warmed-up state depends on."""
-    dump = scenario.model_dump(mode="json", exclude=OUTSIDE_WARM_UP)
-    dump["uncertainty"] = {
-        name: spread
-        for name, spread in dump["uncertainty"].items()
-        if not name.startswith(_OUTSIDE_WARM_UP_NAMES)
-    }
-    return json.dumps(dump)
+def warm_up_identity(params: Params) -> bytes:
+    """What a warmed-up state depends on of the baseline's compiled parameters
+    for a chunk: every field of :class:`~simulator.engine.params.Params` (values
+    drawn from ranges included) but those marked
+    :data:`~simulator.engine.params.NOT_IN_WARM_UP`, as a digest."""
+    digest = hashlib.blake2b(digest_size=20)
+    for field in fields(params):
+        if field.metadata == NOT_IN_WARM_UP:
+            continue
+        value = getattr(params, field.name)
+        digest.update(field.name.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(f"{value.dtype.str}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.digest()
 
 
 def _state_bytes(state: State) -> int:
@@ -102,13 +82,14 @@ class RunMemo:
 
     @staticmethod
     def warm_key(
-        baseline: Scenario,
+        baseline: Params,
         seed: int,
         warmup_weeks: int,
         block_ids: tuple[int, ...],
         sizes: tuple[int, ...],
     ) -> WarmKey:
-        """The key of a chunk's warmed-up state."""
+        """The key of a chunk's warmed-up state, from the baseline's parameters
+        compiled for the chunk's runs."""
         return (warm_up_identity(baseline), seed, warmup_weeks, block_ids, sizes)
 
     def warmed_up(self, key: WarmKey) -> State | None:

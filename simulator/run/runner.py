@@ -32,7 +32,7 @@ from simulator.engine.streams import (
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.scenario_io import check_same_start
 from simulator.model.schema import Scenario
-from simulator.run.memo import RunMemo
+from simulator.run.memo import RunMemo, WarmKey
 from simulator.run.results import (
     ChunkOutput,
     Comparison,
@@ -153,20 +153,32 @@ def run_chunk(
     if stopped():
         raise SimulationCancelled("cancelled")
     baseline = job.scenarios[0]
-    key = RunMemo.warm_key(
-        baseline, settings.seed, settings.warmup_weeks, job.block_ids, tuple(sizes)
-    )
     state: State | None = None
-    baseline_params: Params | None = None  # (compiled for a warm-up run here)
+    # The baseline's parameters: compiled here for a warm-up run now, or, with
+    # a memo, first, to find a warm-up kept there.
+    baseline_params: Params | None = None
+    key: WarmKey = ()
+    if memo is not None:
+        baseline_params = compile_params(baseline, n, uniforms)
+        key = RunMemo.warm_key(
+            baseline_params,
+            settings.seed,
+            settings.warmup_weeks,
+            job.block_ids,
+            tuple(sizes),
+        )
     outputs = []
     for index, scenario in enumerate(job.scenarios):
-        run_key = RunMemo.run_key(key, scenario, settings.horizon_weeks)
-        output = memo.run(run_key) if memo is not None else None
+        output = None
+        if memo is not None:
+            run_key = RunMemo.run_key(key, scenario, settings.horizon_weeks)
+            output = memo.run(run_key)
         if output is None:
             if state is None and memo is not None:
                 state = memo.warmed_up(key)
             if state is None:
-                baseline_params = compile_params(baseline, n, uniforms)
+                if baseline_params is None:
+                    baseline_params = compile_params(baseline, n, uniforms)
                 state = warm_up(
                     baseline_params, seeds, sizes, settings.warmup_weeks, stopped
                 )
