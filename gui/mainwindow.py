@@ -59,6 +59,7 @@ from simulator.run.comparison_file import (
     load_comparison,
     save_comparison,
 )
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
 MAX_SCENARIOS = 4
@@ -426,6 +427,9 @@ class MainWindow(QMainWindow):
         self.panes: list[ScenarioPane] = []
         self.undo_group = QUndoGroup(self)
         self.preview_runs = PREVIEW_RUNS if preview_runs is None else preview_runs
+        #: The warm-ups and runs of this window's comparisons, kept across
+        #: edits: an edit of the alternative then simulates the alternative alone.
+        self.memo = RunMemo()
         #: The runs: a preview, then the full run (see gui.tasks).
         self.controller = TaskRunner(
             self,
@@ -1328,7 +1332,10 @@ class MainWindow(QMainWindow):
             return
         scenarios = [doc.scenario for doc in self.docs]
         task = comparison_task(
-            scenarios, self.run_settings(), preview_runs=self.preview_runs
+            scenarios,
+            self.run_settings(),
+            preview_runs=self.preview_runs,
+            memo=self.memo,
         )
         started = self.controller.request(task, immediate=immediate)
         self.status.setText("Starting…" if started else "Waiting for edits to settle…")

@@ -30,6 +30,7 @@ from simulator.engine.chunk import is_prepared, prepare
 from simulator.engine.params import compile_params
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.schema import Scenario
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings, compare
 
 log = logging.getLogger(__name__)
@@ -308,9 +309,11 @@ def comparison_task(
     settings: RunSettings,
     *,
     preview_runs: int = PREVIEW_RUNS,
+    memo: RunMemo | None = None,
 ) -> Task:
     """The app's run: a preview of ``preview_runs`` runs (a partial result,
-    shown before the full run starts), then all runs."""
+    shown before the full run starts), then all runs; warm-ups and runs are
+    kept in (and taken from) ``memo``."""
     baseline, *alternatives = list(scenarios)
 
     def phases() -> list[tuple[RunSettings, bool, str]]:
@@ -334,6 +337,7 @@ def comparison_task(
                 settings=phase,
                 progress=state.set_progress,
                 should_stop=state.should_stop,
+                memo=memo,
                 remember_alternatives=preview_runs,
             )
             if state.should_stop():

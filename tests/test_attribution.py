@@ -319,7 +319,7 @@ def test_variants_give_the_same_numbers_however_they_are_run(partial: Path) -> N
     baseline = load_scenario("siloed")
     variants = [load_scenario(partial), load_scenario("aligned")]
     settings = RunSettings(runs=300, horizon_weeks=60, warmup_weeks=10, seed=5)
-    want = compare(baseline, variants, settings=settings, remember=False)
+    want = compare(baseline, variants, settings=settings)
     for threads, batch in ((1, 24), (2, 1), (2, 24)):
         got = simulate_variants(
             baseline,

@@ -204,7 +204,7 @@ def test_gui_without_display_says_so_and_runs_the_terminal_comparison(
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setattr(
-        "simulator.cli.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
+        "gui.app.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
     )
     assert main(["gui"]) == 0
     captured = capsys.readouterr()
@@ -276,7 +276,7 @@ def test_suggested_commands_work_as_typed(monkeypatch, tmp_path, capsys) -> None
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setattr(
-        "simulator.cli.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
+        "gui.app.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
     )
     assert main(["gui"]) == 0
     assert f"`xvfb-run -a {script} gui`" in capsys.readouterr().err

@@ -92,7 +92,7 @@ def test_growth_is_measured_from_the_start_every_run_shares() -> None:
     big = load_scenario("siloed", overrides={"company.initial_arr": 21_540_000.0})
     alt = resolve_alternative(big, "aligned")
     assert alt.company.initial_arr == big.company.initial_arr
-    result = compare(big, [alt], settings=settings, remember=False)
+    result = compare(big, [alt], settings=settings)
     arr_y1 = result.alternatives[0].series("arr")["mean"][51]
     growth = result.alternatives[0].summary["arr_growth_y1"]["mean"]
     assert growth == pytest.approx(arr_y1 / 21_540_000.0 - 1, abs=0.02)

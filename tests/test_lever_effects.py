@@ -133,7 +133,7 @@ def test_aligned_helps_a_company_the_levers_were_not_written_for(write_toml) -> 
     alternatives = [
         resolve_alternative(mine, ref) for ref in ("aligned", "aligned-conservative")
     ]
-    result = compare(mine, alternatives, settings=settings, remember=False)
+    result = compare(mine, alternatives, settings=settings)
     full, conservative = (d["arr_growth_y1"] for d in result.differences)
     assert conservative["mean"] - 3 * conservative["se"] > 0
     assert conservative["mean"] < full["mean"]

@@ -62,6 +62,7 @@ from simulator.model.scenario_io import (
     scenario_from_resolved,
 )
 from simulator.model.schema import PARAMETER_TABLES, Scenario
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
 #: Exact Shapley values up to this many simulated players (2^9 = 512 scenarios):
@@ -386,6 +387,7 @@ def value_bridge(
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    memo: RunMemo | None = None,
 ) -> Bridge:
     """Bridge from ``baseline`` to ``alternative`` with a waterfall and Shapley
     values of the chosen figure's statistic.
@@ -413,7 +415,7 @@ def value_bridge(
         that can change the figure, else :data:`DEFAULT_PERMUTATIONS`.
     bootstrap
         Bootstrap resamples of the runs for the standard errors (0: none).
-    threads, batch_size, progress, should_stop
+    threads, batch_size, progress, should_stop, memo
         See :func:`simulator.analysis.paired.simulate_variants`.
     """
     started = time.perf_counter()
@@ -482,6 +484,7 @@ def value_bridge(
         batch_size=batch_size,
         progress=progress,
         should_stop=should_stop,
+        memo=memo,
     )
     values_by_row = runs.figures[figure]
     # Rows come in order_in_masks order; put them in mask-column order.

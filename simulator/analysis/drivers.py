@@ -64,6 +64,7 @@ from simulator.model.scenario_io import (
     load_scenario,
 )
 from simulator.model.schema import Scenario, field_info, limits
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
 DEFAULT_SPAN = 0.2
@@ -452,6 +453,7 @@ def tornado(
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
     warm_up: Scenario | None = None,
+    memo: RunMemo | None = None,
 ) -> Tornado:
     """Simulate every driver's low and high variant with common random numbers
     and rank the drivers by swing.
@@ -476,7 +478,7 @@ def tornado(
         Resamples of the runs for the standard errors (0: none).
     skipped
         Passed through to the result, for display.
-    threads, batch_size, progress, should_stop
+    threads, batch_size, progress, should_stop, memo
         See :func:`simulator.analysis.paired.simulate_variants`.
     """
     started = time.perf_counter()
@@ -511,6 +513,7 @@ def tornado(
             batch_size=batch_size,
             progress=progress,
             should_stop=should_stop,
+            memo=memo,
         )
         data = runs.figures[figure]
     else:  # the warm-up's own row first, dropped: row 0 is the scenario
@@ -523,6 +526,7 @@ def tornado(
             batch_size=batch_size,
             progress=progress,
             should_stop=should_stop,
+            memo=memo,
         )
         data = runs.figures[figure][1:]
     v = statistic_rows(data, stat)

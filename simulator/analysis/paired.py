@@ -30,6 +30,7 @@ from simulator.engine.streams import BLOCK_RUNS, block_bounds
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.schema import Scenario
 from simulator.run.figures import FIGURE_UNITS
+from simulator.run.memo import RunMemo
 from simulator.run.results import estimated_result_bytes
 from simulator.run.runner import (
     CHUNK_MAX_RUNS,
@@ -106,12 +107,13 @@ def simulate_variants(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    memo: RunMemo | None = None,
 ) -> VariantRuns:
     """Run ``baseline`` and every variant with one warm-up state and common random
     numbers; return the per-run figures stacked as ``(1 + len(variants), runs)``.
 
     The baseline runs first, alone, which warms the runs up once and keeps the
-    warmed-up state and the baseline's runs in :data:`simulator.run.memo.REMEMBERED`;
+    warmed-up state and the baseline's runs in ``memo``;
     the variants then run in batches that take both from there, several batches
     at once when there are fewer chunks of runs than workers (a bridge of a few
     hundred runs is one or two chunks, but hundreds of variants). Every batch
@@ -141,8 +143,13 @@ def simulate_variants(
         :class:`~simulator.model.errors.SimulationCancelled`.
     batch_size
         Variants per compare() call (memory, not numbers).
+    memo
+        Where the warm-up and the baseline's runs are kept for the batches: the
+        caller's (the app's, which may hold them already), or one of this
+        call's own.
     """
     start = time.perf_counter()
+    memo = memo if memo is not None else RunMemo()
     run_settings = replace(settings, horizon_weeks=weeks_needed(figures, settings))
     workers = threads or default_threads()
     batch_size = max(1, batch_size)
@@ -196,6 +203,7 @@ def simulate_variants(
             chunk_blocks=chunk_blocks,
             progress=lambda f: report(index + 1, len(scenarios), f),
             should_stop=stopped,
+            memo=memo,
         )
         keep = (
             list(figures) if figures is not None else list(comparison.baseline.figures)
@@ -212,6 +220,7 @@ def simulate_variants(
         chunk_blocks=chunk_blocks,
         progress=lambda f: report(0, 1, f),
         should_stop=stopped,
+        memo=memo,
     )
     keep = list(figures) if figures is not None else list(first.baseline.figures)
     rows: dict[str, list[F]] = {name: [first.baseline.figures[name]] for name in keep}

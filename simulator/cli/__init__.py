@@ -8,40 +8,38 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
-import json
 import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
-from pydantic import ValidationError
-
-from simulator.model.command import funnelsim_command
+from simulator.cli.options import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ProgressBar,
+    add_run_options,
+    add_table_options,
+    emit_result,
+    load_with_overrides,
+    settings_from,
+    settings_from_file,
+)
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.library import bundled_levers, bundled_scenarios
 from simulator.model.plausibility import input_warnings, lever_warnings
 from simulator.model.scenario_io import (
-    explain_validation_error,
     load_lever,
     load_scenario,
-    parse_override,
     read_toml,
-    resolve_alternative,
 )
-from simulator.model.schema import Scenario, Simulation
+from simulator.model.schema import Scenario
 
 # The engine (numba, a third of a second to import) is imported by the commands
 # that simulate, when they run: listing, validating and help need none of it.
-if TYPE_CHECKING:
-    from simulator.run.runner import RunSettings
-
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
-DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
-#: What ``funnelsim gui`` does instead when there is no display.
-HEADLESS_COMMAND = ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,169 +47,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
-    return value
-
-
-def add_run_options(parser: argparse.ArgumentParser) -> None:
-    """Options shared by every command that simulates."""
-    parser.add_argument("--runs", type=positive_int, help="Monte Carlo runs")
-    parser.add_argument("--seed", type=non_negative_int, help="random seed")
-    parser.add_argument("--weeks", type=positive_int, help="reported weeks (horizon)")
-    parser.add_argument("--warmup", type=non_negative_int, help="warm-up weeks")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a parameter with a TOML literal, e.g. "
-        "--set handoff.ignore_base=0.2. In a comparison it describes the company: "
-        "it applies to the baseline, and each alternative inherits it (its levers "
-        "and own values then act on it); a scenario run alone gets it after its "
-        "file and levers",
-    )
-    parser.add_argument("--threads", type=positive_int, help="worker threads")
-    parser.add_argument(
-        "--json", action="store_true", help="write one JSON object to stdout"
-    )
-
-
-def add_table_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--all",
-        action="store_true",
-        help="every figure in the table (default: the key figures)",
-    )
-
-
-def load_with_overrides(
-    refs: Sequence[str], overrides: Sequence[str], *, command: str = "compare"
-) -> list[Scenario]:
-    """The baseline ``refs[0]`` and its alternatives, each alternative resolved
-    as a set of changes to the baseline (:func:`resolve_alternative`).
-
-    ``overrides`` (``--set``) describe the company, so they apply to the
-    baseline only: an alternative inherits them through the rule and its
-    levers then act on them (``--set company.annual_churn=0.07`` with the
-    retention lever gives the alternative 0.07 x 0.64, as a baseline file
-    with that churn would)."""
-    refuse_comparison_files(refs, command=command)
-    parsed = dict(parse_override(text) for text in overrides)
-    baseline = load_scenario(refs[0], overrides=parsed)
-    return [baseline, *(resolve_alternative(baseline, ref) for ref in refs[1:])]
-
-
-#: Commands that take a comparison file (alone) instead of scenarios.
-COMMANDS_TAKING_COMPARISON_FILES = ("compare", "report")
-
-
-def refuse_comparison_files(refs: Sequence[str], *, command: str) -> None:
-    """A comparison file where a scenario is expected: one clear line, not the
-    scenario loader's list of missing scenario keys."""
-    from simulator.model.scenario_io import resolve_reference
-    from simulator.run.comparison_file import is_comparison_file
-
-    for ref in refs:
-        try:
-            path = resolve_reference(ref)
-        except ScenarioError:
-            continue  # the loader says what is wrong with it
-        if not is_comparison_file(path):
-            continue
-        if command in COMMANDS_TAKING_COMPARISON_FILES:
-            problem = (
-                "a comparison file holds its own alternatives; give it alone "
-                f"(`{funnelsim_command()} {command} {ref}`)"
-            )
-        else:
-            problem = (
-                f"is a comparison file, and {command} takes scenarios (bundled "
-                "ids or scenario files); run the comparison with "
-                f"`{funnelsim_command()} compare {ref}`"
-            )
-        raise ScenarioError(problem, file=ref)
-
-
-def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
-    from simulator.run.runner import RunSettings
-
-    settings = RunSettings.from_scenario(
-        baseline, runs=args.runs, weeks=args.weeks, warmup=args.warmup, seed=args.seed
-    )
-    # The command line's numbers obey the same ranges as a file's [simulation].
-    try:
-        Simulation.model_validate(dataclasses.asdict(settings))
-    except ValidationError as exc:
-        raise explain_validation_error(exc, lambda _: "command line") from None
-    return settings
-
-
-def settings_from_file(
-    args: argparse.Namespace, run: RunSettings | None, baseline: Scenario
-) -> RunSettings:
-    """A comparison file's run settings (the baseline's ``[simulation]`` if it
-    has none), each overridden by its command-line option."""
-    from simulator.run.runner import RunSettings
-
-    run = run or RunSettings.from_scenario(baseline)
-    settings = RunSettings(
-        runs=args.runs or run.runs,
-        horizon_weeks=args.weeks or run.horizon_weeks,
-        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
-        seed=run.seed if args.seed is None else args.seed,
-    )
-    try:
-        Simulation.model_validate(dataclasses.asdict(settings))
-    except ValidationError as exc:
-        raise explain_validation_error(exc, lambda _: "command line") from None
-    return settings
-
-
-class ProgressBar:
-    """A terminal progress bar (tqdm) on stderr, shown only for a terminal."""
-
-    def __init__(self, total_runs: int, label: str) -> None:
-        self._bar: Any = None
-        if sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=total_runs,
-                desc=label,
-                unit="run",
-                file=sys.stderr,
-                leave=False,
-                dynamic_ncols=True,
-            )
-        self._total = total_runs
-
-    def __call__(self, fraction: float) -> None:
-        if self._bar is not None:
-            self._bar.n = round(fraction * self._total)
-            self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
 
 
 #: Seconds the engine may take to get ready before the CLI says why it waits.
@@ -269,22 +104,9 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             settings=settings,
             threads=args.threads,
             progress=bar,
-            remember=False,  # the process ends with this comparison
         )
     finally:
         bar.close()
-
-
-def emit_result(
-    args: argparse.Namespace, result: Any, table: Callable[[Any], str]
-) -> int:
-    """One JSON object on stdout with --json, else a table for people."""
-    if args.json:
-        json.dump(result.to_json(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
-    else:
-        print(table(result))
-    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -334,7 +156,6 @@ def _compare_file(args: argparse.Namespace) -> int:
         scenarios[1:],
         settings=settings,
         threads=args.threads,
-        remember=False,
     )
     table = partial(report_text.comparison_table, every=args.all)
     return emit_result(args, comparison, table)
@@ -408,40 +229,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return bench.main_bench(args)
 
 
-def cmd_gui(args: argparse.Namespace) -> int:
-    if not _has_display():
-        from simulator.model.command import funnelsim_command
-
-        command = funnelsim_command()
-        print(
-            "funnelsim: no display found (DISPLAY/WAYLAND_DISPLAY unset), so the app "
-            "cannot open a window. Running the default comparison in the terminal "
-            f"instead: {command} compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
-            f"To see the app, run on a desktop or under `xvfb-run -a {command} gui`.",
-            file=sys.stderr,
-        )
-        headless = _build_parser(HEADLESS_COMMAND[0]).parse_args(HEADLESS_COMMAND)
-        headless_code: int = headless.handler(headless)
-        return headless_code
-    from gui.app import main as gui_main  # type: ignore[import-not-found, unused-ignore]
-
-    code: int = gui_main(args.qt_args)
-    return code
-
-
-def _has_display() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
-        return True
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-
-
 Handler = Callable[[argparse.Namespace], int]
 
 
 #: Commands of this module; any other (or none, or --help) needs the extensions'.
-CORE_COMMANDS = ("run", "compare", "validate", "list", "bench", "gui")
+CORE_COMMANDS = ("run", "compare", "validate", "list", "bench")
+
+#: The entry point group through which an installed app adds its command
+#: (``funnelsim gui``): the command line never imports the app.
+COMMANDS_GROUP = "funnelsim.commands"
 
 
 def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -489,34 +285,31 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
         bench.add_arguments(p)
     p.set_defaults(handler=cmd_bench)
 
-    p = sub.add_parser("gui", help="open the desktop app")
-    p.add_argument("qt_args", nargs="*", help=argparse.SUPPRESS)
-    p.set_defaults(handler=cmd_gui)
-
-    for register in _extensions() if command is None else []:
-        register(sub)
+    if command is None:
+        for module in _extension_modules():
+            module.register(sub)
+    if command not in CORE_COMMANDS:
+        for name, register in _installed_commands().items():
+            if command in (None, name):
+                register(sub)
     return parser
 
 
-def _extensions() -> list[Callable[[Any], None]]:
+def _extension_modules() -> tuple[Any, ...]:
     """Commands defined next to the feature they expose; each module has
-    ``register(subparsers)`` that adds its parser with ``set_defaults(handler=...)``."""
-    import importlib
+    ``register(subparsers)`` that adds its parser with ``set_defaults(handler=...)``.
+    Imported on demand: a core command needs none of them."""
+    from simulator.cli import fit, report, story, sweep
 
-    registered = []
-    for module_name in EXTENSION_MODULES:
-        module = importlib.import_module(module_name)
-        registered.append(module.register)
-    return registered
+    return (story, sweep, report, fit)
 
 
-#: Modules that add commands (one line each).
-EXTENSION_MODULES: tuple[str, ...] = (
-    "simulator.cli.story",
-    "simulator.cli.sweep",
-    "simulator.cli.report",
-    "simulator.cli.fit",
-)
+def _installed_commands() -> dict[str, Callable[[Any], None]]:
+    """``register(subparsers)`` of each command an installed package adds
+    through :data:`COMMANDS_GROUP`, by command name."""
+    from importlib.metadata import entry_points
+
+    return {point.name: point.load() for point in entry_points(group=COMMANDS_GROUP)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -559,11 +352,12 @@ def entry() -> int:
     thousands of objects that Python's exit would search for cycles and free
     one by one (0.2-0.3 s, a sixth of a whole 10,000-run comparison). Every
     file a command writes is closed by then (scenario_io.write_atomic), so the
-    process ends as soon as its output is flushed. Not after the app, whose
-    Qt objects finish their work as Python exits."""
+    process ends as soon as its output is flushed. Not after a command an
+    installed app adds (``funnelsim gui``), whose Qt objects finish their work
+    as Python exits."""
     argv = sys.argv[1:]
     code = main(argv)
-    if argv[:1] == ["gui"]:
+    if argv[:1] and argv[0] in _installed_commands():
         return code
     with contextlib.suppress(OSError):  # a closed pipe (| head): not wanted
         sys.stdout.flush()

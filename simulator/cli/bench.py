@@ -25,7 +25,7 @@ from simulator.analysis.bridge import (
     value_bridge,
 )
 from simulator.model.scenario_io import load_scenario, resolve_alternative
-from simulator.run.memo import REMEMBERED
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings, compare, default_threads
 
 YARDSTICK_DRAWS = 20_000_000
@@ -54,20 +54,21 @@ def comparison_seconds(
     scratch, or right after the unedited one with an ``edit``, as the app
     re-runs after one: of the alternative (a capacity), when the warm-up and
     the baseline's runs are remembered, or of the baseline's deal size, which
-    reaches the alternative too, when the warm-up is
-    (:data:`simulator.run.memo.REMEMBERED`).
+    reaches the alternative too, when the warm-up is (in a
+    :class:`~simulator.run.memo.RunMemo`, as the app keeps one).
     """
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings(
         runs=runs, horizon_weeks=weeks, warmup_weeks=warmup, seed=seed
     )
-    REMEMBERED.clear()
+    memo = RunMemo() if edit is not None else None
     if edit is not None:
         compare(
             baseline,
             [alternative],
             settings=settings,
             threads=threads,
+            memo=memo,
             remember_alternatives=runs,
         )
         if edit == "alternative":
@@ -86,7 +87,7 @@ def comparison_seconds(
         [alternative],
         settings=settings,
         threads=threads,
-        remember=edit is not None,
+        memo=memo,
     )
     return time.perf_counter() - start
 
@@ -113,7 +114,6 @@ def bridge_seconds(figure: str, *, threads: int | None) -> tuple[float, float]:
     scenarios' own 104-week settings), with nothing remembered beforehand."""
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings.from_scenario(baseline, runs=INTERACTIVE_RUNS)
-    REMEMBERED.clear()
     wall, cpu = time.perf_counter(), time.process_time()
     value_bridge(
         baseline,

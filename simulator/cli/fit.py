@@ -27,7 +27,7 @@ ROLES = (
 
 def register(subparsers: Any) -> None:
     """Add the ``fit`` command."""
-    from simulator.cli import positive_int
+    from simulator.cli.options import positive_int
 
     p = subparsers.add_parser(
         "fit",

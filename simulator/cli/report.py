@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.cli import (
+from simulator.cli.options import (
     ProgressBar,
     add_run_options,
     load_with_overrides,

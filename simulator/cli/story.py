@@ -28,7 +28,7 @@ from simulator.analysis.drivers import (
     parameter_drivers,
     tornado,
 )
-from simulator.cli import (
+from simulator.cli.options import (
     add_run_options,
     emit_result,
     load_with_overrides,

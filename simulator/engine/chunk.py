@@ -15,7 +15,6 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine.buffers import RECORDS
 from simulator.engine.kernel import EXACT_DEALS_PER_RUN, deal_values_needed, run_weeks
 from simulator.engine.marks import (
     MQL_GROUPS,
@@ -272,10 +271,8 @@ def record_array(
     runs: int, weeks: int, sources: tuple[str, ...]
 ) -> NDArray[np.float32]:
     """An empty ``(weeks, series, runs)`` record of the given runs (see
-    :class:`Recorder`), on the memory of a record no longer in use when there
-    is one (:mod:`simulator.engine.buffers`)."""
-    shape = (weeks, len(RECORDED) + len(sources), runs)
-    return RECORDS.zeros(shape, np.float32)
+    :class:`Recorder`)."""
+    return np.zeros((weeks, len(RECORDED) + len(sources), runs), np.float32)
 
 
 def record_series(

@@ -8,7 +8,7 @@ plain integers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -102,18 +102,26 @@ SWITCHES = (
 )
 
 
+#: Marks the compiled fields a warmed-up state does not depend on: the
+#: scenario's name, and what moves only customers, ARR, deal values and costs,
+#: which the warm-up does not record and week 0 sets back (docs/model.md, "Runs,
+#: warm-up and comparisons"). Every other field is part of a warm-up's key
+#: (simulator.run.memo.warm_up_identity), so a new field is in it by default.
+NOT_IN_WARM_UP = {"warm_up": False}
+
+
 @dataclass
 class Params:
     """Per-run parameter arrays for ``n`` runs of one scenario."""
 
-    name: str
+    name: str = field(metadata=NOT_IN_WARM_UP)
     layout: Layout
     n: int
     # company
     initial_customers: int
     initial_arr: float
-    weekly_churn: F
-    weekly_expansion: F
+    weekly_churn: F = field(metadata=NOT_IN_WARM_UP)
+    weekly_expansion: F = field(metadata=NOT_IN_WARM_UP)
     # marketing
     weekly_budget: F
     cost_per_lead: F  # (S, n)
@@ -150,15 +158,15 @@ class Params:
     capture: F
     nurture_leave: F
     share_maturing: F
-    nurture_cost: F
+    nurture_cost: F = field(metadata=NOT_IN_WARM_UP)
     # pipeline
     advance: F  # (J, n)
     lose_given_stay: F  # (J, n): chance to be lost among those that did not advance
     # deals
-    acv_mu: F
-    acv_sigma: F
+    acv_mu: F = field(metadata=NOT_IN_WARM_UP)
+    acv_sigma: F = field(metadata=NOT_IN_WARM_UP)
     # costs
-    fixed_weekly_cost: F
+    fixed_weekly_cost: F = field(metadata=NOT_IN_WARM_UP)
 
     @cached_property  # parameters never change once compiled
     def recycle_capture(self) -> F:

@@ -1,5 +1,9 @@
 """Warm-ups and runs remembered from one comparison for the next.
 
+A :class:`RunMemo` belongs to whoever runs the comparisons that share it: the
+app (across edits), a bridge or a sweep (across its variants). It is passed to
+:func:`simulator.run.runner.compare`; a comparison without one keeps nothing.
+
 The app re-runs its comparison after every edit, and most edits leave most of it
 as it was. A chunk's warmed-up state depends only on the baseline's parameters
 that move the funnel (not on its name, its deal sizes, churn, expansion or
@@ -14,56 +18,36 @@ simulates the baseline alone, with the same numbers either way.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import threading
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
-from pydantic.main import IncEx
 
 from simulator.engine.chunk import State
+from simulator.engine.params import NOT_IN_WARM_UP, Params
 from simulator.model.schema import Scenario
 from simulator.run.results import ChunkOutput
 
-#: What a scenario holds that cannot change a warmed-up state: its description
-#: and settings (run settings are keyed on their own), and the parameters that
-#: move only customers, ARR and costs, which the warm-up does not record and
-#: week 0 sets back (MODEL.md, "Runs, warm-up and comparisons"). The company's
-#: initial size is not among them: week 0 sets customers and ARR to it.
-OUTSIDE_WARM_UP: dict[str, IncEx | bool] = {
-    "schema_version": True,
-    "name": True,
-    "description": True,
-    "extends": True,
-    "levers": True,
-    "citations": True,
-    "simulation": True,
-    "company": {"annual_churn", "annual_expansion"},
-    "deals": True,
-    "costs": True,
-    "nurture": {"cost_per_lead_week"},
-}
-#: The dotted names of the parameters above, whose ranges (``uncertainty``)
-#: cannot change a warmed-up state either.
-_OUTSIDE_WARM_UP_NAMES = (
-    "company.annual_churn",
-    "company.annual_expansion",
-    "deals.",
-    "costs.",
-    "nurture.cost_per_lead_week",
-)
 
-
-def warm_up_identity(scenario: Scenario) -> str:
-    """What of ``scenario``, as the baseline, a warmed-up state depends on."""
-    dump = scenario.model_dump(mode="json", exclude=OUTSIDE_WARM_UP)
-    dump["uncertainty"] = {
-        name: spread
-        for name, spread in dump["uncertainty"].items()
-        if not name.startswith(_OUTSIDE_WARM_UP_NAMES)
-    }
-    return json.dumps(dump)
+def warm_up_identity(params: Params) -> bytes:
+    """What a warmed-up state depends on of the baseline's compiled parameters
+    for a chunk: every field of :class:`~simulator.engine.params.Params` (values
+    drawn from ranges included) but those marked
+    :data:`~simulator.engine.params.NOT_IN_WARM_UP`, as a digest."""
+    digest = hashlib.blake2b(digest_size=20)
+    for field in fields(params):
+        if field.metadata == NOT_IN_WARM_UP:
+            continue
+        value = getattr(params, field.name)
+        digest.update(field.name.encode())
+        if isinstance(value, np.ndarray):
+            digest.update(f"{value.dtype.str}{value.shape}".encode())
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+    return digest.digest()
 
 
 def _state_bytes(state: State) -> int:
@@ -80,24 +64,32 @@ WarmKey = tuple[object, ...]
 RunKey = tuple[object, ...]
 
 
+#: Room for the app's 1,000-run preview (its warm-up, baseline and
+#: alternatives) and a full run of 10,000 runs' warm-ups and baseline (about
+#: 10 KB a run, whose chunks differ), so the full run does not push out the
+#: preview's runs before the next edit.
+DEFAULT_MAX_BYTES = 160 * 2**20
+
+
 class RunMemo:
     """Warmed-up states and scenarios' runs of recently run chunks, the most
     recently used kept, at most ``max_bytes`` of them."""
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         self.max_bytes = max_bytes
         self._entries: dict[tuple[object, ...], tuple[Any, int]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
     def warm_key(
-        baseline: Scenario,
+        baseline: Params,
         seed: int,
         warmup_weeks: int,
         block_ids: tuple[int, ...],
         sizes: tuple[int, ...],
     ) -> WarmKey:
-        """The key of a chunk's warmed-up state."""
+        """The key of a chunk's warmed-up state, from the baseline's parameters
+        compiled for the chunk's runs."""
         return (warm_up_identity(baseline), seed, warmup_weeks, block_ids, sizes)
 
     def warmed_up(self, key: WarmKey) -> State | None:
@@ -144,10 +136,3 @@ class RunMemo:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-#: Shared by every comparison in this process. Room for the app's 1,000-run
-#: preview (its warm-up, baseline and alternatives) and a full run of 10,000
-#: runs' warm-ups and baseline (about 10 KB a run, whose chunks differ), so the
-#: full run does not push out the preview's runs before the next edit.
-REMEMBERED = RunMemo(max_bytes=160 * 2**20)

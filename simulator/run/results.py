@@ -35,7 +35,7 @@ from simulator.run.sketch import BINS, WeeklySketch
 
 if TYPE_CHECKING:
     from simulator.model.schema import Scenario
-    from simulator.run.runner import RunSettings
+    from simulator.run.settings import RunSettings
 
 F = NDArray[np.float64]
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -166,7 +166,7 @@ class ChunkOutput:
 
     def detached(self) -> ChunkOutput:
         """A copy that owns its record, so that keeping it (as
-        :data:`simulator.run.memo.REMEMBERED` does) holds on to no result."""
+        :class:`simulator.run.memo.RunMemo` does) holds on to no result."""
         return ChunkOutput(
             figures={name: values.copy() for name, values in self.figures.items()},
             block=self.block.copy(),
@@ -438,7 +438,7 @@ class ResultBuilder:
             if self.keep_weekly:
                 kept = self._records[i][:, :, start : start + output.block.shape[2]]
                 # A chunk run now wrote its runs in place; one remembered from
-                # an earlier comparison (memo.REMEMBERED) did not.
+                # an earlier comparison (a memo's copy) did not.
                 if not np.may_share_memory(kept, output.block):
                     kept[...] = output.block
                 continue

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine.buffers import RECORDS
 from simulator.engine.chunk import Recorder, State, advance
 from simulator.engine.params import Params, compile_params
 from simulator.engine.streams import (
@@ -33,7 +32,7 @@ from simulator.engine.streams import (
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.scenario_io import check_same_start
 from simulator.model.schema import Scenario
-from simulator.run.memo import REMEMBERED
+from simulator.run.memo import RunMemo, WarmKey
 from simulator.run.results import (
     ChunkOutput,
     Comparison,
@@ -41,37 +40,10 @@ from simulator.run.results import (
     RunResult,
     estimated_result_bytes,
 )
+from simulator.run.settings import RunSettings
 
 ProgressCallback = Callable[[float], None]
 StopCallback = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How to run: the baseline's ``[simulation]`` table unless overridden."""
-
-    runs: int
-    horizon_weeks: int
-    warmup_weeks: int
-    seed: int
-
-    @classmethod
-    def from_scenario(
-        cls,
-        scenario: Scenario,
-        *,
-        runs: int | None = None,
-        weeks: int | None = None,
-        warmup: int | None = None,
-        seed: int | None = None,
-    ) -> RunSettings:
-        sim = scenario.simulation
-        return cls(
-            runs=sim.runs if runs is None else runs,
-            horizon_weeks=sim.horizon_weeks if weeks is None else weeks,
-            warmup_weeks=sim.warmup_weeks if warmup is None else warmup,
-            seed=sim.seed if seed is None else seed,
-        )
 
 
 #: Results may use at most this share of the memory available when a run starts.
@@ -95,8 +67,7 @@ def choose_storage(settings: RunSettings, scenarios: int, sources: int = 0) -> b
     """Whether to keep every run's weekly trajectory (``True``) or stream them into
     per-week sketches (``False``, memory independent of runs x weeks). Refuses up
     front, with an estimate, a run whose results would not fit either way."""
-    # (memory kept for reuse by earlier records is given back or reused)
-    allowed = int((available_memory_bytes() + RECORDS.kept_bytes) * MEMORY_SHARE)
+    allowed = int(available_memory_bytes() * MEMORY_SHARE)
     runs, weeks = settings.runs, settings.horizon_weeks
     if estimated_result_bytes(runs, weeks, scenarios, sources=sources) <= allowed:
         return True
@@ -157,15 +128,15 @@ def run_chunk(
     job: ChunkJob,
     stopped: StopCallback,
     recorders: RecorderFactory | None = None,
-    remember: bool = True,
+    memo: RunMemo | None = None,
     remember_alternatives: int = 0,
 ) -> list[ChunkOutput]:
     """Warm the chunk's runs up with the baseline, then run every scenario from
-    that state with common random numbers. The warm-up and scenarios' runs are
-    taken from :data:`~simulator.run.memo.REMEMBERED` when they are there, and
-    kept there when ``remember``: the warm-up and the baseline's runs, and the
-    alternatives' runs of a chunk within the first ``remember_alternatives``
-    runs. ``stopped`` is polled every few weeks; ``recorders`` says where to
+    that state with common random numbers. With a ``memo``, the warm-up and
+    scenarios' runs are taken from it when they are there, and kept there: the
+    warm-up and the baseline's runs, and the alternatives' runs of a chunk
+    within the first ``remember_alternatives`` runs. ``stopped`` is polled every
+    few weeks; ``recorders`` says where to
     record (by default, in records of the chunk's own)."""
     settings = job.settings
     bounds = block_bounds(settings.runs)
@@ -182,25 +153,37 @@ def run_chunk(
     if stopped():
         raise SimulationCancelled("cancelled")
     baseline = job.scenarios[0]
-    key = REMEMBERED.warm_key(
-        baseline, settings.seed, settings.warmup_weeks, job.block_ids, tuple(sizes)
-    )
     state: State | None = None
-    baseline_params: Params | None = None  # (compiled for a warm-up run here)
+    # The baseline's parameters: compiled here for a warm-up run now, or, with
+    # a memo, first, to find a warm-up kept there.
+    baseline_params: Params | None = None
+    key: WarmKey = ()
+    if memo is not None:
+        baseline_params = compile_params(baseline, n, uniforms)
+        key = RunMemo.warm_key(
+            baseline_params,
+            settings.seed,
+            settings.warmup_weeks,
+            job.block_ids,
+            tuple(sizes),
+        )
     outputs = []
     for index, scenario in enumerate(job.scenarios):
-        run_key = REMEMBERED.run_key(key, scenario, settings.horizon_weeks)
-        output = REMEMBERED.run(run_key)
+        output = None
+        if memo is not None:
+            run_key = RunMemo.run_key(key, scenario, settings.horizon_weeks)
+            output = memo.run(run_key)
         if output is None:
+            if state is None and memo is not None:
+                state = memo.warmed_up(key)
             if state is None:
-                state = REMEMBERED.warmed_up(key)
-            if state is None:
-                baseline_params = compile_params(baseline, n, uniforms)
+                if baseline_params is None:
+                    baseline_params = compile_params(baseline, n, uniforms)
                 state = warm_up(
                     baseline_params, seeds, sizes, settings.warmup_weeks, stopped
                 )
-                if remember:
-                    REMEMBERED.keep_warmed_up(key, state)
+                if memo is not None:
+                    memo.keep_warmed_up(key, state)
             if index == 0 and baseline_params is not None:
                 p = baseline_params
             else:
@@ -219,8 +202,8 @@ def run_chunk(
             output = ChunkOutput.from_record(
                 record, p, start_arr=baseline.company.initial_arr
             )
-            if remember and (index == 0 or first + n <= remember_alternatives):
-                REMEMBERED.keep_run(run_key, output)
+            if memo is not None and (index == 0 or first + n <= remember_alternatives):
+                memo.keep_run(run_key, output)
         outputs.append(output)
     return outputs
 
@@ -270,7 +253,7 @@ def compare(
     keep_weekly: bool | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
-    remember: bool = True,
+    memo: RunMemo | None = None,
     remember_alternatives: int = 0,
 ) -> Comparison:
     """Run a baseline and alternatives with a shared warm-up and common random numbers.
@@ -298,16 +281,17 @@ def compare(
         Polled between chunks (and, through a flag, by workers every few weeks);
         when it returns true the run stops and
         :class:`~simulator.model.errors.SimulationCancelled` is raised.
-    remember
-        Keep the warm-up and the baseline's runs (a copy of them) in
-        :data:`~simulator.run.memo.REMEMBERED` for later comparisons with the same
-        baseline and settings (the app after an edit, a bridge's variants); a
-        one-off comparison spares the copy.
+    memo
+        The caller's store of warm-ups and runs (the app's across edits, a
+        bridge's across its variants): what this comparison needs is taken from
+        it when there, and the warm-up and the baseline's runs (a copy of them)
+        are kept in it for later comparisons with the same baseline and
+        settings. Without one (a one-off comparison) nothing is kept.
     remember_alternatives
-        Keep the alternatives' runs too, of the chunks within this many first
-        runs (the app's preview, which its full run begins with): an edit of
-        the baseline that leaves its warm-up as it was then simulates the
-        baseline alone.
+        With a ``memo``, keep the alternatives' runs too, of the chunks within
+        this many first runs (the app's preview, which its full run begins
+        with): an edit of the baseline that leaves its warm-up as it was then
+        simulates the baseline alone.
     """
     settings = settings or RunSettings.from_scenario(baseline)
     for alternative in alternatives:
@@ -352,7 +336,7 @@ def compare(
                     job,
                     stop_flag.is_set,
                     builder.recorder,
-                    remember,
+                    memo,
                     remember_alternatives,
                 )
                 pending[future] = index

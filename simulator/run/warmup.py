@@ -32,7 +32,6 @@ def warm_up() -> float:
             settings=WARMUP_SETTINGS,
             threads=1,
             keep_weekly=keep_weekly,
-            remember=False,
         )
     return time.perf_counter() - start
 

@@ -7,6 +7,7 @@ import pytest
 
 from gui.tasks import TaskRunner, comparison_task
 from simulator.model.scenario_io import load_scenario
+from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
 
@@ -26,10 +27,12 @@ class Runs:
             failure_note="The last good result is still shown.",
         )
         self.preview_runs = preview_runs
-        self.seen: list = []
+        self.memo = RunMemo()
 
     def request(self, scenarios, settings, *, immediate=False) -> bool:
-        task = comparison_task(scenarios, settings, preview_runs=self.preview_runs)
+        task = comparison_task(
+            scenarios, settings, preview_runs=self.preview_runs, memo=self.memo
+        )
         return self.runner.request(task, immediate=immediate)
 
     def on_result(self, slot) -> None:

@@ -54,9 +54,7 @@ def check_by_simulation(
         warmup_weeks=scenario.simulation.warmup_weeks,
         seed=seed,
     )
-    run = compare(
-        scenario, settings=settings, progress=progress, remember=False
-    ).baseline
+    run = compare(scenario, settings=settings, progress=progress).baseline
     totals = {
         k: np.asarray(get(run.figures), dtype=np.float64) for k, get in _TOTALS.items()
     }
