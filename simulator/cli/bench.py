@@ -178,6 +178,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: The entry point group through which an installed package adds measurements
+#: (the app: its preview on screen after an edit); the bench never imports it.
+BENCH_GROUP = "funnelsim.bench"
+
+
+def added_measurements() -> list[str]:
+    """The lines of each measurement added through :data:`BENCH_GROUP`, each
+    taken in a fresh process (offscreen, for the app)."""
+    import os
+    from importlib.metadata import entry_points
+
+    out = []
+    for point in entry_points(group=BENCH_GROUP):
+        module, _, attribute = point.value.partition(":")
+        done = subprocess.run(
+            [sys.executable, "-c", f"import {module}; print({module}.{attribute}())"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+            check=False,
+        )
+        if done.returncode == 0:
+            out.append(done.stdout.rstrip())
+        else:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            out.append(f"  {point.name}: not measured ({last})")
+    return out
+
+
 def main_bench(args: argparse.Namespace) -> int:
     threads = args.threads or default_threads()
     print(f"funnelsim bench: numpy {np.__version__}, {threads} worker(s)")
@@ -236,6 +265,8 @@ def main_bench(args: argparse.Namespace) -> int:
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")
     print(f"    after an edit of the baseline's deal size     {after_deals:7.2f} s")
+    for lines in added_measurements():
+        print(lines)
     print(
         f"\n  value bridge siloed -> aligned, 8 levers, 256 scenarios x "
         f"{INTERACTIVE_RUNS} runs (the app's Bridge), best of 3, wall (CPU) seconds:"
