@@ -382,7 +382,7 @@ def legend_beside(ax: Axes, handles: Any = None, labels: Any = None) -> Any:
         loc="upper left",
         # A gap in font sizes, not in a share of the Axes' width: the layout,
         # which narrows the Axes to make room, then comes out the same at
-        # every draw (a preview's reused layout matches the full run's).
+        # every draw (a preview's layout matches the full run's).
         bbox_to_anchor=(1.0, 1.0),
         borderaxespad=0.8,
         frameon=False,

@@ -249,3 +249,15 @@ def test_the_log_lives_in_the_users_data_folder(qtbot, monkeypatch, tmp_path):
     finally:
         logs.stop_logging()
     assert logs.log_file() is None
+
+
+def test_the_bench_times_a_preview_from_the_edit_to_the_screen(qtbot, monkeypatch):
+    """What ``funnelsim bench`` reports for the app: from an edit of the
+    alternative to its preview painted, of which the computing (no budget is
+    asserted here: speed is measured by the bench, not by tests)."""
+    from gui import bench
+
+    timings = bench.preview_on_screen_seconds(edits=2)
+    assert len(timings) == 2
+    for timing in timings:
+        assert 0 < timing.computing < timing.on_screen
