@@ -65,15 +65,14 @@ class ChartCanvas(FigureCanvasQTAgg):
         )
 
     def _animated(self) -> list[Any]:
+        """The animated artists to draw, in the order a full draw would."""
         fig = self.figure
-        found = [
-            artist
-            for ax in fig.axes
-            if ax.get_visible()
-            for artist in (*ax.get_children(), *fig.texts)
-            if artist.get_animated() and artist.get_visible()
-        ]
-        return sorted(dict.fromkeys(found), key=lambda artist: artist.get_zorder())
+        shown = [ax for ax in fig.axes if ax.get_visible()]
+        found = [*(child for ax in shown for child in ax.get_children()), *fig.texts]
+        return sorted(
+            (a for a in found if a.get_animated() and a.get_visible()),
+            key=lambda artist: artist.get_zorder(),
+        )
 
     def _on_draw(self, event: Any) -> None:
         """After a full draw (which leaves the animated artists out): keep the
