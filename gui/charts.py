@@ -22,11 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
+
+# Labels hold dollar amounts and scenario names as their authors wrote them: a
+# pair of "$" must not turn them into mathtext (or a formula that cannot be
+# parsed into an error at drawing time).
+matplotlib.rcParams["text.parse_math"] = False
 
 #: Okabe-Ito colours, by name.
 OKABE_ITO = {

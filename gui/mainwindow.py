@@ -39,6 +39,7 @@ from gui.worker import DEBOUNCE_MS, RunController
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.runner import RunSettings
+from simulator.safe_text import for_rich_text
 
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
@@ -54,6 +55,8 @@ class MessageBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
+        # Messages quote file names and values as they are: never as HTML.
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
@@ -111,6 +114,7 @@ class ScenarioPane(QWidget):
         top.addWidget(self.name_edit, 1)
         layout.addLayout(top)
         self.info = QLabel()
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # values inside are escaped
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #555555;")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -141,10 +145,10 @@ class ScenarioPane(QWidget):
         self.name_edit.setText(doc.name)
         parts = []
         if doc.extends:
-            parts.append(f"extends <b>{doc.extends}</b>")
+            parts.append(f"extends <b>{for_rich_text(doc.extends)}</b>")
         if doc.levers:
             parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
-        parts.append(f"file: {doc.file_label()}")
+        parts.append(f"file: {for_rich_text(doc.file_label())}")
         self.info.setText(
             " · ".join(parts) + "<br>Highlighted values differ from the "
             "scenario this one extends; hover a value for its meaning and "

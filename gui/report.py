@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
+from simulator.safe_text import csv_cell, from_csv_cell, one_line
 from simulator.figures import FIGURE_ORDER
 from simulator.results import uncertainty_note
 
@@ -95,7 +96,7 @@ def _header(comparison: Any, kind: str) -> list[str]:
         f"kind: {kind}",
         f"funnelsim_version: {funnelsim_version()}",
         f"created: {now}",
-        "scenarios: " + "; ".join(r.name for r in comparison.results),
+        "scenarios: " + "; ".join(one_line(r.name) for r in comparison.results),
     ]
     for index, result in enumerate(comparison.results):
         role = "baseline" if index == 0 else "alternative"
@@ -105,7 +106,7 @@ def _header(comparison: Any, kind: str) -> list[str]:
             detail += f"; extends {sc.extends}"
         if sc.levers:
             detail += "; levers " + ", ".join(sc.levers)
-        lines.append(f"scenario.{index}: {result.name} ({detail})")
+        lines.append(f"scenario.{index}: {one_line(result.name)} ({one_line(detail)})")
     lines += [
         f"seed: {s.seed}",
         f"runs: {s.runs}",
@@ -126,6 +127,11 @@ def _num(value: float) -> str:
     )
 
 
+def _name_cell(result: Any) -> Any:
+    """A scenario's name as a cell no spreadsheet runs as a formula."""
+    return csv_cell(one_line(result.name))
+
+
 def write_figures_csv(comparison: Any, path: str | Path) -> Path:
     """Per-run figures: one row per scenario and run, one column per figure."""
     path = Path(path)
@@ -138,7 +144,7 @@ def write_figures_csv(comparison: Any, path: str | Path) -> Path:
             columns = [np.asarray(result.figures[n], dtype=float) for n in names]
             for run in range(len(columns[0])):
                 writer.writerow(
-                    [result.name, run, *(_num(col[run]) for col in columns)]
+                    [_name_cell(result), run, *(_num(col[run]) for col in columns)]
                 )
     return path
 
@@ -156,7 +162,7 @@ def write_weekly_csv(comparison: Any, path: str | Path) -> Path:
                 for week in range(len(stats["p50"])):
                     writer.writerow(
                         [
-                            result.name,
+                            _name_cell(result),
                             series,
                             week,
                             *(_num(stats[k][week]) for k in WEEKLY_STATS),
@@ -209,7 +215,9 @@ def read_csv(path: str | Path) -> CsvExport:
         names = header[2:]
         collected: dict[str, list[list[float]]] = {}
         for row in rows:
-            collected.setdefault(row[0], []).append([float(v) for v in row[2:]])
+            collected.setdefault(from_csv_cell(row[0]), []).append(
+                [float(v) for v in row[2:]]
+            )
         for scenario, values in collected.items():
             table = np.array(values, dtype=float).reshape(len(values), len(names))
             out.data[scenario] = {n: table[:, i] for i, n in enumerate(names)}
@@ -217,7 +225,7 @@ def read_csv(path: str | Path) -> CsvExport:
         stats = header[3:]
         weekly: dict[str, dict[str, list[float]]] = {}
         for row in rows:
-            target = weekly.setdefault(row[0], {})
+            target = weekly.setdefault(from_csv_cell(row[0]), {})
             for stat, value in zip(stats, row[3:], strict=True):
                 target.setdefault(f"{row[1]}.{stat}", []).append(float(value))
         out.data = {

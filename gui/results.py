@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.textcache import TextCache
+from simulator.safe_text import csv_cell, one_line
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.results import uncertainty_note
 
@@ -277,6 +278,7 @@ class Card(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a scenario's name
         self.title.setStyleSheet("font-size: 15pt; font-weight: bold; border: none;")
         self.title.setWordWrap(True)
         self.body = QLabel()
@@ -751,7 +753,11 @@ class TableView(ResultView):
     def text(self) -> str:
         if self.comparison is None:
             return ""
-        return "\n".join("\t".join(row) for row in self.rows()) + "\n"
+        # The header holds scenario names: neutralised for a spreadsheet
+        # pasted into (the values below are the app's own numbers).
+        header, *body = self.rows()
+        safe = [str(csv_cell(one_line(cell))) for cell in header]
+        return "\n".join("\t".join(row) for row in [safe, *body]) + "\n"
 
     def copy(self) -> None:
         text = self.text()

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from gui import charts
 from gui.results import ChartCanvas
 from gui.story import TaskRunner
+from simulator.safe_text import for_rich_text
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
 WORKSHOP_RUNS = 1000
@@ -213,6 +214,8 @@ class WorkshopWindow(QWidget):
         self.kicker = QLabel()
         self.kicker.setStyleSheet("font-size: 20pt; color: #0072B2; font-weight: bold;")
         self.heading = QLabel()
+        # Scenario and lever names are their authors' text, shown as written.
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setWordWrap(True)
         self.heading.setStyleSheet("font-size: 34pt; font-weight: bold;")
         self.body = QLabel()
@@ -361,7 +364,7 @@ class WorkshopWindow(QWidget):
             self.kicker.setText(f"Lever {slide.step} of {n} — predict first")
             self.heading.setText(step.name)
             self.body.setText(
-                f"{step.description}<br><br>So far: "
+                f"{for_rich_text(step.description)}<br><br>So far: "
                 f"<b>{fmt_headline(prev.figure, prev.value)}</b> "
                 f"{self._headline_name()}. What will it be with this lever?"
             )

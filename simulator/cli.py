@@ -30,9 +30,18 @@ from simulator.scenario_io import (
     parse_override,
     read_toml,
 )
+from simulator.safe_text import for_terminal
 from simulator.schema import Scenario, Simulation
+from simulator.untrusted import (
+    RUN_WEEKS_BUDGET,
+    refusing,
+    run_budget_problem,
+    whole_number,
+)
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
+#: What a shell reports for a command whose reader closed the pipe (SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
 #: What ``funnelsim gui`` does instead when there is no display.
 HEADLESS_COMMAND = ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE]
@@ -47,7 +56,7 @@ class _Parser(argparse.ArgumentParser):
 
 def positive_int(text: str) -> int:
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
@@ -57,7 +66,7 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 0:
@@ -85,6 +94,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json", action="store_true", help="write one JSON object to stdout"
     )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run settings from a file beyond the budget of "
+        f"{RUN_WEEKS_BUDGET:,} runs x weeks: run them anyway",
+    )
 
 
 def load_with_overrides(
@@ -103,7 +118,24 @@ def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
         Simulation.model_validate(dataclasses.asdict(settings))
     except ValidationError as exc:
         raise explain_validation_error(exc, lambda _: "command line") from None
+    from_file = None in (args.runs, args.weeks, args.warmup)
+    if from_file and not getattr(args, "yes", False):
+        problem = run_budget_problem(
+            settings.runs, settings.horizon_weeks, settings.warmup_weeks
+        )
+        if problem:
+            by_set = any(o.strip().startswith("simulation.") for o in args.overrides)
+            raise ScenarioError(
+                f"{problem}; pass --yes to run them, or choose --runs/--weeks",
+                file="--set" if by_set else _first_ref(args),
+                parameter="simulation",
+            )
     return settings
+
+
+def _first_ref(args: argparse.Namespace) -> str | None:
+    ref = getattr(args, "scenario", None) or getattr(args, "baseline", None)
+    return str(ref) if ref else None
 
 
 class ProgressBar:
@@ -185,7 +217,9 @@ def emit_result(
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table(result))
+        print(for_terminal(table(result), keep_newlines=True))
+    for note in getattr(result, "notes", ()):
+        print(f"funnelsim: note: {for_terminal(note)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -202,16 +236,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for ref in args.files:
+        shown = for_terminal(ref)
         try:
-            raw = read_toml(_path_of(ref))
-            if "set" in raw and "marketing" not in raw:
-                lever = load_lever(ref)
-                print(f"{ref}: valid lever ({lever.name})")
-            else:
+            with refusing(ref):
+                raw = read_toml(_path_of(ref))
+                if "set" in raw and "marketing" not in raw:
+                    lever = load_lever(ref)
+                    print(f"{shown}: valid lever ({for_terminal(lever.name)})")
+                    continue
                 scenario = load_scenario(ref)
-                print(f"{ref}: valid scenario ({scenario.name})")
+            print(f"{shown}: valid scenario ({for_terminal(scenario.name)})")
+            sim = scenario.simulation
+            problem = run_budget_problem(
+                sim.runs, sim.horizon_weeks, sim.warmup_weeks
+            )
+            if problem:
+                print(
+                    f"funnelsim: note: {shown}: simulation: {problem}; `run` and "
+                    "`compare` ask for --yes, the app for a confirmation",
+                    file=sys.stderr,
+                )
         except ScenarioError as exc:
-            print(f"funnelsim: error: {exc}", file=sys.stderr)
+            print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
             status = EXIT_USAGE
     return status
 
@@ -342,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ScenarioError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except SimulationCancelled:
         print("funnelsim: cancelled", file=sys.stderr)
@@ -356,8 +402,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error of ours. Output still
+        # buffered for the closed pipe goes nowhere, quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except OSError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -30,7 +30,8 @@ class ScenarioError(ValueError):
         if self.file:
             parts.append(self.file)
         if parameter:
-            parts.append(f"{parameter} = {_show(value)}" if has_value else parameter)
+            shown = _clip(parameter, 120)
+            parts.append(f"{shown} = {_show(value)}" if has_value else shown)
         parts.append(problem)
         super().__init__(": ".join(parts))
 
@@ -40,5 +41,12 @@ class SimulationCancelled(RuntimeError):
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        text = "(a number too long to show)"
+    return _clip(text, 60)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -35,8 +35,20 @@ from simulator.errors import ScenarioError
 from simulator.library import bundled_lever_path, bundled_scenario_path
 from simulator.schema import PARAMETER_TABLES, Lever, Scenario
 from simulator.uncertainty import extract_ranges, range_problem
+from simulator.untrusted import (
+    MAX_FILE_BYTES,
+    MAX_INTEGER,
+    check_numbers,
+    check_path,
+    describe_os_error,
+    list_index,
+    parse_toml,
+    read_text,
+    refusing,
+    resolved,
+)
 
-MAX_FILE_BYTES = 1_000_000
+__all__ = ["MAX_FILE_BYTES", "refusing"]
 MAX_EXTENDS_DEPTH = 16
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LOADER_KEYS = ("schema_version", "extends", "levers")
@@ -50,15 +62,36 @@ class _Layers:
 
     raw: Raw = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    #: When each origin was recorded (later layers have higher numbers).
+    order: dict[str, int] = field(default_factory=dict)
+    clock: int = 0
+
+    def record(self, dotted: str, origin: str) -> None:
+        self.clock += 1
+        self.origin[dotted] = origin
+        self.order[dotted] = self.clock
 
     def origin_of(self, dotted: str) -> str | None:
-        # The longest recorded prefix wins: a list set by a lever owns its items.
-        parts = dotted.split(".")
+        """The layer that set ``dotted`` last: the longest recorded prefix (a
+        list set by a lever owns its items), or a layer that set something
+        inside it later. A problem of a whole table (shares that do not sum to
+        1, names not unique) is then blamed on the file or ``--set`` that
+        changed it last, not on the bundled scenario it extends."""
+        parts = dotted.split(".") if dotted else []
+        best: tuple[int, str] | None = None
         for end in range(len(parts), 0, -1):
-            found = self.origin.get(".".join(parts[:end]))
+            key = ".".join(parts[:end])
+            found = self.origin.get(key)
             if found is not None:
-                return found
-        return None
+                best = (self.order.get(key, 0), found)
+                break
+        inside = dotted + "." if dotted else ""
+        for key, found in self.origin.items():
+            if key.startswith(inside) and key != dotted:
+                rank = self.order.get(key, 0)
+                if best is None or rank > best[0]:
+                    best = (rank, found)
+        return best[1] if best is not None else None
 
 
 # --------------------------------------------------------------------------- reading
@@ -80,12 +113,11 @@ def read_toml(path: Path) -> Raw:
     :class:`ScenarioError` that names the file. A file unchanged since it was
     last parsed (same modification time and size) is not parsed again; each
     caller gets its own copy."""
+    check_path(path, origin=str(path))
     try:
         stat = path.stat()
     except OSError as exc:
-        raise ScenarioError(
-            f"cannot read file ({exc.strerror or exc})", file=path
-        ) from None
+        raise ScenarioError(describe_os_error(exc), file=path) from None
     if not path.is_file():
         raise ScenarioError("is not a file", file=path)
     if stat.st_size > MAX_FILE_BYTES:
@@ -110,22 +142,7 @@ def read_toml(path: Path) -> Raw:
 
 
 def _parse_toml(path: Path) -> Raw:
-    try:
-        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read file ({exc.strerror or exc})", file=path
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            "is not UTF-8 text (is it a TOML file?)", file=path
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"is not valid TOML: {exc}", file=path) from None
-    except RecursionError:
-        raise ScenarioError("is not valid TOML: nested too deeply", file=path) from None
+    return parse_toml(read_text(path), origin=str(path))
 
 
 def resolve_reference(
@@ -138,14 +155,22 @@ def resolve_reference(
     it: a shared scenario must not reach into the rest of the disk.
     """
     text = str(ref)
-    if not text or len(text) > 1024 or any(ord(c) < 32 for c in text):
+    parameter = ("extends" if kind == "scenario" else "levers") if relative_to else None
+    origin = str(relative_to) if relative_to is not None else None
+    if not text or any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise ScenarioError(
             f"{kind} reference {text[:60]!r} is not a usable name or path",
-            file=relative_to if relative_to is not None else None,
+            file=origin,
+            parameter=parameter,
         )
+    check_path(text, origin=origin, parameter=parameter)
     if relative_to is None:
         path = Path(text).expanduser()
-        if path.suffix.lower() == ".toml" or path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            raise ScenarioError(describe_os_error(exc), file=text) from None
+        if path.suffix.lower() == ".toml" or exists:
             return path
         bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(
             text
@@ -162,7 +187,7 @@ def resolve_reference(
         )
         if bundled is not None:
             return bundled
-    folder = relative_to.parent.resolve()
+    folder = resolved(relative_to.parent, origin=origin, parameter=parameter)
     candidate = Path(text)
     if candidate.is_absolute():
         raise ScenarioError(
@@ -170,18 +195,30 @@ def resolve_reference(
             "or a path "
             f"relative to the file",
             file=relative_to,
+            parameter=parameter,
         )
-    target = (folder / candidate).resolve()
+    target = resolved(
+        folder / candidate, origin=origin, parameter=parameter, shown=text
+    )
     if not target.is_relative_to(folder):
         raise ScenarioError(
             f"{kind} reference {text!r} leaves the scenario's folder",
             file=relative_to,
+            parameter=parameter,
         )
-    if not target.exists():
+    try:
+        exists = target.exists()
+    except OSError as exc:
+        raise ScenarioError(
+            describe_os_error(exc), file=origin, parameter=parameter, value=text,
+            has_value=True,
+        ) from None
+    if not exists:
         raise ScenarioError(
             f"{kind} {text!r} not found (neither a bundled id nor a file next "
             "to this one)",
             file=relative_to,
+            parameter=parameter,
         )
     return target
 
@@ -204,12 +241,14 @@ def load_scenario(
     overrides_origin
         How errors name the overrides' origin.
     """
-    path = resolve_reference(ref)
-    layers = _resolve_file(path, chain=())
-    if overrides:
-        for dotted, value in overrides.items():
-            apply_override(layers, dotted, value, origin=overrides_origin)
-    return validate_scenario(layers, default_file=str(path))
+    with refusing(str(ref)):
+        path = resolve_reference(ref)
+        layers = _resolve_file(path, chain=())
+        if overrides:
+            for dotted, value in overrides.items():
+                check_numbers(value, origin=overrides_origin, prefix=f"{dotted}.")
+                apply_override(layers, dotted, value, origin=overrides_origin)
+        return validate_scenario(layers, default_file=str(path))
 
 
 def scenario_from_dict(
@@ -218,8 +257,10 @@ def scenario_from_dict(
     """Validate a scenario held in memory (as read from TOML), resolving its
     ``extends`` and ``levers`` relative to ``base`` (a file path) if given."""
     anchor = base if base is not None else Path.cwd() / "_in_memory_.toml"
-    layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
-    return validate_scenario(layers, default_file=origin)
+    with refusing(origin):
+        check_numbers(raw, origin=origin)
+        layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
+        return validate_scenario(layers, default_file=origin)
 
 
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
@@ -227,7 +268,7 @@ def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
 
 
 def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> _Layers:
-    key = path.resolve()
+    key = resolved(path, origin=origin)
     if key in chain:
         loop = " -> ".join(p.name for p in (*chain, key))
         raise ScenarioError(f"extends loop: {loop}", file=origin)
@@ -320,7 +361,8 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
 def _record_origin(layers: _Layers, dotted: str, value: Any, origin: str) -> None:
     for known in [k for k in layers.origin if k.startswith(dotted + ".")]:
         del layers.origin[known]
-    layers.origin[dotted] = origin
+        layers.order.pop(known, None)
+    layers.record(dotted, origin)
     if isinstance(value, list):
         # A replaced list takes its items' inherited citations with it: they
         # described items that are gone.
@@ -338,7 +380,7 @@ def _merge_citations(
     target = layers.raw.setdefault("citations", {})
     for dotted, citation in citations.items():
         target[dotted] = copy.deepcopy(citation)
-        layers.origin[f"citations.{dotted}"] = origin
+        layers.record(f"citations.{dotted}", origin)
 
 
 def apply_override(
@@ -362,11 +404,17 @@ def apply_override(
             parameter=dotted,
         )
     node: Any = layers.raw
+    # Where the value lands, list items by index: how validation names it.
+    landed: list[str] = []
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
-            node = node[_list_index(node, part, where, origin)]
-        elif isinstance(node, dict):
+            index = _list_index(node, part, where, origin)
+            landed.append(str(index))
+            node = node[index]
+            continue
+        landed.append(part)
+        if isinstance(node, dict):
             node = node.setdefault(part, {})
         else:
             raise ScenarioError(
@@ -374,14 +422,17 @@ def apply_override(
             )
     last = parts[-1]
     if isinstance(node, list):
-        node[_list_index(node, last, dotted, origin)] = copy.deepcopy(value)
+        index = _list_index(node, last, dotted, origin)
+        node[index] = copy.deepcopy(value)
+        landed.append(str(index))
     elif isinstance(node, dict):
         node[last] = copy.deepcopy(value)
+        landed.append(last)
     else:
         raise ScenarioError(
             "is inside a value, not a table", file=origin, parameter=dotted
         )
-    _record_origin(layers, dotted, value, origin)
+    _record_origin(layers, ".".join(landed), value, origin)
     # A value set here replaces any range the parameter had.
     declared = layers.raw.get("uncertainty")
     if isinstance(declared, dict):
@@ -390,8 +441,8 @@ def apply_override(
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
-    if part.isdigit():
-        index = int(part)
+    index = list_index(part)
+    if index is not None:
         if index < len(items):
             return index
         raise ScenarioError(
@@ -412,8 +463,13 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
 
 def load_lever(ref: str | Path) -> Lever:
     """Load and validate a lever file (a bundled id or a path)."""
-    path = resolve_reference(ref, kind="lever")
-    raw = read_toml(path)
+    with refusing(str(ref)):
+        path = resolve_reference(ref, kind="lever")
+        raw = read_toml(path)
+        return _validate_lever(raw, path)
+
+
+def _validate_lever(raw: Raw, path: Path) -> Lever:
     _check_schema_version(raw, str(path))
     raw.pop("schema_version", None)
     try:
@@ -442,6 +498,12 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
     def origin_of(dotted: str) -> str:
         return layers.origin_of(dotted) or default_file
 
+    def range_origin(dotted: str) -> str:
+        # A range declared in an [uncertainty] table is that table's.
+        if dotted in declared:
+            return layers.origin_of(f"uncertainty.{dotted}") or default_file
+        return origin_of(dotted)
+
     for dotted, value in ranges.items():
         problem = (
             range_problem(dotted, value)
@@ -451,7 +513,7 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
         if problem:
             raise ScenarioError(
                 problem,
-                file=origin_of(dotted),
+                file=range_origin(dotted),
                 parameter=dotted,
                 value=value,
                 has_value=True,
@@ -461,11 +523,13 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise explain_validation_error(exc, origin_of) from None
-    _check_range_ends(scenario, raw, origin_of)
+    _check_range_ends(scenario, raw, origin_of, range_origin)
     return scenario
 
 
-def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
+def _check_range_ends(
+    scenario: Scenario, raw: Raw, origin_of: Any, range_origin: Any
+) -> None:
     """A range must name a continuous parameter and stay within its limits."""
     dumped = scenario.model_dump()
     for dotted, tri in scenario.uncertainty.items():
@@ -474,7 +538,7 @@ def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
             raise ScenarioError(
                 "cannot be a range: only continuous parameters (not whole numbers, "
                 "switches or names) can",
-                file=origin_of(dotted),
+                file=range_origin(dotted),
                 parameter=dotted,
             )
         for end in (tri.low, tri.high):
@@ -489,8 +553,9 @@ def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
 
 def _get_dotted(data: Any, dotted: str) -> Any:
     for part in dotted.split("."):
-        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
+        index = list_index(part) if isinstance(data, list) else None
+        if isinstance(data, list) and index is not None and index < len(data):
+            data = data[index]
         elif isinstance(data, dict) and part in data:
             data = data[part]
         else:
@@ -552,7 +617,7 @@ def _allowed(message: str) -> str:
 def _known_keys(parent: str) -> list[str]:
     model: Any = Scenario
     for part in [p for p in parent.split(".") if p]:
-        if part.isdigit():
+        if list_index(part) is not None:
             continue
         info = getattr(model, "model_fields", {}).get(part)
         if info is None:
@@ -577,6 +642,13 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(
             "expected dotted.name=value", file="--set", parameter=repr(text)
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        # A newline would end the TOML literal and silently drop what follows.
+        raise ScenarioError(
+            "holds a control character (a newline?); give one name=value per --set",
+            file="--set",
+            parameter=repr(text),
+        )
     try:
         value = tomllib.loads(f"v = {literal.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -589,6 +661,14 @@ def parse_override(text: str) -> tuple[str, Any]:
             file="--set",
             parameter=name,
         ) from None
+    except ValueError:  # over 4,300 digits
+        raise ScenarioError(
+            f"holds a number of thousands of digits; whole numbers are limited "
+            f"to ±{MAX_INTEGER:,}",
+            file="--set",
+            parameter=name,
+        ) from None
+    check_numbers(value, origin="--set", prefix=f"{name}.")
     return name, value
 
 
