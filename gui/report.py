@@ -29,9 +29,9 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
-from simulator.safe_text import csv_cell, from_csv_cell, one_line
 from simulator.figures import FIGURE_ORDER
 from simulator.results import uncertainty_note
+from simulator.safe_text import csv_cell, from_csv_cell, one_line
 
 #: Weekly statistics written to the weekly CSV, in column order.
 WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")

@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.textcache import TextCache
-from simulator.safe_text import csv_cell, one_line
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.results import uncertainty_note
+from simulator.safe_text import csv_cell, one_line
 
 
 def ordered_figures(result: Any) -> list[str]:

@@ -23,6 +23,7 @@ from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.params import compile_params
 from simulator.runner import RunSettings, compare
+from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
     explain_validation_error,
     load_lever,
@@ -30,7 +31,6 @@ from simulator.scenario_io import (
     parse_override,
     read_toml,
 )
-from simulator.safe_text import for_terminal
 from simulator.schema import Scenario, Simulation
 from simulator.untrusted import (
     RUN_WEEKS_BUDGET,
@@ -247,9 +247,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 scenario = load_scenario(ref)
             print(f"{shown}: valid scenario ({for_terminal(scenario.name)})")
             sim = scenario.simulation
-            problem = run_budget_problem(
-                sim.runs, sim.horizon_weeks, sim.warmup_weeks
-            )
+            problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
             if problem:
                 print(
                     f"funnelsim: note: {shown}: simulation: {problem}; `run` and "

@@ -20,8 +20,10 @@ import copy
 import difflib
 import os
 import re
+import stat
 import tempfile
 import threading
+import time
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from pydantic import ValidationError
 
 from simulator.errors import ScenarioError
 from simulator.library import bundled_lever_path, bundled_scenario_path
-from simulator.schema import PARAMETER_TABLES, Lever, Scenario
+from simulator.schema import MAX_LEVERS, PARAMETER_TABLES, Lever, Scenario
 from simulator.uncertainty import extract_ranges, range_problem
 from simulator.untrusted import (
     MAX_FILE_BYTES,
@@ -210,7 +212,10 @@ def resolve_reference(
         exists = target.exists()
     except OSError as exc:
         raise ScenarioError(
-            describe_os_error(exc), file=origin, parameter=parameter, value=text,
+            describe_os_error(exc),
+            file=origin,
+            parameter=parameter,
+            value=text,
             has_value=True,
         ) from None
     if not exists:
@@ -305,6 +310,7 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
             value=levers,
             has_value=True,
         )
+    _check_lever_list(levers, origin)
     for lever_id in levers:
         lever_path = resolve_reference(lever_id, kind="lever", relative_to=path)
         lever = load_lever(lever_path)
@@ -314,6 +320,28 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
 
     _merge_tables(layers, own, origin)
     return layers
+
+
+def _check_lever_list(levers: list[str], origin: str) -> None:
+    """Refuse more levers than a scenario may hold, or one listed twice, before
+    any is read (ten thousand entries once froze the app at every edit)."""
+    if len(levers) > MAX_LEVERS:
+        raise ScenarioError(
+            f"lists {len(levers):,} levers; a scenario takes at most {MAX_LEVERS}",
+            file=origin,
+            parameter="levers",
+        )
+    seen: set[str] = set()
+    for lever_id in levers:
+        if lever_id in seen:
+            raise ScenarioError(
+                "lists this lever twice; each lever applies once",
+                file=origin,
+                parameter="levers",
+                value=lever_id,
+                has_value=True,
+            )
+        seen.add(lever_id)
 
 
 def _check_schema_version(raw: Raw, origin: str) -> None:
@@ -744,15 +772,36 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     disk, then renamed over the target, so a crash never leaves half a file."""
     target = Path(path)
     text = scenario_to_toml(scenario, relative_to=target)
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        # Written, it could never be opened again.
+        raise ScenarioError(
+            f"would be {size:,} bytes; scenario files are limited to "
+            f"{MAX_FILE_BYTES:,} bytes (shorten the description or notes)",
+            file=target,
+        )
     write_atomic(target, text)
 
 
 def write_atomic(target: Path, text: str) -> None:
+    """Write ``text`` to ``target`` so that a crash never leaves half a file: a
+    temporary file in the same folder, flushed to disk, then renamed over the
+    target. A symbolic link is written through (its target gets the text, the
+    link stays), and a file that exists keeps its permissions. Leftovers of
+    saves to the same file that were killed half-way are removed."""
+    target = _through_links(Path(target))
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o666 & ~_UMASK  # what a new file gets from open()
+    clean_stale_temps(target)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
     )
     try:
+        with contextlib.suppress(OSError):  # e.g. a file system without modes
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
@@ -762,6 +811,56 @@ def write_atomic(target: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def _read_umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_UMASK = _read_umask()
+TEMP_SUFFIX = ".tmp"
+#: A temporary file older than this is a leftover of a save that was killed
+#: (a save takes milliseconds), not one another process is writing now.
+STALE_TEMP_SECONDS = 60.0
+
+
+def _through_links(target: Path) -> Path:
+    if not target.is_symlink():
+        return target
+    return resolved(target, origin=str(target))
+
+
+def stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Temporary files that saves to ``target`` left behind when killed."""
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.[A-Za-z0-9_]+{re.escape(TEMP_SUFFIX)}"
+    )
+    found = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than:
+                found.append(Path(entry.path))
+    return found
+
+
+def clean_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove what :func:`stale_temps` finds; how many went."""
+    removed = 0
+    for leftover in stale_temps(target, older_than=older_than):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed += 1
+    return removed
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

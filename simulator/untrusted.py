@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import re
 import tomllib
 from collections.abc import Iterator
@@ -119,14 +118,15 @@ def check_numbers(data: Any, *, origin: str, prefix: str = "") -> None:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             check_numbers(value, origin=origin, prefix=f"{prefix}{index}.")
-    elif isinstance(data, int) and not isinstance(data, bool):
-        if abs(data) > MAX_INTEGER:
-            raise ScenarioError(
-                f"is a whole number of {len(str(abs(data)))} digits; whole "
-                f"numbers are limited to ±{MAX_INTEGER:,}",
-                file=origin,
-                parameter=prefix.rstrip(".") or None,
-            )
+    elif (
+        isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_INTEGER
+    ):
+        raise ScenarioError(
+            f"is a whole number of {len(str(abs(data)))} digits; whole "
+            f"numbers are limited to ±{MAX_INTEGER:,}",
+            file=origin,
+            parameter=prefix.rstrip(".") or None,
+        )
 
 
 def check_path(
@@ -143,8 +143,13 @@ def check_path(
             value=text,
             has_value=True,
         )
-    longest = max((len(p.encode("utf-8", "replace")) for p in Path(text).parts), default=0)
-    if longest > MAX_NAME_BYTES or len(text.encode("utf-8", "replace")) > MAX_PATH_BYTES:
+    longest = max(
+        (len(p.encode("utf-8", "replace")) for p in Path(text).parts), default=0
+    )
+    if (
+        longest > MAX_NAME_BYTES
+        or len(text.encode("utf-8", "replace")) > MAX_PATH_BYTES
+    ):
         raise ScenarioError(
             f"is too long a file name (at most {MAX_NAME_BYTES} bytes a name, "
             f"{MAX_PATH_BYTES} a path)",
@@ -233,7 +238,14 @@ def refusing(origin: str, *, what: str = "cannot be used") -> Iterator[None]:
         raise ScenarioError(f"{what}: nested too deeply", file=origin) from None
     except OSError as exc:
         raise ScenarioError(describe_os_error(exc), file=origin) from None
-    except (ValueError, TypeError, KeyError, IndexError, RuntimeError, OverflowError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        RuntimeError,
+        OverflowError,
+    ) as exc:
         detail = str(exc)
         if len(detail) > 120:
             detail = detail[:117] + "..."
