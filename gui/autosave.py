@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from simulator.errors import ScenarioError
 from simulator.scenario_io import read_toml, scenario_to_toml, write_atomic
+from simulator.untrusted import read_text, refusing
 
 ENV_VAR = "FUNNELSIM_AUTOSAVE_DIR"
 INDEX = "index.json"
@@ -38,6 +40,7 @@ LOCK = "session.lock"
 BURST_MS = 2_000
 #: Longest time an edit stays unwritten while edits keep coming.
 MAX_DELAY_MS = 30_000
+_SLOT_FILE = re.compile(r"slot[0-9]{1,3}\.toml")
 
 
 def default_root() -> Path:
@@ -253,10 +256,13 @@ class AutosaveManager(QObject):
 
 def _read_leftover(folder: Path) -> Leftover | None:
     try:
-        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+        index = json.loads(read_text(folder / INDEX))
         documents = []
         for entry in index["documents"]:
-            file = folder / entry["file"] if entry.get("file") else None
+            name = entry.get("file")
+            # Only this session's own slot files: an index must not point away.
+            own_file = isinstance(name, str) and _SLOT_FILE.fullmatch(name)
+            file = folder / name if own_file else None
             if file is not None and not file.is_file():
                 file = None
             documents.append(
@@ -271,8 +277,9 @@ def _read_leftover(folder: Path) -> Leftover | None:
                 )
             )
         return Leftover(folder, str(index.get("saved_at", "")), documents)
-    except (OSError, ValueError, KeyError, TypeError):
-        # No readable index: salvage the TOML files alone, as untitled documents.
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        # No readable index (ScenarioError is a ValueError): salvage the TOML
+        # files alone, as untitled documents.
         files = sorted(folder.glob("slot*.toml"))
         if not files:
             return None
@@ -296,6 +303,11 @@ def restore_document(saved: SavedDocument) -> Any:
     undo goes back to that file's content, or to the preset the document came from.
     Raises :class:`ScenarioError` when the edits no longer make a valid scenario.
     """
+    with refusing(str(saved.file or saved.path or saved.name)):
+        return _restore(saved)
+
+
+def _restore(saved: SavedDocument) -> Any:
     from gui.document import ScenarioDocument, SnapshotCommand
 
     edits = saved.own()

@@ -32,6 +32,7 @@ from simulator.scenario_io import (
     scenario_from_dict,
 )
 from simulator.schema import Scenario
+from simulator.untrusted import refusing, resolved
 
 Raw = dict[str, Any]
 
@@ -200,9 +201,10 @@ class ScenarioDocument(QObject):
     @classmethod
     def from_file(cls, path: str | Path) -> ScenarioDocument:
         """Open a scenario file; a :class:`ScenarioError` names what is wrong."""
-        path = Path(path).expanduser().resolve()
-        load_scenario(path)  # the loader's own error messages, with the file named
-        return cls(read_toml(path), path=path, anchor=path)
+        with refusing(str(path)):
+            path = resolved(Path(path).expanduser(), origin=str(path))
+            load_scenario(path)  # the loader's own messages, with the file named
+            return cls(read_toml(path), path=path, anchor=path)
 
     @classmethod
     def from_preset(cls, preset_id: str) -> ScenarioDocument:

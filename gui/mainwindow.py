@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,9 @@ from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.runner import RunSettings
 from simulator.safe_text import for_rich_text
+from simulator.scenario_io import clean_stale_temps
+from simulator.schema import Simulation
+from simulator.untrusted import run_budget_problem, whole_number
 
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
@@ -289,7 +293,19 @@ class MainWindow(QMainWindow):
                 "warmup_weeks": sim.warmup_weeks,
                 "seed": sim.seed,
             }
+            problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
+            if problem:
+                # Nothing starts unasked: the defaults run, the file's settings
+                # are one confirmation away.
+                stored = {**stored, **_default_run_settings()}
+                self.messages.show_message(
+                    f"The baseline's file asks for {problem}; the default run "
+                    "settings are used; “Use the baseline's” beside them runs "
+                    "the file's after a confirmation.",
+                    "info",
+                )
         self.set_run_settings(stored, run=False)
+        self._clean_stale_temps()
         geometry = self.settings.window_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -739,11 +755,25 @@ class MainWindow(QMainWindow):
             slot += 1
         self.autosave.write_now()  # the restored edits are safe again first
         if failed:
-            self.messages.show_message(
-                "Could not restore "
-                + "; ".join(failed)
-                + f". The autosave is kept in {newest.folder}."
+            what = "; ".join(failed)
+            discard = QMessageBox.question(
+                self,
+                "Autosave not restored",
+                f"Could not restore {what}.\n\nDiscard this autosave? No keeps "
+                f"it in {newest.folder} and offers it again next time.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
             )
+            if discard == QMessageBox.StandardButton.Yes:
+                newest.remove()
+                self.messages.show_message(
+                    f"Could not restore {what}; that autosave is discarded."
+                )
+            else:
+                self.messages.show_message(
+                    f"Could not restore {what}. The autosave is kept in "
+                    f"{newest.folder}."
+                )
         else:
             newest.remove()
             more = len(leftovers) - 1
@@ -758,6 +788,12 @@ class MainWindow(QMainWindow):
             )
         self.tabs.setCurrentIndex(0)
         return restored
+
+    def _clean_stale_temps(self) -> None:
+        """Remove what saves killed half-way left next to recent files."""
+        for recent in self.settings.recent_files():
+            with contextlib.suppress(OSError, ValueError):
+                clean_stale_temps(Path(recent))
 
     def dragEnterEvent(self, event: Any) -> None:
         if _toml_urls(event.mimeData()):
@@ -816,20 +852,39 @@ class MainWindow(QMainWindow):
         if run:
             self._on_run_settings_changed()
 
-    def use_baseline_run_settings(self) -> None:
+    def use_baseline_run_settings(self) -> bool:
+        """Take the baseline file's run settings, asking first when they are
+        beyond the budget a file may ask for unconfirmed."""
         sim = self.docs[0].scenario.simulation
+        problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
+        if problem:
+            answer = QMessageBox.question(
+                self,
+                "Long run",
+                f"The baseline's file asks for {problem}. It may take a long "
+                "time and much memory. Run it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
         self.set_run_settings(
             {
-                "runs": sim.runs,
+                "runs": min(sim.runs, self.runs_spin.maximum()),
                 "horizon_weeks": sim.horizon_weeks,
                 "warmup_weeks": sim.warmup_weeks,
                 "seed": sim.seed,
             }
         )
+        return True
 
     def _on_run_settings_changed(self, *_args: Any) -> None:
         text = self.seed_edit.text().strip()
-        if not text.isdigit() or int(text) >= 2**63:
+        try:
+            valid = whole_number(text) >= 0
+        except ValueError:
+            valid = False
+        if not valid:
             self.messages.show_message(
                 f"The seed must be a whole number from 0 to {2**63 - 1:,}."
             )
@@ -895,6 +950,15 @@ class MainWindow(QMainWindow):
         self.cancel_button.setEnabled(busy)
         if not busy and self.status.text().endswith("…"):
             self.status.setText("Ready")
+
+
+def _default_run_settings() -> dict[str, int]:
+    defaults = Simulation()
+    return {
+        "runs": defaults.runs,
+        "horizon_weeks": defaults.horizon_weeks,
+        "warmup_weeks": defaults.warmup_weeks,
+    }
 
 
 def _qcolor(hex_color: str) -> Any:
