@@ -937,6 +937,9 @@ class MainWindow(QMainWindow):
                 self.messages.label.text()
             ):
                 self.messages.hide()
+            notes = getattr(comparison, "notes", [])
+            if notes:
+                self.messages.show_message(" ".join(notes), "info")
         self.resultShown.emit(final)
 
     def _on_failed(self, message: str) -> None:

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -317,6 +318,27 @@ def _has_display() -> bool:
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _with_warnings_as_notes(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command; a warning of numpy or another library becomes one
+    ``funnelsim: note:`` line instead of a multi-line warning with a path."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default", RuntimeWarning)
+        try:
+            return handler(args)
+        finally:
+            seen: set[str] = set()
+            for warning in caught:
+                text = f"{warning.category.__name__}: {warning.message}"
+                if text not in seen:
+                    seen.add(text)
+                    print(
+                        "funnelsim: note: a computation gave an undefined or "
+                        f"overflowing value ({for_terminal(text)}); figures "
+                        "shown as nan or null may be affected",
+                        file=sys.stderr,
+                    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="funnelsim",
@@ -384,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        return _with_warnings_as_notes(handler, args)
     except ScenarioError as exc:
         print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
