@@ -59,7 +59,9 @@ def positive_int(text: str) -> int:
     try:
         value = whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            f"{_clip(text)!r} is not a whole number in digits 0-9"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
@@ -69,10 +71,16 @@ def non_negative_int(text: str) -> int:
     try:
         value = whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            f"{_clip(text)!r} is not a whole number in digits 0-9"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
     return value
+
+
+def _clip(text: str) -> str:
+    return for_terminal(text if len(text) <= 40 else text[:37] + "...")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -32,7 +32,8 @@ class ScenarioError(ValueError):
         if parameter:
             shown = _clip(parameter, 120)
             parts.append(f"{shown} = {_show(value)}" if has_value else shown)
-        parts.append(problem)
+        # A problem quoting a stranger's text stays one readable line.
+        parts.append(_clip(problem, 400))
         super().__init__(": ".join(parts))
 
 

@@ -482,7 +482,8 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
     if part in names:
         return names.index(part)
     raise ScenarioError(
-        f"no item named {part!r}; the list holds "
+        f"no item named {part[:40] + '...' if len(part) > 40 else part!r}; "
+        "the list holds "
         f"{', '.join(map(str, names)) or 'nothing'}",
         file=origin,
         parameter=where,
@@ -562,6 +563,13 @@ def _check_range_ends(
     dumped = scenario.model_dump()
     for dotted, tri in scenario.uncertainty.items():
         current = _get_dotted(dumped, dotted)
+        if current is None:
+            raise ScenarioError(
+                "cannot be a range: no such parameter (list items are named by "
+                "index from 0 or by name)",
+                file=range_origin(dotted),
+                parameter=dotted,
+            )
         if not isinstance(current, float):
             raise ScenarioError(
                 "cannot be a range: only continuous parameters (not whole numbers, "
@@ -639,6 +647,15 @@ def _allowed(message: str) -> str:
     for prefix, plain in replacements.items():
         if message.startswith(prefix):
             return plain
+    too_long = re.match(
+        r"(List|Dictionary|String) should have at most (\d+) (items?|characters?)"
+        r"(?: after validation)?(?:, not (\d+))?",
+        message,
+    )
+    if too_long:
+        _, most, unit, given = too_long.groups()
+        unit = unit.rstrip("s") + "s"
+        return f"at most {most} {unit} allowed" + (f", not {given}" if given else "")
     return message.replace("Input should be", "must be")
 
 
