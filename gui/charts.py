@@ -1066,7 +1066,7 @@ def add_target_to_distribution(
     text = ax.text(
         0.99,
         0.97,
-        "\n".join(rows).replace("$", r"\$"),
+        "\n".join(rows),
         transform=ax.transAxes,
         ha="right",
         va="top",
@@ -1124,7 +1124,7 @@ def add_target_to_fan(
     gap = -4.0
     for row in rows:
         anchor = ax.annotate(
-            row.replace("$", r"\$"),
+            row,
             xy=(0, 0),
             xycoords=anchor,
             xytext=(0, gap),

@@ -361,11 +361,6 @@ def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------- charts
 
 
-def _plain(text: str) -> str:
-    """Escape ``$`` so matplotlib shows money, not mathtext (``$5M to $7M``)."""
-    return text.replace("$", r"\$")
-
-
 def _fig(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size, layout="constrained", dpi=100)
 
@@ -465,7 +460,7 @@ def _text_page(
         fontsize = 13 if style == "h" else 9
         if style == "h":
             y -= 0.01
-        fig.text(0.05, y, _plain(text), fontsize=fontsize, fontweight=weight, va="top")
+        fig.text(0.05, y, text, fontsize=fontsize, fontweight=weight, va="top")
         y -= 0.034 if style == "h" else 0.022
     return fig
 
@@ -489,7 +484,7 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
     y = 0.6
     for line in headline_lines(comparison):
         for part in textwrap.wrap(line, 110):
-            fig.text(0.06, y, _plain(part), fontsize=12)
+            fig.text(0.06, y, part, fontsize=12)
             y -= 0.04
     today = _dt.date.today().isoformat()
     fig.text(
@@ -504,7 +499,7 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
 
 
 def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
-    rows = [[_plain(cell) for cell in row] for row in difference_rows(comparison)]
+    rows = difference_rows(comparison)
     fig = Figure(figsize=size, dpi=100)
     fig.text(
         0.04,
