@@ -43,7 +43,7 @@ from simulator.runner import RunSettings
 from simulator.safe_text import for_rich_text
 from simulator.scenario_io import clean_stale_temps
 from simulator.schema import Simulation
-from simulator.untrusted import run_budget_problem, whole_number
+from simulator.untrusted import refusing, run_budget_problem, whole_number
 
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
@@ -501,10 +501,11 @@ class MainWindow(QMainWindow):
         return max(0, self.tabs.currentIndex())
 
     def _document_for(self, ref: str) -> ScenarioDocument:
-        path = Path(ref).expanduser()
-        if path.suffix.lower() == ".toml" or path.exists():
-            return ScenarioDocument.from_file(path)
-        return ScenarioDocument.from_preset(ref)
+        with refusing(ref):
+            path = Path(ref).expanduser()
+            if path.suffix.lower() == ".toml" or path.exists():
+                return ScenarioDocument.from_file(path)
+            return ScenarioDocument.from_preset(ref)
 
     def _add_slot(self, doc: ScenarioDocument) -> int:
         slot = len(self.docs)
