@@ -26,6 +26,8 @@ class ScenarioError(ValueError):
         self.parameter = parameter
         self.value = value
         self.problem = problem
+        #: The line of the file that sets the parameter, when known.
+        self.line: int | None = None
         parts = []
         if self.file:
             parts.append(self.file)
@@ -35,6 +37,14 @@ class ScenarioError(ValueError):
         # A problem quoting a stranger's text stays one readable line.
         parts.append(_clip(problem, 400))
         super().__init__(": ".join(parts))
+
+    def name_line(self, line: int) -> None:
+        """Say which line of the file sets the parameter."""
+        self.line = line
+        message = str(self.args[0]) if self.args else ""
+        if self.file and message.startswith(self.file + ": "):
+            rest = message[len(self.file) + 2 :]
+            self.args = (f"{self.file}, line {line}: {rest}",)
 
 
 class SimulationCancelled(RuntimeError):

@@ -25,7 +25,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ from simulator.untrusted import (
     check_numbers,
     check_path,
     describe_os_error,
+    line_of,
     list_index,
     parse_toml,
     read_text,
@@ -246,7 +247,7 @@ def load_scenario(
     overrides_origin
         How errors name the overrides' origin.
     """
-    with refusing(str(ref)):
+    with refusing(str(ref)), naming_the_line():
         path = resolve_reference(ref)
         layers = _resolve_file(path, chain=())
         if overrides:
@@ -256,13 +257,30 @@ def load_scenario(
         return validate_scenario(layers, default_file=str(path))
 
 
+@contextlib.contextmanager
+def naming_the_line() -> Iterator[None]:
+    """Add the line of the file that sets the offending parameter to an error
+    (``user.toml, line 12: handoff.ignore_base = 2: ...``), where it can be
+    found: a file's values carry no positions once parsed."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if exc.file and exc.parameter and not exc.line:
+            with contextlib.suppress(ScenarioError, OSError, ValueError):
+                text = read_text(Path(exc.file))
+                line = line_of(text, exc.parameter)
+                if line is not None:
+                    exc.name_line(line)
+        raise
+
+
 def scenario_from_dict(
     raw: Mapping[str, Any], *, origin: str = "<scenario>", base: Path | None = None
 ) -> Scenario:
     """Validate a scenario held in memory (as read from TOML), resolving its
     ``extends`` and ``levers`` relative to ``base`` (a file path) if given."""
     anchor = base if base is not None else Path.cwd() / "_in_memory_.toml"
-    with refusing(origin):
+    with refusing(origin), naming_the_line():
         check_numbers(raw, origin=origin)
         layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
         return validate_scenario(layers, default_file=origin)
@@ -492,7 +510,7 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
 
 def load_lever(ref: str | Path) -> Lever:
     """Load and validate a lever file (a bundled id or a path)."""
-    with refusing(str(ref)):
+    with refusing(str(ref)), naming_the_line():
         path = resolve_reference(ref, kind="lever")
         raw = read_toml(path)
         return _validate_lever(raw, path)

@@ -105,7 +105,13 @@ def parse_toml(text: str, *, origin: str) -> dict[str, Any]:
             f"limited to ±{MAX_INTEGER:,}",
             file=origin,
         ) from None
-    check_numbers(raw, origin=origin)
+    try:
+        check_numbers(raw, origin=origin)
+    except ScenarioError as exc:
+        line = line_of(text, exc.parameter or "")
+        if line is not None:
+            exc.name_line(line)
+        raise
     return raw
 
 
@@ -270,3 +276,66 @@ def run_budget_problem(runs: int, horizon_weeks: int, warmup_weeks: int) -> str 
         f"({run_weeks:,} run-weeks) exceed the budget of {RUN_WEEKS_BUDGET:,} "
         "run-weeks a file may ask for unconfirmed"
     )
+
+
+_BARE_OR_QUOTED = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
+_DOTTED_KEY = rf"{_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*"
+_HEADER = re.compile(rf"^\s*(\[\[?)\s*({_DOTTED_KEY})\s*\]\]?\s*(?:#.*)?$")
+_KEY_LINE = re.compile(rf"^\s*({_DOTTED_KEY})\s*=")
+_KEY_PART = re.compile(_BARE_OR_QUOTED)
+
+
+def _key_parts(text: str) -> list[str]:
+    parts = []
+    for match in _KEY_PART.finditer(text):
+        part = match.group()
+        if part[0] in "\"'":
+            part = part[1:-1]
+        parts.append(part)
+    return parts
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """The line where each key of a TOML text is set, by dotted name (items of
+    an array of tables by index: ``marketing.sources.1.share``). tomllib gives
+    no positions; this reads the text line by line, the way TOML is written by
+    people, and may miss keys written in unusual ways (then no line is named)."""
+    lines: dict[str, int] = {}
+    table: list[str] = []
+    arrays: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        header = _HEADER.match(line)
+        if header:
+            parts = _key_parts(header.group(2))
+            if header.group(1) == "[[":
+                path = ".".join(parts)
+                arrays[path] = arrays.get(path, -1) + 1
+                parts = [*parts, str(arrays[path])]
+            table = parts
+            lines.setdefault(".".join(table), number)
+            continue
+        key = _KEY_LINE.match(line)
+        if key:
+            lines.setdefault(".".join([*table, *_key_parts(key.group(1))]), number)
+    return lines
+
+
+def line_of(text: str, dotted: str) -> int | None:
+    """The line of ``text`` that sets ``dotted``, or holds it (an inline table,
+    a list), or the first that sets something inside it (a whole table)."""
+    lines = key_lines(text)
+    # A range may be declared in [uncertainty], a lever's values are in [set],
+    # both keyed by the whole dotted name.
+    for table in ("", "uncertainty.", "set."):
+        if table + dotted in lines:
+            return lines[table + dotted]
+    parts = dotted.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        found = lines.get(".".join(parts[:end]))
+        if found is not None:
+            return found
+    for table in ("", "set."):
+        inside = [n for key, n in lines.items() if key.startswith(f"{table}{dotted}.")]
+        if inside:
+            return min(inside)
+    return None

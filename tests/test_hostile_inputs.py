@@ -424,3 +424,44 @@ def test_json_says_whether_weekly_series_were_kept_or_streamed() -> None:
             np.testing.assert_allclose(
                 series["mean"], b["series"][name]["mean"], rtol=1e-9, atol=1e-9
             )
+
+
+@pytest.mark.parametrize(
+    "name, line",
+    [
+        ("nan_value.toml", 5),
+        ("unknown_key.toml", 5),
+        ("huge_seed.toml", 5),
+        ("shares_sum_1_5.toml", 4),
+        ("range_on_a_share.toml", 5),
+        ("bad_toml.toml", 4),
+    ],
+)
+def test_errors_name_the_line(capsys, name: str, line: int) -> None:
+    code, _, err = cli(capsys, "validate", str(HOSTILE / name))
+    assert code == 2
+    assert f"{name}, line {line}: " in err or f"(at line {line}," in err, err
+
+
+def test_key_lines_follow_tables_and_arrays_of_tables() -> None:
+    from simulator.untrusted import key_lines, line_of
+
+    text = (
+        'name = "x"\n'  # 1
+        "[handoff]\n"  # 2
+        "ignore_base = 0.2  # comment\n"  # 3
+        "[[marketing.sources]]\n"  # 4
+        'name = "a"\n'  # 5
+        "[[marketing.sources]]\n"  # 6
+        "share = 0.5\n"  # 7
+        "[follow_up]\n"  # 8
+        "response_profile = {within_5min = 0.5}\n"  # 9
+        '"a.b" . c = 1\n'  # 10
+    )
+    lines = key_lines(text)
+    assert lines["handoff.ignore_base"] == 3
+    assert lines["marketing.sources.1.share"] == 7
+    assert lines["follow_up.a.b.c"] == 10
+    assert line_of(text, "follow_up.response_profile.within_5min") == 9
+    assert line_of(text, "marketing") == 4
+    assert line_of(text, "deals.acv_sigma") is None
