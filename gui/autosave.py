@@ -40,6 +40,8 @@ LOCK = "session.lock"
 BURST_MS = 2_000
 #: Longest time an edit stays unwritten while edits keep coming.
 MAX_DELAY_MS = 30_000
+#: Unsaved edits are the user's alone, whatever the umask.
+PRIVATE = 0o600
 _SLOT_FILE = re.compile(r"slot[0-9]{1,3}\.toml")
 
 
@@ -218,7 +220,7 @@ class AutosaveManager(QObject):
                     version = (id(doc), doc.undo_stack.index())
                     if self._written.get(slot) != version:
                         text = scenario_to_toml(doc.scenario, relative_to=doc.anchor)
-                        write_atomic(self.folder / name, text)
+                        write_atomic(self.folder / name, text, new_mode=PRIVATE)
                         self._written[slot] = version
                     else:
                         entry["saved_at"] = self._stamps.get(slot, entry["saved_at"])
@@ -235,7 +237,11 @@ class AutosaveManager(QObject):
                 "saved_at": _time_stamp(),
                 "documents": entries,
             }
-            write_atomic(self.folder / INDEX, json.dumps(index, indent=2) + "\n")
+            write_atomic(
+                self.folder / INDEX,
+                json.dumps(index, indent=2) + "\n",
+                new_mode=PRIVATE,
+            )
         except (OSError, ScenarioError) as exc:
             self.last_error = str(exc)
             self._written.clear()

@@ -818,18 +818,19 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     write_atomic(target, text)
 
 
-def write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str, *, new_mode: int | None = None) -> None:
     """Write ``text`` to ``target`` so that a crash never leaves half a file: a
     temporary file in the same folder, flushed to disk, then renamed over the
     target. A symbolic link is written through (its target gets the text, the
-    link stays), and a file that exists keeps its permissions. Leftovers of
-    saves to the same file that were killed half-way are removed."""
+    link stays), and a file that exists keeps its permissions; a new file gets
+    ``new_mode`` (by default what ``open()`` gives, the umask applied). Leftovers
+    of saves to the same file that were killed half-way are removed."""
     target = _through_links(Path(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
-        mode = 0o666 & ~_UMASK  # what a new file gets from open()
+        mode = new_mode if new_mode is not None else 0o666 & ~_UMASK
     clean_stale_temps(target)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent

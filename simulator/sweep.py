@@ -28,6 +28,7 @@ from typing import Any
 from simulator.cli import EXIT_OK, add_run_options, settings_from
 from simulator.errors import ScenarioError
 from simulator.runner import RunSettings, compare
+from simulator.safe_text import for_terminal
 from simulator.scenario_io import load_scenario, parse_override
 from simulator.series import FLOWS
 
@@ -282,7 +283,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(format_table(points, args.baseline, args.alternative, figure, settings))
+        table = format_table(points, args.baseline, args.alternative, figure, settings)
+        print(for_terminal(table, keep_newlines=True))
     return EXIT_OK
 
 

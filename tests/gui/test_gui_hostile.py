@@ -204,3 +204,13 @@ def test_stale_temporary_files_go_at_start(qtbot, tmp_path, settings, fast_runs)
     win = MainWindow(settings=settings, run_settings=fast_runs, debounce_ms=20)
     qtbot.addWidget(win)
     assert not leftover.exists() and saved.exists()
+
+
+def test_autosaved_edits_are_private(window):
+    import stat
+
+    window.panes[1].editor.field("deals.acv_sigma").widget.setValue(0.9)
+    assert window.autosave.write_now()
+    for written in ("slot1.toml", "index.json"):
+        mode = (window.autosave.folder / written).stat().st_mode
+        assert stat.S_IMODE(mode) == 0o600, written
