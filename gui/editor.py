@@ -303,7 +303,7 @@ class FieldEditor(QWidget):
     ) -> None:
         """Highlight and tooltip: meaning, unit, range, source, what it differs from."""
         lo, hi, strict = self.bounds
-        lines = [f"<b>{self.dotted}</b>", self.description]
+        lines = [f"<b>{html.escape(self.dotted)}</b>", self.description]
         if self.unit:
             lines.append(f"Unit: {self.unit}")
         if lo is not None or hi is not None:
@@ -320,20 +320,23 @@ class FieldEditor(QWidget):
             lines.append(f"<i>{note}</i>")
         if citation is not None:
             year = f", {citation.year}" if citation.year else ""
+            # A citation is the file author's text: shown as written, not as HTML.
             text = (
-                f"Source: {citation.source}{year} (confidence: {citation.confidence})"
+                f"Source: {html.escape(citation.source)}{year} "
+                f"(confidence: {citation.confidence})"
             )
             if citation.note:
-                text += f"<br>{citation.note}"
+                text += f"<br>{html.escape(citation.note)}"
             lines.append(text)
         else:
             lines.append("Source: none given in the scenario file")
         if lever:
-            lines.append(f"Set by the lever <b>{lever}</b>")
+            lines.append(f"Set by the lever <b>{html.escape(lever)}</b>")
         if differs:
             lines.append(
-                f"<span style='color:#8a3b00'>Differs from {parent_name}: "
-                f"{format_value(parent_value)}</span>"
+                f"<span style='color:#8a3b00'>Differs from "
+                f"{html.escape(str(parent_name))}: "
+                f"{html.escape(format_value(parent_value))}</span>"
             )
         tooltip = "<br>".join(lines)
         if self._shown_info == (tooltip, differs):

@@ -52,7 +52,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line (and exits with 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        shown = for_terminal(message)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown} (see --help)\n")
 
 
 def positive_int(text: str) -> int:

@@ -214,3 +214,16 @@ def test_autosaved_edits_are_private(window):
     for written in ("slot1.toml", "index.json"):
         mode = (window.autosave.folder / written).stat().st_mode
         assert stat.S_IMODE(mode) == 0o600, written
+
+
+def test_citations_show_as_written_in_tooltips(window, tmp_path):
+    path = tmp_path / "cited.toml"
+    path.write_text(
+        'schema_version = 1\nname = "Cited"\nextends = "siloed"\n'
+        "[deals]\nacv_sigma = 0.7\n"
+        '[citations."deals.acv_sigma"]\nsource = "<img src=x>"\n'
+        "note = \"<a href='http://example.com'>click</a>\"\n"
+    )
+    assert window.open_file(path, 1)
+    tip = window.panes[1].editor.field("deals.acv_sigma").toolTip()
+    assert "&lt;img src=x&gt;" in tip and "<a href" not in tip
