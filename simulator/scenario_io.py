@@ -51,7 +51,6 @@ from simulator.untrusted import (
     resolved,
 )
 
-__all__ = ["MAX_FILE_BYTES", "refusing"]
 MAX_EXTENDS_DEPTH = 16
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LOADER_KEYS = ("schema_version", "extends", "levers")

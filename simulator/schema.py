@@ -28,13 +28,16 @@ SUM_TOLERANCE = 1e-6
 MAX_LEVERS = 32
 #: Characters of a description (a scenario's or a lever's).
 MAX_DESCRIPTION = 10_000
-#: Characters of a reference to a file (``extends``, a lever).
-MAX_REFERENCE = 1024
-#: Citations of a scenario or lever (one per parameter at most).
-MAX_CITATIONS = 300
-#: Characters of a citation's source and of its note.
-MAX_CITATION_SOURCE = 300
-MAX_CITATION_NOTE = 1000
+#: Characters of a reference to a file (``extends``, a lever): a bundled id or
+#: a path relative to the file.
+MAX_REFERENCE = 255
+#: Citations of a scenario or lever (there are about 170 parameters at most),
+#: and characters of a citation's key (a dotted name), source and note. At
+#: these caps, in characters of 3 UTF-8 bytes, citations take 720 KB.
+MAX_CITATIONS = 200
+MAX_CITATION_KEY = 200
+MAX_CITATION_SOURCE = 200
+MAX_CITATION_NOTE = 800
 #: Parameters a lever may set.
 MAX_LEVER_SETS = 200
 #: Lead sources and pipeline stages.
@@ -476,6 +479,9 @@ class Citation(Section):
     note: str = Field("", max_length=MAX_CITATION_NOTE)
 
 
+CitationKey = Annotated[str, Field(min_length=1, max_length=MAX_CITATION_KEY)]
+
+
 class Triangular(Section):
     """A parameter we are unsure of: drawn once per run between low and high,
     most often near mode."""
@@ -504,7 +510,7 @@ class Scenario(Section):
     pipeline: Pipeline
     deals: Deals = Field(default_factory=Deals)
     costs: Costs = Field(default_factory=Costs)
-    citations: dict[str, Citation] = Field(
+    citations: dict[CitationKey, Citation] = Field(
         default_factory=dict,
         max_length=MAX_CITATIONS,
         description="Source of each value, keyed by dotted parameter name.",
@@ -536,7 +542,7 @@ class Lever(Section):
         default_factory=list, max_length=50
     )
     set: dict[str, Any] = Field(min_length=1, max_length=MAX_LEVER_SETS)
-    citations: dict[str, Citation] = Field(
+    citations: dict[CitationKey, Citation] = Field(
         default_factory=dict, max_length=MAX_CITATIONS
     )
 

@@ -12,10 +12,12 @@ import os
 import re
 import stat
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomli_w
 
 import scenarios
 from simulator.cli import main
@@ -26,6 +28,7 @@ from simulator.scenario_io import (
     load_scenario,
     parse_override,
     save_scenario,
+    scenario_to_toml,
     stale_temps,
     write_atomic,
 )
@@ -345,22 +348,51 @@ def test_stale_temporary_files_are_cleaned(tmp_path) -> None:
     assert not old.exists() and new.exists() and other.exists()
 
 
-def test_a_save_that_could_not_be_reopened_is_refused(tmp_path) -> None:
-    scenario = load_scenario("siloed")
-    # Valid by every cap, but (in this test) over a smaller reader limit.
+def test_a_save_that_could_not_be_reopened_is_refused(tmp_path, monkeypatch) -> None:
     import simulator.scenario_io as scenario_io
 
+    scenario = load_scenario("siloed")
     big = scenario.model_copy(update={"description": "é" * MAX_DESCRIPTION})
-    limit = scenario_io.MAX_FILE_BYTES
-    try:
-        scenario_io.MAX_FILE_BYTES = 10_000
+    # Valid by every cap and saved below; refused under a smaller reader limit.
+    with monkeypatch.context() as patch:
+        patch.setattr(scenario_io, "MAX_FILE_BYTES", 10_000)
         with pytest.raises(ScenarioError, match="limited to 10,000 bytes"):
             save_scenario(big, tmp_path / "big.toml")
-    finally:
-        scenario_io.MAX_FILE_BYTES = limit
     assert not (tmp_path / "big.toml").exists()
     save_scenario(big, tmp_path / "big.toml")
     assert load_scenario(tmp_path / "big.toml").description == big.description
+
+
+def test_the_largest_valid_scenario_can_be_reopened(tmp_path) -> None:
+    """The caps keep any valid scenario below the reader's limit: every text at
+    its longest, in characters of three UTF-8 bytes."""
+    from simulator import schema
+
+    scenario = load_scenario("siloed")
+    wide = "語"
+    citation = schema.Citation(
+        source=wide * schema.MAX_CITATION_SOURCE, note=wide * schema.MAX_CITATION_NOTE
+    )
+    big = scenario.model_copy(
+        update={
+            "name": wide * 200,
+            "description": wide * MAX_DESCRIPTION,
+            "citations": {
+                f"{i:03}{wide * (schema.MAX_CITATION_KEY - 3)}": citation
+                for i in range(schema.MAX_CITATIONS)
+            },
+        }
+    )
+    # A document as the app holds it: levers and extends at their longest too.
+    raw = tomllib.loads(scenario_to_toml(big))
+    raw["levers"] = [
+        f"{i:02}{wide * (schema.MAX_REFERENCE - 2)}" for i in range(MAX_LEVERS)
+    ]
+    assert len(tomli_w.dumps(raw).encode("utf-8")) < MAX_FILE_BYTES
+    path = tmp_path / "largest.toml"
+    save_scenario(big, path)
+    assert path.stat().st_size < MAX_FILE_BYTES
+    assert load_scenario(path).description == big.description
 
 
 # ----------------------------------------------------------------- numbers
