@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import re
+import stat
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,17 +63,17 @@ def read_text(path: Path, *, origin: str | None = None) -> str:
     where = origin or str(path)
     check_path(path, origin=where)
     try:
-        if not path.is_file():
+        info = path.stat()  # a symlink loop or a missing file is said as such
+        if not stat.S_ISREG(info.st_mode):
             raise ScenarioError("is not a file", file=where)
         with path.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(describe_os_error(exc), file=where) from None
     if len(data) > MAX_FILE_BYTES:
-        size = path.stat().st_size
         raise ScenarioError(
-            f"file is {size:,} bytes; scenario files are limited to "
-            f"{MAX_FILE_BYTES:,} bytes",
+            f"file is {max(info.st_size, len(data)):,} bytes; scenario files are "
+            f"limited to {MAX_FILE_BYTES:,} bytes",
             file=where,
         )
     try:

@@ -497,3 +497,24 @@ def test_key_lines_follow_tables_and_arrays_of_tables() -> None:
     assert line_of(text, "follow_up.response_profile.within_5min") == 9
     assert line_of(text, "marketing") == 4
     assert line_of(text, "deals.acv_sigma") is None
+
+
+def test_the_front_door_for_other_readers(tmp_path) -> None:
+    """What a reader of another kind of file (a comparison) calls."""
+    from simulator.untrusted import read_toml_file, refusing
+
+    good = tmp_path / "c.toml"
+    good.write_text('\ufeffbaseline = "siloed"\n', encoding="utf-8")
+    assert read_toml_file(good) == {"baseline": "siloed"}
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    with pytest.raises(ScenarioError, match="loop of symbolic links"):
+        read_toml_file(loop)
+    (tmp_path / "folder.toml").mkdir()
+    with pytest.raises(ScenarioError, match="^comparison: is not a file$"):
+        read_toml_file(tmp_path / "folder.toml", origin="comparison")
+    unforeseen = pytest.raises(
+        ScenarioError, match=r"^c\.toml: cannot be used \(boom\)$"
+    )
+    with unforeseen, refusing("c.toml"):
+        raise ValueError("boom")
