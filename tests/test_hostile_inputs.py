@@ -511,7 +511,7 @@ def test_the_front_door_for_other_readers(tmp_path) -> None:
     with pytest.raises(ScenarioError, match="loop of symbolic links"):
         read_toml_file(loop)
     (tmp_path / "folder.toml").mkdir()
-    with pytest.raises(ScenarioError, match="^comparison: is not a file$"):
+    with pytest.raises(ScenarioError, match=r"^comparison: is not a file$"):
         read_toml_file(tmp_path / "folder.toml", origin="comparison")
     unforeseen = pytest.raises(
         ScenarioError, match=r"^c\.toml: cannot be used \(boom\)$"
