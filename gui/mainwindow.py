@@ -299,9 +299,9 @@ class MainWindow(QMainWindow):
                 # are one confirmation away.
                 stored = {**stored, **_default_run_settings()}
                 self.messages.show_message(
-                    f"The baseline's file asks for {problem}; the default run "
-                    "settings are used; “Use the baseline's” beside them runs "
-                    "the file's after a confirmation.",
+                    f"The baseline's file asks for {problem}. The default run "
+                    "settings are used; “Use the baseline's” runs the file's "
+                    "after a confirmation.",
                     "info",
                 )
         self.set_run_settings(stored, run=False)

@@ -268,13 +268,14 @@ RUN_WEEKS_BUDGET = 20_000_000
 
 
 def run_budget_problem(runs: int, horizon_weeks: int, warmup_weeks: int) -> str | None:
-    """Why these run settings need the user's confirmation, or ``None``."""
+    """Why these run settings need the user's confirmation (a phrase: "N runs
+    of W weeks (...), beyond the budget ..."), or ``None``."""
     run_weeks = runs * (horizon_weeks + warmup_weeks)
     if run_weeks <= RUN_WEEKS_BUDGET:
         return None
     return (
         f"{runs:,} runs of {horizon_weeks + warmup_weeks:,} weeks "
-        f"({run_weeks:,} run-weeks) exceed the budget of {RUN_WEEKS_BUDGET:,} "
+        f"({run_weeks:,} run-weeks), beyond the budget of {RUN_WEEKS_BUDGET:,} "
         "run-weeks a file may ask for unconfirmed"
     )
 
