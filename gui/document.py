@@ -32,7 +32,7 @@ from simulator.scenario_io import (
     scenario_from_dict,
 )
 from simulator.schema import Scenario
-from simulator.untrusted import refusing, resolved
+from simulator.untrusted import list_index, refusing, resolved
 
 Raw = dict[str, Any]
 
@@ -547,7 +547,7 @@ def _index_form(lever_key: str, scenario: Scenario) -> str:
         if (
             parts[: len(lp)] == lp
             and len(parts) > len(lp)
-            and not parts[len(lp)].isdigit()
+            and list_index(parts[len(lp)]) is None
         ):
             names = [item.name for item in items]
             if parts[len(lp)] in names:
@@ -570,8 +570,8 @@ def _reset_to_inherited(own: Raw, inherited: Raw, parts: list[str]) -> None:
             source = _get(inherited, lp)
             own_names = [it.get("name") for it in items if isinstance(it, dict)]
             src_names = [it.get("name") for it in source]
-            if item_ref.isdigit():
-                i_own = i_src = int(item_ref)
+            if (index := list_index(item_ref)) is not None:
+                i_own = i_src = index
             elif item_ref in own_names and item_ref in src_names:
                 i_own, i_src = own_names.index(item_ref), src_names.index(item_ref)
             else:

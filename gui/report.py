@@ -29,9 +29,12 @@ from matplotlib.figure import Figure
 
 from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
+from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER
+from simulator.report_text import net_value_line
 from simulator.results import uncertainty_note
 from simulator.safe_text import csv_cell, from_csv_cell, one_line
+from simulator.scenario_io import write_atomic
 
 #: Weekly statistics written to the weekly CSV, in column order.
 WEEKLY_STATS = ("mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95")
@@ -240,48 +243,70 @@ def read_csv(path: str | Path) -> CsvExport:
 # --------------------------------------------------------------------------- text
 
 
-def headline_lines(comparison: Any) -> list[str]:
-    """The comparison in a few sentences, for a summary slide and the PDF."""
-    lines = []
-    for result in comparison.results:
-        s = result.summary
-        if "arr_growth_y1" in s:
-            g = s["arr_growth_y1"]
-            lines.append(
-                f"{result.name}: ARR growth over year 1 "
-                f"{charts.fmt_share(g['p50'], signed=True)} (median; 90 % of runs "
-                f"{charts.fmt_share(g['p5'], signed=True)} to "
-                f"{charts.fmt_share(g['p95'], signed=True)})"
-            )
-        else:
-            lines.append(
-                f"{result.name}: ARR at the end {charts.fmt_money(s['arr_end']['p50'])}"
-                " (median)"
-            )
-    for index, alt in enumerate(comparison.alternatives):
-        diff = comparison.differences[index]
-        figure = "arr_growth_y1" if "arr_growth_y1" in diff else "arr_end"
-        d = diff[figure]
-        if figure == "arr_growth_y1":
-            gain = f"{d['p50'] * 100:+.1f} points of ARR growth"
-        else:
-            gain = f"{charts.fmt_money(d['p50'], signed=True)} of ARR"
-        lines.append(
-            f"{alt.name} vs {comparison.baseline.name}: {gain} (median of paired runs);"
-            f" better in {charts.fmt_share(d['p_better'])} of runs "
-            f"(± {d['p_better_se'] * 100:.1f} points s.e.)"
-        )
-        lines.append(
-            f"Revenue over the horizon: "
-            f"{charts.fmt_money(diff['total_revenue']['p50'], signed=True)} "
-            "(median of paired differences)"
-        )
+def _nb(text: str) -> str:
+    """Keep a number and its unit on one line (no-break spaces)."""
+    return text.replace(" %", "\u00a0%").replace(" points", "\u00a0points")
+
+
+def method_line(comparison: Any) -> str:
     s = comparison.baseline.settings
-    lines.append(
+    return (
         f"{s.runs:,} runs of {s.horizon_weeks} weeks after a {s.warmup_weeks}-week "
-        f"warm-up, seed {s.seed}; FunnelSim {funnelsim_version()}"
+        f"warm-up, seed {s.seed}; every scenario from the same warm-up with common "
+        f"random numbers, so differences are paired run by run. FunnelSim "
+        f"{funnelsim_version()}."
     )
-    return lines
+
+
+def headline_lines(comparison: Any) -> list[str]:
+    """The comparison in words: each scenario's headline, then for each
+    alternative the gap with its range and how often it is ahead, and its net
+    value. The PDF's first page and the deck's executive summary say these."""
+    base = comparison.baseline
+    growth = "arr_growth_y1" in base.summary
+    lines = []
+    for index, alt in enumerate(comparison.alternatives):
+        d = comparison.differences[index]
+        if growth:
+            b, a = base.summary["arr_growth_y1"], alt.summary["arr_growth_y1"]
+            gap = d["arr_growth_y1"]
+            lines.append(
+                f"{alt.name} grows ARR by {charts.fmt_share(a['p50'], signed=True)} "
+                f"over year 1 and {base.name} by "
+                f"{charts.fmt_share(b['p50'], signed=True)} (medians of "
+                f"{base.runs:,} runs)."
+            )
+            lines.append(
+                f"The gap is {gap['p50'] * 100:+.1f} points of growth (median of "
+                f"paired runs); in 90 % of runs it lies between "
+                f"{gap['p5'] * 100:+.1f} and {gap['p95'] * 100:+.1f} points, and "
+                f"{alt.name} grows faster in "
+                f"{charts.fmt_share(gap['p_better'], digits=0)} of runs."
+            )
+        else:
+            b, a = base.summary["arr_end"], alt.summary["arr_end"]
+            gap = d["arr_end"]
+            lines.append(
+                f"{alt.name} ends with ARR of {charts.fmt_money(a['p50'])} and "
+                f"{base.name} with {charts.fmt_money(b['p50'])} (medians of "
+                f"{base.runs:,} runs)."
+            )
+            lines.append(
+                f"The gap is {charts.fmt_money(gap['p50'], signed=True)} of ARR "
+                f"(median of paired runs); in 90 % of runs it lies between "
+                f"{charts.fmt_money(gap['p5'], signed=True)} and "
+                f"{charts.fmt_money(gap['p95'], signed=True)}, and {alt.name} is "
+                f"ahead in {charts.fmt_share(gap['p_better'], digits=0)} of runs."
+            )
+        lines.append(net_value_line(comparison, index))
+    return [_nb(line) for line in lines]
+
+
+def caveat_lines(comparison: Any) -> list[str]:
+    """The headline's caveats (none for a what-if that adds no bundled lever)."""
+    return comparison_caveats(
+        comparison.baseline.scenario, [a.scenario for a in comparison.alternatives]
+    )
 
 
 def difference_rows(comparison: Any) -> list[list[str]]:
@@ -304,13 +329,23 @@ def difference_rows(comparison: Any) -> list[list[str]]:
         for index in range(len(comparison.alternatives)):
             d = comparison.differences[index][figure]
             row += [
-                charts.fmt_figure(figure, d["p50"], signed=True),
-                f"{charts.fmt_figure(figure, d['p5'], signed=True)} to "
-                f"{charts.fmt_figure(figure, d['p95'], signed=True)}",
+                fmt_difference(figure, d["p50"]),
+                f"{fmt_difference(figure, d['p5'])} to "
+                f"{fmt_difference(figure, d['p95'])}",
                 charts.fmt_share(d["p_better"], digits=0),
             ]
         rows.append(row)
     return rows
+
+
+def fmt_difference(figure: str, value: float) -> str:
+    """A difference of a figure with its sign; of a share, in points (19.5 %
+    against -3.9 % is 23.4 points, not 23.4 %)."""
+    if figure in charts.SHARE_FIGURES:
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value * 100:+.1f}\u00a0pts"
+    return charts.fmt_figure(figure, value, signed=True)
 
 
 def _citation_value(scenario: Any, dotted: str) -> str:
@@ -478,23 +513,35 @@ def _paginate(
 
 def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figure:
     fig = Figure(figsize=size, dpi=100)
-    fig.text(0.06, 0.8, title, fontsize=28, fontweight="bold")
+    fig.text(0.06, 0.84, title, fontsize=28, fontweight="bold")
     names = " vs ".join(r.name for r in comparison.results)
-    fig.text(0.06, 0.72, names, fontsize=18, color="#333333")
-    y = 0.6
+    fig.text(0.06, 0.77, names, fontsize=18, color="#333333")
+    y = 0.68
     for line in headline_lines(comparison):
-        for part in textwrap.wrap(line, 110):
-            fig.text(0.06, y, part, fontsize=12)
-            y -= 0.04
+        for part in textwrap.wrap(line, 105, break_on_hyphens=False):
+            fig.text(0.06, y, part, fontsize=12.5, va="top")
+            y -= 0.038
+        y -= 0.018
+    for caveat in caveat_lines(comparison):
+        y -= 0.01
+        for part in textwrap.wrap(caveat, 110, break_on_hyphens=False):
+            fig.text(
+                0.06,
+                y,
+                part,
+                fontsize=12,
+                fontweight="bold",
+                color="#8a3b00",
+                va="top",
+            )
+            y -= 0.036
     today = _dt.date.today().isoformat()
-    fig.text(
-        0.06,
-        0.08,
-        f"Made with FunnelSim {funnelsim_version()} on {today}. A Monte Carlo "
-        "model: ranges show the spread over simulated runs, not a forecast.",
-        fontsize=10,
-        color="#555555",
+    footer = (
+        f"{method_line(comparison)} Made on {today}. A Monte Carlo model: ranges "
+        "show the spread over simulated runs, not a forecast."
     )
+    for index, part in enumerate(textwrap.wrap(footer, 150)):
+        fig.text(0.06, 0.09 - 0.028 * index, part, fontsize=9.5, color="#555")
     return fig
 
 
@@ -529,15 +576,14 @@ def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
             cell.set_height(cell.get_height() * 1.8)
             cell.set_facecolor("#eeeeee")
     table.auto_set_column_width(list(range(len(rows[0]))))
-    fig.text(
-        0.04,
-        0.03,
+    note = (
         "Medians over runs. Differences are paired run by run (common random "
-        "numbers); 'better in' is the share of paired runs where the alternative "
-        "is higher.",
-        fontsize=9,
-        color="#555555",
+        "numbers); differences of a growth rate are in points (pts). 'Better in' is "
+        "the share of paired runs where the alternative is better: higher, or lower "
+        "for costs, CAC, customers lost, leads ignored and leads gone stale."
     )
+    for index, part in enumerate(textwrap.wrap(note, 160)):
+        fig.text(0.04, 0.05 - 0.022 * index, part, fontsize=9, color="#555555")
     return fig
 
 
@@ -555,7 +601,8 @@ def write_pdf(
     from matplotlib.backends.backend_pdf import PdfPages
 
     path = Path(path)
-    with PdfPages(path) as pdf:
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
         pdf.savefig(_title_page(comparison, title, PAGE_SIZE))
         pdf.savefig(_table_page(comparison, PAGE_SIZE))
         for name, fig in chart_figures(
@@ -589,6 +636,7 @@ def write_pdf(
         info = pdf.infodict()
         info["Title"] = title
         info["Creator"] = f"FunnelSim {funnelsim_version()}"
+    write_atomic(path, buffer.getvalue())  # whole or not at all
     return path
 
 
@@ -604,40 +652,15 @@ def write_pptx(
     target: tuple[str, float] | None = None,
     title: str = "What alignment is worth",
 ) -> Path:
-    """A PowerPoint deck: a title slide, a summary slide, then one slide per chart
-    (its title and the chart as a picture)."""
-    from pptx import Presentation
-    from pptx.util import Inches, Pt
+    """A PowerPoint deck (16:9, native charts, speaker notes; see
+    :mod:`gui.deck`), written whole or not at all."""
+    from gui.deck import write_deck
 
     path = Path(path)
-    deck = Presentation()
-    deck.slide_width, deck.slide_height = Inches(SLIDE_SIZE[0]), Inches(SLIDE_SIZE[1])
-    slide = deck.slides.add_slide(deck.slide_layouts[0])
-    slide.shapes.title.text = title
-    slide.placeholders[1].text = (
-        " vs ".join(r.name for r in comparison.results)
-        + f"\nFunnelSim {funnelsim_version()}"
+    data = write_deck(
+        comparison, bridge=bridge, drivers=drivers, target=target, title=title
     )
-    slide = deck.slides.add_slide(deck.slide_layouts[1])
-    slide.shapes.title.text = "Summary"
-    body = slide.placeholders[1].text_frame
-    for index, line in enumerate(headline_lines(comparison)):
-        para = body.paragraphs[0] if index == 0 else body.add_paragraph()
-        para.text = line
-        para.font.size = Pt(18)
-    for name, fig in chart_figures(
-        comparison, bridge=bridge, drivers=drivers, target=target, size=(12.3, 6.0)
-    ):
-        slide = deck.slides.add_slide(deck.slide_layouts[5])
-        slide.shapes.title.text = name
-        slide.shapes.title.text_frame.paragraphs[0].font.size = Pt(32)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=150, facecolor="white")
-        buffer.seek(0)
-        slide.shapes.add_picture(
-            buffer, Inches(0.5), Inches(1.35), width=Inches(12.3), height=Inches(6.0)
-        )
-    deck.save(str(path))
+    write_atomic(path, data)
     return path
 
 

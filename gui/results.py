@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from gui import charts
 from gui.textcache import TextCache
+from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.results import uncertainty_note
 from simulator.safe_text import csv_cell, one_line
@@ -384,6 +385,30 @@ def difference_card_lines(comparison: Any, index: int) -> list[str]:
         f"Revenue: <b>{charts.fmt_money(diff['total_revenue']['p50'], signed=True)}"
         "</b> (median of paired differences)"
     )
+    lines += net_value_card_lines(comparison, index)
+    return lines
+
+
+def net_value_card_lines(comparison: Any, index: int) -> list[str]:
+    """The alternative's revenue gain minus its extra cost over the horizon,
+    with the range of 90 % of paired runs and the return on the extra cost."""
+    if "total_cost" not in comparison.baseline.figures:
+        return []
+    nv = comparison.net_value(index)
+    net, extra, ret = nv["net"], nv["extra_cost"], nv["return"]
+    lines = [
+        f"Net value: <b>{charts.fmt_money(net['p50'], signed=True)}</b> "
+        f"<span style='color:#555'>(90\u00a0% of runs "
+        f"{charts.fmt_money(net['p5'], signed=True)} to "
+        f"{charts.fmt_money(net['p95'], signed=True)})</span>"
+    ]
+    cost = f"revenue gained \u2212 extra cost of {charts.fmt_money(extra['p50'])}"
+    if ret["n"]:
+        cost += (
+            f"; <b>{ret['p50']:.1f}\u00d7</b> the cost "
+            f"({ret['p5']:.1f}\u00d7 to {ret['p95']:.1f}\u00d7)"
+        )
+    lines.append(f"<span style='color:#555'>= {cost}</span>")
     return lines
 
 
@@ -398,6 +423,13 @@ class OverviewView(ResultView):
         self.cards_row = QHBoxLayout()
         layout.addLayout(self.cards_row)
         self.cards: list[Card] = []
+        # The headline's caveat, in one line under the cards, when it applies.
+        self.caveat = QLabel()
+        self.caveat.setObjectName("headline_caveat")
+        self.caveat.setWordWrap(True)
+        self.caveat.setStyleSheet("color: #8a3b00;")
+        self.caveat.setVisible(False)
+        layout.addWidget(self.caveat)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Chart:"))
         self.series_box = QComboBox()
@@ -439,6 +471,12 @@ class OverviewView(ResultView):
             card = self.cards[index]
             card.set_color(charts.scenario_color(index))
             card.set_content(result.name, scenario_card_lines(result))
+        caveats = comparison_caveats(
+            comparison.baseline.scenario,
+            [alt.scenario for alt in comparison.alternatives],
+        )
+        self.caveat.setText(" ".join(caveats))
+        self.caveat.setVisible(bool(caveats))
         base = len(comparison.results)
         for index, alt in enumerate(comparison.alternatives):
             card = self.cards[base + index]

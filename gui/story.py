@@ -45,11 +45,12 @@ from gui.targets import (
     figure_reach_weeks,
     weekly_for_figure,
 )
+from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
 from simulator.errors import ScenarioError, SimulationCancelled
 
 #: Figures a bridge or tornado can explain, for people.
 STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
-STORY_RUNS = 300
+STORY_RUNS = INTERACTIVE_RUNS
 
 Task = Callable[[Callable[[float], None], Callable[[], bool]], Any]
 
@@ -310,7 +311,7 @@ class BridgeView(ResultView):
                 alt,
                 figure=figure,
                 settings=settings,
-                bootstrap=100,
+                bootstrap=INTERACTIVE_BOOTSTRAP,
                 progress=progress,
                 should_stop=stop,
             )
@@ -423,7 +424,7 @@ class DriversView(ResultView):
                 found,
                 figure=figure,
                 settings=settings,
-                bootstrap=100,
+                bootstrap=INTERACTIVE_BOOTSTRAP,
                 skipped=skipped,
                 progress=progress,
                 should_stop=stop,

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from gui import charts
 from gui.results import ChartCanvas
 from gui.story import TaskRunner
+from simulator.caveats import headline_caveat
 from simulator.safe_text import for_rich_text
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
@@ -243,6 +244,15 @@ class WorkshopWindow(QWidget):
         outer.addLayout(guess_row)
         self.canvas = ChartCanvas(height=6)
         outer.addWidget(self.canvas, 1)
+        # The headline's caveat stays in view on every slide.
+        self.caveat = QLabel(
+            headline_caveat(self.baseline_scenario, self.alternative_scenario) or ""
+        )
+        self.caveat.setObjectName("workshop_caveat")
+        self.caveat.setWordWrap(True)
+        self.caveat.setStyleSheet("font-size: 14pt; color: #8a3b00;")
+        self.caveat.setVisible(bool(self.caveat.text()))
+        outer.addWidget(self.caveat)
         foot = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)

@@ -19,6 +19,7 @@ from typing import Literal
 
 import numpy as np
 
+from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS, value_bridge
 from simulator.memo import REMEMBERED
 from simulator.runner import RunSettings, compare, default_threads
 from simulator.scenario_io import load_scenario
@@ -80,6 +81,25 @@ def comparison_seconds(
         remember=edit is not None,
     )
     return time.perf_counter() - start
+
+
+def bridge_seconds(figure: str, *, threads: int | None) -> tuple[float, float]:
+    """Wall and CPU seconds of the app's value bridge from ``siloed`` to
+    ``aligned`` (8 levers, 256 scenarios, :data:`INTERACTIVE_RUNS` runs of the
+    scenarios' own 104-week settings), with nothing remembered beforehand."""
+    baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
+    settings = RunSettings.from_scenario(baseline, runs=INTERACTIVE_RUNS)
+    REMEMBERED.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    value_bridge(
+        baseline,
+        alternative,
+        figure=figure,
+        settings=settings,
+        bootstrap=INTERACTIVE_BOOTSTRAP,
+        threads=threads,
+    )
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def peak_memory_mb() -> float:
@@ -178,6 +198,17 @@ def main_bench(args: argparse.Namespace) -> int:
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")
     print(f"    after an edit of the baseline's deal size     {after_deals:7.2f} s")
+    print(
+        f"\n  value bridge siloed -> aligned, 8 levers, 256 scenarios x "
+        f"{INTERACTIVE_RUNS} runs (the app's Bridge), best of 3, wall (CPU) seconds:"
+    )
+    for figure, label in (
+        ("arr_growth_y1", "ARR growth over year 1 (the app's default)"),
+        ("arr_end", "ARR at the end of 104 weeks"),
+    ):
+        timings = [bridge_seconds(figure, threads=threads) for _ in range(3)]
+        wall, cpu = min(timings)
+        print(f"    {label:<44} {wall:5.2f} s   ({cpu:.2f} s CPU)")
     print("\n  scaling (each in a fresh process): runs x weeks -> seconds, peak memory")
     sizes = [(1_000, 104), (10_000, 104)] + ([] if args.quick else [(100_000, 104)])
     sizes += [(10_000, 52), (10_000, 208)]

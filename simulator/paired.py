@@ -15,19 +15,30 @@ so the standard error of any difference between variants keeps the pairing.
 from __future__ import annotations
 
 import math
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.errors import ScenarioError
+from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.figures import FIGURE_UNITS
-from simulator.runner import RunSettings, compare
+from simulator.results import estimated_result_bytes
+from simulator.runner import (
+    CHUNK_MAX_RUNS,
+    MEMORY_SHARE,
+    RunSettings,
+    available_memory_bytes,
+    compare,
+    default_threads,
+)
 from simulator.schema import Scenario
+from simulator.streams import BLOCK_RUNS, block_bounds
 
 F = NDArray[np.float64]
 Statistic = Literal["median", "mean"]
@@ -72,9 +83,22 @@ def check_statistic(statistic: str) -> Statistic:
     raise ScenarioError(f"unknown statistic {statistic!r}; choose median or mean")
 
 
+#: Figures that the first 52 reported weeks decide: a variant run for them needs
+#: no more weeks than that (a run's first weeks do not depend on the horizon).
+YEAR_ONE_FIGURES = frozenset({"arr_growth_y1"})
+
+
+def weeks_needed(figures: Sequence[str] | None, settings: RunSettings) -> int:
+    """The reported weeks a run must simulate to give ``figures``: 52 when all
+    of them are year-1 figures, else the whole horizon."""
+    if figures and set(figures) <= YEAR_ONE_FIGURES and settings.horizon_weeks >= 52:
+        return 52
+    return settings.horizon_weeks
+
+
 def simulate_variants(
     baseline: Scenario,
-    variants: Sequence[Scenario],
+    variants: Sequence[Scenario | Callable[[], Scenario]],
     *,
     settings: RunSettings,
     figures: Sequence[str] | None = None,
@@ -86,56 +110,126 @@ def simulate_variants(
     """Run ``baseline`` and every variant with one warm-up state and common random
     numbers; return the per-run figures stacked as ``(1 + len(variants), runs)``.
 
+    The baseline runs first, alone, which warms the runs up once and keeps the
+    warmed-up state and the baseline's runs in :data:`simulator.memo.REMEMBERED`;
+    the variants then run in batches that take both from there, several batches
+    at once when there are fewer chunks of runs than workers (a bridge of a few
+    hundred runs is one or two chunks, but hundreds of variants). Every batch
+    cuts the runs into the same chunks, so that it finds the remembered
+    warm-up. Run ``i`` of every variant sees the same random numbers whichever
+    batch ran it: batching and threads change time and memory, not numbers.
+
     Parameters
     ----------
     baseline
         Warms up every batch and is row 0 of the result.
     variants
-        The other scenarios (rows 1..).
+        The other scenarios (rows 1..), or functions that make them: those are
+        called by the batch that runs them, in its own thread, so that hundreds
+        of variants are validated beside the simulation rather than before it.
     settings
-        Runs, horizon, warm-up and seed, shared by all.
+        Runs, horizon, warm-up and seed, shared by all. When every figure asked
+        for is decided within year 1 (:data:`YEAR_ONE_FIGURES`), only 52 weeks
+        are simulated: the same values in half the time.
     figures
         Figure names to keep (all by default).
-    threads, progress, should_stop
-        Passed to :func:`simulator.runner.compare`; ``progress`` receives the
-        fraction of all variants done.
+    threads
+        Workers in all (all cores, up to 8, by default).
+    progress, should_stop
+        ``progress`` receives the fraction of all scenarios done (from worker
+        threads); ``should_stop`` is polled by every batch, which then raises
+        :class:`~simulator.errors.SimulationCancelled`.
     batch_size
         Variants per compare() call (memory, not numbers).
     """
     start = time.perf_counter()
+    run_settings = replace(settings, horizon_weeks=weeks_needed(figures, settings))
+    workers = threads or default_threads()
     batch_size = max(1, batch_size)
     batches = [
         list(variants[i : i + batch_size]) for i in range(0, len(variants), batch_size)
-    ] or [[]]
-    # Each batch also re-runs the baseline (row 0); weight progress by scenarios.
-    total = sum(len(b) + 1 for b in batches)
-    done = 0
-    rows: dict[str, list[F]] = {}
-    for index, batch in enumerate(batches):
-        offset = done
+    ]
+    # Batches run side by side, one worker each, when there are enough of them
+    # (a few hundred runs make one or two uneven chunks: 250 + 50 runs for 300);
+    # else each batch's runs are shared out among the workers.
+    at_once = max(1, min(len(batches), workers))
+    # ...as long as their records fit in memory side by side (a bridge of
+    # 10,000 runs keeps gigabytes a batch): else one batch at a time.
+    batch_bytes = estimated_result_bytes(
+        settings.runs, weeks_needed(figures, settings), batch_size + 1, sources=8
+    )
+    if at_once * batch_bytes > available_memory_bytes() * MEMORY_SHARE:
+        at_once = 1
+    per_batch = max(1, workers // at_once)
+    blocks = len(block_bounds(settings.runs))
+    chunk_blocks = min(-(-blocks // per_batch), max(1, CHUNK_MAX_RUNS // BLOCK_RUNS))
+    total = 1 + len(variants)
+    lock = threading.Lock()
+    fractions: dict[int, float] = {}
+    stop = threading.Event()
 
-        def report(
-            fraction: float, offset: int = offset, size: int = len(batch)
-        ) -> None:
+    def report(key: int, size: int, fraction: float) -> None:
+        with lock:  # (one report at a time: a terminal bar is not thread safe)
+            fractions[key] = fraction * size
             if progress is not None:
-                progress((offset + fraction * (size + 1)) / total)
+                progress(min(1.0, sum(fractions.values()) / total))
 
+    def stopped() -> bool:
+        if stop.is_set():
+            return True
+        if should_stop is not None and should_stop():
+            stop.set()
+            return True
+        return False
+
+    def run_batch(
+        index: int, batch: list[Scenario | Callable[[], Scenario]]
+    ) -> dict[str, list[F]]:
+        scenarios = [v if isinstance(v, Scenario) else v() for v in batch]
+        if stopped():
+            raise SimulationCancelled("cancelled")
         comparison = compare(
             baseline,
-            batch,
-            settings=settings,
-            threads=threads,
-            progress=report,
-            should_stop=should_stop,
+            scenarios,
+            settings=run_settings,
+            threads=per_batch,
+            chunk_blocks=chunk_blocks,
+            progress=lambda f: report(index + 1, len(scenarios), f),
+            should_stop=stopped,
         )
         keep = (
             list(figures) if figures is not None else list(comparison.baseline.figures)
         )
-        results = comparison.alternatives if index else comparison.results
+        return {
+            name: [r.figures[name] for r in comparison.alternatives] for name in keep
+        }
+
+    first = compare(
+        baseline,
+        (),
+        settings=run_settings,
+        threads=workers,
+        chunk_blocks=chunk_blocks,
+        progress=lambda f: report(0, 1, f),
+        should_stop=stopped,
+    )
+    keep = list(figures) if figures is not None else list(first.baseline.figures)
+    rows: dict[str, list[F]] = {name: [first.baseline.figures[name]] for name in keep}
+    del first
+    pool = ThreadPoolExecutor(
+        max_workers=at_once, thread_name_prefix="funnelsim-variants"
+    )
+    try:
+        futures = [pool.submit(run_batch, i, b) for i, b in enumerate(batches)]
+        done = [future.result() for future in futures]
+    except BaseException:
+        stop.set()  # running batches stop within a few weeks; queued ones never start
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    for batch_rows in done:
         for name in keep:
-            rows.setdefault(name, []).extend(r.figures[name] for r in results)
-        done += len(batch) + 1
-        del comparison
+            rows[name].extend(batch_rows[name])
     stacked = {name: np.vstack(values) for name, values in rows.items()}
     return VariantRuns(
         figures=stacked, settings=settings, seconds=time.perf_counter() - start

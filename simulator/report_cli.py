@@ -1,14 +1,15 @@
 """``funnelsim report``: a comparison as a PDF report, a PowerPoint deck and CSV.
 
-The drawing and writing live in :mod:`gui.report` (matplotlib and python-pptx,
-no Qt); they are imported inside the handler, so building the command-line parser
-loads neither.
+The drawing and writing live in :mod:`gui.report` and :mod:`gui.deck`
+(matplotlib and python-pptx, no Qt); they are imported inside the handler, so
+building the command-line parser loads neither.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from simulator.cli import (
@@ -32,7 +33,8 @@ def register(subparsers: Any) -> None:
         help="export a comparison: PDF report, PowerPoint deck, CSV",
         description="Run BASELINE vs ALTERNATIVE and write a PDF report (headline, "
         "differences, charts, value bridge, drivers, assumptions and sources), a "
-        "PowerPoint deck (one slide per chart) and/or CSV files (per-run figures, "
+        "16:9 PowerPoint deck (executive summary, net value, native editable "
+        "charts, speaker notes, assumptions) and/or CSV files (per-run figures, "
         "and weekly percentiles next to them as NAME_weekly.csv) whose header "
         "names the scenarios, seed, runs, weeks and FunnelSim version.",
     )
@@ -91,6 +93,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise ScenarioError("nothing to write: give --pdf, --pptx and/or --csv")
     if args.bridge_runs < 1:
         raise ScenarioError("--bridge-runs must be at least 1")
+    for option, suffix in (("pdf", ".pdf"), ("pptx", ".pptx"), ("csv", ".csv")):
+        target = getattr(args, option)
+        if target and Path(target).is_dir():
+            raise ScenarioError(
+                f"--{option} {target}: is a folder; give a file name, e.g. "
+                f"{Path(target) / ('funnelsim' + suffix)}"
+            )
     baseline, alternative = load_with_overrides(
         [args.baseline, args.alternative], args.overrides
     )
@@ -146,16 +155,33 @@ def _story(
 
     from simulator.attribution import value_bridge
     from simulator.drivers import lever_drivers, tornado
+    from simulator.story_cli import PercentBar
 
     story_settings = replace(settings, runs=min(args.bridge_runs, settings.runs))
-    bridge = value_bridge(
-        baseline, alternative, settings=story_settings, threads=args.threads
-    )
+    bar = PercentBar("bridge")
+    try:
+        bridge = value_bridge(
+            baseline,
+            alternative,
+            settings=story_settings,
+            threads=args.threads,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     try:
         levers = lever_drivers(alternative)
-        drivers = tornado(
-            alternative, levers, settings=story_settings, threads=args.threads
-        )
     except ScenarioError:  # an alternative that extends nothing: no levers to move
-        drivers = None
+        return bridge, None
+    bar = PercentBar("drivers")
+    try:
+        drivers = tornado(
+            alternative,
+            levers,
+            settings=story_settings,
+            threads=args.threads,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     return bridge, drivers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.results import Comparison, RunResult
 
@@ -32,6 +33,44 @@ def fmt(value: float, unit: str) -> str:
 def fmt_diff(value: float, unit: str) -> str:
     text = fmt(value, unit)
     return text if text.startswith(("-", "+", "n/a")) else "+" + text
+
+
+def fmt_multiple(value: float) -> str:
+    """A return on cost as a person reads it: ``14.2\u00d7`` (no-break space
+    inside nothing, so it never splits across lines)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return f"{value:.1f}\u00d7"
+
+
+def net_value_line(comparison: Comparison, index: int) -> str:
+    """One sentence: the alternative's revenue gain minus its extra cost over
+    the horizon, the return on that cost, their ranges and how often it pays,
+    as the terminal, the cards, the PDF and the deck all say it."""
+    nv = comparison.net_value(index)
+    gain, extra, net, ret = (
+        nv["revenue_gain"],
+        nv["extra_cost"],
+        nv["net"],
+        nv["return"],
+    )
+    weeks = comparison.baseline.settings.horizon_weeks
+    text = (
+        f"Net value over {weeks} weeks: revenue gained {fmt_diff(gain['p50'], '$')} "
+        f"\u2212 extra cost {fmt_diff(extra['p50'], '$')} = "
+        f"{fmt_diff(net['p50'], '$')} (median of paired runs; 90\u00a0% of runs "
+        f"{fmt_diff(net['p5'], '$')} to {fmt_diff(net['p95'], '$')}; "
+        f"mean {fmt_diff(net['mean'], '$')} \u00b1 {fmt(net['se'], '$')} s.e.)"
+    )
+    if ret["n"]:
+        text += (
+            f"; return on the extra cost {fmt_multiple(ret['p50'])} "
+            f"({fmt_multiple(ret['p5'])} to {fmt_multiple(ret['p95'])})"
+        )
+    elif extra["p50"] <= 0:
+        text += "; it costs no more than the baseline"
+    text += f"; it pays for itself in {fmt(net['p_positive'], 'share')} of runs."
+    return text
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -124,4 +163,9 @@ def comparison_table(comparison: Comparison) -> str:
             "P(better)",
         ]
         parts.append(_table(header, rows))
+        if "total_revenue" in diffs and "total_cost" in diffs:
+            parts.append(net_value_line(comparison, index))
+    parts += comparison_caveats(
+        base.scenario, [alt.scenario for alt in comparison.alternatives]
+    )
     return "\n\n".join(parts)

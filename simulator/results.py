@@ -213,6 +213,9 @@ class Comparison:
     _paired_cache: dict[tuple[int, str], dict[str, F]] = field(
         default_factory=dict, repr=False
     )
+    _net_cache: dict[int, dict[str, dict[str, float]]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def results(self) -> list[RunResult]:
@@ -266,6 +269,40 @@ class Comparison:
                 stats[key] = stats[f"{key}_se"] = math.nan
         return stats
 
+    def net_value(self, alternative: int) -> dict[str, dict[str, float]]:
+        """What an alternative is worth over the horizon, run by run (paired):
+        ``revenue_gain`` (its revenue minus the baseline's), ``extra_cost`` (its
+        total cost minus the baseline's), ``net`` (the gain minus the extra
+        cost) and ``return`` (net over extra cost, in the runs whose extra cost
+        is positive), each :func:`summarize`-d; ``net`` also carries
+        ``p_positive``, the share of runs in which the alternative pays for
+        itself, with its standard error.
+
+        Revenue, not margin: the cost of delivering what is sold is not in the
+        model. ARR gained by the end keeps paying after the horizon; that is not
+        counted either."""
+        if alternative not in self._net_cache:
+            gain = self.paired(alternative, "total_revenue")
+            extra = self.paired(alternative, "total_cost")
+            net = gain - extra
+            ratio = np.divide(
+                net, extra, out=np.full(net.shape, np.nan), where=extra > 0
+            )
+            out = {
+                "revenue_gain": summarize(gain),
+                "extra_cost": summarize(extra),
+                "net": summarize(net),
+                "return": summarize(ratio),
+            }
+            defined = net[~np.isnan(net)]
+            p = float((defined > 0).mean()) if defined.size else math.nan
+            out["net"]["p_positive"] = p
+            out["net"]["p_positive_se"] = (
+                math.sqrt(p * (1 - p) / defined.size) if defined.size else math.nan
+            )
+            self._net_cache[alternative] = out
+        return self._net_cache[alternative]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "baseline": self.baseline.to_json(),
@@ -273,6 +310,10 @@ class Comparison:
             "differences": [
                 {k: _jsonable(v) for k, v in table.items()}
                 for table in self.differences
+            ],
+            "net_value": [
+                _jsonable(self.net_value(index))
+                for index in range(len(self.alternatives))
             ],
         }
 

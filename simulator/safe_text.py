@@ -11,8 +11,10 @@ such text uses one of these:
   ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a leading ``'``,
   the OWASP rule; a plain number, negative ones included, stays a number;
 - :func:`for_rich_text`: HTML is escaped where Qt would render a label as rich
-  text;
-- :func:`for_mathtext`: ``$`` is escaped where matplotlib would read mathtext.
+  text.
+
+(Charts need nothing: :mod:`gui.charts` turns matplotlib's mathtext off, so a
+``$`` in a name or an amount is drawn as it is.)
 """
 
 from __future__ import annotations
@@ -66,8 +68,3 @@ def one_line(text: str) -> str:
 def for_rich_text(text: str) -> str:
     """``text`` shown literally inside a Qt rich-text (HTML) label."""
     return html.escape(text, quote=True)
-
-
-def for_mathtext(text: str) -> str:
-    """``text`` shown literally by matplotlib (which reads ``$...$`` as math)."""
-    return text.replace("$", r"\$")

@@ -285,6 +285,16 @@ def scenario_from_dict(
         return validate_scenario(layers, default_file=origin)
 
 
+def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
+    """Validate a scenario dict whose ``extends`` and ``levers`` are already
+    applied (a validated scenario's ``model_dump``, then edited): no files are
+    read and nothing is merged, which makes the hundreds of variants of a value
+    bridge cheap. ``raw`` is not changed."""
+    own = {k: v for k, v in raw.items() if k not in ("extends", "levers")}
+    _check_schema_version(own, origin)
+    return validate_scenario(_Layers(raw=own), default_file=origin)
+
+
 def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
     return _resolve_raw(read_toml(path), path, str(path), chain)
 
@@ -817,13 +827,16 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     write_atomic(target, text)
 
 
-def write_atomic(target: Path, text: str, *, new_mode: int | None = None) -> None:
-    """Write ``text`` to ``target`` so that a crash never leaves half a file: a
-    temporary file in the same folder, flushed to disk, then renamed over the
-    target. A symbolic link is written through (its target gets the text, the
-    link stays), and a file that exists keeps its permissions; a new file gets
-    ``new_mode`` (by default what ``open()`` gives, the umask applied). Leftovers
-    of saves to the same file that were killed half-way are removed."""
+def write_atomic(
+    target: Path, text: str | bytes, *, new_mode: int | None = None
+) -> None:
+    """Write ``text`` (or bytes: a deck, a PDF) to ``target`` so that a crash or
+    a full disk never leaves half a file: a temporary file in the same folder,
+    flushed to disk, then renamed over the target. A symbolic link is written
+    through (its target gets the text, the link stays), and a file that exists
+    keeps its permissions; a new file gets ``new_mode`` (by default what
+    ``open()`` gives, the umask applied). Leftovers of writes to the same file
+    that were killed half-way are removed."""
     target = _through_links(Path(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -837,10 +850,16 @@ def write_atomic(target: Path, text: str, *, new_mode: int | None = None) -> Non
     try:
         with contextlib.suppress(OSError):  # e.g. a file system without modes
             os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):

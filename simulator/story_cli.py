@@ -177,7 +177,7 @@ def _settings(args: argparse.Namespace, baseline: Any) -> RunSettings:
     return settings_from(args, baseline)
 
 
-class _Progress:
+class PercentBar:
     """A percentage bar on stderr (tqdm), only for a terminal."""
 
     def __init__(self, label: str) -> None:
@@ -212,7 +212,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         [args.baseline, args.alternative], args.overrides
     )
     settings = _settings(args, baseline)
-    bar = _Progress("bridge")
+    bar = PercentBar("bridge")
     try:
         result = value_bridge(
             baseline,
@@ -325,7 +325,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         drivers, skipped = parameter_drivers(
             scenario, args.params, span=args.span, ranges=ranges
         )
-    bar = _Progress("sensitivity")
+    bar = PercentBar("sensitivity")
     try:
         result = tornado(
             scenario,

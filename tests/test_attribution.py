@@ -306,3 +306,47 @@ def test_cli_bridge_errors_are_one_line(
     assert main(["bridge", "siloed", str(partial), *FAST, *extra]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# --------------------------------------------------------------------- variants
+
+
+def test_variants_give_the_same_numbers_however_they_are_run(partial: Path) -> None:
+    """Batches side by side or one after another, with one worker or two, and a
+    year-1 figure simulated over 52 weeks only: the numbers of one comparison."""
+    from simulator.paired import simulate_variants
+
+    baseline = load_scenario("siloed")
+    variants = [load_scenario(partial), load_scenario("aligned")]
+    settings = RunSettings(runs=300, horizon_weeks=60, warmup_weeks=10, seed=5)
+    want = compare(baseline, variants, settings=settings, remember=False)
+    for threads, batch in ((1, 24), (2, 1), (2, 24)):
+        got = simulate_variants(
+            baseline,
+            variants,
+            settings=settings,
+            figures=["arr_growth_y1"],
+            threads=threads,
+            batch_size=batch,
+        )
+        for row, result in enumerate(want.results):
+            np.testing.assert_array_equal(
+                got.figures["arr_growth_y1"][row], result.figures["arr_growth_y1"]
+            )
+        assert got.settings.horizon_weeks == 60
+
+
+def test_a_bridge_stops_when_asked(partial: Path) -> None:
+    from simulator.errors import SimulationCancelled
+
+    calls: list[float] = []
+    with pytest.raises(SimulationCancelled):
+        value_bridge(
+            load_scenario("siloed"),
+            load_scenario("aligned"),
+            settings=SETTINGS,
+            batch_size=4,
+            progress=calls.append,
+            should_stop=lambda: len(calls) >= 3,
+        )
+    assert calls and max(calls) < 1.0

@@ -64,7 +64,7 @@ def test_set_applies_to_every_scenario(capsys) -> None:
 def test_human_tables_have_units(capsys) -> None:
     assert main(["compare", "siloed", "aligned", *FAST]) == 0
     text = capsys.readouterr().out
-    assert "arr_growth_y1" in text and "$/year" in text and "P(higher)" in text
+    assert "arr_growth_y1" in text and "$/year" in text and "P(better)" in text
 
 
 @pytest.mark.parametrize(

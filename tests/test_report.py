@@ -7,6 +7,7 @@ import math
 import re
 from importlib.metadata import version
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from gui.targets import (
     target_probability,
 )
 from simulator.attribution import value_bridge, with_overrides
+from simulator.caveats import SPREAD_CAVEAT
 from simulator.cli import main
 from simulator.drivers import lever_drivers, tornado
 from simulator.runner import RunSettings, compare
@@ -101,26 +103,92 @@ def test_pdf_has_title_table_charts_and_sources(comparison, tmp_path):
     assert count_pages(path) >= 2 + charts_count + 1
 
 
-def test_pptx_has_one_slide_per_chart_and_a_summary(story, tmp_path):
+def check_deck(path) -> Any:
+    """A deck a consultant can hand over: 16:9, speaker notes on every slide,
+    native charts, every shape on the slide, no number split across lines."""
     from pptx import Presentation
+    from pptx.util import Emu
 
+    deck = Presentation(str(path))
+    width, height = deck.slide_width, deck.slide_height
+    assert abs(width / height - 16 / 9) < 0.01
+    charts_found = 0
+    for number, slide in enumerate(deck.slides, start=1):
+        notes = slide.notes_slide.notes_text_frame.text if slide.has_notes_slide else ""
+        assert len(notes) > 40, f"slide {number} has no speaker notes"
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.top >= 0, (number, shape.name)
+            assert shape.left + shape.width <= width, (number, shape.name)
+            assert shape.top + shape.height <= height - Emu(0), (number, shape.name)
+            charts_found += shape.has_chart
+            if shape.has_text_frame:
+                for para in shape.text_frame.paragraphs:
+                    # a hard line break, or a number split from its unit
+                    assert "\v" not in para.text and "\n" not in para.text
+                    assert not re.search(r"\d %", para.text), para.text
+    assert charts_found >= 5
+    return deck
+
+
+def test_deck_is_16_9_native_with_notes_and_fits(story, tmp_path):
     comparison, bridge, drivers = story
     path = report.write_pptx(
         comparison, tmp_path / "d.pptx", bridge=bridge, drivers=drivers
     )
-    deck = Presentation(str(path))
-    titles = [s.shapes.title.text for s in deck.slides]
-    expected = [
-        name
-        for name, _ in report.chart_figures(comparison, bridge=bridge, drivers=drivers)
-    ]
-    assert titles[1] == "Summary" and titles[2:] == expected
-    assert "Value bridge, lever by lever" in titles
-    assert "What moves the result" in titles
-    for slide in list(deck.slides)[2:]:
-        assert any(shape.shape_type == 13 for shape in slide.shapes)  # a picture
-    summary = deck.slides[1].placeholders[1].text_frame.text
-    assert "Two levers vs Siloed" in summary
+    deck = check_deck(path)
+    slides = list(deck.slides)
+    titles = [s.shapes[0].text_frame.text for s in slides]
+    assert titles[:2] == ["What alignment is worth", "Executive summary"]
+    for title in (
+        "Value bridge, lever by lever",
+        "Each lever's fair share",
+        "What moves the result",
+        "Scenarios and their differences",
+    ):
+        assert title in titles
+    assert any(t.startswith("Assumptions") for t in titles)
+    summary = "\n".join(
+        shape.text_frame.text for shape in slides[1].shapes if shape.has_text_frame
+    )
+    assert "Two levers" in summary and "Net value over 20 weeks" in summary
+    # a bridge of two bundled levers: the spread caveat, on every content slide
+    assert SPREAD_CAVEAT in summary
+    assert all(
+        any(SPREAD_CAVEAT in sh.text_frame.text for sh in s.shapes if sh.has_text_frame)
+        for s in slides[2:]
+    )
+    from pptx.enum.chart import XL_CHART_TYPE
+
+    bridge_slide = slides[titles.index("Value bridge, lever by lever")]
+    chart = next(sh.chart for sh in bridge_slide.shapes if sh.has_chart)
+    assert chart.chart_type == XL_CHART_TYPE.COLUMN_STACKED
+    values = [list(series.values) for series in chart.plots[0].series]
+    # base + total + up + down: each bar ends where the bridge says
+    for k, step in enumerate(bridge.steps, start=1):
+        top = values[0][k] + values[2][k] + values[3][k]
+        assert max(step.start, step.end) == pytest.approx(top)
+
+
+def test_deck_has_no_caveat_for_a_what_if_without_levers(tmp_path):
+    base = load_scenario("siloed")
+    alt = load_scenario("siloed", overrides={"marketing.weekly_budget": 12_000.0})
+    comparison = compare(base, [alt], settings=TINY)
+    path = report.write_pptx(comparison, tmp_path / "w.pptx")
+    deck = check_deck(path)
+    text = " ".join(
+        sh.text_frame.text for s in deck.slides for sh in s.shapes if sh.has_text_frame
+    )
+    assert "Read with care" not in text
+
+
+def test_assumption_kinds():
+    from gui.deck import provenance
+    from simulator.schema import Citation
+
+    assert provenance(Citation(source="HBR", year=2011, confidence="H")) == "cited"
+    assert provenance(Citation(source="assumption")) == "assumption"
+    assert provenance(Citation(source="entered by you", confidence="H")) == "yours"
+    assert provenance(None) == "yours"
 
 
 def test_sources_list_every_citation(comparison):
@@ -248,6 +316,17 @@ def test_cli_report_writes_every_file(tmp_path, capsys):
     assert report.read_csv(csv).seed == 3
     assert (tmp_path / "r_weekly.csv").exists() and pptx.stat().st_size > 10_000
     assert str(pdf) in capsys.readouterr().out
+    check_deck(pptx)
+
+
+def test_cli_deck_of_siloed_and_aligned_with_its_bridge(tmp_path):
+    """What a consultant types: a deck with the bridge of all eight levers."""
+    pptx = tmp_path / "deck.pptx"
+    args = ["report", "siloed", "aligned", "--pptx", str(pptx), "--runs", "300"]
+    assert main([*args, "--bridge-runs", "40"]) == 0
+    deck = check_deck(pptx)
+    titles = [s.shapes[0].text_frame.text for s in deck.slides]
+    assert "Each lever's fair share" in titles
 
 
 def test_cli_report_errors_are_one_line(tmp_path, capsys):
@@ -257,3 +336,5 @@ def test_cli_report_errors_are_one_line(tmp_path, capsys):
     args = ["report", "siloed", "aligned", "--csv", out, "--runs", "50"]
     assert main([*args, "--weeks", "10", "--target", "nope=1"]) == 2
     assert "unknown figure 'nope'" in capsys.readouterr().err
+    assert main(["report", "siloed", "aligned", "--pptx", str(tmp_path)]) == 2
+    assert "is a folder; give a file name" in capsys.readouterr().err

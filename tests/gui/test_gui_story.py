@@ -216,3 +216,45 @@ def test_workshop_reveal_animates_to_the_new_result(qtbot, two_levers):
     )
     assert len(frames) >= 2  # several frames, not a jump
     np.testing.assert_allclose(win._line.get_ydata(), win.steps[1].arr["p50"])
+
+
+def test_cards_say_net_value_and_caveat_and_cac_is_better(qtbot):
+    """Aligned vs siloed on the overview: the difference card gives the net
+    value and the caveat; a lower CAC counts as better in nearly every run."""
+    from gui.results import ResultsPanel
+    from simulator.caveats import SPREAD_CAVEAT
+
+    comparison = compare(
+        load_scenario("siloed"),
+        [load_scenario("aligned")],
+        settings=RunSettings(runs=250, horizon_weeks=52, warmup_weeks=12, seed=4),
+    )
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1280, 720)
+    panel.show()
+    panel.show_comparison(comparison, final=True)
+    card = panel.overview.cards[-1].body.text()
+    assert "Net value" in card and "the cost" in card
+    assert panel.overview.caveat.isVisible()
+    assert panel.overview.caveat.text() == SPREAD_CAVEAT
+    cac = comparison.differences[0]["cac"]
+    assert cac["p_better"] > 0.95
+    rows = {row[0]: row for row in panel.table.rows()}
+    cac_row = next(row for name, row in rows.items() if name.endswith("[cac]"))
+    assert cac_row[-1].startswith(("9", "100"))  # P(better) of a lower CAC
+
+
+def test_workshop_keeps_the_caveat_in_view(qtbot, two_levers):
+    base, alt = two_levers
+    win = WorkshopWindow(base, alt, YEAR, predict=False, animation_ms=0)
+    qtbot.addWidget(win)
+    win.resize(1280, 720)
+    win.show()
+    assert win.caveat.isVisible() and "best-versus-worst" in win.caveat.text()
+    same = WorkshopWindow(base, base, YEAR, predict=False, animation_ms=0)
+    qtbot.addWidget(same)
+    same.show()
+    assert not same.caveat.isVisible()
+    for window in (win, same):
+        window.close()
