@@ -802,6 +802,8 @@ def provenance(citation: Any) -> str:
     """Cited, assumption, or the user's own, from a value's citation."""
     if citation is None:
         return "yours"
+    if citation.confidence == "user":  # the user's own figure, whatever its source
+        return "yours"
     source = citation.source.strip().lower()
     if source.startswith(("entered by you", "you", "user", "own")):
         return "yours"

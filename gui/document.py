@@ -6,6 +6,13 @@ validated :class:`~simulator.schema.Scenario` it resolves to. Every edit builds 
 new ``own``, validates it and, only when it is valid, pushes it on the document's
 :class:`QUndoStack` as a snapshot, so undo and redo are exact and the document is
 always runnable.
+
+An alternative of a comparison is a set of changes to the baseline: its
+document is linked to the baseline's (:meth:`ScenarioDocument.link_baseline`)
+and resolves as the baseline as resolved, then its levers, then its own tables
+(:func:`~simulator.scenario_io.resolve_alternative`). An edit of the baseline
+reaches every alternative at once, and is refused when it would leave one of
+them invalid.
 """
 
 from __future__ import annotations
@@ -17,21 +24,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import tomli_w
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from simulator.errors import ScenarioError
-from simulator.library import bundled_levers, bundled_scenario_path
+from simulator.library import bundled_levers, bundled_scenario_path, bundled_scenarios
 from simulator.params import Layout
+from simulator.provenance import ENTERED_BY_YOU, user_citation
 from simulator.scenario_io import (
+    flatten,
     load_lever,
     load_scenario,
     read_toml,
+    resolve_alternative,
     resolve_reference,
     save_scenario,
     scenario_from_dict,
+    write_atomic,
 )
-from simulator.schema import Scenario
+from simulator.schema import PARAMETER_TABLES, Scenario
 from simulator.untrusted import list_index, refusing, resolved
 
 Raw = dict[str, Any]
@@ -172,6 +184,9 @@ class ScenarioDocument(QObject):
 
     changed = Signal()
     modifiedChanged = Signal(bool)
+    #: The baseline this document is an alternative to changed (what the
+    #: alternative's tab says about it may have too, even when its values not).
+    baselineChanged = Signal()
 
     def __init__(
         self,
@@ -186,6 +201,10 @@ class ScenarioDocument(QObject):
         self.anchor = anchor or path
         #: The bundled preset this untitled document equals until it is edited.
         self.preset_id: str | None = None
+        #: The baseline this document is an alternative to (None: it is the
+        #: baseline, or stands alone), and the alternatives linked to it.
+        self.baseline: ScenarioDocument | None = None
+        self.dependents: list[ScenarioDocument] = []
         self.own: Raw = copy.deepcopy(own)
         self.scenario: Scenario = self._resolve(self.own)
         self._parent_cache: tuple[Any, Scenario | None] = (object(), None)
@@ -275,12 +294,77 @@ class ScenarioDocument(QObject):
     def file_label(self) -> str:
         return str(self.path) if self.path else "not saved yet"
 
-    def _resolve(self, own: Raw) -> Scenario:
+    def _resolve(self, own: Raw, baseline: Scenario | None = None) -> Scenario:
         origin = str(self.path) if self.path else f"<{own.get('name', 'scenario')}>"
+        if baseline is None and self.baseline is not None:
+            baseline = self.baseline.scenario
+        if baseline is not None:
+            return resolve_alternative(baseline, own, base=self.anchor, origin=origin)
         return scenario_from_dict(own, origin=origin, base=self.anchor)
 
+    # ------------------------------------------------------------------ baseline
+
+    def link_baseline(self, baseline: ScenarioDocument | None) -> None:
+        """Make this document an alternative to ``baseline`` (or, with ``None``,
+        a scenario of its own). Raises :class:`ScenarioError`, changing nothing,
+        when it cannot be resolved that way."""
+        if baseline is self.baseline:
+            return
+        resolved = (
+            self._resolve(self.own, baseline.scenario if baseline is not None else None)
+            if baseline is not None
+            else scenario_from_dict(self.own, origin=self._origin(), base=self.anchor)
+        )
+        self.baseline = baseline
+        if resolved != self.scenario:
+            self.scenario = resolved
+            self.changed.emit()
+
+    def _origin(self) -> str:
+        return str(self.path) if self.path else f"<{self.own.get('name', 'scenario')}>"
+
+    def rebase(self) -> None:
+        """Resolve again on the baseline as it now is (after it changed)."""
+        try:
+            resolved = self._resolve(self.own)
+        except ScenarioError:
+            return  # (edits of the baseline that would do this are refused)
+        if resolved != self.scenario:
+            self.scenario = resolved
+            self.changed.emit()
+        self.baselineChanged.emit()
+
+    def check_alternative(self, scenario: Scenario) -> None:
+        """Raise :class:`ScenarioError` if ``scenario``, as this document's
+        baseline, would leave this document invalid."""
+        try:
+            self._resolve(self.own, scenario)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                f"it would leave the alternative “{self.name}” invalid ({exc})"
+            ) from None
+
+    def changes(self) -> list[str]:
+        """The parameters this document's own file sets (dotted; a list counts
+        as one): what it changes beyond its levers."""
+        tables = {k: v for k, v in self.own.items() if k in PARAMETER_TABLES}
+        return sorted(flatten(tables))
+
+    def lever_names(self) -> list[str]:
+        names = []
+        for lever_id in self.levers:
+            try:
+                names.append(load_lever(_lever_ref(lever_id, self.anchor)).name)
+            except ScenarioError:
+                names.append(lever_id)
+        return names
+
     def parent_scenario(self) -> Scenario | None:
-        """The scenario this one extends (without its levers), for highlighting."""
+        """What this scenario's values are compared with, for highlighting: the
+        baseline for an alternative, else the scenario it extends (without its
+        levers)."""
+        if self.baseline is not None:
+            return self.baseline.scenario
         extends = self.extends
         key = (extends, str(self.anchor))
         if self._parent_cache[0] != key:
@@ -328,6 +412,8 @@ class ScenarioDocument(QObject):
         self.own = copy.deepcopy(own)
         self.scenario = resolved if resolved is not None else self._resolve(self.own)
         self.changed.emit()
+        for dependent in self.dependents:
+            dependent.rebase()
 
     def edit(
         self, mutate: Callable[[Raw, Raw], None], text: str, key: str | None = None
@@ -342,8 +428,12 @@ class ScenarioDocument(QObject):
         mutate(after, self.scenario.model_dump(mode="python"))
         if after == before:
             return
+        if key not in ("name", "description"):
+            _stop_claiming_bundled(after, self.scenario.name)
         command = SnapshotCommand(self, before, after, text, key)
         command.resolved = self._resolve(after)  # raises ScenarioError when invalid
+        for dependent in self.dependents:
+            dependent.check_alternative(command.resolved)
         self.undo_stack.push(command)
 
     def set_value(self, dotted: str, value: Any) -> None:
@@ -360,14 +450,27 @@ class ScenarioDocument(QObject):
             group = _sum_group(parts, resolved)
             if group is None:
                 _set(own, parts, value)
+                _mark_yours(own, resolved, [parts])
                 return
             paths, changed = group
             current = {k: float(_get(resolved, path)) for k, path in paths.items()}
             new = rescale_others(current, changed, float(value))
             for k, path in paths.items():
                 _set(own, path, new[k])
+            # the others follow the user's value: theirs too
+            _mark_yours(own, resolved, list(paths.values()))
 
         self.edit(mutate, f"Set {dotted} = {value!r}", key=dotted)
+
+    def set_source(self, dotted: str, source: str) -> None:
+        """Say where the user's value of ``dotted`` comes from ("our CRM,
+        2025"): its citation becomes the user's, with that source."""
+        parts = dotted.split(".")
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            _mark_yours(own, resolved, [parts], source)
+
+        self.edit(mutate, f"Source of {dotted}: {source}", key=f"source:{dotted}")
 
     def add_item(self, list_path: str) -> None:
         """Append a source (with no budget share yet) or a pipeline stage."""
@@ -392,6 +495,8 @@ class ScenarioDocument(QObject):
                     "mean_weeks": 2.0,
                 }
             items.append(item)
+            citations = own.setdefault("citations", {})
+            citations[f"{list_path}.{item['name']}"] = user_citation()
 
         self.edit(mutate, f"Add an item to {list_path}")
 
@@ -433,7 +538,7 @@ class ScenarioDocument(QObject):
         levers now give, so the switch has a visible effect even where the file had
         set those values itself (undo brings them back).
         """
-        if not self.extends:
+        if not self.extends and self.baseline is None:
             raise ScenarioError(
                 "levers apply on top of the scenario a file extends, and this one "
                 "extends none; start from a bundled preset or File > New",
@@ -451,11 +556,17 @@ class ScenarioDocument(QObject):
                 own["levers"] = levers
             else:
                 own.pop("levers", None)
-            inherited = scenario_from_dict(
-                {"name": "inherited", "extends": own["extends"], "levers": levers},
-                origin="<levers>",
-                base=self.anchor,
-            ).model_dump(mode="python")
+            skeleton: Raw = {"name": "inherited", "levers": levers}
+            if self.baseline is not None:
+                inherited = resolve_alternative(
+                    self.baseline.scenario, skeleton, base=self.anchor
+                ).model_dump(mode="python")
+            else:
+                inherited = scenario_from_dict(
+                    {**skeleton, "extends": own["extends"]},
+                    origin="<levers>",
+                    base=self.anchor,
+                ).model_dump(mode="python")
             for dotted in lever.set:
                 _reset_to_inherited(own, inherited, dotted.split("."))
 
@@ -474,7 +585,13 @@ class ScenarioDocument(QObject):
         if self.extends and target.parent != (anchor_before or target).parent:
             # A relative `extends` must still be found from the new folder.
             resolve_reference(self.extends, relative_to=target)
-        save_scenario(self.scenario, target)
+        if self.baseline is not None:
+            # An alternative is saved as what it is: its levers and the values
+            # it sets itself, so that reopened against a baseline it is that
+            # baseline with these changes.
+            write_atomic(target, tomli_w.dumps(_saved_own(self.own)))
+        else:
+            save_scenario(self.scenario, target)
         self.path = target
         self.anchor = target
         self.preset_id = None
@@ -483,6 +600,55 @@ class ScenarioDocument(QObject):
         self.undo_stack.setClean()
         self.changed.emit()
         return target
+
+
+def _mark_yours(
+    own: Raw, resolved: Raw, paths: list[list[str]], source: str = ENTERED_BY_YOU
+) -> None:
+    """Cite the values at ``paths`` as the user's: the citation of the value
+    they replaced no longer applies (list items are cited by name)."""
+    citations = own.setdefault("citations", {})
+    for parts in paths:
+        named = list(parts)
+        for list_path in LIST_PATHS:
+            lp = list_path.split(".")
+            if (
+                parts[: len(lp)] == lp
+                and len(parts) > len(lp)
+                and parts[len(lp)].isdigit()
+            ):
+                try:
+                    items = _get(own, lp)
+                    named[len(lp)] = str(items[int(parts[len(lp)])]["name"])
+                except (KeyError, IndexError, TypeError):
+                    pass
+        if named[0] in PARAMETER_TABLES:
+            citations[".".join(named)] = user_citation(source)
+
+
+def _bundled_descriptions() -> dict[str, str]:
+    """The bundled presets' descriptions (words joined by single spaces), by
+    name."""
+    return {entry.description: entry.name for entry in bundled_scenarios()}
+
+
+def _stop_claiming_bundled(own: Raw, name: str) -> None:
+    """A scenario the user has changed no longer carries a bundled preset's
+    description (it describes the bundled company, not the user's); the
+    user can write their own."""
+    text = " ".join(str(own.get("description", "")).split())
+    preset = _bundled_descriptions().get(text)
+    if preset is not None:
+        own["description"] = (
+            f"Started from the bundled preset “{preset}”; values marked as "
+            "yours are your own."
+        )
+
+
+def _saved_own(own: Raw) -> Raw:
+    out: Raw = {"schema_version": 1}
+    out.update({k: v for k, v in own.items() if k != "schema_version"})
+    return out
 
 
 def _lever_ref(lever_id: str, anchor: Path | None) -> Path:

@@ -6,6 +6,12 @@ Every field's widget, unit, range and tooltip come from
 GUI change. Groups follow MODEL.md. An edit is sent to the
 :class:`~gui.document.ScenarioDocument` as ``(dotted name, value)``; the editor
 never changes a scenario itself, it only shows the document's current one.
+
+Rates and shares are entered and shown as percentages ("12", "12%" and
+"12 %" all mean 12 %); the document and files keep fractions. Beside each
+field: where its value comes from (cited, assumption, yours; see
+:mod:`simulator.provenance`) and, for a value outside its plausible range, a
+warning (:mod:`simulator.plausibility`).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from typing import Any, Literal
 
 from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -28,6 +34,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -42,6 +49,10 @@ from PySide6.QtWidgets import (
 from gui.document import ScenarioDocument
 from simulator.errors import ScenarioError
 from simulator.library import bundled_levers
+from simulator.parameter_text import PERCENT_UNITS, percent_unit
+from simulator.parameter_text import human as _human
+from simulator.plausibility import Concern, input_warnings
+from simulator.provenance import KIND_LABELS, citation_of, kind_of
 from simulator.scenario_io import load_lever
 from simulator.schema import (
     Company,
@@ -98,26 +109,53 @@ SUM_NOTES = {
 
 
 def human(name: str) -> str:
-    """``decay_tau_hours -> "Decay tau hours"``; a few names read better spelled out."""
-    special = {
-        "acv_median": "Median deal value (ACV)",
-        "acv_sigma": "Deal value spread",
-        "within_5min": "Within 5 minutes",
-        "within_1h": "5 to 60 minutes",
-        "within_1d": "1 to 24 hours",
-        "within_1w": "1 to 7 days",
-        "initial_arr": "Initial ARR",
-        "decay_tau_hours": "Decay time constant",
-        "pass_ready": "Pass ready leads",
-        "pass_future": "Pass future leads",
-        "pass_junk": "Pass junk leads",
-        "rate": "Reallocation rate",
-        "review_weeks": "Weeks between reviews",
-        "metric": "Marketing measured on",
-        "min_share": "Minimum budget share",
-        "capacity_per_week": "Follow-up capacity",
-    }
-    return special.get(name, name.replace("_", " ").capitalize())
+    """``decay_tau_hours -> "Decay time constant"`` (see
+    :func:`simulator.parameter_text.human`)."""
+    return _human(name)
+
+
+#: The provenance tags' colours: cited, assumption, yours.
+TAG_STYLES = {
+    "cited": "color: #1b5e20; background: #e3f1e4;",
+    "assumption": "color: #555555; background: #eeeeee;",
+    "yours": "color: #0d47a1; background: #e1ecfa;",
+}
+WARNING_STYLE = "color: #8a3b00;"
+
+
+def parse_percent(text: str) -> float | None:
+    """A percentage as typed: "12", "12%", "12 %", " 12.5 % " -> 12.0 / 12.5
+    (the number of percent); ``None`` when it is not a number."""
+    core = text.strip().replace("\u202f", "").replace("\xa0", "")
+    core = core.removesuffix("%").strip().replace(",", "")
+    try:
+        value = float(core)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class PercentSpinBox(QDoubleSpinBox):
+    """A spin box of percentages that also takes "12%" and "12 %" as typed,
+    and shows "12" rather than "12.00"."""
+
+    def validate(self, text: str, pos: int) -> object:
+        core = text.strip().removesuffix("%").strip()
+        if core in ("", "-", "+", ".", "-.", "+."):
+            return QValidator.State.Intermediate, text, pos
+        value = parse_percent(text)
+        if value is None:
+            return QValidator.State.Invalid, text, pos
+        if not self.minimum() <= value <= self.maximum():
+            return QValidator.State.Intermediate, text, pos
+        return QValidator.State.Acceptable, text, pos
+
+    def valueFromText(self, text: str) -> float:
+        value = parse_percent(text)
+        return self.value() if value is None else value
+
+    def textFromValue(self, value: float) -> str:
+        return f"{value:.{self.decimals()}f}".rstrip("0").rstrip(".")
 
 
 def _bounds(info: Any) -> tuple[float | None, float | None, bool]:
@@ -167,6 +205,7 @@ class FieldEditor(QWidget):
     """One parameter's widget: spin box, check box, choice or text."""
 
     edited = Signal(str, object)  # dotted name, new value
+    sourceEdited = Signal(str, str)  # dotted name, the source the user typed
 
     def __init__(
         self, dotted: str, info: Any, annotation: Any, parent: QWidget | None = None
@@ -176,8 +215,14 @@ class FieldEditor(QWidget):
         self.info = info
         self.unit = _unit(info)
         self.description = info.description or ""
-        layout = QHBoxLayout(self)
+        #: Shown and entered as a percentage (the value stays a fraction).
+        self.percent = self.unit in PERCENT_UNITS and annotation is float
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(1)
+        layout = QHBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
+        outer.addLayout(layout)
         lo, hi, strict = _bounds(info)
         self.bounds = (lo, hi, strict)
         # The tooltip and highlight last shown: re-applying a style sheet makes
@@ -218,6 +263,20 @@ class FieldEditor(QWidget):
             spin.setKeyboardTracking(False)
             spin.valueChanged.connect(lambda v: self.edited.emit(self.dotted, int(v)))
             self.widget = spin
+        elif self.percent:
+            self.kind = "float"
+            spin = PercentSpinBox()
+            spin.setDecimals(2)
+            spin.setSingleStep(1.0)
+            spin.setRange(
+                (lo if lo is not None else -1e9) * 100 + (0.01 if strict else 0.0),
+                (hi if hi is not None else 1e9) * 100,
+            )
+            spin.setKeyboardTracking(False)
+            spin.valueChanged.connect(
+                lambda v: self.edited.emit(self.dotted, round(float(v) / 100, 10))
+            )
+            self.widget = spin
         else:
             self.kind = "float"
             spin = QDoubleSpinBox()
@@ -234,14 +293,80 @@ class FieldEditor(QWidget):
             spin.valueChanged.connect(lambda v: self.edited.emit(self.dotted, float(v)))
             self.widget = spin
         layout.addWidget(self.widget, 1)
+        self.unit_label: QLabel | None = None
         if self.unit and self.kind in ("int", "float"):
-            unit_label = QLabel(self.unit)
-            unit_label.setMinimumWidth(90)
-            unit_label.setStyleSheet("color: #555555;")
-            layout.addWidget(unit_label)
+            shown = percent_unit(self.unit) if self.percent else self.unit
+            self.unit_label = QLabel(shown)
+            self.unit_label.setMinimumWidth(90)
+            self.unit_label.setStyleSheet("color: #555555;")
+            layout.addWidget(self.unit_label)
+        # Where the value comes from, at a glance (cited / assumption / yours).
+        self.tag = QLabel()
+        self.tag.setObjectName(f"tag:{dotted}")
+        self.tag.setMinimumWidth(74)
+        self.tag.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.tag.hide()
+        layout.addWidget(self.tag)
+        # A value outside its plausible range: why, and a fix to click.
+        self.warning = QLabel()
+        self.warning.setObjectName(f"warning:{dotted}")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet(WARNING_STYLE)
+        self.warning.setTextFormat(Qt.TextFormat.RichText)
+        self.warning.linkActivated.connect(self._fix_clicked)
+        self.warning.hide()
+        outer.addWidget(self.warning)
+        self._fixes: list[tuple[str, Any]] = []
+        self.concern: Concern | None = None
+        self.provenance = "none"
         self.widget.setObjectName(dotted)
+        self.widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        source_action = self.widget.addAction("Where this value comes from…")
+        source_action.triggered.connect(self.ask_source)
         self.setObjectName(f"field:{dotted}")
         self._value: Any = None
+
+    def ask_source(self) -> None:
+        """Ask where the user's value comes from ("our CRM, 2025")."""
+        text, ok = QInputDialog.getText(
+            self,
+            "Source of this value",
+            f"Where does {self.dotted} come from? (your own figure: a report, "
+            "your CRM, a finance export…)",
+        )
+        if ok and text.strip():
+            self.sourceEdited.emit(self.dotted, text.strip())
+
+    def _fix_clicked(self, link: str) -> None:
+        index = int(link.removeprefix("fix:"))
+        if 0 <= index < len(self._fixes):
+            self.edited.emit(*self._fixes[index])
+
+    def set_warning(self, concern: Concern | None) -> None:
+        """Show (or hide) a plausibility warning under the field."""
+        if concern == self.concern:
+            return
+        self.concern = concern
+        if concern is None:
+            self.warning.hide()
+            self._fixes = []
+            return
+        self._fixes = [(f.parameter, f.value) for f in concern.fixes]
+        links = " ".join(
+            f"<a href='fix:{i}'>{html.escape(f.label)}</a>"
+            for i, f in enumerate(concern.fixes)
+        )
+        self.warning.setText(f"⚠ {html.escape(concern.message)}. {links}".strip())
+        self.warning.show()
+
+    def set_provenance(self, kind: str, show_tag: bool = True) -> None:
+        if kind == self.provenance:
+            return
+        self.provenance = kind
+        label = KIND_LABELS.get(kind, "")
+        self.tag.setText(label)
+        self.tag.setStyleSheet(TAG_STYLES.get(kind, "") + " padding: 0 4px;")
+        self.tag.setVisible(bool(label) and show_tag)
 
     def _text_done(self) -> None:
         text = self.widget.text().strip()  # type: ignore[attr-defined]
@@ -272,6 +397,8 @@ class FieldEditor(QWidget):
             return w.text()  # type: ignore[attr-defined]
         if self.kind == "bigint":
             return int(w.text().replace(",", ""))  # type: ignore[attr-defined]
+        if self.percent:
+            return round(w.value() / 100, 10)  # type: ignore[attr-defined]
         return w.value()  # type: ignore[attr-defined]
 
     def set_value(self, value: Any) -> None:
@@ -286,6 +413,8 @@ class FieldEditor(QWidget):
                 w.setCurrentText(str(value))  # type: ignore[attr-defined]
             elif self.kind in ("text", "bigint"):
                 w.setText(str(value))  # type: ignore[attr-defined]
+            elif self.percent:
+                w.setValue(value * 100)  # type: ignore[attr-defined]
             else:
                 w.setValue(value)  # type: ignore[attr-defined]
         finally:
@@ -304,7 +433,12 @@ class FieldEditor(QWidget):
         """Highlight and tooltip: meaning, unit, range, source, what it differs from."""
         lo, hi, strict = self.bounds
         lines = [f"<b>{html.escape(self.dotted)}</b>", self.description]
-        if self.unit:
+        if self.percent:
+            lines.append(
+                f"Unit: {percent_unit(self.unit)} (type 12, 12% or 12 %; files "
+                "keep the fraction 0.12)"
+            )
+        elif self.unit:
             lines.append(f"Unit: {self.unit}")
         if lo is not None or hi is not None:
             low = (
@@ -314,11 +448,16 @@ class FieldEditor(QWidget):
                     f"&gt; {format_value(lo)}" if strict else f"from {format_value(lo)}"
                 )
             )
+            if self.percent:
+                lo = None if lo is None else lo * 100
+                hi = None if hi is None else hi * 100
             high = "" if hi is None else f"to {format_value(hi)}"
             lines.append(f"Allowed: {low} {high}".strip())
         if note:
             lines.append(f"<i>{note}</i>")
-        if citation is not None:
+        if citation is not None and kind_of(citation) == "yours":
+            lines.append(f"Yours: {html.escape(citation.source)}")
+        elif citation is not None:
             year = f", {citation.year}" if citation.year else ""
             # A citation is the file author's text: shown as written, not as HTML.
             text = (
@@ -330,6 +469,7 @@ class FieldEditor(QWidget):
             lines.append(text)
         else:
             lines.append("Source: none given in the scenario file")
+        lines.append("Right-click to say where your value comes from.")
         if lever:
             lines.append(f"Set by the lever <b>{html.escape(lever)}</b>")
         if differs:
@@ -365,6 +505,7 @@ class ListEditor(QWidget):
     """A table of sources or stages with add, remove and reorder buttons."""
 
     edited = Signal(str, object)
+    sourceEdited = Signal(str, str)
     structure = Signal(str, str, int)  # list path, action (add/remove/up/down), row
 
     def __init__(self, list_path: str, parent: QWidget | None = None) -> None:
@@ -375,9 +516,12 @@ class ListEditor(QWidget):
         self.fields: list[dict[str, FieldEditor]] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.table = QTableWidget(0, len(self.columns))
+        # The last column says where each row's values come from.
+        self.table = QTableWidget(0, len(self.columns) + 1)
         self.table.setObjectName(f"table:{list_path}")
-        self.table.setHorizontalHeaderLabels([human(n) for n, _i, _a in self.columns])
+        self.table.setHorizontalHeaderLabels(
+            [human(n) for n, _i, _a in self.columns] + ["Values"]
+        )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -401,6 +545,32 @@ class ListEditor(QWidget):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        self.warnings = QLabel()
+        self.warnings.setObjectName(f"warnings:{list_path}")
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet(WARNING_STYLE)
+        self.warnings.hide()
+        layout.addWidget(self.warnings)
+
+    def show_notes(self, concerns: list[Concern], kinds: list[str]) -> None:
+        """Plausibility warnings of the items (under the table) and where each
+        row's values come from (its last column)."""
+        text = "<br>".join(f"⚠ {html.escape(c.message)}" for c in concerns)
+        if text != self.warnings.text():
+            self.warnings.setText(text)
+        self.warnings.setVisible(bool(concerns))
+        column = len(self.columns)
+        for row, kind in enumerate(kinds):
+            label = self.table.cellWidget(row, column)
+            if not isinstance(label, QLabel):
+                label = QLabel()
+                label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                label.setObjectName(f"tag:{self.list_path}.{row}")
+                self.table.setCellWidget(row, column, label)
+            if label.property("kind") != kind:
+                label.setProperty("kind", kind)
+                label.setText(KIND_LABELS.get(kind, ""))
+                label.setStyleSheet(TAG_STYLES.get(kind, ""))
 
     def _action(self, action: str) -> None:
         row = self.table.currentRow()
@@ -421,22 +591,29 @@ class ListEditor(QWidget):
                         f"{self.list_path}.{row}.{name}", info, annotation
                     )
                     if editor.kind in ("int", "float"):
-                        editor.layout().itemAt(1).widget().hide()  # unit in header
+                        if editor.unit_label is not None:  # unit in header
+                            editor.unit_label.hide()
                         editor.widget.setButtonSymbols(  # narrow cells
                             QAbstractSpinBox.ButtonSymbols.NoButtons
                         )
                     editor.edited.connect(self.edited)
+                    editor.sourceEdited.connect(self.sourceEdited)
                     self.table.setCellWidget(row, col, editor)
                     cells[name] = editor
                 self.fields.append(cells)
             if 0 <= current < len(items):
                 self.table.selectRow(current)
-            units = [_unit(i) for _n, i, _a in self.columns]
+            units = [
+                percent_unit(u) if u in PERCENT_UNITS and a is float else u
+                for _n, i, a in self.columns
+                for u in [_unit(i)]
+            ]
             self.table.setHorizontalHeaderLabels(
                 [
                     human(n) + (f"\n({u})" if u else "")
                     for (n, _i, _a), u in zip(self.columns, units, strict=True)
                 ]
+                + ["Values"]
             )
         for row, item in enumerate(items):
             for name, editor in self.fields[row].items():
@@ -491,13 +668,19 @@ class LeverPanel(QWidget):
 
     def show_document(self, doc: ScenarioDocument) -> None:
         levers = set(doc.levers)
-        enabled = doc.extends is not None
+        enabled = doc.extends is not None or doc.baseline is not None
         for lever_id, box in self.boxes.items():
             box.blockSignals(True)
             box.setChecked(lever_id in levers)
             box.setEnabled(enabled)
             box.blockSignals(False)
-        if enabled:
+        if doc.baseline is not None:
+            self.note.setText(
+                "Switched on top of the <b>baseline</b>: this scenario is the "
+                "baseline's company with these levers and its own changes. "
+                "Hover a lever to see what it sets."
+            )
+        elif enabled:
             self.note.setText(
                 f"Switched on top of <b>{doc.extends}</b>, the scenario "
                 "this one extends. Hover a lever to see what it sets."
@@ -513,6 +696,7 @@ class ParameterEditor(QWidget):
     """All parameters of one scenario, grouped as in MODEL.md."""
 
     edited = Signal(str, object)
+    sourceEdited = Signal(str, str)
     structure = Signal(str, str, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -544,6 +728,7 @@ class ParameterEditor(QWidget):
                     dotted = f"{prefix}.{name}"
                     field = FieldEditor(dotted, info, annotation)
                     field.edited.connect(self.edited)
+                    field.sourceEdited.connect(self.sourceEdited)
                     label = QLabel(human(name))
                     label.setToolTip(dotted)
                     form.addRow(label, field)
@@ -577,6 +762,7 @@ class ParameterEditor(QWidget):
         form.addRow(heading)
         editor = ListEditor(list_path)
         editor.edited.connect(self.edited)
+        editor.sourceEdited.connect(self.sourceEdited)
         editor.structure.connect(self.structure)
         form.addRow(editor)
         self.lists[list_path] = editor
@@ -608,6 +794,21 @@ class ParameterEditor(QWidget):
         for list_path, editor in self.lists.items():
             items = _dig(scenario, list_path)
             editor.show_items(items)
+        concerns = {c.parameter: c for c in input_warnings(scenario)}
+        for list_path, editor in self.lists.items():
+            prefix = list_path + "."
+            kinds = []
+            for row in editor.fields:
+                found = {kind_of(citation_of(scenario, f.dotted)) for f in row.values()}
+                kinds.append(
+                    next(
+                        (k for k in ("yours", "cited", "assumption") if k in found),
+                        "none",
+                    )
+                )
+            editor.show_notes(
+                [c for p, c in concerns.items() if p.startswith(prefix)], kinds
+            )
         for field in self.all_fields():
             value = _dig_dict(data, field.dotted)
             field.set_value(value)
@@ -626,6 +827,12 @@ class ParameterEditor(QWidget):
                 lever=doc.lever_of(field.dotted) if doc.levers else None,
                 note=_sum_note(field.dotted),
             )
+            in_list = any(field.dotted.startswith(p + ".") for p in self.lists)
+            field.set_provenance(
+                kind_of(_citation(scenario, field.dotted)), show_tag=not in_list
+            )
+            if not in_list:
+                field.set_warning(concerns.get(field.dotted))
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -651,21 +858,7 @@ def _sum_note(dotted: str) -> str | None:
 
 def _citation(scenario: Scenario, dotted: str) -> Any:
     """The citation of a parameter; list items are cited by index or by name."""
-    citations = scenario.citations
-    if dotted in citations:
-        return citations[dotted]
-    parts = dotted.split(".")
-    for list_path in ("marketing.sources", "pipeline.stages"):
-        lp = list_path.split(".")
-        if parts[: len(lp)] == lp and len(parts) > len(lp) + 1:
-            items = _dig(scenario, list_path)
-            index = int(parts[len(lp)])
-            if index < len(items):
-                by_name = ".".join([*lp, items[index].name, *parts[len(lp) + 1 :]])
-                if by_name in citations:
-                    return citations[by_name]
-    parent = ".".join(parts[:-1])
-    return citations.get(parent)
+    return citation_of(scenario, dotted)
 
 
 def _dig(obj: Any, dotted: str) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import html
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -37,10 +39,11 @@ from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
+from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
+from simulator.plausibility import lever_warnings
 from simulator.runner import RunSettings
-from simulator.safe_text import for_rich_text
 from simulator.scenario_io import clean_stale_temps
 from simulator.schema import Simulation
 from simulator.untrusted import refusing, run_budget_problem, whole_number
@@ -48,6 +51,7 @@ from simulator.untrusted import refusing, run_budget_problem, whole_number
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
 FILE_FILTER = "FunnelSim scenarios (*.toml);;All files (*)"
+COMPARISON_FILTER = "FunnelSim comparisons (*.toml);;All files (*)"
 
 
 class MessageBar(QFrame):
@@ -117,6 +121,16 @@ class ScenarioPane(QWidget):
         self.name_edit.editingFinished.connect(self._name_done)
         top.addWidget(self.name_edit, 1)
         layout.addLayout(top)
+        described = QHBoxLayout()
+        described.addWidget(QLabel("Description:"))
+        self.description_edit = QLineEdit()
+        self.description_edit.setObjectName("scenario_description")
+        self.description_edit.setPlaceholderText(
+            "what this scenario is (saved with it, shown in exports)"
+        )
+        self.description_edit.editingFinished.connect(self._description_done)
+        described.addWidget(self.description_edit, 1)
+        layout.addLayout(described)
         self.info = QLabel()
         self.info.setTextFormat(Qt.TextFormat.RichText)  # values inside are escaped
         self.info.setWordWrap(True)
@@ -133,6 +147,7 @@ class ScenarioPane(QWidget):
         self.editor.toolbox.setCurrentIndex(0)
         layout.addWidget(self.editor, 1)
         self.editor.edited.connect(self._on_edited)
+        self.editor.sourceEdited.connect(self._on_source)
         self.editor.structure.connect(self._on_structure)
         self.levers.toggled.connect(self._on_lever_toggled)
 
@@ -140,24 +155,34 @@ class ScenarioPane(QWidget):
     def set_document(self, doc: ScenarioDocument) -> None:
         self.doc = doc
         doc.changed.connect(self.refresh)
+        doc.baselineChanged.connect(self._refresh_info)
         self.refresh()
+
+    def _refresh_info(self) -> None:
+        if self.doc is not None and self.doc.baseline is not None:
+            self.info.setText(alternative_summary(self.doc))
 
     def refresh(self) -> None:
         doc = self.doc
         if doc is None:
             return
         self.name_edit.setText(doc.name)
-        parts = []
-        if doc.extends:
-            parts.append(f"extends <b>{for_rich_text(doc.extends)}</b>")
-        if doc.levers:
-            parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
-        parts.append(f"file: {for_rich_text(doc.file_label())}")
-        self.info.setText(
-            " · ".join(parts) + "<br>Highlighted values differ from the "
-            "scenario this one extends; hover a value for its meaning and "
-            "source."
-        )
+        self.description_edit.setText(doc.scenario.description)
+        self.description_edit.setCursorPosition(0)
+        if doc.baseline is not None:
+            self.info.setText(alternative_summary(doc))
+        else:
+            parts = []
+            if doc.extends:
+                parts.append(f"extends <b>{html.escape(doc.extends)}</b>")
+            if doc.levers:
+                parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
+            parts.append(f"file: {html.escape(doc.file_label())}")
+            self.info.setText(
+                " · ".join(parts) + "<br>The baseline: every alternative is this "
+                "company with its own changes. Highlighted values differ from "
+                "the scenario this one extends."
+            )
         self.levers.show_document(doc)
         self.editor.show_document(doc)
 
@@ -171,6 +196,15 @@ class ScenarioPane(QWidget):
     def _on_edited(self, dotted: str, value: Any) -> None:
         if self.doc is not None:
             self._guard(lambda: self.doc.set_value(dotted, value))
+
+    def _on_source(self, dotted: str, source: str) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_source(dotted, source))
+
+    def _description_done(self) -> None:
+        text = " ".join(self.description_edit.text().split())
+        if self.doc is not None and text != self.doc.scenario.description:
+            self._guard(lambda: self.doc.set_value("description", text))
 
     def _name_done(self) -> None:
         text = self.name_edit.text().strip()
@@ -229,6 +263,31 @@ class ScenarioPane(QWidget):
             self.window_.open_file(files[0], self.slot)
 
 
+def alternative_summary(doc: ScenarioDocument) -> str:
+    """What an alternative is: "Baseline + N levers + M changes", listed."""
+    levers = doc.lever_names()
+    changes = doc.changes()
+    head = (
+        f"<b>Baseline + {len(levers)} lever{'s' * (len(levers) != 1)} + "
+        f"{len(changes)} change{'s' * (len(changes) != 1)}</b>"
+    )
+    lines = [head]
+    if levers:
+        lines.append("Levers: " + html.escape(", ".join(levers)))
+    if changes:
+        lines.append("Changes: " + html.escape(", ".join(changes)))
+    if doc.baseline is not None:
+        for concern in lever_warnings(doc.baseline.scenario, doc.scenario):
+            lines.append(
+                f"<span style='color:#8a3b00'>⚠ {html.escape(concern.message)}</span>"
+            )
+    lines.append(
+        f"file: {html.escape(doc.file_label())} · Highlighted values differ "
+        "from the baseline; an edit of the baseline reaches this scenario too."
+    )
+    return "<br>".join(lines)
+
+
 def _toml_urls(mime: Any) -> list[str]:
     if not mime.hasUrls():
         return []
@@ -276,6 +335,7 @@ class MainWindow(QMainWindow):
         for slot, ref in enumerate(refs[:MAX_SCENARIOS]):
             try:
                 doc = self._document_for(ref)
+                self._fits(slot, doc)
             except ScenarioError as exc:
                 self.messages.show_message(str(exc))
                 doc = ScenarioDocument.from_preset("siloed" if slot == 0 else "aligned")
@@ -315,6 +375,11 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self._update_title()
+        if scenarios is None:
+            # The comparison a user worked on last, if it was saved as one.
+            last = self.settings.last_comparison()
+            if last and Path(last).is_file():
+                self.open_comparison(last, ask=False)
         QTimer.singleShot(0, lambda: self.schedule_run(immediate=True))
 
     # ------------------------------------------------------------------ layout
@@ -449,6 +514,13 @@ class MainWindow(QMainWindow):
             lambda: self.save_as(self.current_slot()),
         )
         menu.addSeparator()
+        self._action(
+            menu, "Open &comparison…", None, lambda: self.open_comparison_dialog()
+        )
+        self._action(
+            menu, "Save compa&rison as…", None, lambda: self.save_comparison_dialog()
+        )
+        menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
         self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
@@ -507,13 +579,34 @@ class MainWindow(QMainWindow):
                 return ScenarioDocument.from_file(path)
             return ScenarioDocument.from_preset(ref)
 
+    def _fits(self, slot: int, doc: ScenarioDocument) -> None:
+        """Raise :class:`ScenarioError` if ``doc`` cannot take ``slot``: an
+        alternative must resolve on the baseline, and a new baseline must leave
+        every alternative valid."""
+        if slot == 0:
+            for other in self.docs[1:]:
+                other.check_alternative(doc.scenario)
+        elif self.docs:
+            doc._resolve(doc.own, self.docs[0].scenario)
+
+    def _link(self) -> None:
+        """Every alternative is a set of changes to the baseline (slot 0)."""
+        baseline = self.docs[0]
+        baseline.link_baseline(None)
+        baseline.dependents = list(self.docs[1:])
+        for doc in self.docs[1:]:
+            doc.dependents = []
+            doc.link_baseline(baseline)
+
     def _add_slot(self, doc: ScenarioDocument) -> int:
+        self._fits(len(self.docs), doc)
         slot = len(self.docs)
         pane = ScenarioPane(slot, self)
         self.docs.append(doc)
         self.panes.append(pane)
         self.tabs.addTab(pane, "")
         self._attach(slot, doc)
+        self._link()
         self._update_tabs()
         return slot
 
@@ -535,6 +628,13 @@ class MainWindow(QMainWindow):
     def replace_document(self, slot: int, doc: ScenarioDocument) -> bool:
         """Put ``doc`` in a slot, asking first if the old one has unsaved changes."""
         old = self.docs[slot]
+        try:
+            self._fits(slot, doc)
+        except ScenarioError as exc:
+            role = "baseline" if slot == 0 else "alternative"
+            self.messages.show_message(f"Not loaded as the {role}: {exc}")
+            doc.deleteLater()
+            return False
         if not self.maybe_save(old):
             doc.deleteLater()
             return False
@@ -542,6 +642,7 @@ class MainWindow(QMainWindow):
         old.changed.disconnect(pane.refresh)
         self._detach(old)
         self._attach(slot, doc)
+        self._link()
         self._update_tabs()
         self.autosave.write_now()  # a discarded document's autosave goes
         self.schedule_run()
@@ -576,6 +677,7 @@ class MainWindow(QMainWindow):
         pane = self.panes.pop(slot)
         self.docs.pop(slot)
         self._detach(doc)
+        self._link()
         pane.deleteLater()
         for index, p in enumerate(self.panes):
             p.slot = index
@@ -686,6 +788,119 @@ class MainWindow(QMainWindow):
         self.messages.show_message(f"Saved {doc.name} to {saved}.", "info")
         self._update_tabs()
         return True
+
+    # ------------------------------------------------------------------ comparisons
+
+    def open_comparison_dialog(self) -> bool:
+        start = self.settings.last_comparison() or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a comparison", start, COMPARISON_FILTER
+        )
+        return self.open_comparison(path) if path else False
+
+    def open_comparison(self, path: str | Path, *, ask: bool = True) -> bool:
+        """Open a comparison file: its baseline, alternatives, run settings and
+        target replace the window's (after asking about unsaved changes)."""
+        try:
+            saved, _scenarios = load_comparison(path)
+        except ScenarioError as exc:
+            self.messages.show_message(f"Could not open the comparison. {exc}")
+            return False
+        if ask and not all(self.maybe_save(doc) for doc in list(self.docs)):
+            return False
+        anchor = Path(path).expanduser().resolve()
+        docs = [
+            ScenarioDocument(own, path=None, anchor=anchor)
+            for own in (saved.baseline, *saved.alternatives)
+        ]
+        self._set_documents(docs)
+        note = ""
+        if saved.run is not None:
+            if self._confirm_run_settings(saved.run, "The comparison file"):
+                self.set_run_settings(dataclasses.asdict(saved.run), run=False)
+            else:
+                note = " Its run settings were not taken (beyond the budget)."
+        if saved.target is not None:
+            self._set_target(*saved.target)
+        self.comparison_path = anchor
+        self.settings.set_last_comparison(anchor)
+        self.messages.show_message(f"Opened the comparison {anchor}.{note}", "info")
+        self.schedule_run()
+        return True
+
+    def _set_target(self, figure: str, value: float) -> None:
+        targets = getattr(self.results, "targets", None)
+        if targets is None:
+            return
+        box = targets.distribution.figure_box
+        index = box.findData(figure)
+        if index >= 0:
+            box.setCurrentIndex(index)
+        targets.targets[figure] = float(value)
+        targets.enabled.setChecked(True)
+
+    def _target(self) -> tuple[str, float] | None:
+        targets = getattr(self.results, "targets", None)
+        if targets is None or not targets.enabled.isChecked():
+            return None
+        value = targets.targets.get(targets.figure)
+        return None if value is None else (targets.figure, float(value))
+
+    def save_comparison_dialog(self) -> bool:
+        start = str(
+            getattr(self, "comparison_path", None)
+            or Path.home() / f"{_slug(self.docs[0].name)}-comparison.toml"
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the comparison", start, COMPARISON_FILTER
+        )
+        if not path:
+            return False
+        if not path.lower().endswith(".toml"):
+            path += ".toml"
+        return self.save_comparison(path)
+
+    def save_comparison(self, path: str | Path) -> bool:
+        """Save the whole comparison (scenarios, run settings, target) as one
+        file, validated first and written atomically."""
+        saved = from_scenarios(
+            self.docs[0].own,
+            [doc.own for doc in self.docs[1:]],
+            run=self.run_settings(),
+            target=self._target(),
+        )
+        try:
+            target = save_comparison(saved, path)
+        except (ScenarioError, OSError) as exc:
+            self.messages.show_message(f"Comparison not saved: {exc}")
+            return False
+        self.comparison_path = target.resolve()
+        self.settings.set_last_comparison(target)
+        self.messages.show_message(f"Saved the comparison to {target}.", "info")
+        return True
+
+    def _set_documents(self, docs: list[ScenarioDocument]) -> None:
+        """Put a whole comparison's documents in the slots (already checked
+        together, so no slot is checked against the one it replaces)."""
+        while len(self.docs) > max(len(docs), 2):
+            slot = len(self.docs) - 1
+            self.tabs.removeTab(slot)
+            pane = self.panes.pop(slot)
+            old = self.docs.pop(slot)
+            old.changed.disconnect(pane.refresh)
+            self._detach(old)
+            pane.deleteLater()
+        for slot in range(min(len(self.docs), len(docs))):
+            old, pane = self.docs[slot], self.panes[slot]
+            old.changed.disconnect(pane.refresh)
+            self._detach(old)
+            old.dependents = []
+            self._attach(slot, docs[slot])
+        for doc in docs[len(self.docs) :]:
+            self._add_slot(doc)
+        self._link()
+        self._update_tabs()
+        self.autosave.write_now()
 
     def maybe_save(self, doc: ScenarioDocument) -> bool:
         """Ask before losing unsaved changes; ``False`` means stop."""
@@ -853,22 +1068,28 @@ class MainWindow(QMainWindow):
         if run:
             self._on_run_settings_changed()
 
+    def _confirm_run_settings(self, run: Any, whose: str) -> bool:
+        """Whether run settings from a file may be used: at once within the
+        budget a file may ask for unconfirmed, else after asking."""
+        problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
+        if not problem:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Long run",
+            f"{whose} asks for {problem}. It may take a long time and much "
+            "memory. Run it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def use_baseline_run_settings(self) -> bool:
         """Take the baseline file's run settings, asking first when they are
         beyond the budget a file may ask for unconfirmed."""
         sim = self.docs[0].scenario.simulation
-        problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
-        if problem:
-            answer = QMessageBox.question(
-                self,
-                "Long run",
-                f"The baseline's file asks for {problem}. It may take a long "
-                "time and much memory. Run it?",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                QMessageBox.StandardButton.No,
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+        if not self._confirm_run_settings(sim, "The baseline's file"):
+            return False
         self.set_run_settings(
             {
                 "runs": min(sim.runs, self.runs_spin.maximum()),

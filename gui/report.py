@@ -31,6 +31,11 @@ from gui import charts
 from gui.targets import figure_probability, figure_reach_weeks, weekly_for_figure
 from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER
+from simulator.plausibility import (
+    result_warning_lines,
+    result_warnings,
+    start_line,
+)
 from simulator.report_text import net_value_line
 from simulator.results import uncertainty_note
 from simulator.safe_text import csv_cell, from_csv_cell, one_line
@@ -117,6 +122,11 @@ def _header(comparison: Any, kind: str) -> list[str]:
         f"warmup_weeks: {s.warmup_weeks}",
         "paired: common random numbers; run i of every scenario shares its "
         "warm-up and random streams",
+        "start: " + start_line(comparison),
+    ]
+    lines += [
+        f"warning.{number}: {concern.message}"
+        for number, concern in enumerate(result_warnings(comparison))
     ]
     return [f"# {line}\n" for line in lines]
 
@@ -299,6 +309,7 @@ def headline_lines(comparison: Any) -> list[str]:
                 f"ahead in {charts.fmt_share(gap['p_better'], digits=0)} of runs."
             )
         lines.append(net_value_line(comparison, index))
+    lines += result_warning_lines(comparison)
     return [_nb(line) for line in lines]
 
 
@@ -348,49 +359,53 @@ def fmt_difference(figure: str, value: float) -> str:
     return charts.fmt_figure(figure, value, signed=True)
 
 
-def _citation_value(scenario: Any, dotted: str) -> str:
-    from simulator.drivers import get_value
-
-    try:
-        value = get_value(scenario, dotted)
-    except Exception:  # a citation of a list item or table: no single value
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    if isinstance(value, dict | list):
-        return ""
-    return str(value)
-
-
 def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
     """Assumptions and sources as ``(style, text)`` lines: ``"h"`` for a heading,
-    ``"b"`` for an entry's first line, ``""`` for the rest."""
+    ``"b"`` for an entry's first line, ``""`` for the rest. Parameters are
+    named by the schema's labels with units and plain numbers
+    (:func:`simulator.provenance.assumption_rows`); a value the user entered
+    is credited to the user, never to a publication."""
+    from simulator.provenance import assumption_rows
+
     out: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    for result in comparison.results:
+    seen: set[tuple[str, str, str]] = set()
+    for index, result in enumerate(comparison.results):
         sc = result.scenario
         out.append(("h", f"{sc.name}"))
+        if index > 0:
+            out.append(("", "The baseline's company with these levers and changes."))
         if sc.description:
             for line in textwrap.wrap(sc.description, width):
                 out.append(("", line))
         if sc.levers:
-            out.append(("", "Levers: " + ", ".join(sc.levers)))
-        for dotted, cite in sc.citations.items():
-            key = (dotted, repr(cite))
-            if key in seen:  # an alternative inherits its parent's sources
+            out.append(("", "Levers: " + ", ".join(_lever_names(sc.levers))))
+        section = ""
+        for row in assumption_rows(sc):
+            key = (row.parameter, row.value, row.source)
+            if key in seen:  # an alternative keeps the baseline's sources
                 continue
             seen.add(key)
-            value = _citation_value(sc, dotted)
-            year = f" ({cite.year})" if cite.year else ""
-            first = (
-                f"{dotted}{' = ' + value if value else ''} — {cite.source}{year}; "
-                f"confidence {cite.confidence}"
-            )
-            for index, line in enumerate(textwrap.wrap(first, width)):
-                out.append(("b", line if index == 0 else "    " + line))
-            for line in textwrap.wrap(cite.note, width - 4):
-                out.append(("", "    " + line))
+            if row.section != section:
+                section = row.section
+                out.append(("", f"{section}:"))
+            for number, line in enumerate(textwrap.wrap(row.line(), width - 2)):
+                out.append(("b", ("  " if number == 0 else "      ") + line))
+            for line in textwrap.wrap(row.note, width - 6):
+                out.append(("", "      " + line))
     return out
+
+
+def _lever_names(lever_ids: Any) -> list[str]:
+    from simulator.errors import ScenarioError
+    from simulator.scenario_io import load_lever
+
+    names = []
+    for lever_id in lever_ids:
+        try:
+            names.append(load_lever(lever_id).name)
+        except ScenarioError:
+            names.append(str(lever_id))
+    return names
 
 
 # --------------------------------------------------------------------------- charts
@@ -624,7 +639,13 @@ def write_pdf(
                 "numbers, so differences are paired run by run.",
             ),
             ("", uncertainty_note(comparison)),
-            ("", "The inputs below are assumptions with the sources given."),
+            ("", start_line(comparison) + "."),
+            *[("b", line) for line in result_warning_lines(comparison)],
+            (
+                "",
+                "The inputs below are assumptions with the sources given; "
+                "values marked as entered by you are the user's own.",
+            ),
         ]
         lines = method + source_lines(comparison)
         pages = _paginate(lines)

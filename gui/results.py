@@ -36,6 +36,7 @@ from gui import charts
 from gui.textcache import TextCache
 from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.plausibility import result_warnings, start_line
 from simulator.results import uncertainty_note
 from simulator.safe_text import csv_cell, one_line
 
@@ -467,10 +468,18 @@ class OverviewView(ResultView):
             card = Card("#999999")
             self.cards.append(card)
             self.cards_row.addWidget(card)
+        warnings: dict[str, list[str]] = {}
+        for concern in result_warnings(comparison):
+            warnings.setdefault(concern.where, []).append(
+                f"<span style='color:#8a3b00'>⚠ {html.escape(concern.message)}</span>"
+            )
         for index, result in enumerate(comparison.results):
             card = self.cards[index]
             card.set_color(charts.scenario_color(index))
-            card.set_content(result.name, scenario_card_lines(result))
+            card.set_content(
+                result.name,
+                scenario_card_lines(result) + warnings.get(f"result:{index}", []),
+            )
         caveats = comparison_caveats(
             comparison.baseline.scenario,
             [alt.scenario for alt in comparison.alternatives],
@@ -483,7 +492,8 @@ class OverviewView(ResultView):
             card.set_color(charts.scenario_color(index + 1), difference=True)
             card.set_content(
                 f"{alt.name} vs {comparison.baseline.name}",
-                difference_card_lines(comparison, index),
+                difference_card_lines(comparison, index)
+                + warnings.get(f"difference:{index}", []),
             )
 
     def draw(self) -> None:
@@ -854,6 +864,7 @@ class ResultsPanel(QWidget):
         self.info.setText(
             f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
             f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
+            f"<br>{html.escape(start_line(comparison))}."
             f"<br>{uncertainty_note(comparison)}"
             + (
                 f"<br><span style='color:#555'>Same numbers from the command line: "

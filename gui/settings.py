@@ -76,6 +76,15 @@ class AppSettings:
         files = [f for f in self.recent_files() if f != str(path)]
         self.qsettings.setValue("files/recent", files)
 
+    # the last comparison file opened or saved, reopened at the next start
+    def last_comparison(self) -> str | None:
+        value = self.qsettings.value("files/last_comparison")
+        return str(value) if value else None
+
+    def set_last_comparison(self, path: str | Path | None) -> None:
+        text = str(Path(path).resolve()) if path else ""
+        self.qsettings.setValue("files/last_comparison", text)
+
     # run settings
     def run_settings(self) -> dict[str, int] | None:
         """Runs, horizon, warm-up and seed last used, or ``None``."""

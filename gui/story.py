@@ -413,10 +413,12 @@ class DriversView(ResultView):
 
             skipped: list[Any] = []
             if kind == "levers":
-                try:
-                    found = d.lever_drivers(scenario)
-                except ScenarioError:
+                # An alternative is the baseline with its levers: taking one
+                # out goes back to the baseline's values, not its file's extends.
+                if parent is not None:
                     found = d.lever_drivers(scenario, parent=parent)
+                else:
+                    found = d.lever_drivers(scenario)
             else:
                 found, skipped = d.parameter_drivers(scenario)
             return d.tornado(

@@ -22,7 +22,7 @@ import numpy as np
 from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS, value_bridge
 from simulator.memo import REMEMBERED
 from simulator.runner import RunSettings, compare, default_threads
-from simulator.scenario_io import load_scenario
+from simulator.scenario_io import load_scenario, resolve_alternative
 
 YARDSTICK_DRAWS = 20_000_000
 #: Turns of yardstick and comparison the headline figures are the best of.
@@ -49,8 +49,9 @@ def comparison_seconds(
     """Seconds for a comparison of ``siloed`` with ``aligned`` computed from
     scratch, or right after the unedited one with an ``edit``, as the app
     re-runs after one: of the alternative (a capacity), when the warm-up and
-    the baseline's runs are remembered, or of the baseline's deal size, when
-    the warm-up and the alternative's runs are (:data:`simulator.memo.REMEMBERED`).
+    the baseline's runs are remembered, or of the baseline's deal size, which
+    reaches the alternative too, when the warm-up is
+    (:data:`simulator.memo.REMEMBERED`).
     """
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings(
@@ -66,11 +67,14 @@ def comparison_seconds(
             remember_alternatives=runs,
         )
         if edit == "alternative":
-            alternative = load_scenario(
-                "aligned", overrides={"follow_up.capacity_per_week": 90.0}
+            alternative = resolve_alternative(
+                baseline, "aligned", overrides={"follow_up.capacity_per_week": 90.0}
             )
         else:
+            # The edit reaches the alternative too (an alternative is a set of
+            # changes to the baseline): both are simulated, the warm-up is not.
             baseline = load_scenario("siloed", overrides={"deals.acv_median": 33_000.0})
+            alternative = resolve_alternative(baseline, "aligned")
     start = time.perf_counter()
     # (a comparison from scratch, as the command line runs it, keeps nothing)
     compare(

@@ -23,6 +23,7 @@ from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.params import compile_params
+from simulator.plausibility import input_warnings, lever_warnings
 from simulator.runner import RunSettings, compare
 from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
@@ -31,6 +32,7 @@ from simulator.scenario_io import (
     load_scenario,
     parse_override,
     read_toml,
+    resolve_alternative,
 )
 from simulator.schema import Scenario, Simulation
 from simulator.untrusted import (
@@ -115,8 +117,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 def load_with_overrides(
     refs: Sequence[str], overrides: Sequence[str]
 ) -> list[Scenario]:
+    """The baseline ``refs[0]`` and its alternatives, each alternative resolved
+    as a set of changes to the baseline (:func:`resolve_alternative`)."""
     parsed = dict(parse_override(text) for text in overrides)
-    return [load_scenario(ref, overrides=parsed) for ref in refs]
+    baseline = load_scenario(refs[0], overrides=parsed)
+    return [
+        baseline,
+        *(resolve_alternative(baseline, ref, overrides=parsed) for ref in refs[1:]),
+    ]
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
@@ -128,19 +136,27 @@ def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
         Simulation.model_validate(dataclasses.asdict(settings))
     except ValidationError as exc:
         raise explain_validation_error(exc, lambda _: "command line") from None
-    from_file = None in (args.runs, args.weeks, args.warmup)
-    if from_file and not getattr(args, "yes", False):
-        problem = run_budget_problem(
-            settings.runs, settings.horizon_weeks, settings.warmup_weeks
-        )
-        if problem:
-            by_set = any(o.strip().startswith("simulation.") for o in args.overrides)
-            raise ScenarioError(
-                f"{problem}; pass --yes to run them, or choose --runs/--weeks",
-                file="--set" if by_set else _first_ref(args),
-                parameter="simulation",
-            )
+    check_budget(args, settings)
     return settings
+
+
+def check_budget(args: argparse.Namespace, settings: RunSettings) -> None:
+    """Refuse run settings that came (in part) from a file and exceed the
+    budget, unless ``--yes``: numbers typed on the command line are the user's
+    choice, a file's are a stranger's."""
+    from_file = None in (args.runs, args.weeks, args.warmup)
+    if not from_file or getattr(args, "yes", False):
+        return
+    problem = run_budget_problem(
+        settings.runs, settings.horizon_weeks, settings.warmup_weeks
+    )
+    if problem:
+        by_set = any(o.strip().startswith("simulation.") for o in args.overrides)
+        raise ScenarioError(
+            f"{problem}; pass --yes to run them, or choose --runs/--weeks",
+            file="--set" if by_set else _first_ref(args),
+            parameter="simulation",
+        )
 
 
 def _first_ref(args: argparse.Namespace) -> str | None:
@@ -203,6 +219,15 @@ def prepare_engine(scenario: Scenario) -> None:
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
+    for index, scenario in enumerate(scenarios):
+        concerns = input_warnings(scenario)
+        if index > 0:
+            concerns += lever_warnings(scenarios[0], scenario)
+        for concern in concerns:
+            print(
+                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                file=sys.stderr,
+            )
     if not is_prepared():
         prepare_engine(scenarios[0])
     bar = ProgressBar(settings.runs, "simulating")
@@ -239,7 +264,50 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    if not args.alternatives:
+        return _compare_file(args)
     comparison = simulate(args, [args.baseline, *args.alternatives])
+    return emit_result(args, comparison, report_text.comparison_table)
+
+
+def _compare_file(args: argparse.Namespace) -> int:
+    """``compare my-comparison.toml``: the file's scenarios and run settings
+    (options on the command line win)."""
+    from simulator.comparison_file import KIND as COMPARISON_KIND
+    from simulator.comparison_file import load_comparison
+    from simulator.scenario_io import resolve_reference
+
+    path = resolve_reference(args.baseline)
+    # Read, not just asked: a file that cannot be read says why.
+    if read_toml(path).get("kind") != COMPARISON_KIND:
+        raise ScenarioError(
+            "compare needs a baseline and at least one alternative, or one "
+            "comparison file",
+            file=args.baseline,
+        )
+    if args.overrides:
+        raise ScenarioError(
+            "--set applies to scenario files; change the comparison file instead",
+            file=args.baseline,
+        )
+    saved, scenarios = load_comparison(path)
+    run = saved.run or RunSettings.from_scenario(scenarios[0])
+    settings = RunSettings(
+        runs=args.runs or run.runs,
+        horizon_weeks=args.weeks or run.horizon_weeks,
+        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
+        seed=run.seed if args.seed is None else args.seed,
+    )
+    check_budget(args, settings)
+    if not is_prepared():
+        prepare_engine(scenarios[0])
+    comparison = compare(
+        scenarios[0],
+        scenarios[1:],
+        settings=settings,
+        threads=args.threads,
+        remember=False,
+    )
     return emit_result(args, comparison, report_text.comparison_table)
 
 
@@ -250,17 +318,28 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             with refusing(ref):
                 raw = read_toml(_path_of(ref))
-                if "set" in raw and "marketing" not in raw:
+                if raw.get("kind") == "comparison":
+                    from simulator.comparison_file import load_comparison
+
+                    saved, scenarios = load_comparison(_path_of(ref))
+                    run = saved.run or RunSettings.from_scenario(scenarios[0])
+                    what = (
+                        f"comparison ({for_terminal(scenarios[0].name)} and "
+                        f"{len(scenarios) - 1} alternative(s))"
+                    )
+                elif "set" in raw and "marketing" not in raw:
                     lever = load_lever(ref)
                     print(f"{shown}: valid lever ({for_terminal(lever.name)})")
                     continue
-                scenario = load_scenario(ref)
-            print(f"{shown}: valid scenario ({for_terminal(scenario.name)})")
-            sim = scenario.simulation
-            problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
+                else:
+                    scenario = load_scenario(ref)
+                    run = RunSettings.from_scenario(scenario)
+                    what = f"scenario ({for_terminal(scenario.name)})"
+            print(f"{shown}: valid {what}")
+            problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
             if problem:
                 print(
-                    f"funnelsim: note: {shown}: simulation: {problem}; `run` and "
+                    f"funnelsim: note: {shown}: run settings: {problem}; `run` and "
                     "`compare` ask for --yes, the app for a confirmation",
                     file=sys.stderr,
                 )
@@ -363,8 +442,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
-    p.add_argument("baseline", help="bundled id or path")
-    p.add_argument("alternatives", nargs="+", metavar="alternative")
+    p.add_argument("baseline", help="bundled id or path, or a comparison file (alone)")
+    p.add_argument(
+        "alternatives",
+        nargs="*",
+        metavar="alternative",
+        help="each a set of changes to the baseline: the baseline as resolved, "
+        "then the alternative's levers, then the values its file sets",
+    )
     add_run_options(p)
     p.set_defaults(handler=cmd_compare)
 

@@ -170,7 +170,9 @@ def _story(
     finally:
         bar.close()
     try:
-        levers = lever_drivers(alternative)
+        # Taking a lever out goes back to the baseline's values (the
+        # alternative is the baseline with its levers).
+        levers = lever_drivers(alternative, parent=baseline)
     except ScenarioError:  # an alternative that extends nothing: no levers to move
         return bridge, None
     bar = PercentBar("drivers")

@@ -6,6 +6,7 @@ import math
 
 from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.plausibility import result_warning_lines
 from simulator.results import Comparison, RunResult
 
 #: Figures shown in the terminal, most telling first.
@@ -168,4 +169,5 @@ def comparison_table(comparison: Comparison) -> str:
     parts += comparison_caveats(
         base.scenario, [alt.scenario for alt in comparison.alternatives]
     )
+    parts += result_warning_lines(comparison)
     return "\n\n".join(parts)

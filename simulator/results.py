@@ -22,6 +22,7 @@ from simulator.engine import Recorder, record_array, record_series
 from simulator.figures import lower_is_better
 from simulator.kernel import ARR_LAST, ARR_YEAR1
 from simulator.params import Layout, Params
+from simulator.plausibility import result_warnings
 from simulator.series import EXTRA_SERIES, FLOWS, RECORDED, SERIES
 from simulator.sketch import BINS, WeeklySketch
 
@@ -110,12 +111,16 @@ class ChunkOutput:
         return record_series(self.block, self.sources, 0, self.block.shape[2])
 
     @classmethod
-    def from_record(cls, record: Recorder, params: Params) -> ChunkOutput:
+    def from_record(
+        cls, record: Recorder, params: Params, *, start_arr: float | None = None
+    ) -> ChunkOutput:
+        """``start_arr``: the ARR every run started week 0 with (the baseline's;
+        this scenario's own by default), which growth is measured from."""
         totals = record.totals
         figures = {f"total_{flow}": totals[RECORDED.index(flow)] for flow in FLOWS}
         figures["arr_end"] = record.arr_at[ARR_LAST]
         if record.data.shape[0] >= 52:
-            initial = params.initial_arr
+            initial = params.initial_arr if start_arr is None else start_arr
             figures["arr_growth_y1"] = (
                 record.arr_at[ARR_YEAR1] / initial - 1
                 if initial > 0
@@ -304,7 +309,7 @@ class Comparison:
         return self._net_cache[alternative]
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "baseline": self.baseline.to_json(),
             "alternatives": [alt.to_json() for alt in self.alternatives],
             "differences": [
@@ -316,6 +321,19 @@ class Comparison:
                 for index in range(len(self.alternatives))
             ],
         }
+        # The start every scenario shares, which growth is measured from (an
+        # alternative cannot change it: simulator.scenario_io.check_same_start).
+        company = self.baseline.scenario.company
+        out["start"] = {
+            "initial_customers": company.initial_customers,
+            "initial_arr": company.initial_arr,
+            "shared_by_every_scenario": True,
+        }
+        # Only when there are some: a plausible comparison's JSON is as before.
+        warnings = result_warnings(self)
+        if warnings:
+            out["warnings"] = [w.to_json() for w in warnings]
+        return out
 
 
 class ResultBuilder:

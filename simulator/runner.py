@@ -32,6 +32,7 @@ from simulator.results import (
     RunResult,
     estimated_result_bytes,
 )
+from simulator.scenario_io import check_same_start
 from simulator.schema import Scenario
 from simulator.streams import (
     BLOCK_RUNS,
@@ -214,7 +215,10 @@ def run_chunk(
             if stopped():
                 raise SimulationCancelled("cancelled")
             advance(branch, p, streams, 0, settings.horizon_weeks, record, stopped)
-            output = ChunkOutput.from_record(record, p)
+            # Growth is measured from the company every scenario starts from.
+            output = ChunkOutput.from_record(
+                record, p, start_arr=baseline.company.initial_arr
+            )
             if remember and (index == 0 or first + n <= remember_alternatives):
                 REMEMBERED.keep_run(run_key, output)
         outputs.append(output)
@@ -306,6 +310,8 @@ def compare(
         baseline alone.
     """
     settings = settings or RunSettings.from_scenario(baseline)
+    for alternative in alternatives:
+        check_same_start(baseline, alternative)
     scenarios = (baseline, *alternatives)
     if keep_weekly is None:
         most_sources = max(len(s.marketing.sources) for s in scenarios)

@@ -285,6 +285,98 @@ def scenario_from_dict(
         return validate_scenario(layers, default_file=origin)
 
 
+#: The parameters that make the company every run of a comparison starts from.
+STARTING_COMPANY = ("company.initial_customers", "company.initial_arr")
+
+
+def resolve_alternative(
+    baseline: Scenario,
+    alternative: str | Path | Mapping[str, Any],
+    *,
+    base: Path | None = None,
+    origin: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_origin: str = "--set",
+) -> Scenario:
+    """An alternative of a comparison: a set of changes to the baseline.
+
+    The alternative is resolved as the baseline as resolved, then the
+    alternative's ``levers``, then the tables its own file sets, then
+    ``overrides``. Its ``extends`` does not replace the baseline (it only says
+    what the file means on its own), so ``aligned`` is "this baseline with the
+    alignment levers", whatever company the baseline is.
+
+    ``alternative`` is a bundled id, a path, or a file's content held in memory
+    (then ``base`` is the file its references resolve against and ``origin``
+    how errors name it). An alternative may not change the starting company
+    (:data:`STARTING_COMPANY`): every scenario of a comparison continues from
+    the baseline's warmed-up company, so a :class:`ScenarioError` says so.
+    """
+    shown = origin or (
+        "<alternative>" if isinstance(alternative, Mapping) else str(alternative)
+    )
+    with refusing(shown), naming_the_line():
+        if isinstance(alternative, Mapping):
+            own = copy.deepcopy(dict(alternative))
+            check_numbers(own, origin=shown)
+            path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+            name = origin or f"<{own.get('name', 'alternative')}>"
+        else:
+            path = resolve_reference(alternative)
+            own = read_toml(path)
+            name = origin or str(path)
+        _check_schema_version(own, name)
+        layers = _Layers(raw=scenario_raw(baseline))
+        # What an alternative takes from the baseline is not its identity.
+        for inherited in ("name", "description", "extends", "levers"):
+            layers.raw.pop(inherited, None)
+        _apply_own(layers, own, path, name)
+        if overrides:
+            for dotted, value in overrides.items():
+                check_numbers(value, origin=overrides_origin, prefix=f"{dotted}.")
+                apply_override(layers, dotted, value, origin=overrides_origin)
+        scenario = validate_scenario(layers, default_file=name)
+        check_same_start(baseline, scenario, origin=layers.origin_of)
+        return scenario
+
+
+def check_same_start(
+    baseline: Scenario, alternative: Scenario, *, origin: Any = None
+) -> None:
+    """Refuse an alternative that starts from another company than the baseline.
+
+    Every scenario of a comparison continues from the baseline's warmed-up
+    company, and growth is measured from that start; an alternative with its
+    own starting customers or ARR would be reported from a start it never had.
+    """
+    for dotted in STARTING_COMPANY:
+        table, key = dotted.split(".")
+        mine = getattr(getattr(alternative, table), key)
+        theirs = getattr(getattr(baseline, table), key)
+        if mine != theirs:
+            where = origin(dotted) if origin is not None else None
+            raise ScenarioError(
+                f"differs from the baseline's {theirs:,}: every scenario of a "
+                "comparison starts from the baseline's company (one warm-up, "
+                "then each continues from it), so an alternative cannot change "
+                "the starting company. Change it in the baseline, or run the two "
+                "companies as separate comparisons",
+                file=where or alternative.name,
+                parameter=dotted,
+                value=mine,
+                has_value=True,
+            )
+
+
+def scenario_raw(scenario: Scenario) -> Raw:
+    """A resolved scenario as raw content (what a file setting every value would
+    hold): ranges written where their parameter is, as ``{low, mode, high}``."""
+    data = scenario.model_dump(mode="python", exclude_none=True)
+    for dotted, tri in data.pop("uncertainty").items():
+        apply_override(data, dotted, tri, origin="<scenario>")
+    return data
+
+
 def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
     """Validate a scenario dict whose ``extends`` and ``levers`` are already
     applied (a validated scenario's ``model_dump``, then edited): no files are
@@ -328,6 +420,12 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
             has_value=True,
         )
 
+    _apply_own(layers, own, path, origin)
+    return layers
+
+
+def _apply_own(layers: _Layers, own: Raw, path: Path, origin: str) -> None:
+    """Apply a file's levers, then its own tables, on top of ``layers``."""
     levers = own.get("levers", [])
     if not isinstance(levers, list) or not all(isinstance(x, str) for x in levers):
         raise ScenarioError(
@@ -346,7 +444,6 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
         _merge_citations(layers, lever.citations, str(lever_path))
 
     _merge_tables(layers, own, origin)
-    return layers
 
 
 def _check_lever_list(levers: list[str], origin: str) -> None:
@@ -392,6 +489,13 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
             if isinstance(value, dict) and isinstance(target.get(key), dict):
                 merge(target[key], value, dotted + ".")
             else:
+                replaced = key in target and (
+                    _normalise(target[key]) != _normalise(value)
+                )
+                if replaced and not _only_cited_fields_change(
+                    target[key], value, dotted, own.get("citations")
+                ):
+                    _drop_citations(layers.raw, dotted)
                 target[key] = copy.deepcopy(value)
                 _record_origin(layers, dotted, value, origin)
 
@@ -478,21 +582,84 @@ def apply_override(
     last = parts[-1]
     if isinstance(node, list):
         index = _list_index(node, last, dotted, origin)
+        old = node[index]
         node[index] = copy.deepcopy(value)
         landed.append(str(index))
     elif isinstance(node, dict):
+        old = node.get(last, _MISSING)
         node[last] = copy.deepcopy(value)
         landed.append(last)
     else:
         raise ScenarioError(
             "is inside a value, not a table", file=origin, parameter=dotted
         )
+    if old is not _MISSING and _normalise(old) != _normalise(value):
+        _drop_citations(layers.raw, dotted)
     _record_origin(layers, ".".join(landed), value, origin)
     # A value set here replaces any range the parameter had.
     declared = layers.raw.get("uncertainty")
     if isinstance(declared, dict):
         for key in [k for k in declared if k == dotted or k.startswith(dotted + ".")]:
             del declared[key]
+
+
+_MISSING = object()
+
+
+def _only_cited_fields_change(old: Any, new: Any, dotted: str, cited: Any) -> bool:
+    """Whether a list of named items (stages, sources) replaced by a file
+    changes only fields the file cites itself: the citation of the list as a
+    whole then still holds for the rest (the same items, the same other
+    values)."""
+    if not (isinstance(old, list) and isinstance(new, list) and len(old) == len(new)):
+        return False
+    if not isinstance(cited, dict):
+        return False
+    for before, after in zip(old, new, strict=True):
+        if not (isinstance(before, dict) and isinstance(after, dict)):
+            return False
+        name = before.get("name")
+        if name != after.get("name") or set(before) != set(after):
+            return False
+        for field_name, value in after.items():
+            if _normalise(before[field_name]) != _normalise(value) and (
+                f"{dotted}.{name}.{field_name}" not in cited
+            ):
+                return False
+    return True
+
+
+def _drop_citations(raw: Raw, dotted: str) -> None:
+    """A value replaced by another loses the citation of the one it replaced
+    (and of what was inside it): a source never vouches for a value it did not
+    give. A citation for the new value, if any, is merged after this."""
+    citations = raw.get("citations")
+    if not isinstance(citations, dict):
+        return
+    keys = {dotted, _name_form(raw, dotted)}
+    for key in list(citations):
+        if any(key == k or key.startswith(k + ".") for k in keys):
+            del citations[key]
+
+
+def _name_form(raw: Raw, dotted: str) -> str:
+    """``pipeline.stages.0.conversion`` as citations name it,
+    ``pipeline.stages.discovery.conversion`` (list items by name)."""
+    parts = dotted.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                return dotted
+            item = node[int(part)]
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                parts[i] = item["name"]
+            node = item
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return dotted
+    return ".".join(parts)
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
@@ -751,10 +918,7 @@ def scenario_to_toml(scenario: Scenario, *, relative_to: Path | None = None) -> 
     """Render a scenario as TOML, keeping its ``extends`` and ``levers`` and writing
     only the values that differ from what they give (or every value when the
     scenario extends nothing). Loading the text gives the same scenario."""
-    data = scenario.model_dump(mode="python", exclude_none=True)
-    # Ranges are written where their parameter is, as {low, mode, high}.
-    for dotted, tri in data.pop("uncertainty").items():
-        apply_override(data, dotted, tri, origin="<save>")
+    data = scenario_raw(scenario)
     base: Raw = {}
     if scenario.extends or scenario.levers:
         anchor = relative_to if relative_to is not None else Path.cwd() / "_new_.toml"

@@ -472,10 +472,13 @@ class Citation(Section):
     source: str = Field(
         min_length=1,
         max_length=MAX_CITATION_SOURCE,
-        description="Publication, survey or 'assumption'.",
+        description="Publication, survey, 'assumption', or where the user's own "
+        "figure comes from ('entered by you').",
     )
     year: int | None = Field(None, ge=1900, le=2100)
-    confidence: Literal["H", "M", "L", "assumption"] = "assumption"
+    #: H, M, L: a published source's strength; "assumption": a figure no source
+    #: sizes; "user": the user's own figure (their company's numbers).
+    confidence: Literal["H", "M", "L", "assumption", "user"] = "assumption"
     note: str = Field("", max_length=MAX_CITATION_NOTE)
 
 

@@ -29,7 +29,11 @@ from simulator.cli import EXIT_OK, add_run_options, settings_from
 from simulator.errors import ScenarioError
 from simulator.runner import RunSettings, compare
 from simulator.safe_text import for_terminal
-from simulator.scenario_io import load_scenario, parse_override
+from simulator.scenario_io import (
+    load_scenario,
+    parse_override,
+    resolve_alternative,
+)
 from simulator.series import FLOWS
 
 TAU_PARAMETER = "follow_up.decay_tau_hours"
@@ -104,7 +108,7 @@ def run_point(
     base = load_scenario(
         baseline_ref, overrides={**overrides, **(point if on_baseline else {})}
     )
-    alt = load_scenario(alternative_ref, overrides={**overrides, **point})
+    alt = resolve_alternative(base, alternative_ref, overrides={**overrides, **point})
     comparison = compare(base, [alt], settings=settings, threads=threads)
     diff = comparison.differences[0][figure]
     return SweepPoint(

@@ -78,7 +78,7 @@ def test_human_tables_have_units(capsys) -> None:
         (["run", "siloed", "--set", "oops"], "expected dotted.name=value"),
         (["run", "siloed", "--runs", "-3"], "must be at least 1"),
         (["run", "siloed", "--weeks", "5000"], "less than or equal to 1040"),
-        (["compare", "siloed"], "the following arguments are required"),
+        (["compare", "siloed"], "at least one alternative, or one comparison file"),
         (["frobnicate"], "invalid choice"),
     ],
 )

@@ -518,3 +518,42 @@ def test_the_front_door_for_other_readers(tmp_path) -> None:
     )
     with unforeseen, refusing("c.toml"):
         raise ValueError("boom")
+
+
+HEAVY_COMPARISON = """schema_version = 1
+kind = "comparison"
+[run]
+runs = 10000000
+horizon_weeks = 1040
+[baseline]
+name = "B"
+extends = "siloed"
+[[alternatives]]
+name = "A"
+extends = "aligned"
+"""
+
+
+def test_a_comparison_file_beyond_the_budget_needs_yes(capsys, tmp_path) -> None:
+    path = tmp_path / "heavy.toml"
+    path.write_text(HEAVY_COMPARISON)
+    code, out, err = cli(capsys, "validate", str(path))
+    assert code == 0 and "valid comparison" in out and "run-weeks" in err
+    code, _, err = cli(capsys, "compare", str(path))
+    assert code == 2 and "--yes" in err and len(err.strip().splitlines()) == 1
+    code, _, err = cli(capsys, "compare", str(path), *FAST)
+    assert (code, err) == (0, "")
+
+
+def test_a_hostile_comparison_file_is_refused_in_one_line(capsys, tmp_path) -> None:
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    deep = tmp_path / "deep.toml"
+    deep.write_text(
+        HEAVY_COMPARISON.replace('extends = "aligned"', 'levers = ["\\u00b2"]')
+    )
+    for path, fragment in ((loop, "loop of symbolic links"), (deep, "levers")):
+        for command in ("validate", "compare"):
+            code, _, err = cli(capsys, command, str(path))
+            assert code == 2 and fragment in err, err
+            assert len(err.strip().splitlines()) == 1

@@ -192,10 +192,21 @@ def test_assumption_kinds():
 
 
 def test_sources_list_every_citation(comparison):
+    """Every cited input, by the schema's label, in plain numbers, with no
+    internal names."""
+    from simulator.provenance import assumption_rows
+
     lines = [text for _style, text in report.source_lines(comparison)]
     joined = "\n".join(lines)
-    for dotted in comparison.baseline.scenario.citations:
-        assert dotted in joined
+    for row in assumption_rows(comparison.baseline.scenario):
+        assert row.label in joined and row.source[:40] in joined
+    assert "Initial ARR = $10.77M a year" in joined
+    assert "Initial customers = 300 customers" in joined
+    assert "Levers: Shared lead definition" in joined
+    assert "e+0" not in joined and ".toml" not in joined
+    assert (
+        "company.initial_arr" not in joined and "shared_lead_definition" not in joined
+    )
 
 
 # -------------------------------------------------------------------------- charts

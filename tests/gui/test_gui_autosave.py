@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.autosave import AutosaveManager
-from simulator.scenario_io import load_scenario
+from simulator.scenario_io import load_scenario, resolve_alternative
 
 
 def _answer(button, asked):
@@ -113,7 +113,7 @@ def test_crash_then_restore(qtbot, settings, fast_runs, autosave_dir, monkeypatc
     first = MainWindow(settings=settings, run_settings=fast_runs, debounce_ms=20)
     qtbot.addWidget(first)
     first.panes[1].editor.field("deals.acv_sigma").widget.setValue(0.9)
-    first.panes[0].editor.field("follow_up.qualify_ready").widget.setValue(0.55)
+    first.panes[0].editor.field("follow_up.qualify_ready").widget.setValue(55)
     assert first.autosave.write_now()
     assert _session_files(autosave_dir) == ["index.json", "slot0.toml", "slot1.toml"]
     _crash(first)
@@ -131,8 +131,10 @@ def test_crash_then_restore(qtbot, settings, fast_runs, autosave_dir, monkeypatc
     assert alt.scenario.deals.acv_sigma == pytest.approx(0.9)
     assert base.scenario.follow_up.qualify_ready == pytest.approx(0.55)
     assert alt.preset_id == "aligned" and alt.extends == "siloed"
-    alt.undo_stack.undo()  # undo goes back to the preset
-    assert alt.scenario == load_scenario("aligned")
+    # The alternative is the (edited) baseline with its changes.
+    assert alt.scenario.follow_up.qualify_ready == pytest.approx(0.55)
+    alt.undo_stack.undo()  # undo goes back to the preset, on this baseline
+    assert alt.scenario == resolve_alternative(base.scenario, "aligned")
     alt.undo_stack.redo()
     # The old session is gone; the restored edits are kept by the new one.
     assert not first.autosave.folder.exists()

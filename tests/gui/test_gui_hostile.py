@@ -227,3 +227,17 @@ def test_citations_show_as_written_in_tooltips(window, tmp_path):
     assert window.open_file(path, 1)
     tip = window.panes[1].editor.field("deals.acv_sigma").toolTip()
     assert "&lt;img src=x&gt;" in tip and "<a href" not in tip
+
+
+def test_a_comparison_beyond_the_budget_asks_first(window, tmp_path, monkeypatch):
+    from tests.test_hostile_inputs import HEAVY_COMPARISON
+
+    path = tmp_path / "heavy.toml"
+    path.write_text(HEAVY_COMPARISON)
+    before = window.run_settings_dict()
+    question, asked = _answers(QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QMessageBox, "question", question)
+    assert window.open_comparison(path, ask=False)
+    assert asked and "run-weeks" in asked[0]
+    assert window.run_settings_dict() == before
+    assert "not taken" in window.messages.text

@@ -42,23 +42,23 @@ def test_scenario_to_editor(window):
     assert alt_editor.field("company.initial_arr").property("differs") is False
     tip = alt_editor.field("handoff.ignore_base").toolTip()
     assert "sales ignores" in tip.lower() and "Differs from Siloed" in tip
-    assert "Unit: probability" in tip
+    assert "Unit: % (type 12, 12% or 12 %" in tip
 
 
 def test_editor_to_scenario(window):
     doc = window.docs[0]
     field = window.panes[0].editor.field("handoff.ignore_base")
-    field.widget.setValue(0.2)
+    field.widget.setValue(20)  # shown and entered as a percentage
     assert doc.scenario.handoff.ignore_base == pytest.approx(0.2)
     assert doc.modified and window.tabs.tabText(0).endswith("*")
     assert field.property("differs") is True  # now differs from the preset
     # A budget share: the others are rescaled so the shares still sum to 1.
-    window.panes[0].editor.field("marketing.sources.0.share").widget.setValue(0.6)
+    window.panes[0].editor.field("marketing.sources.0.share").widget.setValue(60)
     shares = [s.share for s in doc.scenario.marketing.sources]
     assert shares[0] == pytest.approx(0.6)
     assert math.fsum(shares) == pytest.approx(1.0)
     # A range is enforced by the widget itself.
-    field.widget.setValue(7.0)
+    field.widget.setValue(700.0)
     assert doc.scenario.handoff.ignore_base == pytest.approx(1.0)
 
 
@@ -227,7 +227,7 @@ def test_bad_file_names_the_parameter(window, tmp_path):
 
 def test_open_save_round_trip(window, tmp_path, monkeypatch, settings):
     doc = window.docs[1]
-    window.panes[1].editor.field("follow_up.qualify_ready").widget.setValue(0.6)
+    window.panes[1].editor.field("follow_up.qualify_ready").widget.setValue(60)
     window.panes[1].levers.boxes["retention"].setChecked(False)
     target = tmp_path / "mine.toml"
     monkeypatch.setattr(
