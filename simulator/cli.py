@@ -225,7 +225,8 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             concerns += lever_warnings(scenarios[0], scenario)
         for concern in concerns:
             print(
-                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                f"funnelsim: warning: {for_terminal(scenario.name)}: "
+                f"{for_terminal(concern.message)}",
                 file=sys.stderr,
             )
     if not is_prepared():
