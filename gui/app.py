@@ -11,12 +11,19 @@ import os
 import sys
 from collections.abc import Sequence
 
-NO_DISPLAY_HELP = (
-    "funnelsim gui: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
-    "  On a desktop, start it from a graphical session. On a server, run it in a\n"
-    "  virtual display:  xvfb-run -a funnelsim gui  (Debian: apt install xvfb), or\n"
-    "  use the command line instead:  funnelsim compare siloed aligned"
-)
+
+def no_display_help() -> str:
+    """What to do without a display, with commands that work as typed here."""
+    from simulator.command import funnelsim_command
+
+    command = funnelsim_command()
+    return (
+        "funnelsim gui: no display found (neither DISPLAY nor WAYLAND_DISPLAY is "
+        "set).\n"
+        "  On a desktop, start it from a graphical session. On a server, run it in a\n"
+        f"  virtual display:  xvfb-run -a {command} gui  (Debian: apt install xvfb),\n"
+        f"  or use the command line instead:  {command} compare siloed aligned"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     if not _has_display():
-        print(NO_DISPLAY_HELP, file=sys.stderr)
+        print(no_display_help(), file=sys.stderr)
         return 2
 
     from PySide6.QtCore import QTimer

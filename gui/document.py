@@ -34,6 +34,7 @@ from simulator.params import Layout
 from simulator.provenance import ENTERED_BY_YOU, user_citation
 from simulator.scenario_io import (
     flatten,
+    lever_keys,
     load_lever,
     load_scenario,
     read_toml,
@@ -402,7 +403,10 @@ class ScenarioDocument(QObject):
                     lever = load_lever(_lever_ref(lever_id, self.anchor))
                 except ScenarioError:
                     continue
-                keys += [(lever.name, _index_form(k, scenario)) for k in lever.set]
+                keys += [
+                    (lever.name, _index_form(k, scenario))
+                    for k in lever_keys(lever, scenario.model_dump())
+                ]
             self._lever_cache = (key, keys)
         return self._lever_cache[1]
 
@@ -567,7 +571,7 @@ class ScenarioDocument(QObject):
                     origin="<levers>",
                     base=self.anchor,
                 ).model_dump(mode="python")
-            for dotted in lever.set:
+            for dotted in lever_keys(lever, inherited):
                 _reset_to_inherited(own, inherited, dotted.split("."))
 
         self.edit(mutate, f"{'Switch on' if on else 'Switch off'} lever {lever.name}")
@@ -615,11 +619,11 @@ def _mark_yours(
             if (
                 parts[: len(lp)] == lp
                 and len(parts) > len(lp)
-                and parts[len(lp)].isdigit()
+                and (index := list_index(parts[len(lp)])) is not None
             ):
                 try:
                     items = _get(own, lp)
-                    named[len(lp)] = str(items[int(parts[len(lp)])]["name"])
+                    named[len(lp)] = str(items[index]["name"])
                 except (KeyError, IndexError, TypeError):
                     pass
         if named[0] in PARAMETER_TABLES:

@@ -53,7 +53,7 @@ from simulator.parameter_text import PERCENT_UNITS, percent_unit
 from simulator.parameter_text import human as _human
 from simulator.plausibility import Concern, input_warnings
 from simulator.provenance import KIND_LABELS, citation_of, kind_of
-from simulator.scenario_io import load_lever
+from simulator.scenario_io import effect_text, is_effect, load_lever
 from simulator.schema import (
     Company,
     Costs,
@@ -649,7 +649,11 @@ class LeverPanel(QWidget):
             try:
                 lever = load_lever(entry.path)
                 sets = "<br>".join(
-                    html.escape(f"{k} = {format_value(v)}")
+                    html.escape(
+                        f"{k} {effect_text(v)}"
+                        if is_effect(v)
+                        else f"{k} = {format_value(v)}"
+                    )
                     for k, v in lever.set.items()
                 )
                 sources = html.escape("; ".join(lever.sources) or "none given")

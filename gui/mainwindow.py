@@ -39,6 +39,7 @@ from gui.editor import LeverPanel, ParameterEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
+from simulator.command import funnelsim_command
 from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
 from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
@@ -1138,13 +1139,16 @@ class MainWindow(QMainWindow):
             refs.append(shlex.quote(ref) if ref else f"<save {doc.name} first>")
         s = self.run_settings()
         return (
-            f"funnelsim compare {' '.join(refs)} --runs {s.runs} --weeks "
+            # (the whole path: the app's working folder is not the terminal's)
+            f"{funnelsim_command(relative=False)} compare {' '.join(refs)} "
+            f"--runs {s.runs} --weeks "
             f"{s.horizon_weeks} --warmup {s.warmup_weeks} --seed {s.seed}"
         )
 
     def _on_phase(self, label: str) -> None:
         self.status.setText(label + "…")
         self.progress.setValue(0)
+        self.results.show_waiting(label)
 
     def _on_progress(self, fraction: float) -> None:
         self.progress.setValue(round(fraction * 1000))

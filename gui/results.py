@@ -848,17 +848,36 @@ class ResultsPanel(QWidget):
                 scroll.setWidget(view)
                 self.tabs.addTab(scroll, view.title)
         layout.addWidget(self.tabs, 1)
+        # In the tabs' place until the first results arrive.
+        self.waiting = QLabel()
+        self.waiting.setObjectName("results_waiting")
+        self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.waiting.setWordWrap(True)
+        self.waiting.setStyleSheet("font-size: 16pt; color: #444")
+        self.waiting.hide()
+        layout.addWidget(self.waiting, 1)
         self.comparison: Any = None
         self.final = False
         from gui.story import install_story
 
         install_story(self)  # bridge, drivers, targets, exports, workshop
 
+    def show_waiting(self, label: str) -> None:
+        """Say what is being computed where the results will appear, until the
+        first results arrive (the engine's first compile takes 15-25 s)."""
+        if self.comparison is None:
+            self.waiting.setText(f"{label}…\n\nThe results will appear here.")
+            self.tabs.hide()
+            self.waiting.show()
+
     def show_comparison(
         self, comparison: Any, final: bool, *, command: str = ""
     ) -> None:
         self.comparison = comparison
         self.final = final
+        if self.waiting.isVisible():
+            self.waiting.hide()
+            self.tabs.show()
         s = comparison.baseline.settings
         kind = "" if final else "Preview — the full run follows. "
         self.info.setText(

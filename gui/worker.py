@@ -100,7 +100,9 @@ class RunWorker(QRunnable):
         try:
             baseline, *alternatives = self.scenarios
             if not is_prepared():
-                signals.started.emit(job, "Preparing the engine (first run only)")
+                signals.started.emit(
+                    job, "Preparing the simulation engine (once after an install)"
+                )
                 prepare(compile_params(baseline, 1))
             for settings, final, label in self.phases():
                 signals.started.emit(job, label)

@@ -87,6 +87,22 @@ def comparison_seconds(
     return time.perf_counter() - start
 
 
+#: The command whose whole process (start, imports, loading the compiled step,
+#: the comparison, JSON out, exit) the bench times.
+WHOLE_PROCESS = ["compare", "siloed", "aligned", "--runs", "10000", "--json"]
+
+
+def whole_process_seconds(threads: int | None) -> float:
+    """Wall-clock seconds of ``funnelsim compare siloed aligned --runs 10000
+    --json`` in a process of its own, as a user or a script runs it."""
+    command = [sys.executable, "-m", "simulator.cli", *WHOLE_PROCESS]
+    if threads:
+        command += ["--threads", str(threads)]
+    start = time.perf_counter()
+    subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
 def bridge_seconds(figure: str, *, threads: int | None) -> tuple[float, float]:
     """Wall and CPU seconds of the app's value bridge from ``siloed`` to
     ``aligned`` (8 levers, 256 scenarios, :data:`INTERACTIVE_RUNS` runs of the
@@ -163,14 +179,15 @@ def main_bench(args: argparse.Namespace) -> int:
     # before and after the comparison: it alone swings between two speeds (0.85
     # and 1.4 s here) from read to read, as its 160 MB of output is or is not
     # handed fresh memory.
-    yards, comps, in_turn = [], [], []
+    yards, comps, in_turn, wholes = [], [], [], []
     for _ in range(ROUNDS):
         before = yardstick_seconds()
         comps.append(comparison_seconds(10_000, 104, threads=threads))
         after = yardstick_seconds()
         yards += [before, after]
         in_turn.append(comps[-1] / min(before, after))
-    yard, comp = min(yards), min(comps)
+        wholes.append(whole_process_seconds(args.threads))
+    yard, comp, whole = min(yards), min(comps), min(wholes)
     in_turn.sort()
     one_thread = comparison_seconds(10_000, 104, threads=1)
     preview = min(comparison_seconds(1_000, 104, threads=threads) for _ in range(3))
@@ -198,6 +215,12 @@ def main_bench(args: argparse.Namespace) -> int:
         f"    {comp / run_weeks * threads * 1e6:.2f} us of work per run-week "
         "(warm-up and both scenarios)"
     )
+    print(f"  whole process: funnelsim {' '.join(WHOLE_PROCESS)}")
+    print(
+        f"    best of {ROUNDS} fresh processes (slowest {max(wholes):.2f} s)"
+        f"      {whole:7.2f} s"
+    )
+    print(f"    ratio (whole process / yardstick)             {whole / yard:7.2f}")
     print(f"    the same comparison in one thread             {one_thread:7.2f} s")
     print(f"  1,000-run preview of that comparison            {preview:7.2f} s")
     print(f"    after an edit of the alternative (as the app) {after_edit:7.2f} s")

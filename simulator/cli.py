@@ -7,6 +7,7 @@ a user never sees a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
@@ -14,17 +15,14 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from functools import partial
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
-from simulator import report_text
-from simulator.engine import is_prepared, prepare
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
-from simulator.params import compile_params
 from simulator.plausibility import input_warnings, lever_warnings
-from simulator.runner import RunSettings, compare
 from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
     explain_validation_error,
@@ -42,9 +40,12 @@ from simulator.untrusted import (
     whole_number,
 )
 
-EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED = 0, 2, 130
-#: What a shell reports for a command whose reader closed the pipe (SIGPIPE).
-EXIT_BROKEN_PIPE = 141
+# The engine (numba, a third of a second to import) is imported by the commands
+# that simulate, when they run: listing, validating and help need none of it.
+if TYPE_CHECKING:
+    from simulator.runner import RunSettings
+
+EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 DEFAULT_BASELINE, DEFAULT_ALTERNATIVE = "siloed", "aligned"
 #: What ``funnelsim gui`` does instead when there is no display.
 HEADLESS_COMMAND = ["compare", DEFAULT_BASELINE, DEFAULT_ALTERNATIVE]
@@ -114,6 +115,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_table_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="every figure in the table (default: the key figures)",
+    )
+
+
 def load_with_overrides(
     refs: Sequence[str], overrides: Sequence[str]
 ) -> list[Scenario]:
@@ -128,6 +137,8 @@ def load_with_overrides(
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
+    from simulator.runner import RunSettings
+
     settings = RunSettings.from_scenario(
         baseline, runs=args.runs, weeks=args.weeks, warmup=args.warmup, seed=args.seed
     )
@@ -198,12 +209,16 @@ PREPARING_NOTE_AFTER = 1.0
 
 def prepare_engine(scenario: Scenario) -> None:
     """Compile the simulation step, or load it from numba's cache. Only the
-    first run on a machine compiles (about 20 s); loading takes a fraction of a
-    second, so the note shows on a terminal only when the wait is long."""
+    first run after an install compiles (about 20 s), unless set-up did
+    (simulator.warmup); loading takes a fraction of a second, so the note shows
+    on a terminal only when the wait is long."""
+    from simulator.engine import prepare
+    from simulator.params import compile_params
+
     note = threading.Timer(
         PREPARING_NOTE_AFTER,
         print,
-        ["funnelsim: preparing the simulation engine (first run only) ..."],
+        ["funnelsim: preparing the simulation engine (once after an install) ..."],
         {"file": sys.stderr, "flush": True},
     )
     if sys.stderr.isatty():
@@ -217,6 +232,9 @@ def prepare_engine(scenario: Scenario) -> None:
 
 
 def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
+    from simulator.engine import is_prepared
+    from simulator.runner import compare
+
     scenarios = load_with_overrides(refs, args.overrides)
     settings = settings_from(args, scenarios[0])
     for index, scenario in enumerate(scenarios):
@@ -260,22 +278,30 @@ def emit_result(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from simulator import report_text
+
     result = simulate(args, [args.scenario]).baseline
-    return emit_result(args, result, report_text.run_table)
+    return emit_result(args, result, partial(report_text.run_table, every=args.all))
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from simulator import report_text
+
     if not args.alternatives:
         return _compare_file(args)
     comparison = simulate(args, [args.baseline, *args.alternatives])
-    return emit_result(args, comparison, report_text.comparison_table)
+    table = partial(report_text.comparison_table, every=args.all)
+    return emit_result(args, comparison, table)
 
 
 def _compare_file(args: argparse.Namespace) -> int:
     """``compare my-comparison.toml``: the file's scenarios and run settings
     (options on the command line win)."""
+    from simulator import report_text
     from simulator.comparison_file import KIND as COMPARISON_KIND
     from simulator.comparison_file import load_comparison
+    from simulator.engine import is_prepared
+    from simulator.runner import RunSettings, compare
     from simulator.scenario_io import resolve_reference
 
     path = resolve_reference(args.baseline)
@@ -309,7 +335,8 @@ def _compare_file(args: argparse.Namespace) -> int:
         threads=args.threads,
         remember=False,
     )
-    return emit_result(args, comparison, report_text.comparison_table)
+    table = partial(report_text.comparison_table, every=args.all)
+    return emit_result(args, comparison, table)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -323,7 +350,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     from simulator.comparison_file import load_comparison
 
                     saved, scenarios = load_comparison(_path_of(ref))
-                    run = saved.run or RunSettings.from_scenario(scenarios[0])
+                    run: Any = saved.run or scenarios[0].simulation
                     what = (
                         f"comparison ({for_terminal(scenarios[0].name)} and "
                         f"{len(scenarios) - 1} alternative(s))"
@@ -334,7 +361,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     continue
                 else:
                     scenario = load_scenario(ref)
-                    run = RunSettings.from_scenario(scenario)
+                    run = scenario.simulation
                     what = f"scenario ({for_terminal(scenario.name)})"
             print(f"{shown}: valid {what}")
             problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
@@ -380,14 +407,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     if not _has_display():
+        from simulator.command import funnelsim_command
+
+        command = funnelsim_command()
         print(
             "funnelsim: no display found (DISPLAY/WAYLAND_DISPLAY unset), so the app "
             "cannot open a window. Running the default comparison in the terminal "
-            f"instead: funnelsim compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
-            "To see the app, run on a desktop or under `xvfb-run -a funnelsim gui`.",
+            f"instead: {command} compare {DEFAULT_BASELINE} {DEFAULT_ALTERNATIVE}. "
+            f"To see the app, run on a desktop or under `xvfb-run -a {command} gui`.",
             file=sys.stderr,
         )
-        headless = _build_parser().parse_args(HEADLESS_COMMAND)
+        headless = _build_parser(HEADLESS_COMMAND[0]).parse_args(HEADLESS_COMMAND)
         headless_code: int = headless.handler(headless)
         return headless_code
     from gui.app import main as gui_main  # type: ignore[import-not-found, unused-ignore]
@@ -428,7 +458,13 @@ def _with_warnings_as_notes(handler: Handler, args: argparse.Namespace) -> int:
                     )
 
 
-def _build_parser() -> argparse.ArgumentParser:
+#: Commands of this module; any other (or none, or --help) needs the extensions'.
+CORE_COMMANDS = ("run", "compare", "validate", "list", "bench", "gui")
+
+
+def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or enough of it for one of
+    :data:`CORE_COMMANDS`: without the extensions' modules and the bench's."""
     parser = _Parser(
         prog="funnelsim",
         description="Monte Carlo model of a B2B sales funnel: what sales-marketing "
@@ -440,6 +476,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="simulate one scenario")
     p.add_argument("scenario", help="bundled id or path")
     add_run_options(p)
+    add_table_options(p)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compare", help="compare a baseline with alternatives (paired)")
@@ -452,6 +489,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "then the alternative's levers, then the values its file sets",
     )
     add_run_options(p)
+    add_table_options(p)
     p.set_defaults(handler=cmd_compare)
 
     p = sub.add_parser("validate", help="check scenario or lever files")
@@ -462,16 +500,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("bench", help="measure engine speed against a numpy yardstick")
-    from simulator import bench
+    if command in (None, "bench"):
+        from simulator import bench
 
-    bench.add_arguments(p)
+        bench.add_arguments(p)
     p.set_defaults(handler=cmd_bench)
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("qt_args", nargs="*", help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_gui)
 
-    for register in _extensions():
+    for register in _extensions() if command is None else []:
         register(sub)
     return parser
 
@@ -497,7 +536,9 @@ EXTENSION_MODULES: tuple[str, ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    core = argv[0] if argv and argv[0] in CORE_COMMANDS else None
+    parser = _build_parser(core)
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
@@ -511,22 +552,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("funnelsim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader stopped reading (| head): nothing to report. Later writes
+        # (the flush at exit) go nowhere; the status is a pipe's usual one.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except MemoryError:
         print(
             "funnelsim: error: not enough memory for this many runs; use fewer --runs",
             file=sys.stderr,
         )
         return EXIT_USAGE
-    except BrokenPipeError:
-        # The reader went away (`| head`): not an error of ours. Output still
-        # buffered for the closed pipe goes nowhere, quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_BROKEN_PIPE
     except OSError as exc:
         print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 
+def entry() -> int:
+    """The ``funnelsim`` console script: :func:`main` on the process's arguments.
+
+    After a command, what is left is mostly numba's compiler state, hundreds of
+    thousands of objects that Python's exit would search for cycles and free
+    one by one (0.2-0.3 s, a sixth of a whole 10,000-run comparison). Every
+    file a command writes is closed by then (scenario_io.write_atomic), so the
+    process ends as soon as its output is flushed. Not after the app, whose
+    Qt objects finish their work as Python exits."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["gui"]:
+        return code
+    with contextlib.suppress(OSError):  # a closed pipe (| head): not wanted
+        sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(entry())

@@ -33,9 +33,8 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-import annotated_types
 import numpy as np
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -60,8 +59,13 @@ from simulator.paired import (
     statistic_rows,
 )
 from simulator.runner import RunSettings
-from simulator.scenario_io import apply_override, load_lever, load_scenario
-from simulator.schema import Scenario
+from simulator.scenario_io import (
+    apply_override,
+    lever_keys,
+    load_lever,
+    load_scenario,
+)
+from simulator.schema import Scenario, field_info, limits
 from simulator.untrusted import list_index
 
 DEFAULT_SPAN = 0.2
@@ -201,41 +205,12 @@ class Tornado:
 
 def _field(dotted: str) -> FieldInfo:
     """The schema field of a dotted parameter (list items addressed by name)."""
-    model: type[BaseModel] = Scenario
-    parts = dotted.split(".")
-    info: FieldInfo | None = None
-    skip_item = False
-    for part in parts:
-        if skip_item:
-            skip_item = False
-            continue
-        info = model.model_fields.get(part)
-        if info is None:
-            raise ScenarioError("unknown parameter", parameter=dotted)
-        annotation = info.annotation
-        args = get_args(annotation)
-        if args and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-            model, skip_item = args[0], True  # a list of tables: next part = item
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-    if info is None or (
-        isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel)
-    ):
+    info = field_info(dotted)
+    if info is None:
+        raise ScenarioError("unknown parameter", parameter=dotted)
+    if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
         raise ScenarioError("is a table, not a parameter", parameter=dotted)
     return info
-
-
-def _bounds(info: FieldInfo) -> tuple[float, float, bool]:
-    """``(lowest, highest, lowest is exclusive)`` allowed by the schema."""
-    low, high, exclusive = -math.inf, math.inf, False
-    for item in info.metadata:
-        if isinstance(item, annotated_types.Ge):
-            low = float(item.ge)  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Gt):
-            low, exclusive = float(item.gt), True  # type: ignore[arg-type]
-        elif isinstance(item, annotated_types.Le):
-            high = float(item.le)  # type: ignore[arg-type]
-    return low, high, exclusive
 
 
 def _unit(info: FieldInfo) -> str:
@@ -333,7 +308,7 @@ def parameter_drivers(
                 "is not a number; use --levers for switches", parameter=dotted
             )
         is_int = isinstance(value, int)
-        lowest, highest, exclusive = _bounds(info)
+        lowest, highest, exclusive = limits(info)
         if dotted in ranges:
             low, high = (float(x) for x in ranges[dotted])
             if not low <= high:
@@ -422,10 +397,13 @@ def lever_drivers(
             raw = _with_levers(
                 without_base, [x for x in scenario.levers if x != lever_id]
             )
+            # Where the lever acts (the scenario does not set its own value
+            # there), taking it out gives back the value it replaced.
+            with_it = _with_levers(raw, [lever_id])
             low = tuple(
                 (dotted, get_value(raw, dotted))
-                for dotted, value in lever.set.items()
-                if get_value(current, dotted) == value
+                for dotted in lever_keys(lever, raw)
+                if get_value(current, dotted) == get_value(with_it, dotted)
             )
         else:
             high = tuple(lever.set.items())

@@ -107,6 +107,27 @@ FIGURE_LABELS = {
     "total_cost": "Total cost over the horizon",
 }
 
+#: Short labels of the per-run figures, for a table's first column (a terminal
+#: table fits 100 columns); totals are over the horizon, which the table's title
+#: gives.
+FIGURE_SHORT_LABELS = {
+    "arr_growth_y1": "ARR growth in year 1",
+    "arr_end": "ARR at the end",
+    "total_revenue": "Revenue",
+    "total_bookings": "New bookings",
+    "total_won": "Deals won",
+    "cac": "Spend per deal won (CAC)",
+    "total_leads": "Leads generated",
+    "total_mqls": "MQLs",
+    "total_ignored": "MQLs ignored by sales",
+    "total_contacted": "Leads contacted",
+    "total_qualified": "Leads qualified",
+    "total_stale": "Leads gone stale",
+    "total_churned": "Customers lost",
+    "total_spend": "Marketing spend",
+    "total_cost": "Total cost",
+}
+
 #: Figures for which less is better (a lower CAC, fewer customers lost, less
 #: spent); every other figure is better higher.
 LOWER_IS_BETTER = frozenset(

@@ -6,13 +6,10 @@ here. Rates and shares are fractions in files and percentages for people.
 
 from __future__ import annotations
 
-import typing
-from functools import cache
 from typing import Any
 
-from pydantic import BaseModel
-
-from simulator.schema import Scenario
+from simulator.schema import Scenario, field_info
+from simulator.untrusted import list_index
 
 #: Units whose values are fractions, shown and entered as percentages.
 PERCENT_UNITS = frozenset({"probability", "share", "share/year", "share/review"})
@@ -45,34 +42,8 @@ def human(name: str) -> str:
     return _SPECIAL_LABELS.get(name, name.replace("_", " ").capitalize())
 
 
-@cache
-def _field(dotted: str) -> Any:
-    """The schema field of a parameter (list items by index or by name), or
-    ``None``."""
-    model: Any = Scenario
-    info = None
-    parts = dotted.split(".")
-    index = 0
-    while index < len(parts):
-        fields = getattr(model, "model_fields", None)
-        if fields is None or parts[index] not in fields:
-            return None
-        info = fields[parts[index]]
-        annotation = info.annotation
-        args = typing.get_args(annotation)
-        if typing.get_origin(annotation) is list and args:
-            model = args[0]
-            index += 1  # the item's index or name
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            model = annotation
-        else:
-            model = None
-        index += 1
-    return info
-
-
 def unit_of(dotted: str) -> str:
-    info = _field(dotted)
+    info = field_info(dotted)
     extra = getattr(info, "json_schema_extra", None)
     return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
 
@@ -94,10 +65,11 @@ def label_of(dotted: str, scenario: Scenario | None = None) -> str:
         lp = list_path.split(".")
         if parts[: len(lp)] == lp and len(parts) > len(lp):
             item = parts[len(lp)]
-            if item.isdigit() and scenario is not None:
+            index = list_index(item)
+            if index is not None and scenario is not None:
                 items = _items(scenario, list_path)
-                if int(item) < len(items):
-                    item = items[int(item)].name
+                if index < len(items):
+                    item = items[index].name
             rest = parts[len(lp) + 1 :]
             if not rest:
                 return f"{noun} {item}"

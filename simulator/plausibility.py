@@ -260,8 +260,10 @@ def start_line(comparison: Any) -> str:
     )
 
 
-#: The bundled company the lever files' values were written for: a lever sets
-#: values (churn 6.4 % a year, stage conversions), not changes of values.
+#: The bundled company the lever files' values were written for. Levers with a
+#: published relative effect (churn, the win rate) are effects and follow any
+#: company; the others set a practice's value (10 % of MQLs ignored), which can
+#: be a smaller or opposite change for another company.
 LEVERS_WRITTEN_FOR = "siloed"
 
 
@@ -285,6 +287,7 @@ def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
         except ScenarioError:
             continue
         for dotted, value in lever.set.items():
+            # (effects such as {times = 0.64} follow the baseline: no warning)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             mine = value_of(baseline, dotted)

@@ -1,16 +1,40 @@
-"""Plain-text tables of results, with units, for the terminal."""
+"""Plain-text tables of results, with units, for the terminal.
+
+A table fits 100 columns: figures are named in words (:mod:`simulator.figures`),
+each column holds one statistic, and a one-line legend says which. The key
+figures are shown by default, every figure on request.
+"""
 
 from __future__ import annotations
 
 import math
+import textwrap
 
 from simulator.caveats import comparison_caveats
-from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.figures import (
+    FIGURE_ORDER,
+    FIGURE_SHORT_LABELS,
+    FIGURE_UNITS,
+)
 from simulator.plausibility import result_warning_lines
 from simulator.results import Comparison, RunResult
 
-#: Figures shown in the terminal, most telling first.
-HEADLINE_FIGURES = FIGURE_ORDER
+#: What a reader of a comparison looks at first: growth, money, deals, and the
+#: leads the hand-off loses.
+KEY_FIGURES = (
+    "arr_growth_y1",
+    "arr_end",
+    "total_revenue",
+    "total_won",
+    "cac",
+    "total_ignored",
+    "total_churned",
+    "total_cost",
+)
+#: Widest a table may be, in characters.
+MAX_WIDTH = 100
+#: Widest a scenario's name may be in a column header.
+NAME_WIDTH = 10
 
 
 def fmt(value: float, unit: str) -> str:
@@ -28,12 +52,37 @@ def fmt(value: float, unit: str) -> str:
         return f"{sign}${size:,.0f}"
     if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def fmt_diff(value: float, unit: str) -> str:
     text = fmt(value, unit)
     return text if text.startswith(("-", "+", "n/a")) else "+" + text
+
+
+def fmt_change(value: float, unit: str) -> str:
+    """A difference with its sign; a difference of shares in percentage points."""
+    if unit == "share" and not math.isnan(value):
+        return f"{value * 100:+.1f} pts"
+    return fmt_diff(value, unit)
+
+
+def fmt_spread(value: float, unit: str) -> str:
+    """A standard error: no sign; of shares in percentage points."""
+    if unit == "share" and not math.isnan(value):
+        return f"{value * 100:.1f} pts"
+    return fmt(value, unit)
+
+
+def fmt_share(p: float) -> str:
+    """A share of runs; never rounded to a certain 0 or 100 % that is not."""
+    if math.isnan(p):
+        return "n/a"
+    if 0 < p < 0.001:
+        return "<0.1 %"
+    if 0.999 < p < 1:
+        return ">99.9 %"
+    return f"{p * 100:.1f} %"
 
 
 def fmt_multiple(value: float) -> str:
@@ -93,81 +142,116 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def _figures(result: RunResult) -> list[str]:
-    return [f for f in HEADLINE_FIGURES if f in result.figures]
+def _short(name: str, width: int = NAME_WIDTH) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _figures(result: RunResult, every: bool) -> list[str]:
+    shown = FIGURE_ORDER if every else KEY_FIGURES
+    return [f for f in shown if f in result.figures]
 
 
 def _title(result: RunResult) -> str:
     s = result.settings
     return (
-        f"{s.runs:,} runs, {s.horizon_weeks} weeks after a {s.warmup_weeks}-week "
-        f"warm-up, seed {s.seed}"
+        f"{s.runs:,} runs · totals over {s.horizon_weeks} weeks after a "
+        f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
     )
 
 
-def run_table(result: RunResult) -> str:
+def _legend(text: str, every: bool) -> str:
+    """A table's legend, and that it shows the key figures when it does."""
+    if not every:
+        text += "\nKey figures; --all shows every figure."
+    return text
+
+
+def run_table(result: RunResult, *, every: bool = False) -> str:
     rows = []
-    for figure in _figures(result):
+    for figure in _figures(result, every):
         unit = FIGURE_UNITS.get(figure, "")
         st = result.summary[figure]
         rows.append(
-            [
-                figure,
-                unit,
-                fmt(st["mean"], unit),
-                fmt(st["se"], unit),
-                fmt(st["p5"], unit),
-                fmt(st["p50"], unit),
-                fmt(st["p95"], unit),
-            ]
+            [FIGURE_SHORT_LABELS.get(figure, figure)]
+            + [fmt(st[key], unit) for key in ("mean", "p5", "p50", "p95")]
+            + [fmt_spread(st["se"], unit)]
         )
-    header = ["figure", "unit", "mean", "± se", "p5", "median", "p95"]
-    return f"{result.name}: {_title(result)}\n\n{_table(header, rows)}"
+    header = ["Figure", "Mean", "5th pct", "Median", "95th pct", "± s.e."]
+    legend = (
+        "Over the runs: mean, 5th and 95th percentile and median; "
+        "s.e.: standard error of the mean."
+    )
+    title = textwrap.fill(f"{result.name}: {_title(result)}", MAX_WIDTH)
+    return "\n".join([title, "", _table(header, rows), _legend(legend, every)])
 
 
-def comparison_table(comparison: Comparison) -> str:
+def headline(comparison: Comparison, index: int) -> str:
+    """One sentence on the alternative's first key figure against the baseline,
+    with its standard error and the share of paired runs it is better in."""
+    base, alt = comparison.baseline, comparison.alternatives[index]
+    figure = next(f for f in (*KEY_FIGURES, *FIGURE_ORDER) if f in base.figures)
+    unit = FIGURE_UNITS.get(figure, "")
+    d = comparison.differences[index][figure]
+    better = fmt_share(d["p_better"])
+    label = FIGURE_SHORT_LABELS.get(figure, figure)
+    if math.isnan(d["mean"]):
+        return f"{label}: undefined in every run of {alt.name} or {base.name}."
+    size, se = fmt_spread(abs(d["mean"]), unit), fmt_spread(d["se"], unit)
+    if figure == "arr_growth_y1":
+        more = "more" if d["mean"] >= 0 else "less"
+        size, se = size.removesuffix(" pts"), se.removesuffix(" pts")
+        said = f"{alt.name} grows ARR {size} ± {se} points {more} than {base.name} "
+        said += "in year 1"
+    else:
+        higher = "higher" if d["mean"] >= 0 else "lower"
+        said = f"{label}: {alt.name} {size} ± {se} {higher} than {base.name}"
+    sentence = f"{said}, better in {better} of paired runs."
+    return textwrap.fill(sentence, MAX_WIDTH)
+
+
+def comparison_table(comparison: Comparison, *, every: bool = False) -> str:
     base = comparison.baseline
-    parts = [
-        f"Baseline {base.name!r} vs "
-        + ", ".join(repr(a.name) for a in comparison.alternatives)
-        + f": {_title(base)}; one warm-up, common random numbers.\n"
-        "Differences are paired per run (alternative - baseline): mean ± standard "
-        "error, 5-95 % range, and P(better) = share of runs where the alternative's "
-        "figure is better (higher; lower for costs, CAC, lost leads and customers)."
-    ]
+    parts = []
     for index, alt in enumerate(comparison.alternatives):
         diffs = comparison.differences[index]
         rows = []
-        for figure in _figures(base):
+        for figure in _figures(base, every):
             unit = FIGURE_UNITS.get(figure, "")
             d = diffs[figure]
             rows.append(
                 [
-                    figure,
-                    unit,
-                    fmt(base.summary[figure]["p50"], unit),
-                    fmt(alt.summary[figure]["p50"], unit),
-                    f"{fmt_diff(d['mean'], unit)} ± {fmt(d['se'], unit).lstrip('+')}",
-                    f"{fmt_diff(d['p5'], unit)} .. {fmt_diff(d['p95'], unit)}",
-                    "n/a"
-                    if math.isnan(d["p_better"])
-                    else f"{d['p_better'] * 100:.1f} %",
+                    FIGURE_SHORT_LABELS.get(figure, figure),
+                    fmt(base.summary[figure]["mean"], unit),
+                    fmt(alt.summary[figure]["mean"], unit),
+                    fmt_change(d["mean"], unit),
+                    fmt_spread(d["se"], unit),
+                    fmt_change(d["p5"], unit),
+                    fmt_change(d["p95"], unit),
+                    fmt_share(d["p_better"]),
                 ]
             )
         header = [
-            "figure",
-            "unit",
-            f"{base.name} p50",
-            f"{alt.name} p50",
-            "difference (mean ± se)",
-            "5-95 % of difference",
-            "P(better)",
+            "Figure",
+            _short(base.name),
+            _short(alt.name),
+            "Difference",
+            "± s.e.",
+            "5th pct",
+            "95th pct",
+            "Better",
         ]
-        parts.append(_table(header, rows))
+        legend = (
+            f"Means; Difference: {_short(alt.name)} - {_short(base.name)} in each run "
+            "(± s.e., percentiles); Better: share of runs"
+        )
+        lines = [headline(comparison, index), textwrap.fill(_title(base), MAX_WIDTH)]
+        lines += ["", _table(header, rows), _legend(legend, every)]
         if "total_revenue" in diffs and "total_cost" in diffs:
-            parts.append(net_value_line(comparison, index))
-    parts += comparison_caveats(
+            lines += ["", textwrap.fill(net_value_line(comparison, index), MAX_WIDTH)]
+        parts.append("\n".join(lines))
+    caveats = comparison_caveats(
         base.scenario, [alt.scenario for alt in comparison.alternatives]
     )
-    parts += result_warning_lines(comparison)
+    notes = [*caveats, *result_warning_lines(comparison)]
+    parts += [textwrap.fill(note, MAX_WIDTH) for note in notes]
     return "\n\n".join(parts)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import math
 import os
 import re
 import stat
@@ -33,10 +34,18 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
+from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
 from simulator.library import bundled_lever_path, bundled_scenario_path
-from simulator.schema import MAX_LEVERS, PARAMETER_TABLES, Lever, Scenario
-from simulator.uncertainty import extract_ranges, range_problem
+from simulator.schema import (
+    MAX_LEVERS,
+    PARAMETER_TABLES,
+    Lever,
+    Scenario,
+    field_info,
+    limits,
+)
+from simulator.uncertainty import extract_ranges, is_range, range_problem
 from simulator.untrusted import (
     MAX_FILE_BYTES,
     MAX_INTEGER,
@@ -180,7 +189,8 @@ def resolve_reference(
         if bundled is not None:
             return bundled
         raise ScenarioError(
-            f"no such file and no bundled {kind} of that name (see `funnelsim list`)",
+            f"no such file and no bundled {kind} of that name "
+            f"(see `{funnelsim_command()} list`)",
             file=text,
         )
     if _ID_PATTERN.match(text) and not text.lower().endswith(".toml"):
@@ -537,9 +547,16 @@ def _merge_citations(
     layers: _Layers, citations: Mapping[str, Any], origin: str
 ) -> None:
     target = layers.raw.setdefault("citations", {})
-    for dotted, citation in citations.items():
-        target[dotted] = copy.deepcopy(citation)
-        layers.record(f"citations.{dotted}", origin)
+    for cited, citation in citations.items():
+        # A citation of ``pipeline.stages.*.conversion`` cites every stage's.
+        names = (
+            expand_dotted(layers.raw, cited, origin=origin)
+            if "*" in cited.split(".")
+            else [cited]
+        )
+        for dotted in names:
+            target[dotted] = copy.deepcopy(citation)
+            layers.record(f"citations.{dotted}", origin)
 
 
 def apply_override(
@@ -547,9 +564,29 @@ def apply_override(
 ) -> None:
     """Set one dotted parameter (``follow_up.response_profile.within_5min``) in a raw
     scenario. List items are addressed by index or by name
-    (``pipeline.stages.demo.conversion``)."""
+    (``pipeline.stages.demo.conversion``), or all at once by ``*``.
+
+    ``value`` may be an effect instead of a value (see :func:`apply_effect`):
+    ``{times = 0.64}`` multiplies the value in force, ``{times_together = 1.38}``
+    multiplies the product of the values ``*`` names, each by the same factor.
+    Levers use effects so that they change a user's company by what the
+    evidence says, not set it to the bundled company's aligned figure."""
     if isinstance(layers, dict):
         layers = _Layers(raw=layers)
+    if "*" in dotted.split(".") or is_effect(value):
+        targets = expand_dotted(layers.raw, dotted, origin=origin)
+        values = (
+            apply_effect(layers.raw, targets, value, dotted=dotted, origin=origin)
+            if is_effect(value)
+            else [value] * len(targets)
+        )
+        for target, new in zip(targets, values, strict=True):
+            _set_dotted(layers, target, new, origin=origin)
+        return
+    _set_dotted(layers, dotted, value, origin=origin)
+
+
+def _set_dotted(layers: _Layers, dotted: str, value: Any, *, origin: str) -> None:
     parts = dotted.split(".")
     if not dotted or any(not p for p in parts):
         raise ScenarioError(
@@ -649,9 +686,10 @@ def _name_form(raw: Raw, dotted: str) -> str:
     node: Any = raw
     for i, part in enumerate(parts):
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            index = list_index(part)
+            if index is None or index >= len(node):
                 return dotted
-            item = node[int(part)]
+            item = node[index]
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 parts[i] = item["name"]
             node = item
@@ -660,6 +698,150 @@ def _name_form(raw: Raw, dotted: str) -> str:
         else:
             return dotted
     return ".".join(parts)
+
+
+#: The keys of an effect value (``{times = 0.64}``), with what each means.
+EFFECTS = {
+    "times": "multiplies the value in force",
+    "times_together": "multiplies the product of the values named (each by the "
+    "same factor)",
+}
+
+
+def is_effect(value: Any) -> bool:
+    """Whether an override is an effect (``{times = 0.64}``), not a value."""
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in EFFECTS
+
+
+def effect_text(value: Any) -> str:
+    """An effect as people read it: "x 0.64", "x 1.38 together"."""
+    ((kind, factor),) = value.items()
+    return f"x {factor:g}" + (" together" if kind == "times_together" else "")
+
+
+def lever_keys(lever: Lever, raw: Raw) -> list[str]:
+    """The dotted parameters ``lever`` changes in ``raw`` (a scenario's content),
+    its ``*`` names spelled out item by item (items by name)."""
+    keys: list[str] = []
+    for dotted in lever.set:
+        try:
+            keys += expand_dotted(raw, dotted, origin=lever.name)
+        except ScenarioError:
+            keys.append(dotted)
+    return keys
+
+
+def expand_dotted(raw: Raw, dotted: str, *, origin: str) -> list[str]:
+    """The dotted names ``dotted`` stands for in ``raw``: itself, or one name for
+    each item of a list it addresses with ``*`` (items by name where they have
+    one, as citations name them)."""
+    names = [""]
+    node_of: dict[str, Any] = {"": raw}
+    for depth, part in enumerate(dotted.split(".")):
+        where = ".".join(dotted.split(".")[: depth + 1])
+        following: list[str] = []
+        for name in names:
+            node = node_of[name]
+            if part == "*":
+                if not isinstance(node, list):
+                    raise ScenarioError(
+                        "* stands for every item of a list (stages, sources), and "
+                        f"{where.rsplit('.', 1)[0]} is not a list",
+                        file=origin,
+                        parameter=dotted,
+                    )
+                keys = [
+                    item["name"]
+                    if isinstance(item, dict) and isinstance(item.get("name"), str)
+                    else str(i)
+                    for i, item in enumerate(node)
+                ]
+                items = list(node)
+            elif isinstance(node, list):
+                index = _list_index(node, part, where, origin)
+                keys, items = [part], [node[index]]
+            elif isinstance(node, dict):
+                keys, items = [part], [node.get(part)]
+            else:
+                keys, items = [part], [None]
+            for key, item in zip(keys, items, strict=True):
+                full = f"{name}.{key}" if name else key
+                following.append(full)
+                node_of[full] = item
+        names = following
+    return names
+
+
+def apply_effect(
+    raw: Raw, targets: list[str], effect: dict[str, Any], *, dotted: str, origin: str
+) -> list[Any]:
+    """The values an effect gives the parameters ``targets`` (what ``dotted``
+    names in ``raw``). A range ``{low, mode, high}`` is scaled end by end, and
+    no value is taken past its parameter's limits (a conversion stays at most
+    1): the evidence says how much better, the schema how far that can go."""
+    ((kind, factor),) = effect.items()
+    if isinstance(factor, bool) or not isinstance(factor, int | float):
+        raise ScenarioError(
+            f"{kind} takes a number, e.g. {{{kind} = 0.64}}",
+            file=origin,
+            parameter=dotted,
+            value=effect,
+            has_value=True,
+        )
+    if not (math.isfinite(factor) and factor >= 0):
+        raise ScenarioError(
+            "must be a finite factor of at least 0",
+            file=origin,
+            parameter=dotted,
+            value=effect,
+            has_value=True,
+        )
+    if kind == "times_together" and targets:
+        factor = float(factor) ** (1 / len(targets))
+    info = field_info(dotted)
+    low, high, _ = limits(info) if info is not None else (-math.inf, math.inf, False)
+    out = []
+    declared = raw.get("uncertainty")
+    # Ranges kept beside the values (a dumped scenario's), by the names used here.
+    ranges = (
+        {_name_form(raw, key): tri for key, tri in declared.items() if is_range(tri)}
+        if isinstance(declared, dict)
+        else {}
+    )
+    for target in targets:
+        current = ranges.get(target, _value_at(raw, target, origin))
+        if is_range(current):
+            new: Any = {
+                end: min(high, max(low, float(current[end]) * factor))
+                for end in ("low", "mode", "high")
+            }
+        elif isinstance(current, int | float) and not isinstance(current, bool):
+            new = min(high, max(low, float(current) * factor))
+        else:
+            raise ScenarioError(
+                f"an effect ({kind}) changes a number, and {target} is "
+                f"{'not set' if current is None else repr(current)}",
+                file=origin,
+                parameter=dotted,
+                value=effect,
+                has_value=True,
+            )
+        out.append(new)
+    return out
+
+
+def _value_at(raw: Raw, dotted: str, origin: str) -> Any:
+    """The value at a dotted name (list items by index or name), or ``None``."""
+    node: Any = raw
+    for depth, part in enumerate(dotted.split(".")):
+        if isinstance(node, list):
+            where = ".".join(dotted.split(".")[: depth + 1])
+            node = node[_list_index(node, part, where, origin)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:

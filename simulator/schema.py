@@ -14,9 +14,12 @@ silently).
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal
+from functools import cache
+from typing import Annotated, Any, Literal, get_args, get_origin
 
+import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.fields import FieldInfo
 
 SCHEMA_VERSION = 1
 SUM_TOLERANCE = 1e-6
@@ -562,3 +565,42 @@ PARAMETER_TABLES = (
     "deals",
     "costs",
 )
+
+
+@cache
+def field_info(dotted: str) -> FieldInfo | None:
+    """The schema field of a dotted parameter (list items addressed by index,
+    name or ``*``), or ``None`` when there is no such parameter."""
+    model: Any = Scenario
+    info: FieldInfo | None = None
+    parts = dotted.split(".")
+    index = 0
+    while index < len(parts):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or parts[index] not in fields:
+            return None
+        info = fields[parts[index]]
+        annotation = info.annotation
+        args = get_args(annotation)
+        if get_origin(annotation) is list and args:
+            model = args[0]
+            index += 1  # the item's index or name
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            model = annotation
+        else:
+            model = None
+        index += 1
+    return info
+
+
+def limits(info: FieldInfo) -> tuple[float, float, bool]:
+    """``(lowest, highest, lowest is exclusive)`` a field allows."""
+    low, high, exclusive = -math.inf, math.inf, False
+    for item in info.metadata:
+        if isinstance(item, annotated_types.Ge):
+            low = float(item.ge)  # type: ignore[arg-type]
+        elif isinstance(item, annotated_types.Gt):
+            low, exclusive = float(item.gt), True  # type: ignore[arg-type]
+        elif isinstance(item, annotated_types.Le):
+            high = float(item.le)  # type: ignore[arg-type]
+    return low, high, exclusive

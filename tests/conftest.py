@@ -6,8 +6,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Examples a property test tries when it does not fix its own number: a few
+# hundred in the everyday run (seconds), thousands in the thorough one, for a
+# change of the scenario loader or before a release (README, Development):
+#   .venv/bin/python -m pytest --hypothesis-profile=thorough
+settings.register_profile("everyday", max_examples=300)
+settings.register_profile("thorough", max_examples=3000)
+settings.load_profile("everyday")
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -68,3 +68,19 @@ def test_the_compiled_steps_constants_match_the_lists_they_index() -> None:
     classes = ("READY", "NURTURE", "FUTURE", "JUNK", "N_CLASSES")
     for name in classes:
         assert getattr(kernel, name) == getattr(params, name), name
+
+
+def test_commands_that_do_not_simulate_do_not_import_the_engine() -> None:
+    """Listing, validating and help answer without numba (a third of a second)."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from simulator.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['list'])\n"
+        "    main(['validate', 'scenarios/siloed.toml'])\n"
+        "print('numba' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO
+    )
+    assert done.stdout.strip() == "False", done.stderr

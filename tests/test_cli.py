@@ -13,6 +13,8 @@ import pytest
 
 from simulator import cli
 from simulator.cli import main
+from simulator.figures import FIGURE_ORDER, FIGURE_SHORT_LABELS
+from simulator.report_text import KEY_FIGURES, fmt_share
 from simulator.scenario_io import load_scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,10 +63,91 @@ def test_set_applies_to_every_scenario(capsys) -> None:
         assert result["summary"]["total_leads"]["mean"] == 0
 
 
-def test_human_tables_have_units(capsys) -> None:
+def _lines(text: str) -> list[str]:
+    return text.rstrip("\n").split("\n")
+
+
+#: The default horizon and warm-up, and the longest seed a file may give.
+WIDE = ["--runs", "300", "--weeks", "104", "--warmup", "52"]
+WIDE += ["--seed", str(2**63 - 1)]
+
+
+@pytest.mark.parametrize("options", [FAST, WIDE], ids=["short", "widest"])
+def test_tables_fit_100_columns(capsys, options: list[str]) -> None:
+    for command in (["compare", "siloed", "aligned"], ["run", "siloed"]):
+        for every in ([], ["--all"]):
+            assert main([*command, *options, *every]) == 0
+            lines = _lines(capsys.readouterr().out)
+            assert max(len(line) for line in lines) <= 100, command + every
+
+
+def test_comparison_table_reads_in_words_within_100_columns(capsys) -> None:
     assert main(["compare", "siloed", "aligned", *FAST]) == 0
     text = capsys.readouterr().out
-    assert "arr_growth_y1" in text and "$/year" in text and "P(better)" in text
+    lines = _lines(text)
+    assert max(len(line) for line in lines) <= 100
+    # A headline first: who does better, by how much, how often.
+    assert lines[0].startswith("Aligned grows ARR ")
+    assert "more than Siloed in year 1, better in " in lines[0]
+    for figure in KEY_FIGURES:
+        assert FIGURE_SHORT_LABELS[figure] in text
+    for internal in ("arr_growth_y1", "total_", "cac ", "p50", "P(higher)"):
+        assert internal not in text
+    # One statistic per column, each named in the header and the legend.
+    header = next(line for line in lines if line.startswith("Figure"))
+    assert header.split() == [
+        "Figure", "Siloed", "Aligned", "Difference", "±", "s.e.", "5th", "pct",
+        "95th", "pct", "Better",
+    ]  # fmt: skip
+    assert any(
+        line.startswith("Means; Difference: Aligned - Siloed in each run")
+        for line in lines
+    )
+    # Then the net value and the headline's caveat, wrapped.
+    assert "Net value over 52 weeks" in text and "Read with care" in text
+    # Key figures only, unless asked.
+    assert FIGURE_SHORT_LABELS["total_contacted"] not in text
+    assert "Key figures; --all shows every figure." in lines
+
+
+def test_better_follows_each_figures_direction(capsys) -> None:
+    assert main(["compare", "siloed", "aligned", *FAST, "--all"]) == 0
+    rows = {
+        line[:24].strip(): line[24:].split() for line in _lines(capsys.readouterr().out)
+    }
+    # Aligned ignores fewer MQLs (better) and spends more (worse), in every run.
+    assert rows["MQLs ignored by sales"][-2:] == ["100.0", "%"]
+    assert rows["Total cost"][-2:] == ["0.0", "%"]
+    # A share's difference is in percentage points.
+    assert rows["ARR growth in year 1"][5] == "pts"
+
+
+def test_every_figure_fits_100_columns_with_long_names(capsys, tmp_path) -> None:
+    company = tmp_path / "long.toml"
+    company.write_text(
+        'schema_version = 1\nname = "Northwind Industrial Supplies (plan B)"\n'
+        'extends = "siloed"\n[deals]\nacv_median = 85000.0\n',
+        encoding="utf-8",
+    )
+    assert main(["compare", str(company), "aligned", *FAST, "--all"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in _lines(text)) <= 100
+    for figure in FIGURE_ORDER:
+        assert FIGURE_SHORT_LABELS[figure] in text
+    assert "Northwind…" in text  # the header's name, shortened
+
+
+def test_run_table_reads_in_words_within_100_columns(capsys) -> None:
+    assert main(["run", "siloed", *FAST, "--all"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in _lines(text)) <= 100
+    assert "Deals won" in text and "Median" in text and "total_won" not in text
+
+
+def test_shares_of_runs_are_never_rounded_to_certainty() -> None:
+    assert fmt_share(0.9996) == ">99.9 %" and fmt_share(1.0) == "100.0 %"
+    assert fmt_share(0.0004) == "<0.1 %" and fmt_share(0.0) == "0.0 %"
+    assert fmt_share(float("nan")) == "n/a"
 
 
 @pytest.mark.parametrize(
@@ -126,7 +209,7 @@ def test_gui_without_display_says_so_and_runs_the_terminal_comparison(
     assert main(["gui"]) == 0
     captured = capsys.readouterr()
     assert "no display found" in captured.err
-    assert "arr_growth_y1" in captured.out
+    assert "ARR growth in year 1" in captured.out
 
 
 def test_subprocess_entry_point() -> None:
@@ -164,7 +247,43 @@ def test_the_preparing_note_shows_only_when_the_wait_is_long(
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(cli, "PREPARING_NOTE_AFTER", 0.1)
-    monkeypatch.setattr(cli, "prepare", lambda params: time.sleep(preparing_seconds))
+    monkeypatch.setattr(
+        "simulator.engine.prepare", lambda params: time.sleep(preparing_seconds)
+    )
     cli.prepare_engine(load_scenario("siloed"))
     time.sleep(0.2)  # a note left pending would show by now
     assert ("preparing the simulation engine" in terminal.getvalue()) is noted
+
+
+def test_suggested_commands_work_as_typed(monkeypatch, tmp_path, capsys) -> None:
+    """funnelsim alone is found only on the PATH; else the script's path."""
+    from simulator.command import funnelsim_command
+
+    script = Path(sys.executable).parent / "funnelsim"
+    if not script.is_file():
+        pytest.skip("not run from an environment with funnelsim installed")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    assert funnelsim_command() == str(script)
+    monkeypatch.chdir(script.parent.parent.parent)
+    assert funnelsim_command() == str(script.relative_to(Path.cwd()))  # .venv/bin/..
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert funnelsim_command() == "funnelsim"
+
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    for var in ("DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setattr(
+        "simulator.cli.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
+    )
+    assert main(["gui"]) == 0
+    assert f"`xvfb-run -a {script} gui`" in capsys.readouterr().err
+
+
+def test_the_bench_times_a_command_that_parses() -> None:
+    from simulator.bench import WHOLE_PROCESS
+
+    args = cli._build_parser().parse_args(WHOLE_PROCESS)
+    assert args.handler is cli.cmd_compare and args.json and args.runs == 10_000

@@ -126,10 +126,10 @@ def test_lever_drivers_add_missing_levers_and_remove_applied_ones() -> None:
     )
     (removed,) = lever_drivers(aligned, ["retention"])
     assert removed.high_overrides == ()
-    restored = dict(removed.low_overrides)
-    for dotted in retention.set:
-        if get_value(aligned, dotted) == retention.set[dotted]:
-            assert restored[dotted] == get_value(siloed, dotted)
+    # Taking the lever out gives back the churn it changed.
+    assert dict(removed.low_overrides) == {
+        "company.annual_churn": get_value(siloed, "company.annual_churn")
+    }
     defaults = [d.id for d in lever_drivers(aligned)]
     assert defaults[: len(aligned.levers)] == list(aligned.levers)
 
@@ -147,10 +147,8 @@ def test_lever_tornado_switches_retention_on() -> None:
     assert result.statistic == "mean"
     retention = by_id["retention"]
     assert retention.delta_low == 0 and retention.value_low == result.base_value
-    if load_lever("retention").set.get("company.annual_churn", 1) < get_value(
-        scenario, "company.annual_churn"
-    ):
-        assert retention.delta_high > 0
+    # Retention cuts churn (x 0.64), so ARR ends higher.
+    assert retention.delta_high > 0
     assert math.isnan(retention.swing_se)  # no bootstrap asked for
 
 

@@ -26,6 +26,10 @@ def test_weekly_percentiles_are_numpys_of_the_runs_as_recorded() -> None:
         want = np.percentile(data, PERCENTILES, axis=0)
         for q, row in zip(PERCENTILES, want, strict=True):
             np.testing.assert_array_equal(got[f"p{q}"], row)
-        np.testing.assert_array_equal(got["mean"], data.mean(axis=0))
+        np.testing.assert_allclose(got["mean"], data.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(got["sd"], data.std(axis=0, ddof=1), rtol=1e-12)
+        only = summarize_weekly(runs_by_week, ("mean", "p50"))
+        assert only.keys() == {"mean", "p50"}
+        np.testing.assert_array_equal(only["p50"], got["p50"])
     signed = summarize_weekly(record[:, 0, :].T)
     assert not any(np.signbit(signed[f"p{q}"][5:8]).any() for q in PERCENTILES)

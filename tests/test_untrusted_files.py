@@ -154,7 +154,8 @@ def load_or_error(text: str, extra: dict[str, str]) -> Scenario | ScenarioError:
             return exc
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+# Examples: the profile's (tests/conftest.py): 300 everyday, 3,000 thorough.
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated_scenarios())
 def test_mutated_files_load_or_fail_cleanly(case: tuple[str, dict[str, str]]) -> None:
     text, extra = case

@@ -155,7 +155,10 @@ def test_run_fills_every_view(qtbot, wait_final, window):
 
     assert QGuiApplication.clipboard().text() == text
     assert f"seed {SEED}" in results.info.text()
-    assert "funnelsim compare siloed aligned" in results.info.text()
+    from simulator.command import funnelsim_command
+
+    command = funnelsim_command(relative=False)  # a whole path, or on the PATH
+    assert f"{command} compare siloed aligned" in results.info.text()
 
 
 def test_third_scenario(qtbot, wait_final, window):
@@ -353,7 +356,12 @@ def test_no_display_gives_advice(monkeypatch, capsys):
     for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)
     assert main([]) == 2
-    assert "xvfb-run" in capsys.readouterr().err
+    from simulator.command import funnelsim_command
+
+    command = funnelsim_command()  # .venv/bin/funnelsim, unless on the PATH
+    err = capsys.readouterr().err
+    assert f"xvfb-run -a {command} gui" in err
+    assert f"{command} compare siloed aligned" in err
 
 
 def test_module_paths():
@@ -423,3 +431,31 @@ def test_a_preview_reuses_the_last_layout_and_the_full_run_lays_out_again(qtbot)
     build()
     canvas.draw()
     assert bounds() != laid_out
+
+
+def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
+    """Before the first results (the engine's first compile takes 15-25 s) the
+    results area says what is being done; then the results take its place."""
+    from gui.results import ResultsPanel
+
+    panel = ResultsPanel()
+    qtbot.addWidget(panel)
+    panel.resize(1280, 720)
+    panel.show()
+    panel.show_waiting("Preparing the simulation engine (once after an install)")
+    assert panel.waiting.isVisible() and not panel.tabs.isVisible()
+    assert "Preparing the simulation engine" in panel.waiting.text()
+    assert "results will appear here" in panel.waiting.text()
+
+    from simulator.runner import RunSettings, compare
+    from simulator.scenario_io import load_scenario
+
+    comparison = compare(
+        load_scenario("siloed"),
+        [load_scenario("aligned")],
+        settings=RunSettings(runs=100, horizon_weeks=60, warmup_weeks=8, seed=1),
+    )
+    panel.show_comparison(comparison, True)
+    assert panel.tabs.isVisible() and not panel.waiting.isVisible()
+    panel.show_waiting("Full run: 2,000 runs")  # results stay on screen
+    assert panel.tabs.isVisible() and not panel.waiting.isVisible()

@@ -180,7 +180,13 @@ def test_a_saved_alternative_reopened_on_its_baseline_is_the_same(
 def test_an_alternative_says_when_a_lever_was_written_for_another_company(
     three,
 ) -> None:
+    # Retention is an effect (churn x 0.64): it follows the user's churn.
     three.docs[0].set_value("company.annual_churn", 0.15)
-    text = three.panes[2].info.text()
-    assert "The lever Customer retention sets annual churn to 6.4 % a year" in text
-    assert "your baseline has 15 % a year" in text
+    assert three.docs[2].scenario.company.annual_churn == pytest.approx(0.096)
+    assert "The lever Customer retention" not in three.panes[2].info.text()
+    # Sales works every lead sets a value (10 % of MQLs ignored), written for
+    # the bundled company: a baseline that ignores fewer is told so.
+    three.docs[0].set_value("handoff.ignore_base", 0.05)
+    text = three.panes[1].info.text()
+    assert "The lever Sales works every lead sets" in text
+    assert "your baseline has 5 %" in text
