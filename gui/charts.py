@@ -17,6 +17,7 @@ alternative blue, so a room can follow "red is today, blue is aligned".
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +26,9 @@ from typing import Any
 import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
+from simulator import report_text
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
 
 # Labels hold dollar amounts and scenario names as their authors wrote them: a
@@ -70,26 +72,9 @@ SHARE_FIGURES = {"arr_growth_y1"}
 
 
 def fmt_money(value: float, *, signed: bool = False) -> str:
-    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2k"``."""
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
-    v = abs(value)
-    if v >= 1e9:
-        text = f"{v / 1e9:.2f}B"
-    elif v >= 1e6:
-        text = (
-            f"{v / 1e6:.2f}M"
-            if v < 1e7
-            else f"{v / 1e6:.1f}M"
-            if v < 1e8
-            else f"{v / 1e6:.0f}M"
-        )
-    elif v >= 1e3:
-        text = f"{v / 1e3:.1f}k" if v < 1e5 else f"{v / 1e3:.0f}k"
-    else:
-        text = f"{v:.0f}"
-    return f"{sign}${text}"
+    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2K"``, ``2e9 -> "$2.00B"``
+    (the terminal tables' scaling: :func:`simulator.report_text.money_scale`)."""
+    return report_text.fmt_money(value, signed=signed)
 
 
 def fmt_share(value: float, *, signed: bool = False, digits: int = 1) -> str:
@@ -108,37 +93,93 @@ def fmt_count(value: float, *, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''},.1f}"
 
 
-def fmt_figure(figure: str, value: float, *, signed: bool = False) -> str:
-    """Format a per-run figure or series value with its unit."""
+def fmt_figure(
+    figure: str, value: float, *, signed: bool = False, difference: bool = False
+) -> str:
+    """Format a per-run figure or series value with its unit. A ``difference``
+    of two shares is in percentage points ("+5.2 points"), never "%"."""
     if figure in MONEY_FIGURES or figure in MONEY_SERIES:
-        return fmt_money(value, signed=signed)
+        return fmt_money(value, signed=signed or difference)
     if figure in SHARE_FIGURES or figure in SHARE_SERIES:
+        if difference:
+            return report_text.fmt_points(value)
         return fmt_share(value, signed=signed)
-    return fmt_count(value, signed=signed)
+    return fmt_count(value, signed=signed or difference)
 
 
-def _axis_money(value: float) -> str:
-    """Tick labels: one decimal is enough (``$6.0M``, ``$850k``)."""
-    v = abs(value)
-    sign = "-" if value < 0 else ""
-    if v >= 1e6:
-        return f"{sign}${v / 1e6:.1f}M"
-    if v >= 1e3:
-        return f"{sign}${v / 1e3:.0f}k"
-    return f"{sign}${v:.0f}"
+#: Tick steps, times a power of ten: ticks fall on round values (2.5 % steps
+#: would be labelled "2 %, 5 %, 8 %").
+ROUND_STEPS = [1, 2, 5, 10]
+
+
+class ScaledFormatter(Formatter):
+    """Tick labels in one unit for the whole axis, with as many decimals as the
+    tick step needs: ``$1.5M, $2.0M, $2.5M``; ``$500K, $1.0M`` never mixes
+    (the largest tick picks $K, $M or $B); ``5 %, 10 %``; ``+2 points``."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind  # "money", "share", "points" or "count"
+        self._ticks: list[float] = []
+
+    def set_locs(self, locs: Any) -> None:
+        """The axis's ticks, which set the unit and decimals of every label."""
+        self._ticks = [float(v) for v in locs]
+
+    def _step(self) -> float:
+        locs = sorted(self._ticks)
+        steps = [b - a for a, b in itertools.pairwise(locs) if b > a]
+        return min(steps) if steps else 0.0
+
+    @staticmethod
+    def _decimals(step: float) -> int:
+        if step <= 0 or not math.isfinite(step):
+            return 0
+        return max(0, min(3, math.ceil(-math.log10(step) - 1e-9)))
+
+    def __call__(self, value: float, pos: int | None = None) -> str:
+        step = self._step()
+        if self.kind == "money":
+            top = max((abs(v) for v in self._ticks), default=abs(value))
+            divisor, suffix = report_text.money_scale(top)
+            decimals = self._decimals(step / divisor) if suffix else 0
+            shown = f"{abs(value) / divisor:,.{decimals}f}"
+            if not float(shown.replace(",", "")):
+                return "$0"
+            return f"{'-' if value < 0 else ''}${shown}{suffix}"
+        if self.kind in ("share", "points"):
+            decimals = self._decimals(step * 100)
+            shown = f"{value * 100:.{decimals}f}"
+            if float(shown) == 0:
+                shown = f"{0:.{decimals}f}"  # not "-0"
+            if self.kind == "points":
+                return ("+" if value > 0 and float(shown) else "") + shown
+            return f"{shown}\u00a0%"
+        decimals = self._decimals(step)
+        return f"{value:,.{decimals}f}"
 
 
 def _money_axis(axis: Any) -> None:
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _axis_money(v)))
+    _axis_for(axis, "arr")
 
 
-def _axis_for(axis: Any, name: str) -> None:
+def _share_axis(axis: Any) -> None:
+    """Round percent ticks on an axis of shares (0..1)."""
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=ROUND_STEPS))
+    axis.set_major_formatter(ScaledFormatter("share"))
+
+
+def _axis_for(axis: Any, name: str, *, difference: bool = False) -> None:
+    """Round ticks and a unit's labels on an axis showing figure or series
+    ``name`` (a ``difference`` of shares in points)."""
     if name in MONEY_SERIES or name in MONEY_FIGURES:
-        _money_axis(axis)
+        kind = "money"
     elif name in SHARE_SERIES or name in SHARE_FIGURES:
-        axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        kind = "points" if difference else "share"
     else:
-        axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        kind = "count"
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=ROUND_STEPS))
+    axis.set_major_formatter(ScaledFormatter(kind))
 
 
 def style_axes(
@@ -169,7 +210,14 @@ def _set_title(ax: Axes, title: str, *, pinned: bool = False) -> None:
     that lays out the y tick labels once more in every draw (about a tenth of
     it): for charts with nothing above the Axes, where both come to the same."""
     ax.set_title(
-        title, fontsize=FONT["title"], loc="left", pad=10, y=1.0 if pinned else None
+        title,
+        fontsize=FONT["title"],
+        loc="left",
+        pad=10,
+        y=1.0 if pinned else None,
+        # (within the figure: a long title never runs off it; a pinned title is
+        # redrawn alone over a kept background, which a wrap would not match)
+        wrap=not pinned,
     )
 
 
@@ -326,27 +374,32 @@ def _unit_label(series: str) -> str:
     return units.get(series, "per week")
 
 
+def legend_beside(ax: Axes, handles: Any = None, labels: Any = None) -> Any:
+    """A legend to the right of the Axes, outside it: it never covers data
+    (constrained layout makes room for it)."""
+    if handles is None:
+        handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(
+        handles,
+        [_wrap(str(label), 20) for label in labels],
+        fontsize=FONT["note"],
+        loc="upper left",
+        # A gap in font sizes, not in a share of the Axes' width: the layout,
+        # which narrows the Axes to make room, then comes out the same at
+        # every draw (a preview's reused layout matches the full run's).
+        bbox_to_anchor=(1.0, 1.0),
+        borderaxespad=0.8,
+        frameon=False,
+    )
+
+
 def _legend_with_bands(ax: Axes) -> None:
     from matplotlib.patches import Patch
 
     handles, labels = ax.get_legend_handles_labels()
     handles += [Patch(color="#777777", alpha=0.45), Patch(color="#777777", alpha=0.15)]
     labels += ["middle 50 % of runs", "90 % of runs"]
-    # On a white box without an edge: over the bands, where the fans climb
-    # into its corner, the legend stays legible and hides the same in every
-    # draw (it can then be laid over redrawn bands as it is, see
-    # gui.results.ChartCanvas).
-    ax.legend(
-        handles,
-        labels,
-        fontsize=FONT["legend"],
-        loc="upper left",
-        ncols=2,
-        facecolor="white",
-        edgecolor="none",
-        framealpha=1.0,
-        fancybox=False,
-    )
+    legend_beside(ax, handles, labels)
 
 
 def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
@@ -374,9 +427,9 @@ def plot_paired(ax: Axes, comparison: Any, series: str = "arr") -> Axes:
         "(same runs paired)",
         pinned=True,
     )
-    _axis_for(ax.yaxis, series)
+    _axis_for(ax.yaxis, series, difference=True)
     ax.set_xlim(0, max(baseline.settings.horizon_weeks - 1, 1))
-    _legend_with_bands(ax)
+    legend_beside(ax)  # (the bands as on the chart above)
     return ax
 
 
@@ -466,21 +519,15 @@ def plot_distribution(
         ylabel=ylabel,
     )
     _axis_for(ax.xaxis, figure)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    _share_axis(ax.yaxis)
     if kind == "ecdf":
         ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=FONT["legend"], frameon=False, loc="best")
-    ax.annotate(
-        "dotted line: median",
-        xy=(1, 0),
-        xycoords="axes fraction",
-        xytext=(0, -36),
-        textcoords="offset points",
-        ha="right",
-        va="top",
-        fontsize=FONT["note"],
-        color="#555555",
-    )
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="#555555", linestyle=":", linewidth=2))
+    labels.append("median (dotted)")
+    legend_beside(ax, handles, labels)
     return ax
 
 
@@ -769,17 +816,10 @@ def plot_budget_shares(ax: Axes, results: Sequence[Any]) -> Axes:
     ]
     labels = [name.removeprefix("share_").replace("_", " ") for name in sources]
     labels += [result.name for result in results]
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    _share_axis(ax.yaxis)
     ax.set_ylim(0, 1)
     ax.set_xlim(left=0)
-    ax.legend(
-        handles,
-        labels,
-        fontsize=FONT["note"],
-        frameon=False,
-        ncols=2,
-        loc="upper center",
-    )
+    legend_beside(ax, handles, labels)
     return ax
 
 
@@ -792,7 +832,17 @@ def plot_dynamics(axes: Sequence[Axes], results: Sequence[Any]) -> None:
     plot_series_median(axes[1], results, "queue", title="Queue: leads waiting")
     plot_series_median(axes[2], results, "nurture", title="Nurture pool: leads")
     plot_budget_shares(axes[3], results)
-    axes[0].legend(fontsize=FONT["legend"], frameon=False, loc="best")
+    # One legend for the four panels, above them (each panel's lines are the
+    # scenarios in the same colours).
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[0].figure.legend(
+        handles,
+        labels,
+        fontsize=FONT["legend"],
+        loc="outside upper center",
+        ncols=max(1, len(labels)),
+        frameon=False,
+    )
 
 
 # --------------------------------------------------------------------------- story
@@ -807,22 +857,30 @@ SE_WHISKER = 1.96
 def _wrap(text: str, width: int = 14) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(
+        "\n".join(textwrap.wrap(line, width, break_long_words=False)) or line
+        for line in text.split("\n")
+    )
 
 
-def plot_bridge(ax: Axes, bridge: Any) -> Axes:
+def plot_bridge(
+    ax: Axes, bridge: Any, *, reference: tuple[float, float, int] | None = None
+) -> Axes:
     """Waterfall from the baseline's value of a figure to the alternative's: one
     floating bar per step (lever) in the bridge's order, each with its Monte Carlo
     interval (+-1.96 s.e.), the end bars in the scenarios' colours.
 
     ``bridge`` is a :class:`simulator.attribution.Bridge`. The value axis does not
     start at 0 (the steps would be invisible next to the level); a note says so.
+    ``reference`` is the comparison's own (baseline, alternative) value and its
+    runs: where the bridge's fewer runs give another figure, the comparison's
+    is written under the bar's, so the two views never disagree silently.
     """
     figure = bridge.figure
     steps = list(bridge.steps)
     n = len(steps)
     x = np.arange(n + 2)
-    width = 11 if n > 6 else 16
+    width = 10 if n > 6 else 16
     labels = [_wrap(bridge.baseline_name, width)]
     labels += [_wrap(s.name, width) for s in steps]
     labels.append(_wrap(bridge.alternative_name, width))
@@ -844,19 +902,22 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
             )
         whisker = SE_WHISKER * step.se if math.isfinite(step.se) else 0.0
         ax.annotate(
-            fmt_figure(figure, step.delta, signed=True),
+            # (points on a line of their own: bars stand close together)
+            fmt_figure(figure, step.delta, difference=True).replace(" ", "\n", 1),
             xy=(i, max(step.start, step.end + whisker)),
             xytext=(0, 3),
             textcoords="offset points",
             ha="center",
             va="bottom",
-            fontsize=FONT["note"],
+            fontsize=FONT["note"] - 1,
             color="#222222",
+            linespacing=1.0,
         )
     levels = [bridge.baseline_value, *(s.end for s in steps)]
     for i, level in enumerate(levels):
         ax.plot([i - 0.35, i + 1.35], [level, level], color="#777777", linewidth=0.8)
-    for i, value in ((0, bridge.baseline_value), (n + 1, bridge.alternative_value)):
+    ends = ((0, bridge.baseline_value), (n + 1, bridge.alternative_value))
+    for i, value in ends:
         ax.text(
             i,
             max(value, 0.0),  # above the bar, also when it hangs below 0
@@ -866,35 +927,48 @@ def plot_bridge(ax: Axes, bridge: Any) -> Axes:
             fontsize=FONT["annot"],
             fontweight="bold",
         )
+    # The Overview's figures, where the bridge's fewer runs give others.
+    overview = ""
+    if reference is not None and reference[2] != bridge.settings.runs:
+        pairs = [
+            (fmt_figure(figure, value), fmt_figure(figure, reference[side]))
+            for side, (_i, value) in enumerate(ends)
+        ]
+        if any(mine != theirs for mine, theirs in pairs):
+            overview = (
+                f"\nThe Overview's {reference[2]:,} runs give "
+                f"{bridge.baseline_name} {pairs[0][1]} and "
+                f"{bridge.alternative_name} {pairs[1][1]}; these end bars are "
+                f"the medians of the bridge's {bridge.settings.runs:,}."
+            )
     tops = [bridge.baseline_value, bridge.alternative_value]
     tops += [max(s.start, s.end) for s in steps]
     bottoms = [min(s.start, s.end) for s in steps]
     bottoms += [bridge.baseline_value, bridge.alternative_value]
     lo, hi = min(bottoms), max(tops)
     span = (hi - lo) or abs(hi) or 1.0
-    ax.set_ylim(lo - 0.35 * span, hi + 0.15 * span)
-    if n > 6:  # many levers: slanted labels stay apart
-        ax.set_xticks(x, [label.replace("\n", " ") for label in labels])
-        for tick in ax.get_xticklabels():
-            tick.set(rotation=30, ha="right", rotation_mode="anchor")
-    else:
-        ax.set_xticks(x, labels)
+    ax.set_ylim(lo - 0.35 * span, hi + 0.22 * span)  # (two-line labels on top)
+    ax.set_xticks(x, labels)
     stat = "median" if bridge.statistic == "median" else "mean"
     style_axes(
         ax,
         title=f"{FIGURE_LABELS.get(figure, figure)} ({stat}): from "
         f"{bridge.baseline_name} to {bridge.alternative_name}, lever by lever",
     )
-    ax.tick_params(axis="x", labelsize=FONT["note"], length=0)
+    # Many levers: smaller labels, wrapped narrow, stay apart side by side.
+    ax.tick_params(axis="x", labelsize=FONT["note"] - (2 if n > 6 else 0), length=0)
     _axis_for(ax.yaxis, figure)
     ax.grid(axis="x", visible=False)
     ax.set_xlabel(
-        "Levers added left to right; a bar depends on the order when levers "
-        f"interact.\nWhiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
-        f"{bridge.settings.runs:,} runs). The axis does not start at 0.",
+        (
+            "Levers added left to right; a bar depends on the order when levers "
+            f"interact. Whiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
+            f"{bridge.settings.runs:,} runs). The axis does not start at 0." + overview
+        ),
         fontsize=FONT["note"],
         color="#555555",
         labelpad=8,
+        wrap=True,
     )
     return ax
 
@@ -931,7 +1005,7 @@ def plot_shapley(ax: Axes, bridge: Any) -> Axes:
         ax.text(
             x_text + np.sign(s.value or 1) * 0.02 * reach,
             yi,
-            fmt_figure(figure, s.value, signed=True) + share,
+            fmt_figure(figure, s.value, difference=True) + share,
             va="center",
             ha="left" if s.value >= 0 else "right",
             fontsize=FONT["annot"],
@@ -945,13 +1019,13 @@ def plot_shapley(ax: Axes, bridge: Any) -> Axes:
     )
     style_axes(
         ax,
-        title=f"Fair share of the {fmt_figure(figure, bridge.total, signed=True)} "
+        title=f"Fair share of the {fmt_figure(figure, bridge.total, difference=True)} "
         f"difference (Shapley value, {method})",
         xlabel=f"Contribution to {_lower_first(FIGURE_LABELS.get(figure, figure))}"
         f"\nError bars: ±{SE_WHISKER} s.e. (Monte Carlo). The values sum to the "
         "total difference.",
     )
-    _axis_for(ax.xaxis, figure)
+    _axis_for(ax.xaxis, figure, difference=True)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="y", visible=False)
     return ax
@@ -982,7 +1056,13 @@ def _driver_label(driver: Any) -> str:
     return f"{text}\n{driver.low_label} to {driver.high_label}{unit}"
 
 
-def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
+def plot_tornado(
+    ax: Axes,
+    drivers: Any,
+    *,
+    top: int = 10,
+    reference: tuple[float, int] | None = None,
+) -> Axes:
     """Tornado chart of a :class:`simulator.drivers.Tornado`: for the ``top``
     drivers with the largest swing (largest at the top), a bar from the figure at
     the driver's low value to the figure at its high value, around the scenario's
@@ -1007,7 +1087,7 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
             ax.text(
                 base + delta,
                 yi,
-                f" {fmt_figure(figure, delta, signed=True)} ",
+                f" {fmt_figure(figure, delta, difference=True)} ",
                 va="center",
                 ha=("right" if delta >= 0 else "left")
                 if inside
@@ -1021,7 +1101,8 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
         [abs(e.delta_low) for e in effects] + [abs(e.delta_high) for e in effects] + [0]
     )
     reach = reach or abs(base) * 0.01 or 1.0
-    ax.set_xlim(base - 1.45 * reach, base + 1.45 * reach)
+    # Room beyond the longest bar for its label ("-10.6 points").
+    ax.set_xlim(base - 1.8 * reach, base + 1.8 * reach)
     ax.set_ylim(-0.6, len(effects) - 0.4)
     stat = "median" if drivers.statistic == "median" else "mean"
     label = FIGURE_LABELS.get(figure, figure)
@@ -1030,13 +1111,23 @@ def plot_tornado(ax: Axes, drivers: Any, *, top: int = 10) -> Axes:
         ax,
         title=f"What moves {_lower_first(label)} ({stat}) in {drivers.scenario_name}",
     )
+    warmed = getattr(drivers, "warmed_up_as", "") or drivers.scenario_name
+    as_is = f"Line: {fmt_figure(figure, base)} as is"
+    if reference is not None and reference[1] != drivers.settings.runs:
+        other = fmt_figure(figure, reference[0])
+        if other != fmt_figure(figure, base):
+            as_is += (
+                f" ({drivers.settings.runs:,} runs; Overview, "
+                f"{reference[1]:,} runs: {other})"
+            )
     ax.set_xlabel(
-        f"Line: {fmt_figure(figure, base)} as is, every variant starting from a "
-        f"funnel warmed up as {drivers.scenario_name}.\nLight bar: {names[0]}, "
+        f"{as_is}, every variant starting from a "
+        f"funnel warmed up as {warmed}.\nLight bar: {names[0]}, "
         f"dark bar: {names[1]}, everything else held "
         f"({drivers.settings.runs:,} runs, paired).",
         fontsize=FONT["note"],
         color="#333333",
+        wrap=True,
     )
     _axis_for(ax.xaxis, figure)
     ax.tick_params(axis="y", length=0)
@@ -1050,6 +1141,8 @@ def add_target_to_distribution(
     figure: str,
     target: float,
     probabilities: Sequence[Any],
+    *,
+    note: str = "",
 ) -> list[Any]:
     """A target line on a distribution chart and, in a box, the probability of
     reaching it in each scenario with its standard error. ``probabilities`` are
@@ -1057,24 +1150,78 @@ def add_target_to_distribution(
     added (remove them to move the target)."""
     line = ax.axvline(target, color="#222222", linewidth=2.4, linestyle="-")
     line.set_gid("target")
-    rows = [f"Target {fmt_figure(figure, target)}"]
+    rows = [
+        f"Target {fmt_figure(figure, target)} (solid line"
+        + (f"; {note}" if note else "")
+        + "):"
+    ]
     for result, prob in zip(results, probabilities, strict=True):
         rows.append(
-            f"{result.name}: {prob.verb} in {fmt_share(prob.p, digits=0)} of runs "
-            f"(± {prob.se * 100:.1f} pts)"
+            f"{result.name}: {prob.verb} {share_of_runs(prob.p, prob.se, prob.n)}"
         )
-    text = ax.text(
-        0.99,
-        0.97,
-        "\n".join(rows),
-        transform=ax.transAxes,
-        ha="right",
-        va="top",
-        fontsize=FONT["legend"],
-        bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": "#888888"},
-        zorder=5,
+    # One text under the chart (inside, it hid the bars it is about).
+    return [line, *caption_below(ax, ["\n".join(rows)])]
+
+
+def share_of_runs(p: float, se: float, n: int) -> str:
+    """``"in 75 % of runs (± 1.0 points s.e.)"``; at 0 or 1, where the binomial
+    standard error is 0, the count of runs instead of a "± 0.0"."""
+    if not math.isfinite(p) or n <= 0:
+        return "in no run with a defined value"
+    if p >= 1.0:
+        return f"in every one of {n:,} runs"
+    if p <= 0.0:
+        return f"in none of {n:,} runs"
+    # (never rounded to a certain 0 or 100 % that is not)
+    shown = (
+        ">99.9\u00a0%"
+        if p > 0.999
+        else "<0.1\u00a0%"
+        if p < 0.001
+        else fmt_share(p, digits=0 if 0.01 <= p <= 0.99 else 1)
     )
-    return [line, text]
+    return f"in {shown} of runs (± {se * 100:.1f} points s.e.)"
+
+
+#: Characters a line of a caption under a chart: a longer line made the layout
+#: narrow the chart to make room for it, to a sliver on a small screen.
+CAPTION_WIDTH = 72
+#: A caption's font size (points): a size under the charts' notes, so that a
+#: line of it fits under a chart beside the Overview's cards at 1280 pixels.
+CAPTION_FONT = FONT["note"] - 1
+
+
+def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
+    """Lines of text under an Axes (below its x label, whether shown or hidden),
+    left-aligned: notes about a chart that, inside it, would hide its data.
+
+    One text a line, each under the one before: after an edit most lines read
+    as before, and a view lays those back as drawn rather than drawing them
+    again (gui.results.ChartCanvas)."""
+    artists = []
+    anchor: Any = ("axes fraction", ax.xaxis.label)
+    gap = -4.0
+    for row in rows:
+        anchor = ax.annotate(
+            _wrap(row, CAPTION_WIDTH),
+            xy=(0, 0),
+            xycoords=anchor,
+            xytext=(0, gap),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=CAPTION_FONT,
+            color="#333333",
+        )
+        artists.append(anchor)
+        gap = -0.2 * CAPTION_FONT  # (a multi-line text's spacing, 1.2 lines)
+    # The layout makes room down to the last line (the layout counts it), but
+    # not for the width of the longer lines above it: left-aligned under the
+    # Axes, a line wider than the Axes made the layout narrow them, and then
+    # narrower still, to a sliver.
+    for artist in artists[:-1]:
+        artist.set_in_layout(False)
+    return artists
 
 
 def add_target_to_fan(
@@ -1084,6 +1231,7 @@ def add_target_to_fan(
     reaches: Sequence[dict[float, int | None]],
     *,
     label: str,
+    note: str = "",
 ) -> list[Any]:
     """The target as a horizontal line on a fan chart, and for each scenario the
     weeks in which it is reached with 50 % and 90 % probability (marked on the
@@ -1091,10 +1239,9 @@ def add_target_to_fan(
     artists: list[Any] = [
         ax.axhline(level, color="#222222", linewidth=1.8, linestyle="--", zorder=4)
     ]
-    rows = [
-        f"Target: {label} (dashed line). Week it is reached with 50 % (\u25cf) "
-        "and 90 % (\u25c6) chance:"
-    ]
+    rows = [f"Target {label} (dashed): \u25cf 50 %, \u25c6 90 % of runs reach it"]
+    if note:
+        rows.append(f"({note})")
     for index, (result, reach) in enumerate(zip(results, reaches, strict=True)):
         color = scenario_color(index)
         parts = []
@@ -1115,27 +1262,9 @@ def add_target_to_fan(
                     )[0]
                 )
         rows.append(f"{result.name}: " + ", ".join(parts))
-    # A caption under the chart (below its week axis, whether labelled or, as
-    # over the paired chart, hidden): inside, it hid the fans and the very
-    # markers it explains. One text a line, each under the one before: after
-    # an edit most lines read as before, and the overview lays those back as
-    # drawn rather than drawing them again (gui.results.ChartCanvas).
-    anchor: Any = ("axes fraction", ax.xaxis.label)
-    gap = -4.0
-    for row in rows:
-        anchor = ax.annotate(
-            row,
-            xy=(0, 0),
-            xycoords=anchor,
-            xytext=(0, gap),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=FONT["note"],
-            color="#333333",
-        )
-        artists.append(anchor)
-        gap = -0.2 * FONT["note"]  # (a multi-line text's spacing, 1.2 lines)
+    # A caption under the chart: inside, it hid the fans and the very markers
+    # it explains.
+    artists += caption_below(ax, rows)
     return artists
 
 
@@ -1143,6 +1272,7 @@ __all__ = [
     "FONT",
     "OKABE_ITO",
     "SCENARIO_COLORS",
+    "FuncFormatter",  # (the workshop formats its axes with it)
     "FunnelStep",
     "add_target_to_distribution",
     "add_target_to_fan",

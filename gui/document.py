@@ -165,6 +165,11 @@ class SnapshotCommand(QUndoCommand):
             self.after = other.after
             self.stamp = other.stamp
             self.resolved = None
+            # "Annual churn 10 % → 11 %" and "... 11 % → 12 %": "10 % → 12 %"
+            arrow = " → "
+            if arrow in self.text() and arrow in other.text():
+                first = self.text().split(arrow)[0]
+                self.setText(first + arrow + other.text().split(arrow, 1)[1])
             return True
         return False
 
@@ -464,7 +469,57 @@ class ScenarioDocument(QObject):
             # the others follow the user's value: theirs too
             _mark_yours(own, resolved, list(paths.values()))
 
-        self.edit(mutate, f"Set {dotted} = {value!r}", key=dotted)
+        self.edit(mutate, self._edit_text(dotted, value), key=dotted)
+
+    def _edit_text(self, dotted: str, value: Any) -> str:
+        """The undo step's text in words ("Annual churn 10 % → 12 %")."""
+        from gui.wording import edit_text
+
+        try:
+            before = _get(self.scenario.model_dump(mode="python"), dotted.split("."))
+        except (KeyError, IndexError, TypeError, ValueError):
+            before = None
+        return edit_text(dotted, before, value, self.scenario)
+
+    def set_range(self, dotted: str, low: float, mode: float, high: float) -> None:
+        """Give a parameter a range: drawn once per run between ``low`` and
+        ``high``, most often near ``mode`` (which the scenario's value becomes).
+        Written into the file where the parameter is, as ``{low, mode, high}``."""
+        parts = _index_form(dotted, self.scenario).split(".")
+        new = {"low": float(low), "mode": float(mode), "high": float(high)}
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            _own_list(own, resolved, parts)
+            _drop_declared_range(own, dotted)
+            _set(own, parts, new)
+
+        before = self.scenario.uncertainty.get(dotted)
+        old = (
+            {"low": before.low, "mode": before.mode, "high": before.high}
+            if before is not None
+            else _get(self.scenario.model_dump(mode="python"), parts)
+        )
+        from gui.wording import edit_text
+
+        self.edit(mutate, edit_text(dotted, old, new, self.scenario), key=f"{dotted}~")
+
+    def clear_range(self, dotted: str) -> None:
+        """Take a parameter's range away: it keeps the range's most likely value."""
+        parts = _index_form(dotted, self.scenario).split(".")
+        tri = self.scenario.uncertainty.get(dotted)
+        if tri is None:
+            return
+
+        def mutate(own: Raw, resolved: Raw) -> None:
+            _own_list(own, resolved, parts)
+            _drop_declared_range(own, dotted)
+            _set(own, parts, float(tri.mode))
+
+        from gui.wording import format_value, parameter_label
+
+        value = format_value(dotted, float(tri.mode))
+        label = parameter_label(dotted, self.scenario)
+        self.edit(mutate, f"{label}: no range, {value}")
 
     def set_source(self, dotted: str, source: str) -> None:
         """Say where the user's value of ``dotted`` comes from ("our CRM,
@@ -474,7 +529,10 @@ class ScenarioDocument(QObject):
         def mutate(own: Raw, resolved: Raw) -> None:
             _mark_yours(own, resolved, [parts], source)
 
-        self.edit(mutate, f"Source of {dotted}: {source}", key=f"source:{dotted}")
+        from gui.wording import parameter_label
+
+        label = parameter_label(dotted, self.scenario)
+        self.edit(mutate, f"Source of {label}: {source}", key=f"source:{dotted}")
 
     def add_item(self, list_path: str) -> None:
         """Append a source (with no budget share yet) or a pipeline stage."""
@@ -502,7 +560,8 @@ class ScenarioDocument(QObject):
             citations = own.setdefault("citations", {})
             citations[f"{list_path}.{item['name']}"] = user_citation()
 
-        self.edit(mutate, f"Add an item to {list_path}")
+        what = "a lead source" if list_path == "marketing.sources" else "a stage"
+        self.edit(mutate, f"Add {what}")
 
     def remove_item(self, list_path: str, index: int) -> None:
         """Remove a source (its budget share goes to the others) or a stage."""
@@ -522,7 +581,7 @@ class ScenarioDocument(QObject):
                 for i, it in enumerate(items):
                     it["share"] = new[str(i)]
 
-        self.edit(mutate, f"Remove item {index + 1} of {list_path}")
+        self.edit(mutate, f"Remove {self._item_name(list_path, index)}")
 
     def move_item(self, list_path: str, index: int, offset: int) -> None:
         parts = list_path.split(".")
@@ -533,7 +592,21 @@ class ScenarioDocument(QObject):
             if 0 <= target < len(items):
                 items.insert(target, items.pop(index))
 
-        self.edit(mutate, f"Move item {index + 1} of {list_path}")
+        direction = "up" if offset < 0 else "down"
+        self.edit(mutate, f"Move {self._item_name(list_path, index)} {direction}")
+
+    def _item_name(self, list_path: str, index: int) -> str:
+        """``"lead source paid search"``, ``"stage demo"`` (for undo texts)."""
+        sources = list_path == "marketing.sources"
+        items = (
+            self.scenario.marketing.sources
+            if sources
+            else self.scenario.pipeline.stages
+        )
+        kind = "lead source" if sources else "stage"
+        if 0 <= index < len(items):
+            return f"{kind} {items[index].name.replace('_', ' ')}"
+        return f"{kind} {index + 1}"
 
     def set_lever(self, lever_id: str, on: bool) -> None:
         """Switch a lever on or off.
@@ -574,7 +647,9 @@ class ScenarioDocument(QObject):
             for dotted in lever_keys(lever, inherited):
                 _reset_to_inherited(own, inherited, dotted.split("."))
 
-        self.edit(mutate, f"{'Switch on' if on else 'Switch off'} lever {lever.name}")
+        self.edit(
+            mutate, f"{'Switch on' if on else 'Switch off'} the lever {lever.name}"
+        )
 
     # ------------------------------------------------------------------ files
 
@@ -659,6 +734,16 @@ def _lever_ref(lever_id: str, anchor: Path | None) -> Path:
     return resolve_reference(
         lever_id, kind="lever", relative_to=anchor or Path.cwd() / "_new_.toml"
     )
+
+
+def _drop_declared_range(own: Raw, dotted: str) -> None:
+    """Remove a range declared in the file's ``[uncertainty]`` table (a range
+    may be written there or inline, where the parameter is)."""
+    declared = own.get("uncertainty")
+    if isinstance(declared, dict):
+        declared.pop(dotted, None)
+        if not declared:
+            own.pop("uncertainty")
 
 
 def _unique(stem: str, names: set[str]) -> str:

@@ -10,9 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QDialog,
     QFileDialog,
     QFrame,
     QHBoxLayout,
@@ -36,6 +40,7 @@ from gui import charts
 from gui.autosave import AutosaveManager, restore_document
 from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
+from gui.ranges import RangesEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
@@ -52,6 +57,8 @@ from simulator.untrusted import refusing, run_budget_problem, whole_number
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
 FILE_FILTER = "FunnelSim scenarios (*.toml);;All files (*)"
+#: The smallest window: fits a 1280x720 screen with a task bar and a title bar.
+MIN_SIZE = (1024, 600)
 COMPARISON_FILTER = "FunnelSim comparisons (*.toml);;All files (*)"
 
 
@@ -75,13 +82,30 @@ class MessageBar(QFrame):
         close.clicked.connect(self.hide)
         layout.addWidget(close)
         self.kind = ""
+        self.while_true: Callable[[], bool] | None = None
         self.hide()
+
+    def recheck(self) -> None:
+        """Hide a message that is no longer true."""
+        if self.while_true is not None and not self.while_true():
+            self.while_true = None
+            self.hide()
 
     @property
     def text(self) -> str:
         return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(
+        self,
+        text: str,
+        kind: str = "error",
+        *,
+        while_true: Callable[[], bool] | None = None,
+    ) -> None:
+        """Show ``text``; with ``while_true``, only for as long as it returns
+        true when :meth:`recheck` asks (a banner about restored edits goes when
+        those edits are saved, undone or discarded)."""
+        self.while_true = while_true
         colors = {"error": ("#FBE3D6", "#8a3b00"), "info": ("#DDEEF8", "#00476e")}
         bg, fg = colors.get(kind, colors["info"])
         self.kind = kind
@@ -92,6 +116,50 @@ class MessageBar(QFrame):
         )
         self.label.setText(text)
         self.show()
+
+
+class FieldUndoKeys(QObject):
+    """Undo and redo keys reach the document while an editor field has focus.
+
+    A line edit or spin box takes Ctrl+Z for its own typing, so the window's
+    Undo never saw it. Now a field keeps the key only while it holds typing not
+    yet applied (Ctrl+Z then takes that typing back); otherwise the key undoes
+    the scenario's last edit, as the Edit menu does.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window_ = window
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if event.type() != QEvent.Type.ShortcutOverride or not isinstance(obj, QWidget):
+            return False
+        if not (
+            event.matches(QKeySequence.StandardKey.Undo)
+            or event.matches(QKeySequence.StandardKey.Redo)
+        ):
+            return False
+        pane = next((p for p in self.window_.panes if p.isAncestorOf(obj)), None)
+        # Not taken by a field without typing: the window's shortcut runs.
+        return pane is not None and not self._typing(obj, pane)
+
+    @staticmethod
+    def _typing(obj: QWidget, pane: ScenarioPane) -> bool:
+        """Whether the focused field holds typing not yet applied."""
+        if isinstance(obj, QAbstractSpinBox):
+            spin: Any = obj
+            return bool(spin.cleanText() != spin.textFromValue(spin.value()))
+        if isinstance(obj, QLineEdit):
+            if obj is pane.name_edit:
+                return pane.doc is not None and obj.text().strip() != pane.doc.name
+            parent = obj.parentWidget()
+            while parent is not None and not hasattr(parent, "dotted"):
+                parent = parent.parentWidget()
+            shown = getattr(parent, "_value", None)
+            return shown is None or obj.text().strip().replace(",", "") != str(
+                shown
+            ).replace(",", "")
+        return False
 
 
 class ScenarioPane(QWidget):
@@ -144,9 +212,25 @@ class ScenarioPane(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.levers)
-        self.editor.toolbox.insertItem(0, scroll, "Alignment levers")
-        self.editor.toolbox.setCurrentIndex(0)
-        layout.addWidget(self.editor, 1)
+        self.ranges = RangesEditor()
+        self.ranges.rangeSet.connect(self._on_range_set)
+        self.ranges.rangeCleared.connect(self._on_range_cleared)
+        # Levers, parameters and ranges side by side in tabs: in one column of
+        # a dozen folding groups, a 720-pixel screen left the open one a few
+        # rows. Slim group headers for the same reason.
+        for header in self.editor.toolbox.findChildren(
+            QAbstractButton, "qt_toolbox_toolboxbutton"
+        ):
+            header.setFixedHeight(header.fontMetrics().height() + 6)
+        self.sections = QTabWidget()
+        self.sections.setObjectName("editor_sections")
+        self.sections.addTab(scroll, "Alignment levers")
+        self.sections.addTab(self.editor, "Parameters")
+        self.sections.addTab(self.ranges, "Ranges")
+        self.sections.setTabToolTip(
+            2, "Values nobody has measured, given as low / most likely / high"
+        )
+        layout.addWidget(self.sections, 1)
         self.editor.edited.connect(self._on_edited)
         self.editor.sourceEdited.connect(self._on_source)
         self.editor.structure.connect(self._on_structure)
@@ -172,6 +256,7 @@ class ScenarioPane(QWidget):
         self.description_edit.setCursorPosition(0)
         if doc.baseline is not None:
             self.info.setText(alternative_summary(doc))
+            self.info.setToolTip("")
         else:
             parts = []
             if doc.extends:
@@ -179,13 +264,17 @@ class ScenarioPane(QWidget):
             if doc.levers:
                 parts.append(f"{len(doc.levers)} lever{'s' * (len(doc.levers) != 1)}")
             parts.append(f"file: {html.escape(doc.file_label())}")
-            self.info.setText(
-                " · ".join(parts) + "<br>The baseline: every alternative is this "
-                "company with its own changes. Highlighted values differ from "
-                "the scenario this one extends."
+            # One line: the rest in the tooltip, for the editor's height.
+            role = "The baseline · " if self.slot == 0 else ""
+            self.info.setText(role + " · ".join(parts))
+            self.info.setToolTip(
+                "The baseline: every alternative is this company with its own "
+                "changes. Highlighted values differ from the scenario this one "
+                "extends; hover a value for its meaning and source."
             )
         self.levers.show_document(doc)
         self.editor.show_document(doc)
+        self.ranges.show_scenario(doc.scenario)
 
     def _guard(self, action: Callable[[], Any]) -> None:
         try:
@@ -197,6 +286,14 @@ class ScenarioPane(QWidget):
     def _on_edited(self, dotted: str, value: Any) -> None:
         if self.doc is not None:
             self._guard(lambda: self.doc.set_value(dotted, value))
+
+    def _on_range_set(self, dotted: str, low: float, mode: float, high: float) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.set_range(dotted, low, mode, high))
+
+    def _on_range_cleared(self, dotted: str) -> None:
+        if self.doc is not None:
+            self._guard(lambda: self.doc.clear_range(dotted))
 
     def _on_source(self, dotted: str, source: str) -> None:
         if self.doc is not None:
@@ -326,8 +423,12 @@ class MainWindow(QMainWindow):
         self.controller = RunController(self, debounce_ms=debounce_ms, **kwargs)
         self.setAcceptDrops(True)
         self.setWindowTitle("FunnelSim")
+        self._editor_width = 0
+        self._guide: QDialog | None = None
         self._build_ui()
         self._build_menus()
+        self.undo_keys = FieldUndoKeys(self)
+        QApplication.instance().installEventFilter(self.undo_keys)
         self._closing = False
         #: Full-run results shown so far (tests and scripts wait on it).
         self.final_results = 0
@@ -370,11 +471,10 @@ class MainWindow(QMainWindow):
         geometry = self.settings.window_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1500, 950)
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+        self.fit_to_screen(restored=geometry is not None)
         self._update_title()
         if scenarios is None:
             # The comparison a user worked on last, if it was saved as one.
@@ -395,10 +495,13 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("scenario_tabs")
         self.tabs.setTabsClosable(True)
+        # Every scenario's tab in view, names shortened if the pane is narrow.
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
+        self.tabs.setUsesScrollButtons(False)
         self.tabs.tabCloseRequested.connect(self.remove_slot)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.add_button = QToolButton()
-        self.add_button.setText("+ Scenario")
+        self.add_button.setText("+")
         self.add_button.setToolTip("Add a third or fourth scenario to the comparison")
         self.add_button.clicked.connect(lambda: self.add_scenario())
         self.tabs.setCornerWidget(self.add_button, Qt.Corner.TopRightCorner)
@@ -415,6 +518,11 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([640, 960])
+        # The editor folds away (F9, or drag the handle to the left edge) to
+        # give the results the whole width on a small screen or a projector.
+        splitter.setCollapsible(0, True)
+        splitter.setCollapsible(1, False)
+        splitter.splitterMoved.connect(lambda *_: self._sync_editor_action())
         self.splitter = splitter
         outer.addWidget(splitter, 1)
         outer.addWidget(self._build_run_bar())
@@ -433,6 +541,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("run_bar")
         bar.setFrameShape(QFrame.Shape.StyledPanel)
         row = QHBoxLayout(bar)
+        row.setContentsMargins(6, 3, 6, 3)
         self.runs_spin = QSpinBox()
         self.runs_spin.setRange(1, 1_000_000)
         self.runs_spin.setSingleStep(500)
@@ -442,7 +551,7 @@ class MainWindow(QMainWindow):
         self.warmup_spin = QSpinBox()
         self.warmup_spin.setRange(0, 520)
         self.seed_edit = QLineEdit()
-        self.seed_edit.setMaximumWidth(160)
+        self.seed_edit.setMaximumWidth(110)
         self.seed_edit.setToolTip(
             "Seed of all random streams: the same seed and "
             "settings give the same numbers, here and in the CLI"
@@ -459,21 +568,21 @@ class MainWindow(QMainWindow):
                 widget.setKeyboardTracking(False)
                 widget.valueChanged.connect(self._on_run_settings_changed)
         self.seed_edit.editingFinished.connect(self._on_run_settings_changed)
-        self.from_scenario_button = QPushButton("Use the baseline's")
+        self.from_scenario_button = QPushButton("From baseline")
         self.from_scenario_button.setToolTip(
             "Take runs, weeks, warm-up and seed from the baseline's [simulation] table"
         )
         self.from_scenario_button.clicked.connect(self.use_baseline_run_settings)
         row.addWidget(self.from_scenario_button)
-        row.addSpacing(16)
+        row.addSpacing(8)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
-        self.progress.setMinimumWidth(220)
+        self.progress.setMinimumWidth(100)
         row.addWidget(self.progress, 1)
         self.status = QLabel("Ready")
-        self.status.setMinimumWidth(200)
-        row.addWidget(self.status)
+        self.status.setMinimumWidth(120)
+        row.addWidget(self.status, 1)
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Run the comparison now (F5)")
         self.run_button.clicked.connect(lambda: self.schedule_run(immediate=True))
@@ -487,13 +596,14 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&File")
-        self._action(
+        new_action = self._action(
             menu,
             "&New scenario",
             QKeySequence.StandardKey.New,
-            lambda: self.new_scenario(self.current_slot()),
+            lambda: self.new_scenario(),
         )
-        self._action(
+        new_action.setToolTip("Add an untitled scenario to the comparison, in a tab")
+        open_action = self._action(
             menu,
             "&Open…",
             QKeySequence.StandardKey.Open,
@@ -502,13 +612,13 @@ class MainWindow(QMainWindow):
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
-        self._action(
+        save_action = self._action(
             menu,
             "&Save",
             QKeySequence.StandardKey.Save,
             lambda: self.save(self.current_slot()),
         )
-        self._action(
+        save_as_action = self._action(
             menu,
             "Save &as…",
             QKeySequence.StandardKey.SaveAs,
@@ -522,11 +632,24 @@ class MainWindow(QMainWindow):
             menu, "Save compa&rison as…", None, lambda: self.save_comparison_dialog()
         )
         menu.addSeparator()
+        self.export_menu = menu.addMenu("&Export")
+        for kind, text in (
+            ("pdf", "&PDF report…"),
+            ("pptx", "Power&Point deck…"),
+            ("csv", "&CSV: per-run figures and weekly percentiles…"),
+        ):
+            self._action(
+                self.export_menu,
+                text,
+                None,
+                lambda k=kind: self.results.exports.export_dialog(k),
+            )
+        menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         edit = self.menuBar().addMenu("&Edit")
-        self.undo_action = self.undo_group.createUndoAction(self, "&Undo")
+        self.undo_action = self.undo_group.createUndoAction(self, "&Undo:")
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = self.undo_group.createRedoAction(self, "&Redo")
+        self.redo_action = self.undo_group.createRedoAction(self, "&Redo:")
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
         edit.addAction(self.undo_action)
         edit.addAction(self.redo_action)
@@ -539,14 +662,120 @@ class MainWindow(QMainWindow):
         )
         self._action(sim, "&Cancel run", QKeySequence("Esc"), self.cancel_run)
         self._action(sim, "Add a &scenario", None, lambda: self.add_scenario())
+        view = self.menuBar().addMenu("&View")
+        self.editor_action = self._action(
+            view, "&Editor", QKeySequence("F9"), self.toggle_editor
+        )
+        self.editor_action.setCheckable(True)
+        self.editor_action.setChecked(True)
+        self.editor_action.setToolTip(
+            "Show or fold away the scenario editor (F9): the results take the "
+            "whole width"
+        )
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(
+            help_menu,
+            "&Model guide",
+            QKeySequence.StandardKey.HelpContents,
+            self.show_model_guide,
+        )
+        self._action(help_menu, "&About FunnelSim", None, self.show_about)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.setMovable(False)
-        for action in (*menu.actions()[:2], *menu.actions()[4:6]):
+        for action in (new_action, open_action, save_action, save_as_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
-        toolbar.addAction(self.undo_action)
-        toolbar.addAction(self.redo_action)
+        # Short words on the toolbar; what they undo is in their tooltip and
+        # the Edit menu ("Undo: Annual churn 10 % → 12 %").
+        for name, action in (("Undo", self.undo_action), ("Redo", self.redo_action)):
+            button = QAction(name, self)
+            button.setEnabled(action.isEnabled())
+            button.setToolTip(action.text().replace("&", ""))
+            button.triggered.connect(lambda _=False, a=action: a.trigger())
+            action.changed.connect(
+                lambda b=button, a=action: (
+                    b.setEnabled(a.isEnabled()),
+                    b.setToolTip(a.text().replace("&", "")),
+                )
+            )
+            toolbar.addAction(button)
+        toolbar.addSeparator()
+        toolbar.addAction(self.editor_action)
+        from gui.fit_wizard import add_menu_entry
+
+        add_menu_entry(self, menu)  # File > New from my data
+
+    # ------------------------------------------------------------------ screen
+
+    def fit_to_screen(self, *, restored: bool = False, free: Any = None) -> None:
+        """Size the window to the screen it opens on: most of its free area
+        on a new install, and a restored size cut down to it (a window last
+        used on a larger monitor). Below 1400 pixels of width the editor starts
+        folded to a third of the window."""
+        if free is None:
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is None:
+                return
+            free = screen.availableGeometry()
+        width, height = free.width(), free.height()
+        self.setMinimumSize(min(MIN_SIZE[0], width), min(MIN_SIZE[1], height))
+        if restored and free.contains(self.frameGeometry()):
+            return
+        if restored:
+            wanted = (min(self.width(), width), min(self.height(), height))
+        else:
+            # A laptop's screen is all needed; a large monitor leaves a margin.
+            share = 1.0 if width < 1600 else 0.9
+            wanted = (
+                min(width, max(MIN_SIZE[0], int(width * share))),
+                min(height, max(MIN_SIZE[1], int(height * share))),
+            )
+        frame = self.frameGeometry().size() - self.geometry().size()
+        self.resize(wanted[0] - frame.width(), wanted[1] - frame.height())
+        self.move(
+            free.x() + (width - wanted[0]) // 2, free.y() + (height - wanted[1]) // 2
+        )
+        share = 0.37 if width < 1400 else 0.33
+        self.splitter.setSizes([int(wanted[0] * share), int(wanted[0] * (1 - share))])
+
+    def editor_shown(self) -> bool:
+        return self.splitter.sizes()[0] > 0
+
+    def toggle_editor(self) -> None:
+        self.set_editor_shown(not self.editor_shown())
+
+    def set_editor_shown(self, shown: bool) -> None:
+        total = sum(self.splitter.sizes())
+        if shown and not self.editor_shown():
+            left = self._editor_width or int(total * 0.38)
+            self.splitter.setSizes([left, max(total - left, 1)])
+        elif not shown and self.editor_shown():
+            self._editor_width = self.splitter.sizes()[0]
+            self.splitter.setSizes([0, total])
+        self._sync_editor_action()
+
+    def _sync_editor_action(self) -> None:
+        action = getattr(self, "editor_action", None)
+        if action is not None:
+            action.setChecked(self.editor_shown())
+
+    # ------------------------------------------------------------------ help
+
+    def show_model_guide(self) -> QDialog:
+        """The model guide (docs/model.md), rendered in a window of its own."""
+        from gui.helpdocs import ModelGuideDialog
+
+        if self._guide is None:
+            self._guide = ModelGuideDialog(self)
+        self._guide.show()
+        self._guide.raise_()
+        return self._guide
+
+    def show_about(self) -> None:
+        from gui.helpdocs import about_text
+
+        QMessageBox.about(self, "About FunnelSim", about_text())
 
     def _action(
         self, menu: QMenu, text: str, shortcut: Any, slot: Callable[[], Any]
@@ -616,7 +845,7 @@ class MainWindow(QMainWindow):
         self.docs[slot] = doc
         self.undo_group.addStack(doc.undo_stack)
         doc.changed.connect(self._on_document_changed)
-        doc.modifiedChanged.connect(lambda _m: self._update_tabs())
+        doc.modifiedChanged.connect(lambda _m: self._on_modified_changed())
         self.panes[slot].set_document(doc)
         if slot == self.current_slot():
             self.undo_group.setActiveStack(doc.undo_stack)
@@ -646,6 +875,7 @@ class MainWindow(QMainWindow):
         self._link()
         self._update_tabs()
         self.autosave.write_now()  # a discarded document's autosave goes
+        self.messages.recheck()
         self.schedule_run()
         return True
 
@@ -706,6 +936,10 @@ class MainWindow(QMainWindow):
         names = " vs ".join(d.display_name() for d in self.docs)
         self.setWindowTitle(f"FunnelSim — {names}")
 
+    def _on_modified_changed(self) -> None:
+        self._update_tabs()
+        self.messages.recheck()
+
     def _on_tab_changed(self, index: int) -> None:
         if 0 <= index < len(self.docs):
             self.undo_group.setActiveStack(self.docs[index].undo_stack)
@@ -713,6 +947,7 @@ class MainWindow(QMainWindow):
     def _on_document_changed(self) -> None:
         self._update_tabs()
         self.autosave.note_change()
+        self.messages.recheck()
         self.schedule_run()
 
     # ------------------------------------------------------------------ files
@@ -753,12 +988,26 @@ class MainWindow(QMainWindow):
         )
         return True
 
-    def new_scenario(self, slot: int) -> bool:
+    def new_scenario(self) -> int | None:
+        """Add an untitled scenario (today's siloed funnel, to be edited) to
+        the comparison in a tab of its own; the others stay as they are."""
+        if len(self.docs) >= MAX_SCENARIOS:
+            self.messages.show_message(
+                f"A comparison holds at most {MAX_SCENARIOS} scenarios: close "
+                "one, or load a scenario into a tab instead.",
+                "info",
+            )
+            return None
         doc = ScenarioDocument.from_preset("siloed")
-        doc.own["name"] = "Untitled scenario"
+        names = {d.name for d in self.docs}
+        name, number = "Untitled scenario", 1
+        while name in names:
+            number += 1
+            name = f"Untitled scenario {number}"
+        doc.own["name"] = name
         doc._apply(doc.own)
         doc.preset_id = None
-        return self.replace_document(slot, doc)
+        return self.add_scenario(doc)
 
     def save(self, slot: int) -> bool:
         doc = self.docs[slot]
@@ -786,6 +1035,7 @@ class MainWindow(QMainWindow):
             return False
         self.settings.add_recent(saved)
         self.autosave.write_now()  # the saved document's autosave goes
+        self.messages.recheck()
         self.messages.show_message(f"Saved {doc.name} to {saved}.", "info")
         self._update_tabs()
         return True
@@ -994,6 +1244,7 @@ class MainWindow(QMainWindow):
         else:
             newest.remove()
             more = len(leftovers) - 1
+            kept = [d for d in self.docs if d.modified]
             self.messages.show_message(
                 f"Restored unsaved edits of {names}; save them to keep them."
                 + (
@@ -1002,6 +1253,8 @@ class MainWindow(QMainWindow):
                     else ""
                 ),
                 "info",
+                # Until they are saved, undone or replaced.
+                while_true=lambda: any(d in self.docs and d.modified for d in kept),
             )
         self.tabs.setCurrentIndex(0)
         return restored
@@ -1130,7 +1383,7 @@ class MainWindow(QMainWindow):
     def cancel_run(self) -> None:
         self.controller.cancel()
         self.cancel_button.setEnabled(False)
-        self.status.setText("Cancelled")
+        self._on_cancelled()
 
     def cli_command(self) -> str:
         refs = []
@@ -1148,10 +1401,12 @@ class MainWindow(QMainWindow):
     def _on_phase(self, label: str) -> None:
         self.status.setText(label + "…")
         self.progress.setValue(0)
-        self.results.show_waiting(label)
+        self.results.show_progress(label, 0.0)
+        self.results.show_waiting(label)  # (until the first results)
 
     def _on_progress(self, fraction: float) -> None:
         self.progress.setValue(round(fraction * 1000))
+        self.results.show_progress(None, fraction)
 
     def _on_result(self, comparison: Any, final: bool) -> None:
         self.results.show_comparison(comparison, final, command=self.cli_command())
@@ -1171,12 +1426,16 @@ class MainWindow(QMainWindow):
     def _on_failed(self, message: str) -> None:
         self.messages.show_message(message)
         self.status.setText("Failed")
+        self.results.run_cancelled("failed")
 
     def _on_cancelled(self) -> None:
         self.status.setText("Cancelled")
+        self.results.run_cancelled("was cancelled")
 
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
+        if not busy:
+            self.results.hide_progress()
         if not busy and self.status.text().endswith("…"):
             self.status.setText("Ready")
 

@@ -15,12 +15,14 @@ from matplotlib.figure import Figure
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QComboBox,
     QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
@@ -44,6 +46,18 @@ from simulator.safe_text import csv_cell, one_line
 def ordered_figures(result: Any) -> list[str]:
     names = [f for f in FIGURE_ORDER if f in result.figures]
     return names + sorted(f for f in result.figures if f not in names)
+
+
+#: The least height of a chart, in pixels.
+MIN_CANVAS_HEIGHT = 240
+#: Width of the Overview's column of headline cards, in pixels.
+CARD_COLUMN_WIDTH = 270
+#: Below this width the Overview's cards go in a row above the charts, of
+#: this height.
+WIDE_OVERVIEW = 760
+CARD_ROW_HEIGHT = 190
+#: Qt's largest widget size (QWIDGETSIZE_MAX).
+QWIDGETSIZE_MAX = (1 << 24) - 1
 
 
 class ChartCanvas(FigureCanvasQTAgg):
@@ -83,7 +97,8 @@ class ChartCanvas(FigureCanvasQTAgg):
         super().__init__(self.figure)
         self.setParent(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumHeight(int(height * 55))
+        # Small enough for a 1280x720 screen; the layout gives more when free.
+        self.setMinimumHeight(min(int(height * 55), MIN_CANVAS_HEIGHT))
         self.quick_layout = False
         self.blit_next = False
         #: Called first in every draw (a view's last adjustments).
@@ -278,20 +293,21 @@ class Card(QFrame):
         self.setObjectName("card")
         self.set_color(color)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(10, 6, 8, 6)
+        layout.setSpacing(2)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.PlainText)  # a scenario's name
-        self.title.setStyleSheet("font-size: 15pt; font-weight: bold; border: none;")
+        self.title.setStyleSheet("font-size: 13pt; font-weight: bold; border: none;")
         self.title.setWordWrap(True)
         self.body = QLabel()
         self.body.setTextFormat(Qt.TextFormat.RichText)
-        self.body.setStyleSheet("font-size: 12pt; border: none;")
+        self.body.setStyleSheet("font-size: 11pt; border: none;")
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.title)
         layout.addWidget(self.body)
-        layout.addStretch(1)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # As tall as its wrapped text, never squeezed (the column scrolls).
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
 
     def set_color(self, color: str, *, difference: bool = False) -> None:
         """A scenario card has a coloured left edge; a difference card a coloured
@@ -420,9 +436,29 @@ class OverviewView(ResultView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QVBoxLayout(self)
-        self.cards_row = QHBoxLayout()
-        layout.addLayout(self.cards_row)
+        # Cards in a column beside the charts: screens are wider than tall, and
+        # the charts keep the height (a third or fourth scenario adds cards
+        # below, reached by scrolling, rather than squeezing the charts).
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        cards_panel = QWidget()
+        self.cards_row = QVBoxLayout(cards_panel)
+        self.cards_row.setContentsMargins(0, 0, 4, 0)
+        self.cards_row.addStretch(1)
+        self.cards_scroll = QScrollArea()
+        self.cards_scroll.setObjectName("overview_cards")
+        self.cards_scroll.setWidgetResizable(True)
+        self.cards_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.cards_scroll.setHorizontalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.cards_scroll.setWidget(cards_panel)
+        outer.addWidget(self.cards_scroll)
+        self._outer = outer
+        self._wide: bool | None = None
+        self._arrange(wide=True)
+        layout = QVBoxLayout()
+        outer.addLayout(layout, 1)
         self.cards: list[Card] = []
         # The headline's caveat, in one line under the cards, when it applies.
         self.caveat = QLabel()
@@ -453,6 +489,34 @@ class OverviewView(ResultView):
     def series(self) -> str:
         return str(self.series_box.currentData())
 
+    def _arrange(self, *, wide: bool) -> None:
+        """Cards in a column beside the charts when the view is wide, in a
+        row above them when it is narrow (the charts keep a usable width)."""
+        if wide == self._wide:
+            return
+        self._wide = wide
+        scroll = self.cards_scroll
+        if wide:
+            self._outer.setDirection(QBoxLayout.Direction.LeftToRight)
+            self.cards_row.setDirection(QBoxLayout.Direction.TopToBottom)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setMinimumHeight(0)
+            scroll.setMaximumHeight(QWIDGETSIZE_MAX)
+            scroll.setFixedWidth(CARD_COLUMN_WIDTH)
+        else:
+            self._outer.setDirection(QBoxLayout.Direction.TopToBottom)
+            self.cards_row.setDirection(QBoxLayout.Direction.LeftToRight)
+            scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+            scroll.setMinimumWidth(0)
+            scroll.setMaximumWidth(QWIDGETSIZE_MAX)
+            scroll.setFixedHeight(CARD_ROW_HEIGHT)
+
+    def resizeEvent(self, event: Any) -> None:
+        self._arrange(wide=event.size().width() >= WIDE_OVERVIEW)
+        super().resizeEvent(event)
+
     def set_comparison(self, comparison: Any) -> None:
         super().set_comparison(comparison)
         self._update_cards()
@@ -467,7 +531,16 @@ class OverviewView(ResultView):
         while len(self.cards) < wanted:
             card = Card("#999999")
             self.cards.append(card)
-            self.cards_row.addWidget(card)
+            self.cards_row.insertWidget(len(self.cards) - 1, card)  # (stretch last)
+        # The comparison's headline (the difference cards) at the top of the
+        # column, then each scenario's card.
+        base = len(comparison.results)
+        order = self.cards[base:] + self.cards[:base]
+        if [self.cards_row.itemAt(i).widget() for i in range(wanted)] != order:
+            for card in order:
+                self.cards_row.removeWidget(card)
+            for position, card in enumerate(order):
+                self.cards_row.insertWidget(position, card)
         warnings: dict[str, list[str]] = {}
         for concern in result_warnings(comparison):
             warnings.setdefault(concern.where, []).append(
@@ -486,7 +559,6 @@ class OverviewView(ResultView):
         )
         self.caveat.setText(" ".join(caveats))
         self.caveat.setVisible(bool(caveats))
-        base = len(comparison.results)
         for index, alt in enumerate(comparison.alternatives):
             card = self.cards[base + index]
             card.set_color(charts.scenario_color(index + 1), difference=True)
@@ -773,9 +845,9 @@ class TableView(ResultView):
             for index in range(len(comparison.alternatives)):
                 d = comparison.differences[index][figure]
                 row += [
-                    charts.fmt_figure(figure, d["p50"], signed=True),
-                    f"{charts.fmt_figure(figure, d['p5'], signed=True)} to "
-                    f"{charts.fmt_figure(figure, d['p95'], signed=True)}",
+                    charts.fmt_figure(figure, d["p50"], difference=True),
+                    f"{charts.fmt_figure(figure, d['p5'], difference=True)} to "
+                    f"{charts.fmt_figure(figure, d['p95'], difference=True)}",
                     charts.fmt_share(d["p_better"]),
                 ]
             out.append(row)
@@ -825,7 +897,38 @@ class ResultsPanel(QWidget):
         self.info.setWordWrap(True)
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.info)
+        # Where the results will appear, what is being computed: the engine's
+        # first compilation (20-25 s on a new install) and long runs.
+        # It takes the place of the lines about the runs while a run is on
+        # (gui.story puts both in one cell), and each keeps its room when
+        # hidden: the charts never move or resize for it (a resize would lay
+        # every chart out anew, in the middle of a run).
+        self.busy = QFrame()
+        self.busy.setObjectName("results_busy")
+        self.busy.setStyleSheet(
+            "QFrame#results_busy { background: #DDEEF8; border-radius: 4px; }"
+        )
+        busy_column = QVBoxLayout(self.busy)
+        busy_column.setContentsMargins(8, 2, 8, 2)
+        busy_column.setSpacing(2)
+        self.busy_label = QLabel()
+        self.busy_label.setObjectName("results_busy_label")
+        self.busy_label.setWordWrap(True)
+        self.busy_label.setStyleSheet("color: #00476e;")
+        busy_column.addWidget(self.busy_label)
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 1000)
+        self.busy_bar.setMaximumHeight(14)
+        self.busy_bar.setMaximumWidth(360)
+        self.busy_bar.setTextVisible(False)
+        busy_column.addWidget(self.busy_bar)
+        for widget in (self.busy, self.info):
+            policy = widget.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            widget.setSizePolicy(policy)
+        self.busy.hide()
         self.tabs = QTabWidget()
+        self.tabs.setUsesScrollButtons(True)
         self.overview = OverviewView()
         self.distribution = DistributionView()
         self.funnel = FunnelView()
@@ -858,9 +961,40 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.waiting, 1)
         self.comparison: Any = None
         self.final = False
+        self._command = ""
         from gui.story import install_story
 
         install_story(self)  # bridge, drivers, targets, exports, workshop
+
+    def show_progress(self, label: str | None, fraction: float) -> None:
+        """Say what is being computed (``label``, kept when ``None``) and how
+        far it is, above the results it will replace."""
+        if label is not None:
+            if label.startswith("Preparing"):
+                label += (
+                    ": compiling the simulation engine, 20-25 s on a new "
+                    "install; the results appear below"
+                )
+            self.busy_label.setText(label + "…")
+        self.busy_bar.setValue(round(fraction * 1000))
+        self._show_busy(True)
+
+    def hide_progress(self) -> None:
+        self._show_busy(False)
+
+    def _show_busy(self, busy: bool) -> None:
+        """The run's progress in place of the lines about the runs, or back."""
+        self.info.setVisible(not busy)
+        self.busy.setVisible(busy)
+
+    def run_cancelled(self, what: str = "was cancelled") -> None:
+        """A preview stays shown after Cancel (or a failure): say the full run
+        will not follow."""
+        self._show_busy(False)
+        if self.comparison is not None and not self.final:
+            self._set_info(
+                f"Preview only: the full run {what} (Run or F5 starts it again). "
+            )
 
     def show_waiting(self, label: str) -> None:
         """Say what is being computed where the results will appear, until the
@@ -878,20 +1012,8 @@ class ResultsPanel(QWidget):
         if self.waiting.isVisible():
             self.waiting.hide()
             self.tabs.show()
-        s = comparison.baseline.settings
-        kind = "" if final else "Preview — the full run follows. "
-        self.info.setText(
-            f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
-            f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
-            f"<br>{html.escape(start_line(comparison))}."
-            f"<br>{uncertainty_note(comparison)}"
-            + (
-                f"<br><span style='color:#555'>Same numbers from the command line: "
-                f"<code>{html.escape(command)}</code></span>"
-                if command
-                else ""
-            )
-        )
+        self._command = command
+        self._set_info("" if final else "Preview — the full run follows. ")
         canvases = self.findChildren(ChartCanvas)
         for canvas in canvases:
             canvas.quick_layout = not final
@@ -900,6 +1022,22 @@ class ResultsPanel(QWidget):
         for canvas in canvases:
             if not canvas.isVisible():  # draws later, when shown: in full
                 canvas.quick_layout = False
+
+    def _set_info(self, kind: str) -> None:
+        comparison, command = self.comparison, self._command
+        s = comparison.baseline.settings
+        self.info.setText(
+            f"{kind}{s.runs:,} runs · {s.horizon_weeks} weeks after a "
+            f"{s.warmup_weeks}-week warm-up · seed {s.seed}"
+            f"<br>{html.escape(start_line(comparison))}."
+            f"<br>{uncertainty_note(comparison)}"
+            + (
+                f"<br><span style='color:#555; font-size:9pt'>Same numbers from "
+                f"the command line: <code>{html.escape(command)}</code></span>"
+                if command
+                else ""
+            )
+        )
 
     def refresh_all(self) -> None:
         """Draw every view now, visible or not (screenshots, tests)."""

@@ -22,16 +22,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--width", type=int, default=1600)
-    parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument(
+        "--sizes",
+        default="1280x720,1366x768,1920x1080",
+        help="screen sizes, comma-separated: every view at the first, the main "
+        "ones at the others (files named by size)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument(
         "--story-runs", type=int, default=200, help="runs per bridge/drivers variant"
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
 
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QEventLoop, QRect, QTimer
     from PySide6.QtWidgets import QApplication
 
     from gui.mainwindow import MainWindow
@@ -53,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             },
             debounce_ms=0,
         )
-        window.resize(args.width, args.height)
+        width, height = sizes[0]
+        window.fit_to_screen(free=QRect(0, 0, width, height))
         window.show()
         loop = QEventLoop()
         state = {"final": False}
@@ -78,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         def grab(name: str) -> None:
             for _ in range(3):
                 app.processEvents()
-            path = args.out / f"{name}.png"
+            path = args.out / f"{width}x{height}_{name}.png"
             window.grab().save(str(path))
             written.append(path)
 
@@ -122,6 +128,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.bridge.waterfall_button.setChecked(True)
         tabs.setCurrentIndex(0)
 
+        # The main views at the other screen sizes, the editor shown.
+        for width, height in sizes[1:]:
+            window.fit_to_screen(free=QRect(0, 0, width, height))
+            for view, name in (
+                (results.overview, "1_overview"),
+                (results.distribution, "8_target_distribution"),
+                (results.bridge, "6_bridge"),
+                (results.drivers, "7_drivers"),
+            ):
+                tabs.setCurrentWidget(view)
+                view.refresh()
+                grab(name)
+        width, height = sizes[0]
+        window.fit_to_screen(free=QRect(0, 0, width, height))
+        window.set_editor_shown(False)
+        tabs.setCurrentWidget(results.overview)
+        results.overview.refresh()
+        grab("1b_overview_editor_folded")
+        window.set_editor_shown(True)
+
         # Workshop mode: title, predict, reveal, closing.
         from gui.workshop import WorkshopWindow
 
@@ -132,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             replace(comparison.baseline.settings, runs=min(args.runs, 1000)),
             animation_ms=0,
         )
-        workshop.resize(args.width, args.height * 9 // 10)
+        workshop.resize(width, height)
         workshop.show()
         done = QEventLoop()
         workshop.ready.connect(done.quit)
@@ -142,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         def grab_workshop(name: str) -> None:
             for _ in range(3):
                 app.processEvents()
-            path = args.out / f"{name}.png"
+            path = args.out / f"{width}x{height}_{name}.png"
             workshop.grab().save(str(path))
             written.append(path)
 
@@ -165,18 +191,29 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         # The editor: levers of the alternative, then groups with highlights.
         window.tabs.setCurrentIndex(1)
-        editor = window.panes[1].editor
+        pane = window.panes[1]
+        editor = pane.editor
         pages = {editor.toolbox.itemText(i): i for i in range(editor.toolbox.count())}
+        pane.sections.setCurrentIndex(0)
+        grab("editor_levers")
+        pane.sections.setCurrentWidget(editor)
         for title, name in (
-            ("Alignment levers", "editor_levers"),
             ("Hand-off and trust", "editor_handoff"),
             ("Pipeline stages", "editor_stages"),
         ):
             editor.toolbox.setCurrentIndex(pages[title])
             grab(name)
+        pane.ranges.choice.setCurrentIndex(
+            max(0, pane.ranges.choice.findData("handoff.ignore_base"))
+        )
+        pane.ranges.add_button.click()
+        pane.sections.setCurrentWidget(pane.ranges)
+        grab("editor_ranges")
+        pane.doc.undo_stack.undo()
         window.tabs.setCurrentIndex(0)
-        base_editor = window.panes[0].editor
-        base_editor.toolbox.setCurrentIndex(pages["Marketing and lead sources"])
+        base = window.panes[0]
+        base.sections.setCurrentWidget(base.editor)
+        base.editor.toolbox.setCurrentIndex(pages["Marketing and lead sources"])
         grab("editor_sources")
         window.close()
     for path in written:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMenu,
@@ -192,6 +193,18 @@ class ComputeBar(QWidget):
         self.runs.setValue(STORY_RUNS)
         self.runs.setGroupSeparatorShown(True)
         row.addWidget(self.runs)
+        # The Overview's runs give the Overview's numbers exactly (the same
+        # seed, warm-up and common random numbers); fewer are quicker.
+        self.match_button = QPushButton("As the Overview")
+        self.match_button.setToolTip(
+            "Run as many runs per variant as the Overview: its end values are "
+            "then the Overview's to the last digit"
+        )
+        self.match_button.clicked.connect(
+            lambda: self.runs.setValue(self.overview_runs or self.runs.value())
+        )
+        self.overview_runs = 0
+        row.addWidget(self.match_button)
         self.compute_button = QPushButton("Compute")
         row.addWidget(self.compute_button)
         self.cancel_button = QPushButton("Cancel")
@@ -214,11 +227,23 @@ class ComputeBar(QWidget):
         runner.failed.connect(lambda m: self.status.setText(f"Failed: {m}"))
         runner.cancelled.connect(lambda: self.status.setText("Cancelled."))
 
+    def set_overview_runs(self, runs: int) -> None:
+        self.overview_runs = int(runs)
+        self.match_button.setText(f"As the Overview ({runs:,})")
+
     def _on_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setValue(0)
             self.status.setText("Computing in the background…")
+
+
+def _comparison_value(result: Any, figure: str) -> tuple[float, int] | None:
+    """A result's median of ``figure`` as the Overview shows it, and its runs."""
+    summary = result.summary.get(figure)
+    if summary is None:
+        return None
+    return float(summary["p50"]), int(result.settings.runs)
 
 
 def _figure_box(default: str = "arr_growth_y1") -> QComboBox:
@@ -242,12 +267,16 @@ class BridgeView(ResultView):
         self.runner = TaskRunner(self)
         self.bridge: Any = None
         self._scenarios: tuple[Any, Any] = (None, None)
+        self._reference: tuple[float, float, int] | None = None
         layout = QVBoxLayout(self)
         note = QLabel(
-            "Where the difference comes from: the baseline's median, then each "
-            "lever of the alternative added in turn (waterfall), and each lever's "
-            "fair share averaged over every order (Shapley value). Simulates every "
-            "combination of levers with common random numbers."
+            "Where the difference comes from, lever by lever (hover for more)."
+        )
+        note.setToolTip(
+            "The baseline's median, then each lever of the alternative added in "
+            "turn (waterfall), and each lever's fair share averaged over every "
+            "order (Shapley value). Simulates every combination of levers with "
+            "common random numbers."
         )
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -275,6 +304,7 @@ class BridgeView(ResultView):
 
     def set_comparison(self, comparison: Any) -> None:
         old = self.comparison
+        self.bar.set_overview_runs(comparison.baseline.settings.runs)
         super().set_comparison(comparison)
         if self.bridge is not None and old is not comparison:
             names = (self.bridge.baseline_name, self.bridge.alternative_name)
@@ -302,6 +332,10 @@ class BridgeView(ResultView):
             figure = "arr_end"
         base, alt = comparison.baseline.scenario, comparison.alternatives[0].scenario
         self._scenarios = (base, alt)
+        ends = [_comparison_value(r, figure) for r in comparison.results[:2]]
+        self._reference = (
+            (ends[0][0], ends[1][0], ends[0][1]) if ends[0] and ends[1] else None
+        )
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
             from simulator.attribution import value_bridge
@@ -346,7 +380,9 @@ class BridgeView(ResultView):
                 color="#555555",
             )
         elif self.waterfall_button.isChecked():
-            charts.plot_bridge(fig.add_subplot(), self.bridge)
+            charts.plot_bridge(
+                fig.add_subplot(), self.bridge, reference=self._reference
+            )
         else:
             charts.plot_shapley(fig.add_subplot(), self.bridge)
         self.canvas.draw_idle()
@@ -363,6 +399,7 @@ class DriversView(ResultView):
         super().__init__(parent)
         self.runner = TaskRunner(self)
         self.drivers: Any = None
+        self._reference: tuple[float, int] | None = None
         layout = QVBoxLayout(self)
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Scenario:"))
@@ -385,6 +422,7 @@ class DriversView(ResultView):
         self.runner.resultReady.connect(self._on_drivers)
 
     def set_comparison(self, comparison: Any) -> None:
+        self.bar.set_overview_runs(comparison.baseline.settings.runs)
         current = self.scenario_box.currentIndex()
         self.scenario_box.blockSignals(True)
         self.scenario_box.clear()
@@ -407,6 +445,9 @@ class DriversView(ResultView):
         if figure == "arr_growth_y1" and settings.horizon_weeks < 52:
             figure = "arr_end"
         parent = comparison.baseline.scenario if index > 0 else None
+        # The comparison's value of this figure, for the chart to say when the
+        # tornado's fewer runs give another.
+        self._reference = _comparison_value(comparison.results[index], figure)
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
             from simulator import drivers as d
@@ -424,6 +465,9 @@ class DriversView(ResultView):
             return d.tornado(
                 scenario,
                 found,
+                # An alternative starts from the baseline's funnel, as in the
+                # comparison: its value here is the Overview's.
+                warm_up=parent,
                 figure=figure,
                 settings=settings,
                 bootstrap=INTERACTIVE_BOOTSTRAP,
@@ -460,7 +504,12 @@ class DriversView(ResultView):
                 color="#555555",
             )
         else:
-            charts.plot_tornado(ax, self.drivers)
+            reference = self._reference
+            charts.plot_tornado(
+                ax,
+                self.drivers,
+                reference=None if reference is None else (reference[0], reference[1]),
+            )
         self.canvas.draw_idle()
 
 
@@ -486,11 +535,16 @@ class TargetController(QObject):
         self._artists: list[Any] = []
         self._fan_artists: list[Any] = []
         self._dragging = False
+        #: Figures whose target the user set (typed or dragged); any other
+        #: target shown is a suggestion, and says so where it is drawn.
+        self.user_set: set[str] = set()
+        # No target is drawn (or exported) until the user asks for one.
         self.enabled = QCheckBox("Target:")
-        self.enabled.setChecked(True)
+        self.enabled.setChecked(False)
         self.enabled.setToolTip(
-            "Click or drag on the chart to move the target; the box shows the "
-            "chance of reaching it in each scenario, with its standard error"
+            "Tick to draw a target (first suggested halfway between the "
+            "medians); type it, or click or drag on the chart to move it. The "
+            "caption gives the chance of reaching it in each scenario."
         )
         self.spin = QDoubleSpinBox()
         self.spin.setObjectName("target_value")
@@ -529,8 +583,15 @@ class TargetController(QObject):
         return self.targets.get(figure)
 
     def set_value(self, value: float, figure: str | None = None) -> None:
+        """Set the target of a figure (the chosen one by default): the user's
+        own from then on, drawn on the charts."""
         figure = figure or self.figure
         self.targets[figure] = float(value)
+        self.user_set.add(figure)
+        if not self.enabled.isChecked():
+            self.enabled.blockSignals(True)
+            self.enabled.setChecked(True)
+            self.enabled.blockSignals(False)
         self._sync_spin()
         self._decorate_distribution()
         self.distribution.canvas.draw_idle()
@@ -572,7 +633,6 @@ class TargetController(QObject):
         self.set_value(shown / self._scale())
 
     def _on_enabled_changed(self, _on: bool) -> None:
-        self.spin.setEnabled(self.enabled.isChecked())
         self.distribution.refresh()
         if self.overview.comparison is not None:
             self.overview.refresh()
@@ -595,9 +655,23 @@ class TargetController(QObject):
         ax = fig.axes[0]
         value = self.value()
         self._artists = charts.add_target_to_distribution(
-            ax, self.results, self.figure, value, self.probabilities()
+            ax,
+            self.results,
+            self.figure,
+            value,
+            self.probabilities(),
+            note=self.suggestion_note(self.figure),
         )
         self.info.setText(self.reach_text())
+
+    def suggestion_note(self, figure: str) -> str:
+        """Says a target is the app's suggestion, not the user's, where drawn."""
+        if figure in self.user_set:
+            return ""
+        return (
+            "suggested: halfway between the baseline's median and the best "
+            "alternative's; type your own or drag the line"
+        )
 
     def reach_text(self) -> str:
         if not all(r.has_trajectories for r in self.results):
@@ -658,9 +732,12 @@ class TargetController(QObject):
             results,
             level,
             reaches,
-            label=f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
-            if figure == "arr_growth_y1"
-            else charts.fmt_money(level),
+            label=(
+                f"{charts.fmt_figure(figure, value)} ({charts.fmt_money(level)} ARR)"
+                if figure == "arr_growth_y1"
+                else charts.fmt_money(level)
+            ),
+            note=self.suggestion_note(figure).split(";")[0],
         )
         for artist in self._fan_artists:  # drawn over the chart, as its data is
             artist.set_animated(True)
@@ -688,6 +765,7 @@ class TargetController(QObject):
 
     def _move_to(self, x: float) -> None:
         self.targets[self.figure] = float(x)
+        self.user_set.add(self.figure)
         self._sync_spin()
         self._decorate_distribution()
         self.distribution.canvas.draw_idle()
@@ -808,7 +886,11 @@ def install_story(panel: Any) -> None:
     row = QHBoxLayout()
     layout = panel.layout()
     layout.removeWidget(panel.info)
-    row.addWidget(panel.info, 1)
+    cell = QGridLayout()  # the lines about the runs, or a run's progress
+    cell.setContentsMargins(0, 0, 0, 0)
+    cell.addWidget(panel.info, 0, 0)
+    cell.addWidget(panel.busy, 0, 0)
+    row.addLayout(cell, 1)
     panel.export_status = QLabel("")
     panel.export_status.setObjectName("export_status")
     panel.export_status.setStyleSheet("color: #555555;")
@@ -830,12 +912,17 @@ def install_story(panel: Any) -> None:
             lambda _=False, k=kind: panel.exports.export_dialog(k)
         )
     export_button.setMenu(menu)
-    row.addWidget(export_button)
     workshop_button = QPushButton("Workshop ▶")
     workshop_button.setToolTip(
         "Full screen, one lever at a time, the room guesses first (F11)"
     )
-    row.addWidget(workshop_button)
+    # Beside the view tabs, so that the line about the runs has the width.
+    corner = QWidget()
+    corner_row = QHBoxLayout(corner)
+    corner_row.setContentsMargins(0, 0, 0, 2)
+    corner_row.addWidget(export_button)
+    corner_row.addWidget(workshop_button)
+    panel.tabs.setCornerWidget(corner)
     layout.insertLayout(0, row)
     panel.export_button = export_button
     panel.workshop_button = workshop_button

@@ -36,7 +36,6 @@ from simulator.caveats import headline_caveat
 from simulator.safe_text import for_rich_text
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
-WORKSHOP_RUNS = 1000
 ANIMATION_MS = 500
 BANDS = ("p5", "p25", "p50", "p75", "p95")
 #: Slightly lighter bands than the app's, for a projector.
@@ -572,15 +571,17 @@ class WorkshopWindow(QWidget):
 def open_workshop(
     comparison: Any,
     *,
-    runs: int = WORKSHOP_RUNS,
+    runs: int | None = None,
     predict: bool = True,
     full_screen: bool = True,
 ) -> WorkshopWindow | None:
-    """A workshop on a comparison's baseline and first alternative."""
+    """A workshop on a comparison's baseline and first alternative, with the
+    comparison's runs unless ``runs`` says otherwise: its first and last
+    numbers are then the Overview's."""
     if comparison is None or not comparison.alternatives:
         return None
     settings = replace(
-        comparison.baseline.settings, runs=min(runs, comparison.baseline.settings.runs)
+        comparison.baseline.settings, runs=runs or comparison.baseline.settings.runs
     )
     window = WorkshopWindow(
         comparison.baseline.scenario,

@@ -532,6 +532,7 @@ EXTENSION_MODULES: tuple[str, ...] = (
     "simulator.story_cli",
     "simulator.sweep",
     "simulator.report_cli",
+    "simulator.fitting.cli",
 )
 
 

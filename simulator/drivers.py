@@ -149,6 +149,9 @@ class Tornado:
     bootstrap: int
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    #: The scenario whose funnel the warm-up built (the one held fixed unless a
+    #: comparison's baseline warmed it up, as in the comparison itself).
+    warmed_up_as: str = ""
 
     def to_json(self) -> dict[str, Any]:
         s = self.settings
@@ -186,6 +189,7 @@ class Tornado:
                 "runs": s.runs,
                 "weeks": s.horizon_weeks,
                 "warmup_weeks": s.warmup_weeks,
+                "warmed_up_as": self.warmed_up_as or self.scenario_name,
                 "seed": s.seed,
                 "base_value": self.base_value,
                 "base_se": self.base_se,
@@ -449,6 +453,7 @@ def tornado(
     batch_size: int = DEFAULT_BATCH,
     progress: ProgressCallback | None = None,
     should_stop: StopCallback | None = None,
+    warm_up: Scenario | None = None,
 ) -> Tornado:
     """Simulate every driver's low and high variant with common random numbers
     and rank the drivers by swing.
@@ -456,7 +461,12 @@ def tornado(
     Parameters
     ----------
     scenario
-        The scenario held fixed; it warms up every comparison.
+        The scenario held fixed; it warms up every comparison unless
+        ``warm_up`` is given.
+    warm_up
+        The scenario whose funnel the warm-up builds, as a comparison's
+        baseline does for its alternatives: the drivers of an alternative then
+        start from the same funnel, and its value is the comparison's.
     drivers
         From :func:`parameter_drivers` and/or :func:`lever_drivers`.
     figure, statistic
@@ -493,17 +503,30 @@ def tornado(
                     origin=f"sensitivity {d.id}",
                 )
             )
-    runs = simulate_variants(
-        scenario,
-        variants,
-        settings=settings,
-        figures=[figure],
-        threads=threads,
-        batch_size=batch_size,
-        progress=progress,
-        should_stop=should_stop,
-    )
-    data = runs.figures[figure]
+    if warm_up is None:
+        runs = simulate_variants(
+            scenario,
+            variants,
+            settings=settings,
+            figures=[figure],
+            threads=threads,
+            batch_size=batch_size,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        data = runs.figures[figure]
+    else:  # the warm-up's own row first, dropped: row 0 is the scenario
+        runs = simulate_variants(
+            warm_up,
+            [scenario, *variants],
+            settings=settings,
+            figures=[figure],
+            threads=threads,
+            batch_size=batch_size,
+            progress=progress,
+            should_stop=should_stop,
+        )
+        data = runs.figures[figure][1:]
     v = statistic_rows(data, stat)
     boot = (
         bootstrap_statistic(data, stat, resamples=bootstrap, seed=settings.seed)
@@ -546,9 +569,10 @@ def tornado(
         base_se=float(bootstrap_se(boot[:, :1])[0]) if boot.shape[0] > 1 else math.nan,
         effects=tuple(effects),
         skipped=tuple(skipped),
-        scenarios_simulated=len(variants) + 1,
+        scenarios_simulated=len(variants) + (1 if warm_up is None else 2),
         settings=settings,
         bootstrap=bootstrap if bootstrap > 1 else 0,
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
+        warmed_up_as=(warm_up or scenario).name,
     )

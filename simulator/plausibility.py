@@ -267,11 +267,16 @@ def start_line(comparison: Any) -> str:
 LEVERS_WRITTEN_FOR = "siloed"
 
 
+#: Parameters where 0 means "no limit" (a capacity of 0: every lead contacted).
+UNLIMITED_AT_ZERO = frozenset({"follow_up.capacity_per_week"})
+
+
 def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
-    """Where a lever of ``alternative`` sets a value written for the bundled
-    company while the baseline's own value differs: the lever then moves the
-    user's company to the bundled company's aligned figure, which can be a
-    smaller, larger or even opposite change than the lever means."""
+    """Where a lever of ``alternative`` sets a practice's value (10 % of MQLs
+    ignored) that moves the baseline the opposite way from the bundled company
+    it was written for (whose 45 % it cuts, while it raises a baseline's 5 %):
+    the lever then works against what it stands for. A value the baseline
+    already has, or one the bundled company had too, is no warning."""
     from simulator.errors import ScenarioError
     from simulator.provenance import value_of
     from simulator.scenario_io import load_lever
@@ -292,19 +297,39 @@ def lever_warnings(baseline: Scenario, alternative: Scenario) -> list[Concern]:
                 continue
             mine = value_of(baseline, dotted)
             written_for = value_of(reference, dotted)
-            acts = value_of(alternative, dotted) == value
-            if acts and mine is not None and mine != written_for:
+            if value_of(alternative, dotted) != value or mine is None:
+                continue  # the lever does not act here (the file sets its own)
+            meant = _direction(dotted, written_for, value)
+            here = _direction(dotted, mine, value)
+            if meant and here and meant != here:
                 out.append(
                     Concern(
                         dotted,
                         f"The lever {lever.name} sets {label_of(dotted).lower()} "
-                        f"to {format_parameter(dotted, value)}, a value written for "
-                        f"the bundled company ({format_parameter(dotted, written_for)}"
-                        f"); your baseline has {format_parameter(dotted, mine)}. "
-                        "Set this alternative's own value for your company",
+                        f"to {format_parameter(dotted, value)}: for the bundled "
+                        f"company a {_MOVE[meant]} from "
+                        f"{format_parameter(dotted, written_for)}, but your baseline "
+                        f"has {format_parameter(dotted, mine)}, so here it is a "
+                        f"{_MOVE[here]}. Set this alternative's own value for your "
+                        "company",
                     )
                 )
     return out
+
+
+_MOVE = {1: "rise", -1: "cut"}
+
+
+def _direction(dotted: str, before: Any, after: float) -> int:
+    """+1 if going from ``before`` to ``after`` raises the parameter, -1 if it
+    cuts it, 0 if it stays (or ``before`` is not a number)."""
+    if isinstance(before, bool) or not isinstance(before, int | float):
+        return 0
+
+    def level(x: float) -> float:
+        return math.inf if dotted in UNLIMITED_AT_ZERO and x == 0 else float(x)
+
+    return (level(after) > level(before)) - (level(after) < level(before))
 
 
 @cache

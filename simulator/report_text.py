@@ -37,6 +37,49 @@ MAX_WIDTH = 100
 NAME_WIDTH = 10
 
 
+#: Dollar amounts are written in thousands, millions or billions from these sizes.
+MONEY_SCALES = ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+
+
+def money_scale(size: float) -> tuple[float, str]:
+    """The divisor and suffix for a dollar amount of this size: ``(1e6, "M")``
+    for 2,400,000, ``(1.0, "")`` below a thousand. The terminal tables, the
+    app's cards and its chart axes all scale money by this."""
+    size = abs(size)
+    for limit, suffix in MONEY_SCALES:
+        # (999,999.9 rounds to "$1000K": it is written "$1.00M")
+        if size >= limit * 0.9995:
+            return limit, suffix
+    return 1.0, ""
+
+
+def fmt_money(
+    value: float, *, signed: bool = False, decimals: int | None = None
+) -> str:
+    """``10_800_000 -> "$10.8M"``, ``-4200 -> "-$4.2K"``, ``2e9 -> "$2.00B"``:
+    three significant digits unless ``decimals`` is given."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    sign = "-" if value < 0 else ("+" if signed and value > 0 else "")
+    divisor, suffix = money_scale(value)
+    scaled = abs(value) / divisor
+    if decimals is None:
+        decimals = 0 if not suffix or scaled >= 100 else 1 if scaled >= 10 else 2
+        if suffix == "K":  # $4.2K, $42K: a tenth of a thousand is enough
+            decimals = min(decimals, 1 if scaled < 10 else 0)
+    return f"{sign}${scaled:,.{decimals}f}{suffix}"
+
+
+def fmt_points(value: float, *, decimals: int = 1) -> str:
+    """A difference of two shares in percentage points: ``0.052 -> "+5.2 points"``
+    (never "%", which would read as a relative change)."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if round(abs(value) * 100, decimals) == 0:
+        return f"{0:.{decimals}f} points"  # not "-0.0" or "+0.0"
+    return f"{value * 100:+.{decimals}f} points"
+
+
 def fmt(value: float, unit: str) -> str:
     """A number as a person reads it: $1.2M, 12.5 %, 1,234 leads."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -44,18 +87,16 @@ def fmt(value: float, unit: str) -> str:
     if unit == "share":
         return f"{value * 100:+.1f} %" if value < 0 else f"{value * 100:.1f} %"
     if unit.startswith("$"):
-        sign = "-" if value < 0 else ""
-        size = abs(value)
-        for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "K")):
-            if size >= limit:
-                return f"{sign}${size / limit:.2f}{suffix}"
-        return f"{sign}${size:,.0f}"
+        return fmt_money(value, decimals=2 if abs(value) >= 1e3 else 0)
     if abs(value) >= 100 or value == int(value):
         return f"{value:,.0f}"
     return f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
 
 
 def fmt_diff(value: float, unit: str) -> str:
+    """A difference: shares in percentage points, the rest signed."""
+    if unit == "share":
+        return fmt_points(value)
     text = fmt(value, unit)
     return text if text.startswith(("-", "+", "n/a")) else "+" + text
 

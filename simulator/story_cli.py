@@ -36,7 +36,7 @@ from simulator.drivers import (
     tornado,
 )
 from simulator.errors import ScenarioError
-from simulator.report_text import _table, fmt, fmt_diff
+from simulator.report_text import _table, fmt, fmt_diff, fmt_spread
 from simulator.runner import RunSettings
 
 #: Runs per scenario unless --runs is given: a bridge over 8 levers simulates 256
@@ -235,7 +235,7 @@ def _pm(value: float, se: float, unit: str) -> str:
     text = fmt_diff(value, unit)
     if math.isnan(se):
         return text
-    return f"{text} ± {fmt(se, unit).lstrip('+')}"
+    return f"{text} ± {fmt_spread(se, unit)}"
 
 
 def _settings_line(settings: RunSettings, scenarios: int, seconds: float) -> str:
@@ -366,9 +366,10 @@ def tornado_text(result: Tornado, *, top: int | None = None) -> str:
                 f"{d.low_label} .. {d.high_label} {d.unit}".rstrip(),
                 _pm(effect.delta_low, effect.se_low, unit),
                 _pm(effect.delta_high, effect.se_high, unit),
-                f"{fmt(effect.swing, unit)} ± {fmt(effect.swing_se, unit)}"
+                f"{fmt_spread(effect.swing, unit)} ± "
+                f"{fmt_spread(effect.swing_se, unit)}"
                 if not math.isnan(effect.swing_se)
-                else fmt(effect.swing, unit),
+                else fmt_spread(effect.swing, unit),
             ]
         )
     header = [

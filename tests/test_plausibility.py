@@ -113,3 +113,28 @@ def test_parameters_for_people() -> None:
     assert label_of("pipeline.stages.discovery.conversion") == (
         "Stage discovery: conversion"
     )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "warned"),
+    [
+        ({"handoff.ignore_base": 0.3}, set()),  # cut from 30 %, as from 45 %
+        ({"handoff.ignore_base": 0.05}, {"handoff.ignore_base"}),  # a rise here
+        ({"handoff.ignore_base": 0.10}, set()),  # already there: nothing to do
+        ({"follow_up.capacity_per_week": 400.0}, set()),  # to unlimited, as 63
+        ({"marketing.scoring.pass_future": 0.1}, {"marketing.scoring.pass_future"}),
+        ({"company.annual_churn": 0.03}, set()),  # an effect: follows the company
+    ],
+)
+def test_a_lever_is_flagged_only_where_it_works_against_its_purpose(
+    overrides, warned
+) -> None:
+    from simulator.plausibility import lever_warnings
+    from simulator.scenario_io import resolve_alternative
+
+    baseline = load_scenario("siloed", overrides=overrides)
+    aligned = resolve_alternative(baseline, "aligned")
+    concerns = lever_warnings(baseline, aligned)
+    assert {c.parameter for c in concerns} == warned
+    for concern in concerns:
+        assert "so here it is a rise" in concern.message

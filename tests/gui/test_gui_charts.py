@@ -95,8 +95,13 @@ def test_dynamics_four_panels(comparison):
 
 def test_formatting():
     assert charts.fmt_money(10_800_000) == "$10.8M"
-    assert charts.fmt_money(-4200) == "-$4.2k"
+    assert charts.fmt_money(-4200) == "-$4.2K"
     assert charts.fmt_money(1_040_000) == "$1.04M"
+    # Billions in billions, never "$2000.0M"; the same scale as the terminal.
+    assert charts.fmt_money(2_000_000_000) == "$2.00B"
+    assert charts.fmt_money(999_990) == "$1.00M"
+    assert charts.fmt_money(355_000, signed=True) == "+$355K"
+    assert charts.fmt_figure("arr_growth_y1", 0.052, difference=True) == ("+5.2 points")
     assert charts.fmt_share(0.123, signed=True) == "+12.3\u00a0%"
     assert charts.fmt_money(math.nan) == "n/a"
 

@@ -183,8 +183,9 @@ def test_texts_drawn_before_are_laid_back_as_drawn(qtbot, comparisons, drawn_tex
     titles = [ax.get_title(loc="left") for ax in canvas.figure.axes]
     assert "100 runs" in titles[0]
     # (as drawn: an escaped dollar sign is drawn as one)
-    caption = [t.get_text().replace("\\$", "$") for t in canvas.figure.axes[0].texts]
-    assert len(caption) == 3
+    texts = [t.get_text().replace("\\$", "$") for t in canvas.figure.axes[0].texts]
+    assert len(texts) == 3
+    caption = [line for text in texts for line in text.split("\n")]  # (drawn so)
     assert not set(titles + caption) & set(drawn), "a text drawn before was drawn again"
     laid_back = canvas_pixels(canvas)
     canvas.texts.clear()

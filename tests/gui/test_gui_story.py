@@ -102,7 +102,13 @@ def test_target_both_ways_and_fan(window, wait_final, qtbot):
     expected = [figure_probability(r, "arr_growth_y1", 0.1) for r in comparison.results]
     got = targets.probabilities()
     assert [p.p for p in got] == [p.p for p in expected]
-    assert "±" in ax.texts[-1].get_text()
+    # each scenario's chance with its standard error, or, where every run or
+    # none reaches it (a binomial s.e. of 0), the count of runs
+    caption = ax.texts[-1].get_text()
+    for result, prob in zip(comparison.results, got, strict=True):
+        line = next(x for x in caption.splitlines() if x.startswith(result.name))
+        certain = prob.p in (0.0, 1.0)
+        assert (f"of {prob.n:,} runs" in line) if certain else ("±" in line), line
     # UI -> model: typing, and dragging on the chart
     targets.spin.setValue(12.5)
     assert targets.value() == pytest.approx(0.125)

@@ -1,0 +1,16 @@
+"""Fitting a scenario to a company's own data: an opportunity export from a CRM
+(Salesforce, HubSpot, Pipedrive or a generic one) and a funnel report.
+
+- :mod:`~simulator.fitting.table` reads CSV/XLSX files and recognises their
+  columns, dates and numbers;
+- :mod:`~simulator.fitting.opportunities` estimates win rate, stages, cycle,
+  deal size and volume from an opportunity export, with 90 % intervals;
+- :mod:`~simulator.fitting.expectation` is the model's week in expectation (a
+  deterministic recursion) and :mod:`~simulator.fitting.funnel` fits the funnel
+  report's ratios on it;
+- :mod:`~simulator.fitting.fit` puts them together into a scenario (the company
+  scaled to the data's volume), :mod:`~simulator.fitting.provenance` records each
+  fitted value with its interval and source and writes the file with a citation
+  per value, :mod:`~simulator.fitting.check` checks the fit by simulation, and
+  :mod:`~simulator.fitting.cli` is ``funnelsim fit``.
+"""
