@@ -156,7 +156,8 @@ class ScaledFormatter(Formatter):
                 return ("+" if value > 0 and float(shown) else "") + shown
             return f"{shown}\u00a0%"
         decimals = self._decimals(step)
-        return f"{value:,.{decimals}f}"
+        shown = f"{value:,.{decimals}f}"
+        return shown.removeprefix("-") if not float(shown.replace(",", "")) else shown
 
 
 def _money_axis(axis: Any) -> None:
@@ -747,8 +748,18 @@ def plot_series_median(
     _axis_for(ax.yaxis, series)
     if series in SHARE_SERIES:
         ax.set_ylim(0, 1)
+    elif _flat_zero(ax):
+        # nothing waiting in any run: one plain axis from 0, not "0, 0, 0, -0"
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=1, integer=True))
     ax.set_xlim(left=0)
     return ax
+
+
+def _flat_zero(ax: Axes) -> bool:
+    """Whether every line drawn on ``ax`` is 0 throughout."""
+    values = [np.asarray(line.get_ydata(), dtype=float) for line in ax.get_lines()]
+    return bool(values) and all(np.all(np.nan_to_num(v) == 0) for v in values if v.size)
 
 
 def share_series_names(result: Any) -> list[str]:

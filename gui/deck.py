@@ -61,8 +61,8 @@ MONEY_FORMAT = '"$"#,##0.0,,"M"'
 SHARE_FORMAT = '0.0"\u00a0%"'
 #: A change of a share (values in points, times 100).
 POINTS_FORMAT = '+0.0"\u00a0pts";\u22120.0"\u00a0pts";0"\u00a0pts"'
-#: Rows of an assumptions table per slide.
-ASSUMPTION_ROWS = 13
+#: Lines of text an assumptions slide holds (a wrapped row takes several).
+ASSUMPTION_LINES = 17
 
 
 def _rgb(hex_color: str) -> RGBColor:
@@ -812,56 +812,47 @@ def provenance(citation: Any) -> str:
     return "cited"
 
 
-def _plain_value(scenario: Any, dotted: str) -> str:
-    """A parameter's value as a person writes it: 10,770,000, 0.45, yes."""
-    from simulator.drivers import get_value
-
-    try:
-        value = get_value(scenario, dotted)
-    except Exception:  # a citation of a whole list or table: no single value
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        if abs(value) >= 1000:
-            return f"{value:,.0f}"
-        return f"{value:.4g}"
-    if isinstance(value, str):
-        return value
-    return ""
-
-
 def assumption_rows(comparison: Any) -> list[tuple[str, str, str, str]]:
     """``(input, value, kind, source)`` for every cited value of every scenario,
-    once each (an alternative inherits its baseline's); a value an alternative
-    changes names that alternative."""
+    once each (an alternative inherits its baseline's), by the schema's labels
+    in plain numbers (:func:`simulator.provenance.assumption_rows`); a value an
+    alternative changes names that alternative."""
+    from simulator.provenance import assumption_rows as rows_of
+
     rows: list[tuple[str, str, str, str]] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     for index, result in enumerate(comparison.results):
         scenario = result.scenario
-        for dotted, cite in scenario.citations.items():
-            key = (dotted, repr(cite))
-            if key in seen or dotted.startswith("simulation."):
+        baseline = comparison.results[0].scenario if index else None
+        for row in rows_of(scenario, baseline):
+            key = (row.parameter, row.value, row.source)
+            if key in seen or row.section == "Simulation":
                 continue
             seen.add(key)
-            year = f" ({cite.year})" if cite.year else ""
-            confidence = (
-                f"; confidence {cite.confidence}"
-                if cite.confidence != "assumption"
-                else ""
-            )
-            name = dotted if index == 0 else f"{dotted} ({scenario.name})"
-            rows.append(
-                (
-                    name,
-                    _plain_value(scenario, dotted),
-                    provenance(cite),
-                    f"{cite.source}{year}{confidence}",
-                )
-            )
+            name = row.label if index == 0 else f"{row.label} ({scenario.name})"
+            rows.append((name, row.value, row.kind, row.source))
     order = {"yours": 0, "assumption": 1, "cited": 2}
     rows.sort(key=lambda row: order[row[2]])
     return rows
+
+
+def _assumption_pages(
+    rows: list[tuple[str, str, str, str]],
+) -> list[list[tuple[str, str, str, str]]]:
+    """Rows split into slides by the lines they take (a source's values
+    wrap over several lines), ASSUMPTION_LINES lines a slide."""
+    pages: list[list[tuple[str, str, str, str]]] = [[]]
+    used = 0
+    for row in rows:
+        lines = max(
+            1, math.ceil(len(row[1]) / 42), math.ceil(min(len(row[3]), 90) / 62)
+        )
+        if pages[-1] and used + lines > ASSUMPTION_LINES:
+            pages.append([])
+            used = 0
+        pages[-1].append(row)
+        used += lines
+    return [page for page in pages if page]
 
 
 def _assumption_slides(deck: _Deck, comparison: Any) -> None:
@@ -870,9 +861,7 @@ def _assumption_slides(deck: _Deck, comparison: Any) -> None:
         kind: sum(1 for r in rows if r[2] == kind)
         for kind in ("cited", "assumption", "yours")
     }
-    pages = [
-        rows[i : i + ASSUMPTION_ROWS] for i in range(0, len(rows), ASSUMPTION_ROWS)
-    ]
+    pages = _assumption_pages(rows)
     for number, page in enumerate(pages, start=1):
         title = "Assumptions"
         if len(pages) > 1:
@@ -893,7 +882,7 @@ def _assumption_slides(deck: _Deck, comparison: Any) -> None:
             Inches(WIDTH - 2 * MARGIN),
             Inches(0.36 * (len(page) + 1)),
         ).table
-        for c, width in enumerate((3.9, 1.6, 1.3, WIDTH - 2 * MARGIN - 6.8)):
+        for c, width in enumerate((2.9, 3.4, 1.25, WIDTH - 2 * MARGIN - 7.55)):
             table.columns[c].width = Inches(width)
         header = ("Input", "Value", "Kind", "Source")
         for r, row in enumerate([header, *page]):

@@ -34,6 +34,7 @@ from simulator.params import Layout
 from simulator.provenance import ENTERED_BY_YOU, user_citation
 from simulator.scenario_io import (
     flatten,
+    inherited_changes,
     lever_keys,
     load_lever,
     load_scenario,
@@ -350,15 +351,34 @@ class ScenarioDocument(QObject):
                 f"it would leave the alternative “{self.name}” invalid ({exc})"
             ) from None
 
+    def _change_files(self) -> list[Raw]:
+        """The contents that make this document's changes: for an alternative,
+        the files it extends above its company (an alternative that extends
+        ``aligned`` keeps aligned's levers and values), then its own."""
+        if self.baseline is None:
+            return [self.own]
+        try:
+            return [*inherited_changes(self.own, base=self.anchor), self.own]
+        except ScenarioError:
+            return [self.own]
+
     def changes(self) -> list[str]:
         """The parameters this document's own file sets (dotted; a list counts
-        as one): what it changes beyond its levers."""
-        tables = {k: v for k, v in self.own.items() if k in PARAMETER_TABLES}
-        return sorted(flatten(tables))
+        as one), and for an alternative those the files it extends above its
+        company set: what it changes beyond its levers."""
+        names: set[str] = set()
+        for own in self._change_files():
+            names.update(
+                flatten({k: v for k, v in own.items() if k in PARAMETER_TABLES})
+            )
+        return sorted(names)
 
     def lever_names(self) -> list[str]:
+        """The names of the levers this scenario applies (for an alternative,
+        also those of the files it extends above its company)."""
+        ids = [x for own in self._change_files() for x in own.get("levers", [])]
         names = []
-        for lever_id in self.levers:
+        for lever_id in dict.fromkeys(ids):
             try:
                 names.append(load_lever(_lever_ref(lever_id, self.anchor)).name)
             except ScenarioError:

@@ -49,7 +49,12 @@ from PySide6.QtWidgets import (
 from gui.document import ScenarioDocument
 from simulator.errors import ScenarioError
 from simulator.library import bundled_levers
-from simulator.parameter_text import PERCENT_UNITS, percent_unit
+from simulator.parameter_text import (
+    PERCENT_UNITS,
+    ZERO_MEANS_UNLIMITED,
+    format_parameter,
+    percent_unit,
+)
 from simulator.parameter_text import human as _human
 from simulator.plausibility import Concern, input_warnings
 from simulator.provenance import KIND_LABELS, citation_of, kind_of
@@ -440,6 +445,8 @@ class FieldEditor(QWidget):
             )
         elif self.unit:
             lines.append(f"Unit: {self.unit}")
+        if self.dotted.split(".")[-1] in ZERO_MEANS_UNLIMITED:
+            lines.append("0 means unlimited")
         if lo is not None or hi is not None:
             low = (
                 ""
@@ -476,7 +483,7 @@ class FieldEditor(QWidget):
             lines.append(
                 f"<span style='color:#8a3b00'>Differs from "
                 f"{html.escape(str(parent_name))}: "
-                f"{html.escape(format_value(parent_value))}</span>"
+                f"{html.escape(format_parameter(self.dotted, parent_value))}</span>"
             )
         tooltip = "<br>".join(lines)
         if self._shown_info == (tooltip, differs):

@@ -365,6 +365,7 @@ def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
     named by the schema's labels with units and plain numbers
     (:func:`simulator.provenance.assumption_rows`); a value the user entered
     is credited to the user, never to a publication."""
+    from simulator.parameter_text import SECTION_NAMES
     from simulator.provenance import assumption_rows
 
     out: list[tuple[str, str]] = []
@@ -380,7 +381,13 @@ def source_lines(comparison: Any, *, width: int = 150) -> list[tuple[str, str]]:
         if sc.levers:
             out.append(("", "Levers: " + ", ".join(_lever_names(sc.levers))))
         section = ""
-        for row in assumption_rows(sc):
+        baseline = comparison.results[0].scenario if index else None
+        # grouped by section (a user's values come last in citation order)
+        order = {name: n for n, name in enumerate(SECTION_NAMES)}
+        rows = sorted(
+            assumption_rows(sc, baseline), key=lambda r: order.get(r.section, 99)
+        )
+        for row in rows:
             key = (row.parameter, row.value, row.source)
             if key in seen:  # an alternative keeps the baseline's sources
                 continue

@@ -39,6 +39,7 @@ from gui.textcache import TextCache
 from simulator.caveats import comparison_caveats
 from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.plausibility import result_warnings, start_line
+from simulator.report_text import two_digits
 from simulator.results import uncertainty_note
 from simulator.safe_text import csv_cell, one_line
 
@@ -396,7 +397,7 @@ def difference_card_lines(comparison: Any, index: int) -> list[str]:
     p, se = d["p_better"], d["p_better_se"]
     lines.append(
         f"Better in <b>{charts.fmt_share(p)}</b> of runs "
-        f"<span style='color:#555'>(± {se * 100:.1f} points s.e.)</span>"
+        f"<span style='color:#555'>(± {two_digits(se * 100)} points s.e.)</span>"
     )
     lines.append(
         f"Revenue: <b>{charts.fmt_money(diff['total_revenue']['p50'], signed=True)}"

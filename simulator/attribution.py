@@ -70,9 +70,6 @@ EXACT_MAX_PLAYERS = 9
 #: Permutations sampled beyond that (an even number: antithetic pairs).
 DEFAULT_PERMUTATIONS = 64
 DEFAULT_FIGURE = "arr_end"
-#: The bridge's default horizon: with 52 reported weeks ``arr_end`` is the ARR at
-#: the end of year 1.
-DEFAULT_WEEKS = 52
 DEFAULT_BOOTSTRAP = 200
 #: Runs of a bridge or tornado computed on request in the app: 256 scenarios of
 #: 300 runs take under 3 s on two cores for a year-1 figure (``funnelsim bench``).
@@ -406,8 +403,9 @@ def value_bridge(
         Step ids for the waterfall, first to last; unnamed steps follow in the
         alternative's lever order, ``other`` last.
     settings
-        Runs, horizon, warm-up and seed; default: the baseline's ``[simulation]``
-        with a :data:`DEFAULT_WEEKS`-week horizon. Cost grows with
+        Runs, horizon, warm-up and seed; default: the baseline's ``[simulation]``,
+        as a comparison uses (so ``arr_end`` is the ARR a comparison reports;
+        a year-1 figure simulates 52 weeks only, the same values). Cost grows with
         ``runs x weeks x scenarios`` (``2^m`` scenarios when exact).
     permutations
         Sample this many permutations (rounded up to an even number) instead of
@@ -419,7 +417,7 @@ def value_bridge(
         See :func:`simulator.paired.simulate_variants`.
     """
     started = time.perf_counter()
-    settings = settings or RunSettings.from_scenario(baseline, weeks=DEFAULT_WEEKS)
+    settings = settings or RunSettings.from_scenario(baseline)
     unit = check_figure(figure, settings)
     stat = check_statistic(statistic)
     players = bridge_players(baseline, alternative)

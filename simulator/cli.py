@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from pydantic import ValidationError
 
+from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.plausibility import input_warnings, lever_warnings
@@ -100,8 +101,10 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="override a parameter with a TOML literal, e.g. "
-        "--set handoff.ignore_base=0.2 "
-        "(applies to every scenario, after its file and levers)",
+        "--set handoff.ignore_base=0.2. In a comparison it describes the company: "
+        "it applies to the baseline, and each alternative inherits it (its levers "
+        "and own values then act on it); a scenario run alone gets it after its "
+        "file and levers",
     )
     parser.add_argument("--threads", type=positive_int, help="worker threads")
     parser.add_argument(
@@ -124,16 +127,51 @@ def add_table_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_with_overrides(
-    refs: Sequence[str], overrides: Sequence[str]
+    refs: Sequence[str], overrides: Sequence[str], *, command: str = "compare"
 ) -> list[Scenario]:
     """The baseline ``refs[0]`` and its alternatives, each alternative resolved
-    as a set of changes to the baseline (:func:`resolve_alternative`)."""
+    as a set of changes to the baseline (:func:`resolve_alternative`).
+
+    ``overrides`` (``--set``) describe the company, so they apply to the
+    baseline only: an alternative inherits them through the rule and its
+    levers then act on them (``--set company.annual_churn=0.07`` with the
+    retention lever gives the alternative 0.07 x 0.64, as a baseline file
+    with that churn would)."""
+    refuse_comparison_files(refs, command=command)
     parsed = dict(parse_override(text) for text in overrides)
     baseline = load_scenario(refs[0], overrides=parsed)
-    return [
-        baseline,
-        *(resolve_alternative(baseline, ref, overrides=parsed) for ref in refs[1:]),
-    ]
+    return [baseline, *(resolve_alternative(baseline, ref) for ref in refs[1:])]
+
+
+#: Commands that take a comparison file (alone) instead of scenarios.
+COMMANDS_TAKING_COMPARISON_FILES = ("compare", "report")
+
+
+def refuse_comparison_files(refs: Sequence[str], *, command: str) -> None:
+    """A comparison file where a scenario is expected: one clear line, not the
+    scenario loader's list of missing scenario keys."""
+    from simulator.comparison_file import is_comparison_file
+    from simulator.scenario_io import resolve_reference
+
+    for ref in refs:
+        try:
+            path = resolve_reference(ref)
+        except ScenarioError:
+            continue  # the loader says what is wrong with it
+        if not is_comparison_file(path):
+            continue
+        if command in COMMANDS_TAKING_COMPARISON_FILES:
+            problem = (
+                "a comparison file holds its own alternatives; give it alone "
+                f"(`{funnelsim_command()} {command} {ref}`)"
+            )
+        else:
+            problem = (
+                f"is a comparison file, and {command} takes scenarios (bundled "
+                "ids or scenario files); run the comparison with "
+                f"`{funnelsim_command()} compare {ref}`"
+            )
+        raise ScenarioError(problem, file=ref)
 
 
 def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
@@ -173,6 +211,27 @@ def check_budget(args: argparse.Namespace, settings: RunSettings) -> None:
 def _first_ref(args: argparse.Namespace) -> str | None:
     ref = getattr(args, "scenario", None) or getattr(args, "baseline", None)
     return str(ref) if ref else None
+
+
+def settings_from_file(
+    args: argparse.Namespace, run: RunSettings | None, baseline: Scenario
+) -> RunSettings:
+    """A comparison file's run settings (the baseline's ``[simulation]`` if it
+    has none), each overridden by its command-line option."""
+    from simulator.runner import RunSettings
+
+    run = run or RunSettings.from_scenario(baseline)
+    settings = RunSettings(
+        runs=args.runs or run.runs,
+        horizon_weeks=args.weeks or run.horizon_weeks,
+        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
+        seed=run.seed if args.seed is None else args.seed,
+    )
+    try:
+        Simulation.model_validate(dataclasses.asdict(settings))
+    except ValidationError as exc:
+        raise explain_validation_error(exc, lambda _: "command line") from None
+    return settings
 
 
 class ProgressBar:
@@ -235,7 +294,9 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
     from simulator.engine import is_prepared
     from simulator.runner import compare
 
-    scenarios = load_with_overrides(refs, args.overrides)
+    scenarios = load_with_overrides(
+        refs, args.overrides, command=getattr(args, "command", "compare")
+    )
     settings = settings_from(args, scenarios[0])
     for index, scenario in enumerate(scenarios):
         concerns = input_warnings(scenario)
@@ -301,7 +362,7 @@ def _compare_file(args: argparse.Namespace) -> int:
     from simulator.comparison_file import KIND as COMPARISON_KIND
     from simulator.comparison_file import load_comparison
     from simulator.engine import is_prepared
-    from simulator.runner import RunSettings, compare
+    from simulator.runner import compare
     from simulator.scenario_io import resolve_reference
 
     path = resolve_reference(args.baseline)
@@ -318,13 +379,7 @@ def _compare_file(args: argparse.Namespace) -> int:
             file=args.baseline,
         )
     saved, scenarios = load_comparison(path)
-    run = saved.run or RunSettings.from_scenario(scenarios[0])
-    settings = RunSettings(
-        runs=args.runs or run.runs,
-        horizon_weeks=args.weeks or run.horizon_weeks,
-        warmup_weeks=run.warmup_weeks if args.warmup is None else args.warmup,
-        seed=run.seed if args.seed is None else args.seed,
-    )
+    settings = settings_from_file(args, saved.run, scenarios[0])
     check_budget(args, settings)
     if not is_prepared():
         prepare_engine(scenarios[0])
@@ -355,6 +410,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                         f"comparison ({for_terminal(scenarios[0].name)} and "
                         f"{len(scenarios) - 1} alternative(s))"
                     )
+                    checked = list(scenarios)
                 elif "set" in raw and "marketing" not in raw:
                     lever = load_lever(ref)
                     print(f"{shown}: valid lever ({for_terminal(lever.name)})")
@@ -363,7 +419,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     scenario = load_scenario(ref)
                     run = scenario.simulation
                     what = f"scenario ({for_terminal(scenario.name)})"
+                    checked = [scenario]
             print(f"{shown}: valid {what}")
+            _print_input_warnings(checked)
             problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
             if problem:
                 print(
@@ -375,6 +433,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
             status = EXIT_USAGE
     return status
+
+
+def _print_input_warnings(scenarios: Sequence[Scenario]) -> None:
+    """Valid is not plausible: the checks ``compare`` makes before it runs
+    (a churn of 70 %, an ARR typed in thousands), under the "valid" line. They
+    only warn: the exit status stays 0."""
+    for index, scenario in enumerate(scenarios):
+        concerns = input_warnings(scenario)
+        if index > 0:
+            concerns += lever_warnings(scenarios[0], scenario)
+        who = f"{scenario.name}: " if len(scenarios) > 1 else ""
+        for concern in concerns:
+            print(for_terminal(f"  warning: {who}{concern.message}"))
 
 
 def _path_of(ref: str) -> Any:
@@ -486,7 +557,8 @@ def _build_parser(command: str | None = None) -> argparse.ArgumentParser:
         nargs="*",
         metavar="alternative",
         help="each a set of changes to the baseline: the baseline as resolved, "
-        "then the alternative's levers, then the values its file sets",
+        "then the levers and values of the alternative's file and of the files it "
+        "extends, down to the company it was written for",
     )
     add_run_options(p)
     add_table_options(p)

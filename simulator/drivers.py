@@ -41,7 +41,6 @@ from pydantic.fields import FieldInfo
 
 from simulator.attribution import (
     DEFAULT_FIGURE,
-    DEFAULT_WEEKS,
     Override,
     with_overrides,
 )
@@ -472,8 +471,8 @@ def tornado(
     figure, statistic
         A per-run figure and ``"median"`` or ``"mean"`` over runs.
     settings
-        Default: the scenario's ``[simulation]`` with a :data:`DEFAULT_WEEKS`-week
-        horizon. Cost grows with ``runs x weeks x (2 x drivers + 1)``.
+        Default: the scenario's ``[simulation]``, as a comparison uses. Cost
+        grows with ``runs x weeks x (2 x drivers + 1)``.
     bootstrap
         Resamples of the runs for the standard errors (0: none).
     skipped
@@ -482,7 +481,7 @@ def tornado(
         See :func:`simulator.paired.simulate_variants`.
     """
     started = time.perf_counter()
-    settings = settings or RunSettings.from_scenario(scenario, weeks=DEFAULT_WEEKS)
+    settings = settings or RunSettings.from_scenario(scenario)
     unit = check_figure(figure, settings)
     stat = check_statistic(statistic)
     if not drivers:

@@ -96,13 +96,38 @@ def money(value: float) -> str:
     return f"{sign}${size:,.0f}"
 
 
+#: Parameters whose 0 means "no limit" (the schema says so in their help).
+ZERO_MEANS_UNLIMITED = frozenset({"capacity_per_week"})
+
+
+def format_table(dotted: str, table: dict[str, Any]) -> str:
+    """A table-valued parameter on one line: shares of one unit as
+    "20 / 60 / 15 / 5 % within 5 minutes / 5 to 60 minutes / ...", other
+    tables as "Label value, Label value"; an item's name is left out."""
+    fields = {
+        k: v for k, v in table.items() if k != "name" and not isinstance(v, dict | list)
+    }
+    units = {unit_of(f"{dotted}.{k}") for k in fields}
+    if fields and len(units) == 1 and units <= PERCENT_UNITS:
+        numbers = " / ".join(f"{v * 100:.4g}" for v in fields.values())
+        labels = " / ".join(human(k).lower() for k in fields)
+        return f"{numbers} {percent_unit(units.pop())} {labels}"
+    return ", ".join(
+        f"{human(k)} {format_parameter(f'{dotted}.{k}', v)}" for k, v in fields.items()
+    )
+
+
 def format_parameter(dotted: str, value: Any) -> str:
     """A parameter's value in plain numbers with its unit: "12 % a year",
     "$15.08M a year", "420 customers", "on"; never scientific notation."""
     if isinstance(value, bool):
         return "on" if value else "off"
+    if isinstance(value, dict):
+        return format_table(dotted, value)
     if not isinstance(value, int | float):
         return str(value)
+    if value == 0 and dotted.split(".")[-1] in ZERO_MEANS_UNLIMITED:
+        return "unlimited"
     unit = unit_of(dotted)
     if unit in PERCENT_UNITS:
         text = f"{value * 100:.4g}".replace("e", "E")
@@ -133,6 +158,9 @@ _SECTIONS = {
     "costs": "Costs",
     "simulation": "Simulation",
 }
+
+#: The sections in the editor's order.
+SECTION_NAMES = tuple(_SECTIONS.values())
 
 
 def section_of(dotted: str) -> str:

@@ -130,19 +130,23 @@ class AssumptionRow:
         return f"{head} — {self.source}"
 
 
-def assumption_rows(scenario: Scenario) -> list[AssumptionRow]:
+def assumption_rows(
+    scenario: Scenario, baseline: Scenario | None = None
+) -> list[AssumptionRow]:
     """Every input with a citation, labelled with the schema's names and
-    units and written in plain numbers, in the scenario's own order."""
+    units and written in plain numbers, in the scenario's own order. With a
+    ``baseline``, only the inputs whose value or citation differ from it (an
+    alternative's own changes)."""
     rows = []
     for dotted, citation in scenario.citations.items():
         value = value_of(scenario, dotted)
-        if isinstance(value, dict):
-            shown = ", ".join(
-                f"{label_of(f'{dotted}.{k}')} {format_parameter(f'{dotted}.{k}', v)}"
-                for k, v in value.items()
-                if not isinstance(v, dict | list)
-            )
-        elif isinstance(value, list) or value is None:
+        if (
+            baseline is not None
+            and value_of(baseline, dotted) == value
+            and citation_of(baseline, dotted) == citation
+        ):
+            continue
+        if isinstance(value, list) or value is None:
             shown = ""
         else:
             shown = format_parameter(dotted, value)

@@ -17,9 +17,12 @@ from simulator.cli import (
     add_run_options,
     load_with_overrides,
     settings_from,
+    settings_from_file,
 )
 from simulator.errors import ScenarioError
 from simulator.runner import RunSettings, compare
+from simulator.scenario_io import resolve_reference
+from simulator.schema import Scenario
 
 #: Runs of the value bridge unless --bridge-runs is given: an exact bridge over the
 #: 8 bundled levers simulates 256 scenarios.
@@ -38,8 +41,14 @@ def register(subparsers: Any) -> None:
         "and weekly percentiles next to them as NAME_weekly.csv) whose header "
         "names the scenarios, seed, runs, weeks and FunnelSim version.",
     )
-    p.add_argument("baseline", help="bundled id or path")
-    p.add_argument("alternative", help="bundled id or path")
+    p.add_argument(
+        "baseline",
+        help="bundled id or path, or a comparison file (alone: its scenarios, run "
+        "settings and target; the value bridge explains its first alternative)",
+    )
+    p.add_argument(
+        "alternative", nargs="?", help="bundled id or path (with a scenario baseline)"
+    )
     p.add_argument("--pdf", metavar="FILE", help="write the PDF report here")
     p.add_argument("--pptx", metavar="FILE", help="write the PowerPoint deck here")
     p.add_argument(
@@ -100,22 +109,20 @@ def cmd_report(args: argparse.Namespace) -> int:
                 f"--{option} {target}: is a folder; give a file name, e.g. "
                 f"{Path(target) / ('funnelsim' + suffix)}"
             )
-    baseline, alternative = load_with_overrides(
-        [args.baseline, args.alternative], args.overrides
-    )
-    settings = settings_from(args, baseline)
+    scenarios, settings, saved_target = _comparison(args)
+    baseline, alternative = scenarios[0], scenarios[1]
     bar = ProgressBar(settings.runs, "compare")
     try:
         comparison = compare(
             baseline,
-            [alternative],
+            scenarios[1:],
             settings=settings,
             threads=args.threads,
             progress=bar,
         )
     finally:
         bar.close()
-    target = _target(args.target, comparison.baseline.figures)
+    target = _target(args.target, comparison.baseline.figures) or saved_target
     bridge = drivers = None
     if not args.no_bridge and (args.pdf or args.pptx):
         bridge, drivers = _story(baseline, alternative, settings, args)
@@ -144,6 +151,34 @@ def cmd_report(args: argparse.Namespace) -> int:
         for path in written:
             print(path)
     return 0
+
+
+def _comparison(
+    args: argparse.Namespace,
+) -> tuple[list[Scenario], RunSettings, tuple[str, float] | None]:
+    """The scenarios, run settings and saved target of the report: a baseline
+    and an alternative, or one comparison file."""
+    if args.alternative is not None:
+        scenarios = load_with_overrides(
+            [args.baseline, args.alternative], args.overrides, command="report"
+        )
+        return scenarios, settings_from(args, scenarios[0]), None
+    from simulator.comparison_file import is_comparison_file, load_comparison
+
+    path = resolve_reference(args.baseline)
+    if not is_comparison_file(path):
+        raise ScenarioError(
+            "report needs a baseline and an alternative, or one comparison file",
+            file=args.baseline,
+        )
+    if args.overrides:
+        raise ScenarioError(
+            "--set applies to scenario files; change the comparison file instead",
+            file=args.baseline,
+        )
+    saved, scenarios = load_comparison(path)
+    settings = settings_from_file(args, saved.run, scenarios[0])
+    return scenarios, settings, saved.target
 
 
 def _story(

@@ -115,6 +115,28 @@ def fmt_spread(value: float, unit: str) -> str:
     return fmt(value, unit)
 
 
+def two_digits(value: float) -> str:
+    """A number to two significant digits, never in scientific notation:
+    0.031 -> "0.031", 1.234 -> "1.2", 123.4 -> "120"."""
+    if math.isnan(value) or value == 0 or math.isinf(value):
+        return "n/a" if math.isnan(value) else f"{value:g}"
+    digits = 1 - math.floor(math.log10(abs(value)))
+    rounded = round(value, digits)
+    # rounding may carry into another digit (0.0996 -> 0.1)
+    digits = max(0, 1 - math.floor(math.log10(abs(rounded))))
+    return f"{rounded:,.{digits}f}"
+
+
+def fmt_se(value: float, unit: str) -> str:
+    """A standard error to two significant digits (a 0.03-point s.e. is not
+    "0.0"); of shares in percentage points."""
+    if unit == "share":
+        return f"{two_digits(value * 100)} pts"
+    if unit.startswith("$") or math.isnan(value):
+        return fmt(value, unit)
+    return two_digits(value)
+
+
 def fmt_share(p: float) -> str:
     """A share of runs; never rounded to a certain 0 or 100 % that is not."""
     if math.isnan(p):
@@ -215,7 +237,7 @@ def run_table(result: RunResult, *, every: bool = False) -> str:
         rows.append(
             [FIGURE_SHORT_LABELS.get(figure, figure)]
             + [fmt(st[key], unit) for key in ("mean", "p5", "p50", "p95")]
-            + [fmt_spread(st["se"], unit)]
+            + [fmt_se(st["se"], unit)]
         )
     header = ["Figure", "Mean", "5th pct", "Median", "95th pct", "± s.e."]
     legend = (
@@ -237,7 +259,7 @@ def headline(comparison: Comparison, index: int) -> str:
     label = FIGURE_SHORT_LABELS.get(figure, figure)
     if math.isnan(d["mean"]):
         return f"{label}: undefined in every run of {alt.name} or {base.name}."
-    size, se = fmt_spread(abs(d["mean"]), unit), fmt_spread(d["se"], unit)
+    size, se = fmt_spread(abs(d["mean"]), unit), fmt_se(d["se"], unit)
     if figure == "arr_growth_y1":
         more = "more" if d["mean"] >= 0 else "less"
         size, se = size.removesuffix(" pts"), se.removesuffix(" pts")
@@ -265,7 +287,7 @@ def comparison_table(comparison: Comparison, *, every: bool = False) -> str:
                     fmt(base.summary[figure]["mean"], unit),
                     fmt(alt.summary[figure]["mean"], unit),
                     fmt_change(d["mean"], unit),
-                    fmt_spread(d["se"], unit),
+                    fmt_se(d["se"], unit),
                     fmt_change(d["p5"], unit),
                     fmt_change(d["p95"], unit),
                     fmt_share(d["p_better"]),

@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
-from simulator.library import bundled_lever_path, bundled_scenario_path
+from simulator.library import bundled_dir, bundled_lever_path, bundled_scenario_path
 from simulator.schema import (
     MAX_LEVERS,
     PARAMETER_TABLES,
@@ -310,11 +310,15 @@ def resolve_alternative(
 ) -> Scenario:
     """An alternative of a comparison: a set of changes to the baseline.
 
-    The alternative is resolved as the baseline as resolved, then the
-    alternative's ``levers``, then the tables its own file sets, then
-    ``overrides``. Its ``extends`` does not replace the baseline (it only says
-    what the file means on its own), so ``aligned`` is "this baseline with the
-    alignment levers", whatever company the baseline is.
+    The changes are those of the alternative's file and of every file in its
+    ``extends`` chain above the company it was written for: the first file
+    down the chain in which no lever is in force (neither its own nor one it
+    inherits) is "a company" and is replaced by the baseline. The alternative
+    is resolved as the baseline as resolved, then, from the top of the chain
+    down to the alternative, each file's ``levers`` then its own tables, then
+    ``overrides``. So ``aligned`` is "this baseline with the alignment levers"
+    whatever company the baseline is, and a file that ``extends = "aligned"``
+    keeps those levers (and aligned's own values) under its own values.
 
     ``alternative`` is a bundled id, a path, or a file's content held in memory
     (then ``base`` is the file its references resolve against and ``origin``
@@ -336,11 +340,22 @@ def resolve_alternative(
             own = read_toml(path)
             name = origin or str(path)
         _check_schema_version(own, name)
+        changes = [*_changes_above_company(own, path, name), (own, path, name)]
         layers = _Layers(raw=scenario_raw(baseline))
         # What an alternative takes from the baseline is not its identity.
         for inherited in ("name", "description", "extends", "levers"):
             layers.raw.pop(inherited, None)
-        _apply_own(layers, own, path, name)
+        for file_own, file_path, file_origin in changes:
+            _apply_own(layers, file_own, file_path, file_origin)
+        # The resolved alternative names its own `extends` and every lever it
+        # applies to the baseline (the bridge and the drivers take them as steps).
+        layers.raw.pop("extends", None)
+        if own.get("extends") is not None:
+            layers.raw["extends"] = own["extends"]
+        applied = [lever for file, _, _ in changes for lever in file.get("levers", [])]
+        layers.raw.pop("levers", None)
+        if applied:
+            layers.raw["levers"] = list(dict.fromkeys(applied))
         if overrides:
             for dotted, value in overrides.items():
                 check_numbers(value, origin=overrides_origin, prefix=f"{dotted}.")
@@ -348,6 +363,72 @@ def resolve_alternative(
         scenario = validate_scenario(layers, default_file=name)
         check_same_start(baseline, scenario, origin=layers.origin_of)
         return scenario
+
+
+def _changes_above_company(
+    own: Raw, path: Path, origin: str
+) -> list[tuple[Raw, Path, str]]:
+    """The files an alternative extends that are changes, not its company:
+    ``(content, path, origin)`` from the top of the ``extends`` chain (nearest
+    the company) down. The company is the part of the chain in which no lever
+    is in force, so everything from the lowest file with levers upwards is a
+    change; a chain without levers holds no changes."""
+    files: list[tuple[Raw, Path, str]] = []
+    seen: tuple[Path, ...] = (path.resolve(),)
+    current, current_path, current_origin = own, path, origin
+    while (extends := current.get("extends")) is not None:
+        if not (isinstance(extends, str) and extends):
+            raise ScenarioError(
+                "must be a bundled scenario id or a relative path (a string)",
+                file=current_origin,
+                parameter="extends",
+                value=extends,
+                has_value=True,
+            )
+        parent = resolve_reference(extends, kind="scenario", relative_to=current_path)
+        if parent.resolve() in seen:
+            loop = " -> ".join(p.name for p in (*seen, parent.resolve()))
+            raise ScenarioError(f"extends loop: {loop}", file=current_origin)
+        if len(seen) > MAX_EXTENDS_DEPTH:
+            raise ScenarioError(
+                f"extends chain deeper than {MAX_EXTENDS_DEPTH} files",
+                file=current_origin,
+            )
+        seen = (*seen, parent.resolve())
+        current, current_path, current_origin = read_toml(parent), parent, str(parent)
+        _check_schema_version(current, current_origin)
+        files.append((current, current_path, current_origin))
+    with_levers = [i for i, (raw, _, _) in enumerate(files) if raw.get("levers")]
+    if not with_levers:
+        return []
+    return files[: with_levers[-1] + 1][::-1]
+
+
+def inherited_changes(own: Mapping[str, Any], *, base: Path | None = None) -> list[Raw]:
+    """The content of each file an alternative (``own``, a file's content;
+    references resolve against ``base``) extends that is a change rather than
+    its company (see :func:`resolve_alternative`), from the top of the chain
+    down: what an alternative's summary lists beside its own levers and values."""
+    path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+    origin = str(base) if base is not None else "<alternative>"
+    return [raw for raw, _, _ in _changes_above_company(dict(own), path, origin)]
+
+
+def company_of(ref: str | Path) -> Path | None:
+    """The file of the company a scenario was written for (see
+    :func:`resolve_alternative`): the first file down its ``extends`` chain in
+    which no lever is in force, or ``None`` when none is in force in the
+    scenario itself (it is a company)."""
+    path = resolve_reference(ref)
+    own = read_toml(path)
+    changes = _changes_above_company(own, path, str(path))
+    if not changes and not own.get("levers"):
+        return None
+    top = changes[0] if changes else (own, path, str(path))
+    extends = top[0].get("extends")
+    if not isinstance(extends, str) or not extends:
+        return None
+    return resolve_reference(extends, kind="scenario", relative_to=top[1])
 
 
 def check_same_start(
@@ -382,8 +463,11 @@ def scenario_raw(scenario: Scenario) -> Raw:
     """A resolved scenario as raw content (what a file setting every value would
     hold): ranges written where their parameter is, as ``{low, mode, high}``."""
     data = scenario.model_dump(mode="python", exclude_none=True)
+    citations = copy.deepcopy(data.get("citations", {}))
     for dotted, tri in data.pop("uncertainty").items():
         apply_override(data, dotted, tri, origin="<scenario>")
+    # a range written where its value was is that value's, citation and all
+    data["citations"] = citations
     return data
 
 
@@ -454,6 +538,59 @@ def _apply_own(layers: _Layers, own: Raw, path: Path, origin: str) -> None:
         _merge_citations(layers, lever.citations, str(lever_path))
 
     _merge_tables(layers, own, origin)
+    if _is_users_file(path):
+        _credit_user_file(layers, own, f"from your file {path.name}")
+
+
+def _is_users_file(path: Path) -> bool:
+    """Whether ``path`` is a file of the user's own (not a bundled scenario or
+    lever, not content held in memory, whose values the app marks itself)."""
+    if not path.is_file():
+        return False
+    try:
+        path.resolve().relative_to(bundled_dir().resolve())
+    except ValueError:
+        return True
+    return False
+
+
+def _credit_user_file(layers: _Layers, own: Raw, source: str) -> None:
+    """Cite every value a user's own file sets, and does not cite itself, to
+    that file: the value is the user's, whatever it replaced (or equals)."""
+    own_cited = own.get("citations")
+    cited = list(own_cited) if isinstance(own_cited, dict) else []
+    citations = layers.raw.setdefault("citations", {})
+    for dotted in _set_keys(own, ""):
+        if any(dotted == c or dotted.startswith(c + ".") for c in cited):
+            continue
+        for key in [k for k in citations if k.startswith(dotted + ".")]:
+            if key not in cited:
+                del citations[key]  # inherited citations of the values inside
+        citations[dotted] = {"source": source, "confidence": "user"}
+
+
+def _set_keys(node: Mapping[str, Any], prefix: str) -> list[str]:
+    """The parameters a file's tables set: values, tables' values, and the
+    items of a list of named items (``pipeline.stages.qualify``)."""
+    keys: list[str] = []
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if not prefix and key not in PARAMETER_TABLES:
+            continue
+        if isinstance(value, dict) and not is_range(value):
+            keys += _set_keys(value, dotted + ".")
+        elif (
+            isinstance(value, list)
+            and value
+            and all(
+                isinstance(item, dict) and isinstance(item.get("name"), str)
+                for item in value
+            )
+        ):
+            keys += [f"{dotted}.{item['name']}" for item in value]
+        else:
+            keys.append(dotted)
+    return keys
 
 
 def _check_lever_list(levers: list[str], origin: str) -> None:
@@ -673,10 +810,60 @@ def _drop_citations(raw: Raw, dotted: str) -> None:
     citations = raw.get("citations")
     if not isinstance(citations, dict):
         return
-    keys = {dotted, _name_form(raw, dotted)}
+    named = _name_form(raw, dotted)
+    keys = {dotted, named}
     for key in list(citations):
         if any(key == k or key.startswith(k + ".") for k in keys):
             del citations[key]
+    # A citation of a table or list that holds the value vouched for it too:
+    # it now vouches only for the values beside it that did not change.
+    parts = named.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        for form in {".".join(parts[:end]), ".".join(dotted.split(".")[:end])}:
+            if form in citations:
+                _split_citation(raw, citations, form, parts)
+
+
+def _split_citation(raw: Raw, citations: Raw, parent: str, path: list[str]) -> None:
+    """Replace ``parent``'s citation by the same citation on each of its
+    values except the one along ``path`` (a changed value, names for items)."""
+    citation = citations.pop(parent)
+    depth = len(parent.split("."))
+    prefix = ".".join(path[:depth])
+    for step in range(depth, len(path)):
+        node = _get_named(raw, path[:step])
+        if isinstance(node, dict):
+            children = [k for k in node if k != "name"]
+        elif isinstance(node, list):
+            children = [
+                str(item.get("name", i)) if isinstance(item, dict) else str(i)
+                for i, item in enumerate(node)
+            ]
+        else:
+            return
+        for child in children:
+            key = f"{prefix}.{child}"
+            if child != path[step] and key not in citations:
+                citations[key] = copy.deepcopy(citation)
+        prefix = f"{prefix}.{path[step]}"
+
+
+def _get_named(raw: Raw, parts: list[str]) -> Any:
+    node: Any = raw
+    for part in parts:
+        if isinstance(node, list):
+            names = [i.get("name") if isinstance(i, dict) else None for i in node]
+            if part in names:
+                node = node[names.index(part)]
+            elif part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
 
 
 def _name_form(raw: Raw, dotted: str) -> str:
@@ -927,7 +1114,7 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise explain_validation_error(exc, origin_of) from None
+        raise explain_validation_error(exc, origin_of, raw) from None
     _check_range_ends(scenario, raw, origin_of, range_origin)
     return scenario
 
@@ -975,11 +1162,15 @@ def _get_dotted(data: Any, dotted: str) -> Any:
     return data
 
 
-def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioError:
-    """Turn pydantic's report into one readable sentence about the first problem."""
+def explain_validation_error(
+    exc: ValidationError, origin_of: Any, raw: Raw | None = None
+) -> ScenarioError:
+    """Turn pydantic's report into one readable line: the first problem, then
+    up to three more. List items are named by their name where they have one
+    (``pipeline.stages.qualify``), as found in ``raw``."""
     errors = exc.errors(include_url=False)
     first = errors[0]
-    dotted = ".".join(str(p) for p in first["loc"])
+    dotted = _named_loc(first["loc"], raw)
     kind = first["type"]
     message = str(first["msg"]).removeprefix("Value error, ")
     value = first.get("input")
@@ -1005,9 +1196,46 @@ def explain_validation_error(exc: ValidationError, origin_of: Any) -> ScenarioEr
             has_value=True,
         )
     if len(errors) > 1:
-        more = len(errors) - 1
-        error.args = (f"{error.args[0]} (and {more} more problem{'s' * (more > 1)})",)
+        more = _more_problems(errors[1:], origin_of, raw, origin_of(dotted))
+        error.args = (f"{error.args[0]}{more}",)
     return error
+
+
+def _named_loc(loc: Iterable[Any], raw: Raw | None) -> str:
+    """A validation error's location as a dotted name, list items by name."""
+    parts: list[str] = []
+    node: Any = raw
+    for part in loc:
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            item = node[part]
+            name = item.get("name") if isinstance(item, dict) else None
+            parts.append(name if isinstance(name, str) and name else str(part))
+            node = item
+            continue
+        parts.append(str(part))
+        node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts)
+
+
+def _more_problems(
+    errors: list[Any], origin_of: Any, raw: Raw | None, first_file: Any, shown: int = 3
+) -> str:
+    """The problems after the first, on the same line: up to ``shown`` of them
+    named (parameter, what is wrong; the file if another), then how many more."""
+    parts = []
+    for problem in errors[:shown]:
+        dotted = _named_loc(problem["loc"], raw)
+        message = _allowed(str(problem["msg"]).removeprefix("Value error, "))
+        if problem["type"] == "missing":
+            message = "is required but missing"
+        elif problem["type"] == "extra_forbidden":
+            message = "unknown parameter"
+        where = origin_of(dotted)
+        file = f"{where}: " if where and where != first_file else ""
+        parts.append(f"{file}{dotted}: {message}")
+    rest = len(errors) - len(parts)
+    tail = f"; and {rest} more" if rest else ""
+    return f"; also: {'; '.join(parts)}{tail}"
 
 
 def _allowed(message: str) -> str:

@@ -1,9 +1,10 @@
 """``funnelsim bridge`` and ``funnelsim sensitivity``: where the value comes from.
 
 Both commands simulate many variants of a scenario with common random numbers, so
-they default to fewer runs (:data:`DEFAULT_RUNS`) and a one-year horizon
-(:data:`~simulator.attribution.DEFAULT_WEEKS` weeks, so ``arr_end`` is the ARR at the
-end of year 1) than ``run`` and ``compare``; ``--runs`` and ``--weeks`` override.
+they default to fewer runs (:data:`DEFAULT_RUNS`) than ``run`` and ``compare``; the
+horizon is the one ``compare`` uses (the baseline's ``[simulation]``), so a figure
+such as ``arr_end`` means the same in every view. ``--runs`` and ``--weeks``
+override.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from simulator.attribution import (
     DEFAULT_FIGURE,
-    DEFAULT_WEEKS,
     Bridge,
     value_bridge,
 )
@@ -25,6 +26,7 @@ from simulator.cli import (
     load_with_overrides,
     non_negative_int,
     positive_int,
+    refuse_comparison_files,
     settings_from,
 )
 from simulator.drivers import (
@@ -36,8 +38,15 @@ from simulator.drivers import (
     tornado,
 )
 from simulator.errors import ScenarioError
-from simulator.report_text import _table, fmt, fmt_diff, fmt_spread
+from simulator.report_text import _table, fmt, fmt_change, fmt_spread
 from simulator.runner import RunSettings
+from simulator.scenario_io import (
+    company_of,
+    load_scenario,
+    parse_override,
+    resolve_alternative,
+)
+from simulator.schema import Scenario
 
 #: Runs per scenario unless --runs is given: a bridge over 8 levers simulates 256
 #: scenarios, a tornado over ~30 parameters about 60.
@@ -52,8 +61,8 @@ def register(subparsers: Any) -> None:
         description="Explain the difference between two scenarios lever by lever: a "
         "waterfall in a chosen order and each lever's Shapley value (its effect "
         "averaged over all orders), with common random numbers. Defaults: "
-        f"{DEFAULT_RUNS} runs, {DEFAULT_WEEKS} weeks, the median of {DEFAULT_FIGURE} "
-        "(ARR at the end of year 1).",
+        f"{DEFAULT_RUNS} runs, the baseline's horizon (as compare), the median of "
+        f"{DEFAULT_FIGURE} (ARR at the end of the horizon).",
     )
     p.add_argument("baseline", help="bundled id or path")
     p.add_argument("alternative", help="bundled id or path")
@@ -77,10 +86,10 @@ def register(subparsers: Any) -> None:
         "sensitivity",
         help="drivers (tornado): which parameters or levers move a figure most",
         description="Move each parameter between a low and a high value (default "
-        "±20 %% of its value, clipped to its allowed range), or switch each lever "
+        "±20 % of its value, clipped to its allowed range), or switch each lever "
         "off and on, with everything else held; rank by the change in the figure. "
-        f"Defaults: {DEFAULT_RUNS} runs, {DEFAULT_WEEKS} weeks, the median of "
-        f"{DEFAULT_FIGURE}.",
+        f"Defaults: {DEFAULT_RUNS} runs, the scenario's horizon (as compare), the "
+        f"median of {DEFAULT_FIGURE}.",
     )
     p.add_argument("scenario", help="bundled id or path")
     _figure_options(p)
@@ -172,8 +181,6 @@ def _parse_range(text: str) -> tuple[str, tuple[float, float]]:
 def _settings(args: argparse.Namespace, baseline: Any) -> RunSettings:
     if args.runs is None:
         args.runs = DEFAULT_RUNS
-    if args.weeks is None:
-        args.weeks = DEFAULT_WEEKS
     return settings_from(args, baseline)
 
 
@@ -209,7 +216,7 @@ class PercentBar:
 
 def cmd_bridge(args: argparse.Namespace) -> int:
     baseline, alternative = load_with_overrides(
-        [args.baseline, args.alternative], args.overrides
+        [args.baseline, args.alternative], args.overrides, command="bridge"
     )
     settings = _settings(args, baseline)
     bar = PercentBar("bridge")
@@ -232,7 +239,8 @@ def cmd_bridge(args: argparse.Namespace) -> int:
 
 
 def _pm(value: float, se: float, unit: str) -> str:
-    text = fmt_diff(value, unit)
+    """A change with its standard error; of a share (growth) in points."""
+    text = fmt_change(value, unit)
     if math.isnan(se):
         return text
     return f"{text} ± {fmt_spread(se, unit)}"
@@ -294,7 +302,7 @@ def bridge_text(bridge: Bridge) -> str:
         [
             "total",
             "",
-            fmt_diff(sum(v.value for v in bridge.shapley), unit),
+            fmt_change(sum(v.value for v in bridge.shapley), unit),
             "100.0 %" if bridge.total else "n/a",
         ]
     )
@@ -312,16 +320,26 @@ def bridge_text(bridge: Bridge) -> str:
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
-    (scenario,) = load_with_overrides([args.scenario], args.overrides)
-    settings = _settings(args, scenario)
     ranges = dict(_parse_range(text) for text in args.ranges)
     if args.levers is not None:
         if ranges:
             raise ScenarioError("--range applies to parameters, not to --levers")
+        # Switching levers off and on reads the scenario as its company with
+        # changes (the comparison rule): --set describes that company, and a
+        # lever taken out goes back to the company's value.
+        scenario, company = _scenario_on_company(args.scenario, args.overrides)
         levers = _id_list(args.levers) if args.levers.strip() else None
-        drivers = lever_drivers(scenario, levers)
+        if company is not None:
+            drivers = lever_drivers(scenario, levers, parent=company)
+        else:
+            drivers = lever_drivers(scenario, levers)
         skipped: list[Skipped] = []
+        settings = _settings(args, scenario)
     else:
+        (scenario,) = load_with_overrides(
+            [args.scenario], args.overrides, command="sensitivity"
+        )
+        settings = _settings(args, scenario)
         drivers, skipped = parameter_drivers(
             scenario, args.params, span=args.span, ranges=ranges
         )
@@ -343,6 +361,23 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return emit_result(
         args, result, lambda drivers: tornado_text(drivers, top=args.top)
     )
+
+
+def _scenario_on_company(
+    ref: str, overrides: Sequence[str]
+) -> tuple[Scenario, Scenario | None]:
+    """``ref`` as the company it was written for with its changes (levers and
+    values, :func:`~simulator.scenario_io.resolve_alternative`), ``overrides``
+    applied to that company; the company is ``None`` when ``ref`` is itself
+    one (no lever in force), and the overrides then apply to it last."""
+    refuse_comparison_files([ref], command="sensitivity")
+    company_path = company_of(ref)
+    if company_path is None:
+        (scenario,) = load_with_overrides([ref], overrides, command="sensitivity")
+        return scenario, None
+    parsed = dict(parse_override(text) for text in overrides)
+    company = load_scenario(company_path, overrides=parsed)
+    return resolve_alternative(company, ref), company
 
 
 def tornado_text(result: Tornado, *, top: int | None = None) -> str:

@@ -25,8 +25,15 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from simulator.cli import EXIT_OK, add_run_options, settings_from
+from simulator.cli import (
+    EXIT_OK,
+    add_run_options,
+    refuse_comparison_files,
+    settings_from,
+)
 from simulator.errors import ScenarioError
+from simulator.figures import FIGURE_UNITS
+from simulator.report_text import fmt, fmt_change, fmt_spread
 from simulator.runner import RunSettings, compare
 from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
@@ -103,12 +110,16 @@ def run_point(
     threads: int | None = None,
 ) -> SweepPoint:
     """One paired comparison with ``parameter`` set to ``value`` on the alternative
-    (and on the baseline too when ``on_baseline``), after the caller's overrides."""
+    (and on the baseline too when ``on_baseline``). The caller's ``overrides``
+    (``--set``) describe the company: they apply to the baseline, which the
+    alternative inherits (its levers then act on them); the swept value is set
+    on the alternative after its levers, so that it holds there whatever they
+    set."""
     point = {parameter: value}
     base = load_scenario(
         baseline_ref, overrides={**overrides, **(point if on_baseline else {})}
     )
-    alt = resolve_alternative(base, alternative_ref, overrides={**overrides, **point})
+    alt = resolve_alternative(base, alternative_ref, overrides=point)
     comparison = compare(base, [alt], settings=settings, threads=threads)
     diff = comparison.differences[0][figure]
     return SweepPoint(
@@ -172,10 +183,6 @@ def sweep(
     return points
 
 
-def _percent(value: float) -> str:
-    return f"{value * 100:+.1f} %"
-
-
 def format_table(
     points: Sequence[SweepPoint],
     baseline: str,
@@ -183,8 +190,7 @@ def format_table(
     figure: str,
     settings: RunSettings,
 ) -> str:
-    is_share = figure == "arr_growth_y1"
-    show = _percent if is_share else (lambda v: f"{v:,.4g}")
+    unit = FIGURE_UNITS[figure]
     head = (
         f"Sweep of the unsourced figures: {baseline} vs {alternative}, figure "
         f"{figure}; {settings.runs:,} runs per point, {settings.horizon_weeks} weeks "
@@ -211,17 +217,16 @@ def format_table(
             if p.parameter == TAU_PARAMETER
             else f"{p.value:g}"
         )
-        diff_se = (
-            f"{p.difference_se * 100:.2f} %" if is_share else f"{p.difference_se:,.3g}"
-        )
         rows.append(
             (
                 p.parameter,
                 value,
                 p.applies_to,
-                show(p.baseline_p50),
-                show(p.alternative_p50),
-                f"{show(p.difference_mean)} ± {diff_se}",
+                fmt(p.baseline_p50, unit),
+                fmt(p.alternative_p50, unit),
+                # A difference of shares (growth) in points, as compare says.
+                f"{fmt_change(p.difference_mean, unit)} ± "
+                f"{fmt_spread(p.difference_se, unit)}",
                 f"{p.p_better * 100:.1f} % ± {p.p_better_se * 100:.1f}",
                 {"better": "yes", "worse": "no (worse)", "unclear": "unclear"}[
                     p.verdict
@@ -250,6 +255,7 @@ def format_table(
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    refuse_comparison_files([args.baseline, args.alternative], command="sweep")
     overrides = dict(parse_override(text) for text in args.overrides)
     baseline = load_scenario(args.baseline, overrides=overrides)
     settings = settings_from(args, baseline)

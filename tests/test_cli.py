@@ -287,3 +287,23 @@ def test_the_bench_times_a_command_that_parses() -> None:
 
     args = cli._build_parser().parse_args(WHOLE_PROCESS)
     assert args.handler is cli.cmd_compare and args.json and args.runs == 10_000
+
+
+def test_validate_warns_of_implausible_inputs_and_stays_valid(capsys, tmp_path) -> None:
+    """Valid is not plausible: a churn of 70 % and an ARR typed in thousands
+    get compare's warnings under the "valid" line; the exit status stays 0."""
+    odd = tmp_path / "odd.toml"
+    odd.write_text(
+        'schema_version = 1\nname = "Odd"\nextends = "siloed"\n'
+        "[company]\ninitial_customers = 800\ninitial_arr = 15800.0\n"
+        "annual_churn = 0.7\n"
+    )
+    assert main(["validate", str(odd)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{odd}: valid scenario (Odd)"
+    warnings = lines[1:]
+    assert any("Annual churn 70 %" in line for line in warnings)
+    assert any("Initial ARR $15.8K" in line for line in warnings)
+    assert all(line.startswith("  warning: ") for line in warnings)
+    assert main(["validate", "siloed"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["siloed: valid scenario (Siloed)"]

@@ -103,3 +103,37 @@ def test_validate_knows_a_comparison_file(write_toml, capsys) -> None:
     bad = write_toml(TEXT.replace("runs = 200", "runs = 0"), name="bad.toml")
     assert main(["validate", str(bad)]) == 2
     assert "run.runs = 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["compare", "{board}", "aligned"], "holds its own alternatives; give it"),
+        (["bridge", "{board}", "aligned"], "bridge takes scenarios"),
+        (["bridge", "siloed", "{board}"], "bridge takes scenarios"),
+        (["sensitivity", "{board}", "--levers"], "sensitivity takes scenarios"),
+        (["sweep", "{board}"], "sweep takes scenarios"),
+        (["run", "{board}"], "run takes scenarios"),
+        (["report", "siloed", "{board}", "--csv", "x.csv"], "give it alone"),
+    ],
+)
+def test_a_comparison_file_where_scenarios_go_is_named_in_one_line(
+    write_toml, capsys, argv, fragment
+) -> None:
+    board = write_toml(TEXT, name="board.toml")
+    assert main([a.replace("{board}", str(board)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert fragment in err and "board.toml" in err
+    assert err.count("\n") == 1 and "is required but missing" not in err
+
+
+def test_report_takes_a_comparison_file_alone(write_toml, tmp_path, capsys) -> None:
+    board = write_toml(TEXT, name="board.toml")
+    out = tmp_path / "out.csv"
+    assert main(["report", str(board), "--csv", str(out), "--runs", "40"]) == 0
+    header = out.read_text(encoding="utf-8").splitlines()[:12]
+    assert any("Mine" in line and "Aligned" in line for line in header)
+    assert main(["report", "siloed", "--csv", str(out)]) == 2
+    assert "a baseline and an alternative, or one comparison file" in (
+        capsys.readouterr().err
+    )

@@ -101,7 +101,7 @@ def test_aligned_is_siloed_plus_levers() -> None:
         ),
         (
             '[[pipeline.stages]]\nname = "x"\nconversion = 0.5\nmean_weeks = 0.5',
-            "pipeline.stages.0.mean_weeks",
+            "pipeline.stages.x.mean_weeks",
             "0.5",
             "greater than or equal to 1",
         ),
@@ -250,7 +250,7 @@ def test_round_trip_load_save_load(tmp_path: Path, scenario_id: str) -> None:
     path = tmp_path / f"{scenario_id}-copy.toml"
     save_scenario(original, path)
     again = load_scenario(path)
-    assert again.model_dump() == original.model_dump()
+    assert same_but_yours(again, original, path.name)
 
 
 def test_saved_file_keeps_extends_and_levers_and_only_the_changes(
@@ -262,7 +262,28 @@ def test_saved_file_keeps_extends_and_levers_and_only_the_changes(
     assert "annual_expansion = 0.07" in text
     assert "initial_customers" not in text  # inherited, unchanged
     save_scenario(edited, tmp_path / "mine.toml")
-    assert load_scenario(tmp_path / "mine.toml").model_dump() == edited.model_dump()
+    again = load_scenario(tmp_path / "mine.toml")
+    assert same_but_yours(again, edited, "mine.toml")
+    # the value the file sets without a source is now credited to the file
+    assert again.citations["company.annual_expansion"].source == (
+        "from your file mine.toml"
+    )
+
+
+def same_but_yours(again, original, file_name: str) -> bool:
+    """Equal, except that values the saved file sets without a citation of
+    their own are credited to that file."""
+    dumped = again.model_dump()
+    credited = {
+        k
+        for k, c in dumped["citations"].items()
+        if c["source"] == f"from your file {file_name}"
+    }
+    assert all(k not in original.citations for k in credited)
+    dumped["citations"] = {
+        k: c for k, c in dumped["citations"].items() if k not in credited
+    }
+    return dumped == original.model_dump()
 
 
 def test_save_replaces_the_file_whole(tmp_path: Path) -> None:

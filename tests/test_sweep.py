@@ -70,3 +70,28 @@ def test_verdict_rule() -> None:
     assert verdict(-0.1, 0.01) == "worse"
     assert verdict(0.01, 0.01) == "unclear"
     assert verdict(float("nan"), 0.01) == "unclear"
+
+
+def test_sweep_shows_differences_of_growth_in_points() -> None:
+    """Growth is a share: its medians read as %, their difference and its
+    standard error in points, as compare says."""
+    from simulator.runner import RunSettings
+    from simulator.sweep import SweepPoint, format_table
+
+    point = SweepPoint(
+        parameter=TAU_PARAMETER,
+        value=0.49,
+        applies_to="both",
+        baseline_p50=-0.055,
+        alternative_p50=0.056,
+        difference_mean=0.111,
+        difference_se=0.0031,
+        p_better=1.0,
+        p_better_se=0.0,
+        verdict="better",
+    )
+    settings = RunSettings(runs=100, horizon_weeks=104, warmup_weeks=52, seed=1)
+    text = format_table([point], "siloed", "aligned", "arr_growth_y1", settings)
+    assert "+11.1 pts ± 0.3 pts" in text
+    assert "-5.5 %" in text and "5.6 %" in text
+    assert "+11.1 %" not in text
