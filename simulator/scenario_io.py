@@ -87,7 +87,16 @@ class _Layers:
         list set by a lever owns its items), or a layer that set something
         inside it later. A problem of a whole table (shares that do not sum to
         1, names not unique) is then blamed on the file or ``--set`` that
-        changed it last, not on the bundled scenario it extends."""
+        changed it last, not on the bundled scenario it extends. List items
+        may be named by index or by name."""
+        best: tuple[int, str] | None = None
+        for form in {dotted, _index_form(self.raw, dotted)}:
+            found = self._ranked_origin(form)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+        return best[1] if best is not None else None
+
+    def _ranked_origin(self, dotted: str) -> tuple[int, str] | None:
         parts = dotted.split(".") if dotted else []
         best: tuple[int, str] | None = None
         for end in range(len(parts), 0, -1):
@@ -102,7 +111,29 @@ class _Layers:
                 rank = self.order.get(key, 0)
                 if best is None or rank > best[0]:
                     best = (rank, found)
-        return best[1] if best is not None else None
+        return best
+
+
+def _index_form(raw: Raw, dotted: str) -> str:
+    """``pipeline.stages.proposal.conversion`` as origins are recorded,
+    ``pipeline.stages.1.conversion`` (list items by index)."""
+    parts = dotted.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            names = [it.get("name") if isinstance(it, dict) else None for it in node]
+            index = list_index(part)
+            if index is None and part in names:
+                index = names.index(part)
+                parts[i] = str(index)
+            if index is None or index >= len(node):
+                break
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+    return ".".join(parts)
 
 
 # --------------------------------------------------------------------------- reading

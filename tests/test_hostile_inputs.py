@@ -207,7 +207,7 @@ def test_errors_blame_the_layer_that_set_the_value(capsys, tmp_path) -> None:
         capsys, "run", "siloed", *FAST, "--set", "pipeline.stages.proposal.conversion=2"
     )
     assert code == 2 and err.startswith("funnelsim: error: --set: ")
-    assert "pipeline.stages.1.conversion = 2" in err
+    assert "pipeline.stages.proposal.conversion = 2" in err
     # A lever's value is the lever's.
     (tmp_path / "half.toml").write_text(
         'name = "Half"\n[set]\n"follow_up.response_profile.within_5min" = 0.9\n'
@@ -403,7 +403,8 @@ def test_the_largest_valid_scenario_can_be_reopened(tmp_path) -> None:
             "description": wide * MAX_DESCRIPTION,
             "citations": {
                 f"{i:03}{wide * (schema.MAX_CITATION_KEY - 3)}": citation
-                for i in range(schema.MAX_CITATIONS)
+                # (room for the citations a save adds to the user's own values)
+                for i in range(schema.MAX_CITATIONS - 20)
             },
         }
     )
