@@ -1429,6 +1429,15 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
             f"{MAX_FILE_BYTES:,} bytes (shorten the description or notes)",
             file=target,
         )
+    # A file that saves must open again: read the text back as the file would
+    # be read, and write nothing when it would not.
+    try:
+        scenario_from_dict(tomllib.loads(text), origin=str(target), base=target)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            f"was not saved, because it could not be opened again: {exc}",
+            file=target,
+        ) from None
     write_atomic(target, text)
 
 

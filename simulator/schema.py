@@ -34,10 +34,11 @@ MAX_DESCRIPTION = 10_000
 #: Characters of a reference to a file (``extends``, a lever): a bundled id or
 #: a path relative to the file.
 MAX_REFERENCE = 255
-#: Citations of a scenario or lever (there are about 170 parameters at most),
-#: and characters of a citation's key (a dotted name), source and note. At
-#: these caps, in characters of 3 UTF-8 bytes, citations take 720 KB.
-MAX_CITATIONS = 200
+#: Citations of a scenario or lever: every parameter of the largest scenario
+#: (about 200 with 20 sources and 12 stages, plus the lists and their items),
+#: and characters of a citation's key (a dotted name), source and note. A save
+#: that the reader's size limit would refuse is refused itself.
+MAX_CITATIONS = 400
 MAX_CITATION_KEY = 200
 MAX_CITATION_SOURCE = 200
 MAX_CITATION_NOTE = 800

@@ -582,3 +582,28 @@ def test_a_hostile_comparison_file_is_refused_in_one_line(capsys, tmp_path) -> N
             code, _, err = cli(capsys, command, str(path))
             assert code == 2 and fragment in err, err
             assert len(err.strip().splitlines()) == 1
+
+
+def test_a_save_that_could_not_be_reopened_writes_nothing(tmp_path) -> None:
+    """A scenario held in memory beyond a cap (edits add a citation per value
+    the user enters) is refused at save with the reason, and the file on disk
+    stays as it was."""
+    from simulator import schema
+
+    scenario = load_scenario("siloed")
+    over = scenario.model_copy(
+        update={
+            "citations": {
+                f"note_{i}": schema.Citation(source="ours")
+                for i in range(schema.MAX_CITATIONS + 1)
+            }
+        }
+    )
+    path = tmp_path / "ours.toml"
+    save_scenario(scenario, path)
+    before = path.read_bytes()
+    with pytest.raises(ScenarioError, match="could not be opened again") as info:
+        save_scenario(over, path)
+    assert "citations" in str(info.value) and str(path) in str(info.value)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["ours.toml"]
