@@ -43,7 +43,7 @@ from simulator.scenario_io import (
     resolve_reference,
     save_scenario,
     scenario_from_dict,
-    write_atomic,
+    write_scenario_text,
 )
 from simulator.schema import PARAMETER_TABLES, Scenario
 from simulator.untrusted import list_index, refusing, resolved
@@ -688,7 +688,9 @@ class ScenarioDocument(QObject):
             # An alternative is saved as what it is: its levers and the values
             # it sets itself, so that reopened against a baseline it is that
             # baseline with these changes.
-            write_atomic(target, tomli_w.dumps(_saved_own(self.own)))
+            write_scenario_text(
+                target, tomli_w.dumps(_saved_own(self.own)), standalone=False
+            )
         else:
             save_scenario(self.scenario, target)
         self.path = target

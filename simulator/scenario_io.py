@@ -1420,20 +1420,26 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     """Write a scenario atomically: a temporary file in the same folder, flushed to
     disk, then renamed over the target, so a crash never leaves half a file."""
     target = Path(path)
-    text = scenario_to_toml(scenario, relative_to=target)
+    write_scenario_text(target, scenario_to_toml(scenario, relative_to=target))
+
+
+def write_scenario_text(target: Path, text: str, *, standalone: bool = True) -> None:
+    """Write a scenario file's text atomically, only if it opens again: within
+    the reader's size limit and, for a ``standalone`` file (not an alternative,
+    which is read on top of a baseline), valid when read back as the file
+    would be. Otherwise nothing is written and the error says why."""
     size = len(text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
-        # Written, it could never be opened again.
         raise ScenarioError(
             f"would be {size:,} bytes; scenario files are limited to "
             f"{MAX_FILE_BYTES:,} bytes (shorten the description or notes)",
             file=target,
         )
-    # A file that saves must open again: read the text back as the file would
-    # be read, and write nothing when it would not.
     try:
-        scenario_from_dict(tomllib.loads(text), origin=str(target), base=target)
-    except ScenarioError as exc:
+        raw = tomllib.loads(text)
+        if standalone:
+            scenario_from_dict(raw, origin=str(target), base=target)
+    except (ScenarioError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(
             f"was not saved, because it could not be opened again: {exc}",
             file=target,
