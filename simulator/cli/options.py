@@ -38,26 +38,23 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = whole_number(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{_clip(text)!r} is not a whole number in digits 0-9"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+    return _whole_number(text, at_least=1, problem="must be at least 1")
 
 
 def non_negative_int(text: str) -> int:
+    return _whole_number(text, at_least=0, problem="must be 0 or more")
+
+
+def _whole_number(text: str, *, at_least: int, problem: str) -> int:
+    """An option's whole number (ASCII digits), at least ``at_least``."""
     try:
         value = whole_number(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{_clip(text)!r} is not a whole number in digits 0-9"
         ) from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+    if value < at_least:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
     return value
 
 
