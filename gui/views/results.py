@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from gui.views.canvas import ChartCanvas, ResultView
 from simulator.model.plausibility import result_warnings
+from simulator.model.safe_text import csv_cell, one_line
 from simulator.report import charts
 from simulator.report.caveats import comparison_caveats
 from simulator.report.text import two_digits
@@ -65,6 +66,7 @@ class Card(QFrame):
         layout.setContentsMargins(10, 6, 8, 6)
         layout.setSpacing(2)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a scenario's name
         self.title.setStyleSheet("font-size: 13pt; font-weight: bold; border: none;")
         self.title.setWordWrap(True)
         self.body = QLabel()
@@ -616,7 +618,11 @@ class TableView(ResultView):
     def text(self) -> str:
         if self.comparison is None:
             return ""
-        return "\n".join("\t".join(row) for row in self.rows()) + "\n"
+        # The header holds scenario names: neutralised for a spreadsheet
+        # pasted into (the values below are the app's own numbers).
+        header, *body = self.rows()
+        safe = [str(csv_cell(one_line(cell))) for cell in header]
+        return "\n".join("\t".join(row) for row in [safe, *body]) + "\n"
 
     def copy(self) -> None:
         text = self.text()

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, NoReturn
@@ -23,6 +24,7 @@ from simulator.cli.options import (
     ProgressBar,
     add_run_options,
     add_table_options,
+    check_budget,
     emit_result,
     load_with_overrides,
     settings_from,
@@ -31,12 +33,17 @@ from simulator.cli.options import (
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.library import bundled_levers, bundled_scenarios
 from simulator.model.plausibility import input_warnings, lever_warnings
+from simulator.model.safe_text import for_terminal
 from simulator.model.scenario_io import (
     load_lever,
     load_scenario,
     read_toml,
 )
 from simulator.model.schema import Scenario
+from simulator.model.untrusted import (
+    refusing,
+    run_budget_problem,
+)
 
 # The engine (numba, a third of a second to import) is imported by the commands
 # that simulate, when they run: listing, validating and help need none of it.
@@ -46,7 +53,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line (and exits with 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        shown = for_terminal(message)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown} (see --help)\n")
 
 
 #: Seconds the engine may take to get ready before the CLI says why it waits.
@@ -91,7 +99,8 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             concerns += lever_warnings(scenarios[0], scenario)
         for concern in concerns:
             print(
-                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                f"funnelsim: warning: {for_terminal(scenario.name)}: "
+                f"{for_terminal(concern.message)}",
                 file=sys.stderr,
             )
     if not is_prepared():
@@ -132,11 +141,13 @@ def _compare_file(args: argparse.Namespace) -> int:
     from simulator.engine.chunk import is_prepared
     from simulator.model.scenario_io import resolve_reference
     from simulator.report import text as report_text
-    from simulator.run.comparison_file import is_comparison_file, load_comparison
+    from simulator.run.comparison_file import KIND as COMPARISON_KIND
+    from simulator.run.comparison_file import load_comparison
     from simulator.run.runner import compare
 
     path = resolve_reference(args.baseline)
-    if not is_comparison_file(path):
+    # Read, not just asked: a file that cannot be read says why.
+    if read_toml(path).get("kind") != COMPARISON_KIND:
         raise ScenarioError(
             "compare needs a baseline and at least one alternative, or one "
             "comparison file",
@@ -149,6 +160,7 @@ def _compare_file(args: argparse.Namespace) -> int:
         )
     saved, scenarios = load_comparison(path)
     settings = settings_from_file(args, saved.run, scenarios[0])
+    check_budget(args, settings)
     if not is_prepared():
         prepare_engine(scenarios[0])
     comparison = compare(
@@ -164,26 +176,40 @@ def _compare_file(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for ref in args.files:
+        shown = for_terminal(ref)
         try:
-            raw = read_toml(_path_of(ref))
-            if raw.get("kind") == "comparison":
-                from simulator.run.comparison_file import load_comparison
+            with refusing(ref):
+                raw = read_toml(_path_of(ref))
+                if raw.get("kind") == "comparison":
+                    from simulator.run.comparison_file import load_comparison
 
-                _saved, scenarios = load_comparison(_path_of(ref))
+                    saved, scenarios = load_comparison(_path_of(ref))
+                    run: Any = saved.run or scenarios[0].simulation
+                    what = (
+                        f"comparison ({for_terminal(scenarios[0].name)} and "
+                        f"{len(scenarios) - 1} alternative(s))"
+                    )
+                    checked = list(scenarios)
+                elif "set" in raw and "marketing" not in raw:
+                    lever = load_lever(ref)
+                    print(f"{shown}: valid lever ({for_terminal(lever.name)})")
+                    continue
+                else:
+                    scenario = load_scenario(ref)
+                    run = scenario.simulation
+                    what = f"scenario ({for_terminal(scenario.name)})"
+                    checked = [scenario]
+            print(f"{shown}: valid {what}")
+            _print_input_warnings(checked)
+            problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
+            if problem:
                 print(
-                    f"{ref}: valid comparison ({scenarios[0].name} and "
-                    f"{len(scenarios) - 1} alternative(s))"
+                    f"funnelsim: note: {shown}: run settings: {problem}; `run` and "
+                    "`compare` ask for --yes, the app for a confirmation",
+                    file=sys.stderr,
                 )
-                _print_input_warnings(scenarios)
-            elif "set" in raw and "marketing" not in raw:
-                lever = load_lever(ref)
-                print(f"{ref}: valid lever ({lever.name})")
-            else:
-                scenario = load_scenario(ref)
-                print(f"{ref}: valid scenario ({scenario.name})")
-                _print_input_warnings([scenario])
         except ScenarioError as exc:
-            print(f"funnelsim: error: {exc}", file=sys.stderr)
+            print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
             status = EXIT_USAGE
     return status
 
@@ -198,7 +224,7 @@ def _print_input_warnings(scenarios: Sequence[Scenario]) -> None:
             concerns += lever_warnings(scenarios[0], scenario)
         who = f"{scenario.name}: " if len(scenarios) > 1 else ""
         for concern in concerns:
-            print(f"  warning: {who}{concern.message}")
+            print(for_terminal(f"  warning: {who}{concern.message}"))
 
 
 def _path_of(ref: str) -> Any:
@@ -230,6 +256,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _with_warnings_as_notes(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command; a warning of numpy or another library becomes one
+    ``funnelsim: note:`` line instead of a multi-line warning with a path."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default", RuntimeWarning)
+        try:
+            return handler(args)
+        finally:
+            seen: set[str] = set()
+            for warning in caught:
+                text = f"{warning.category.__name__}: {warning.message}"
+                if text not in seen:
+                    seen.add(text)
+                    print(
+                        "funnelsim: note: a computation gave an undefined or "
+                        f"overflowing value ({for_terminal(text)}); figures "
+                        "shown as nan or null may be affected",
+                        file=sys.stderr,
+                    )
 
 
 #: Commands of this module; any other (or none, or --help) needs the extensions'.
@@ -319,9 +366,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        return _with_warnings_as_notes(handler, args)
     except ScenarioError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except SimulationCancelled:
         print("funnelsim: cancelled", file=sys.stderr)
@@ -341,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     except OSError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -1,7 +1,7 @@
 """What the ``funnelsim`` commands share: option types and groups, loading a
-comparison's scenarios with ``--set``, run settings from the options, a
-progress bar and the JSON-or-table output. Subcommand modules import these
-from here, never from :mod:`simulator.cli`, which imports them.
+comparison's scenarios with ``--set``, run settings from the options (within
+the run budget), a progress bar and the JSON-or-table output. Subcommand modules
+import these from here, never from :mod:`simulator.cli`, which imports them.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from simulator.model.command import funnelsim_command
 from simulator.model.errors import ScenarioError
+from simulator.model.safe_text import for_terminal
 from simulator.model.scenario_io import (
     explain_validation_error,
     load_scenario,
@@ -24,6 +25,11 @@ from simulator.model.scenario_io import (
     resolve_alternative,
 )
 from simulator.model.schema import Scenario, Simulation
+from simulator.model.untrusted import (
+    RUN_WEEKS_BUDGET,
+    run_budget_problem,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     from simulator.run.runner import RunSettings
@@ -32,23 +38,28 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 0, 2, 130, 141
 
 
 def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+    return _whole_number(text, at_least=1, problem="must be at least 1")
 
 
 def non_negative_int(text: str) -> int:
+    return _whole_number(text, at_least=0, problem="must be 0 or more")
+
+
+def _whole_number(text: str, *, at_least: int, problem: str) -> int:
+    """An option's whole number (ASCII digits), at least ``at_least``."""
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
+        raise argparse.ArgumentTypeError(
+            f"{_clip(text)!r} is not a whole number in digits 0-9"
+        ) from None
+    if value < at_least:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
     return value
+
+
+def _clip(text: str) -> str:
+    return for_terminal(text if len(text) <= 40 else text[:37] + "...")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +83,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=positive_int, help="worker threads")
     parser.add_argument(
         "--json", action="store_true", help="write one JSON object to stdout"
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run settings from a file beyond the budget of "
+        f"{RUN_WEEKS_BUDGET:,} runs x weeks: run them anyway",
     )
 
 
@@ -142,7 +159,32 @@ def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
         Simulation.model_validate(dataclasses.asdict(settings))
     except ValidationError as exc:
         raise explain_validation_error(exc, lambda _: "command line") from None
+    check_budget(args, settings)
     return settings
+
+
+def check_budget(args: argparse.Namespace, settings: RunSettings) -> None:
+    """Refuse run settings that came (in part) from a file and exceed the
+    budget, unless ``--yes``: numbers typed on the command line are the user's
+    choice, a file's are a stranger's."""
+    from_file = None in (args.runs, args.weeks, args.warmup)
+    if not from_file or getattr(args, "yes", False):
+        return
+    problem = run_budget_problem(
+        settings.runs, settings.horizon_weeks, settings.warmup_weeks
+    )
+    if problem:
+        by_set = any(o.strip().startswith("simulation.") for o in args.overrides)
+        raise ScenarioError(
+            f"{problem}; pass --yes to run them, or choose --runs/--weeks",
+            file="--set" if by_set else _first_ref(args),
+            parameter="simulation",
+        )
+
+
+def _first_ref(args: argparse.Namespace) -> str | None:
+    ref = getattr(args, "scenario", None) or getattr(args, "baseline", None)
+    return str(ref) if ref else None
 
 
 def settings_from_file(
@@ -202,5 +244,7 @@ def emit_result(
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table(result))
+        print(for_terminal(table(result), keep_newlines=True))
+    for note in getattr(result, "notes", ()):
+        print(f"funnelsim: note: {for_terminal(note)}", file=sys.stderr)
     return EXIT_OK

@@ -32,6 +32,7 @@ from simulator.cli.options import (
 )
 from simulator.engine.series import FLOWS
 from simulator.model.errors import ScenarioError
+from simulator.model.safe_text import for_terminal
 from simulator.model.scenario_io import (
     load_scenario,
     parse_override,
@@ -163,7 +164,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(format_table(points, args.baseline, args.alternative, figure, settings))
+        table = format_table(points, args.baseline, args.alternative, figure, settings)
+        print(for_terminal(table, keep_newlines=True))
     return EXIT_OK
 
 

@@ -15,7 +15,13 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine.kernel import EXACT_DEALS_PER_RUN, deal_values_needed, run_weeks
+from simulator.engine.kernel import (
+    EXACT_DEALS_PER_RUN,
+    StepRecord,
+    StepState,
+    deal_values_needed,
+    run_weeks,
+)
 from simulator.engine.marks import (
     MQL_GROUPS,
     map_sources,
@@ -333,15 +339,11 @@ def advance(
     into segments never changes the numbers.
     """
     if record is None:
-        data, offset, totals, arr_at = _NOT_RECORDED, 0, _NO_TOTALS, _NO_TOTALS
+        out = StepRecord(_NOT_RECORDED, 0, _NO_TOTALS, _NO_TOTALS, YEAR_WEEK)
     else:
-        data, offset, totals, arr_at = (
-            record.data,
-            record.offset,
-            record.totals,
-            record.arr_at,
+        out = StepRecord(
+            record.data, record.offset, record.totals, record.arr_at, YEAR_WEEK
         )
-    logs = p.log_rarer
     week = week0
     while week < week1:
         end = min(
@@ -354,13 +356,7 @@ def advance(
         for block, r0, r1 in streams.blocks:
             reached = week
             while reached < end:
-                reached = run_weeks(
-                    block.states,
-                    r0,
-                    r1,
-                    reached,
-                    end,
-                    record is not None,
+                step_state = StepState(
                     state.queue,
                     state.nurture,
                     state.matured,
@@ -380,21 +376,17 @@ def advance(
                     state.slot(state.epoch),
                     state.mql_rates,
                     state.held_rates,
-                    p.per_run,
-                    p.qualify_by_class_age,
-                    p.qualify_group_start,
-                    p.advance,
-                    p.lose_given_stay,
-                    logs["per_run"],
-                    logs["qualify_by_class_age"],
-                    logs["advance"],
-                    logs["lose_given_stay"],
-                    p.switches,
-                    data,
-                    offset,
-                    totals,
-                    arr_at,
-                    YEAR_WEEK,
+                )
+                reached = run_weeks(
+                    block.states,
+                    r0,
+                    r1,
+                    reached,
+                    end,
+                    record is not None,
+                    step_state,
+                    p.step_params,
+                    out,
                 )
                 if reached < end:
                     _draw_deal_values(state, block.deals, r0, r1)

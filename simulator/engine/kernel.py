@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
+
+Array = NDArray[Any]
 
 
 def compiled(
@@ -501,6 +504,59 @@ def deal_values_needed(pipeline, deals_drawn, r0, r1):  # type: ignore[no-untype
     return needed
 
 
+class StepState(NamedTuple):
+    """What the step changes in place (funnel, company, budget, review window,
+    deals drawn) and the epoch bookkeeping of the segment it reads."""
+
+    queue: Array
+    nurture: Array
+    matured: Array
+    pipeline: Array
+    customers: Array
+    arr: Array
+    bad_share: Array
+    share: Array
+    window_spend: Array
+    window_mqls: Array
+    deals_drawn: Array
+    deal_normals: Array
+    deal_columns: int
+    epoch_qualified: Array
+    age_slot0: Array
+    slots_week: int
+    current_slot: int
+    mql_rates: Array
+    held_rates: Array
+
+
+class StepParams(NamedTuple):
+    """A scenario's compiled parameters as the step reads them, and log_rarer
+    of the chances among them (Params.log_rarer)."""
+
+    per_run: Array
+    qualify: Array
+    group_start: Array
+    advance: Array
+    lose_given_stay: Array
+    per_run_log: Array
+    qualify_log: Array
+    advance_log: Array
+    lose_log: Array
+    switches: Array
+
+
+class StepRecord(NamedTuple):
+    """Where the step records: the record (weeks, series, runs of the whole
+    result) from ``record_offset`` on, the chunk's sums, and ARR at week
+    ``year_week`` and at the end."""
+
+    record: Array
+    record_offset: int
+    totals: Array
+    arr_at: Array
+    year_week: int
+
+
 @compiled
 def run_weeks(  # type: ignore[no-untyped-def]
     streams,
@@ -509,43 +565,9 @@ def run_weeks(  # type: ignore[no-untyped-def]
     week0,
     week1,
     recording,
-    # state, changed in place
-    queue,
-    nurture,
-    matured,
-    pipeline,
-    customers,
-    arr,
-    bad_share,
-    share,
-    window_spend,
-    window_mqls,
-    deals_drawn,
-    deal_normals,
-    deal_columns,
-    epoch_qualified,
-    age_slot0,
-    slots_week,
-    current_slot,
-    mql_rates,
-    held_rates,
-    # parameters, and log_rarer of the chances among them (Params.log_rarer)
-    per_run,
-    qualify,
-    group_start,
-    advance,
-    lose_given_stay,
-    per_run_log,
-    qualify_log,
-    advance_log,
-    lose_log,
-    switches,
-    # the record (weeks, series, runs of the whole result) and the chunk's sums
-    record,
-    record_offset,
-    totals,
-    arr_at,
-    year_week,
+    state,
+    params,
+    out,
 ):
     """Advance runs ``r0..r1`` (one seed block) through weeks ``week0..week1``.
 
@@ -559,11 +581,47 @@ def run_weeks(  # type: ignore[no-untyped-def]
     collects the qualified ready and future leads by the epoch that generated
     them, for reviews that score qualified leads.
 
-    With ``recording``, week ``w`` of run ``r`` is written to
+    ``state``, ``params`` and ``out`` are a :class:`StepState`, a
+    :class:`StepParams` and a :class:`StepRecord`. With ``recording``, week
+    ``w`` of run ``r`` is written to
     ``record[w, series, record_offset + r]`` (single precision), its flows are
     added to ``totals[series, r]`` (double precision), and its ARR is kept in
     ``arr_at[ARR_LAST, r]`` and, in week ``year_week``, ``arr_at[ARR_YEAR1, r]``.
     """
+    (
+        queue,
+        nurture,
+        matured,
+        pipeline,
+        customers,
+        arr,
+        bad_share,
+        share,
+        window_spend,
+        window_mqls,
+        deals_drawn,
+        deal_normals,
+        deal_columns,
+        epoch_qualified,
+        age_slot0,
+        slots_week,
+        current_slot,
+        mql_rates,
+        held_rates,
+    ) = state
+    (
+        per_run,
+        qualify,
+        group_start,
+        advance,
+        lose_given_stay,
+        per_run_log,
+        qualify_log,
+        advance_log,
+        lose_log,
+        switches,
+    ) = params
+    record, record_offset, totals, arr_at, year_week = out
     ages = queue.shape[0]
     stages = pipeline.shape[0]
     n_sources = share.shape[0]

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.engine.kernel import log_rarer_each
+from simulator.engine.kernel import StepParams, log_rarer_each
 from simulator.model.schema import Scenario
 from simulator.model.uncertainty import Uniforms, draw_triangular
 
@@ -212,6 +212,23 @@ class Params:
     def switches(self) -> NDArray[np.int64]:
         """The scenario-wide choices the compiled weekly step reads, 0 or 1."""
         return np.array([getattr(self, name) for name in SWITCHES], dtype=np.int64)
+
+    @cached_property  # parameters never change once compiled
+    def step_params(self) -> StepParams:
+        """Everything of these parameters the compiled weekly step reads."""
+        logs = self.log_rarer
+        return StepParams(
+            per_run=self.per_run,
+            qualify=self.qualify_by_class_age,
+            group_start=self.qualify_group_start,
+            advance=self.advance,
+            lose_given_stay=self.lose_given_stay,
+            per_run_log=logs["per_run"],
+            qualify_log=logs["qualify_by_class_age"],
+            advance_log=logs["advance"],
+            lose_log=logs["lose_given_stay"],
+            switches=self.switches,
+        )
 
 
 def compile_params(
