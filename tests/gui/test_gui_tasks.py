@@ -261,3 +261,22 @@ def test_the_bench_times_a_preview_from_the_edit_to_the_screen(qtbot, monkeypatc
     assert len(timings) == 2
     for timing in timings:
         assert 0 < timing.computing < timing.on_screen
+
+
+def test_an_exception_no_code_caught_goes_to_the_log(tmp_path, monkeypatch):
+    import sys
+
+    from gui import logs
+
+    monkeypatch.setattr(sys, "__excepthook__", lambda *args: None)
+    path = logs.start_logging(tmp_path)
+    try:
+        try:
+            raise RuntimeError("in a slot")
+        except RuntimeError as exc:
+            logs.log_uncaught(type(exc), exc, exc.__traceback__)
+    finally:
+        logs.stop_logging()
+    text = path.read_text(encoding="utf-8")
+    assert "Uncaught exception" in text and "RuntimeError: in a slot" in text
+    assert "Traceback (most recent call last)" in text
