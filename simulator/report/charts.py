@@ -1206,10 +1206,7 @@ CAPTION_FONT = FONT["note"] - 1
 def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     """Lines of text under an Axes (below its x label, whether shown or hidden),
     left-aligned: notes about a chart that, inside it, would hide its data.
-
-    One text a line, each under the one before: after an edit most lines read
-    as before, and a view lays those back as drawn rather than drawing them
-    again (the app's chart canvas)."""
+    One text a line, each under the one before."""
     artists = []
     anchor: Any = ("axes fraction", ax.xaxis.label)
     gap = -4.0
