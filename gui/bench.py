@@ -25,13 +25,23 @@ EDITED_FIELD = "deals.acv_median"
 
 
 def _wait(app: object, done: Callable[[], bool], timeout_s: float = 120.0) -> None:
-    from PySide6.QtCore import QCoreApplication, QEventLoop
+    """Run the event loop until ``done()``, as the app's own loop runs: asleep
+    between events (a loop spinning on the GUI thread would take the
+    interpreter's lock from the run it measures)."""
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 
     end = time.perf_counter() + timeout_s
-    while not done():
-        if time.perf_counter() > end:
-            raise TimeoutError("the app did not show the result in time")
-        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+    wake = QTimer()  # (so that the timeout is seen even with no events)
+    wake.start(50)
+    try:
+        while not done():
+            if time.perf_counter() > end:
+                raise TimeoutError("the app did not show the result in time")
+            QCoreApplication.processEvents(
+                QEventLoop.ProcessEventsFlag.WaitForMoreEvents
+            )
+    finally:
+        wake.stop()
 
 
 class Timing(NamedTuple):
