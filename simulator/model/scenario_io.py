@@ -48,6 +48,7 @@ from simulator.model.schema import (
     Scenario,
     field_info,
     limits,
+    value_at,
 )
 from simulator.model.uncertainty import extract_ranges, is_range, range_problem
 from simulator.model.untrusted import (
@@ -1031,7 +1032,7 @@ def apply_effect(
         else {}
     )
     for target in targets:
-        current = ranges.get(target, _value_at(raw, target, origin))
+        current = ranges.get(target, value_at(raw, target))
         if is_range(current):
             new: Any = {
                 end: min(high, max(low, float(current[end]) * factor))
@@ -1050,20 +1051,6 @@ def apply_effect(
             )
         out.append(new)
     return out
-
-
-def _value_at(raw: Raw, dotted: str, origin: str) -> Any:
-    """The value at a dotted name (list items by index or name), or ``None``."""
-    node: Any = raw
-    for depth, part in enumerate(dotted.split(".")):
-        if isinstance(node, list):
-            where = ".".join(dotted.split(".")[: depth + 1])
-            node = node[_list_index(node, part, where, origin)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
@@ -1160,7 +1147,7 @@ def _check_range_ends(
     """A range must name a continuous parameter and stay within its limits."""
     dumped = scenario.model_dump()
     for dotted, tri in scenario.uncertainty.items():
-        current = _get_dotted(dumped, dotted)
+        current = value_at(dumped, dotted)
         if current is None:
             raise ScenarioError(
                 "cannot be a range: no such parameter (list items are named by "
@@ -1183,18 +1170,6 @@ def _check_range_ends(
                 Scenario.model_validate(probe)
             except ValidationError as exc:
                 raise explain_validation_error(exc, origin_of) from None
-
-
-def _get_dotted(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        index = list_index(part) if isinstance(data, list) else None
-        if isinstance(data, list) and index is not None and index < len(data):
-            data = data[index]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def explain_validation_error(
