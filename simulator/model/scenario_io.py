@@ -375,7 +375,7 @@ def resolve_alternative(
             path = resolve_reference(alternative)
             own = read_toml(path)
             name = origin or str(path)
-        _check_schema_version(own, name)
+        check_schema_version(own, name)
         changes = [*_changes_above_company(own, path, name), (own, path, name)]
         layers = _Layers(raw=scenario_raw(baseline))
         # What an alternative takes from the baseline is not its identity.
@@ -432,7 +432,7 @@ def _changes_above_company(
             )
         seen = (*seen, parent.resolve())
         current, current_path, current_origin = read_toml(parent), parent, str(parent)
-        _check_schema_version(current, current_origin)
+        check_schema_version(current, current_origin)
         files.append((current, current_path, current_origin))
     with_levers = [i for i, (raw, _, _) in enumerate(files) if raw.get("levers")]
     if not with_levers:
@@ -513,7 +513,7 @@ def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
     read and nothing is merged, which makes the hundreds of variants of a value
     bridge cheap. ``raw`` is not changed."""
     own = {k: v for k, v in raw.items() if k not in ("extends", "levers")}
-    _check_schema_version(own, origin)
+    check_schema_version(own, origin)
     return validate_scenario(_Layers(raw=own), default_file=origin)
 
 
@@ -530,7 +530,7 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
         raise ScenarioError(
             f"extends chain deeper than {MAX_EXTENDS_DEPTH} files", file=origin
         )
-    _check_schema_version(own, origin)
+    check_schema_version(own, origin)
 
     extends = own.get("extends")
     if extends is None:
@@ -651,7 +651,8 @@ def _check_lever_list(levers: list[str], origin: str) -> None:
         seen.add(lever_id)
 
 
-def _check_schema_version(raw: Raw, origin: str) -> None:
+def check_schema_version(raw: Mapping[str, Any], origin: str) -> None:
+    """Refuse a file of a schema version this FunnelSim cannot read."""
     version = raw.get("schema_version", 1)
     if version != 1 or isinstance(version, bool):
         raise ScenarioError(
@@ -1084,7 +1085,7 @@ def load_lever(ref: str | Path) -> Lever:
 
 
 def _validate_lever(raw: Raw, path: Path) -> Lever:
-    _check_schema_version(raw, str(path))
+    check_schema_version(raw, str(path))
     raw.pop("schema_version", None)
     try:
         lever = Lever.model_validate(raw)
