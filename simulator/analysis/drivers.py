@@ -63,8 +63,7 @@ from simulator.model.scenario_io import (
     load_lever,
     load_scenario,
 )
-from simulator.model.schema import Scenario, field_info, limits
-from simulator.model.untrusted import list_index
+from simulator.model.schema import Scenario, field_info, limits, value_at
 from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
@@ -225,21 +224,14 @@ def _unit(info: FieldInfo) -> str:
 
 def get_value(scenario: Scenario | Mapping[str, Any], dotted: str) -> Any:
     """A dotted parameter's value (list items addressed by name or index)."""
-    node: Any = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
-    for part in dotted.split("."):
-        if isinstance(node, list):
-            names = [item.get("name") for item in node if isinstance(item, dict)]
-            if part in names:
-                node = node[names.index(part)]
-            elif (index := list_index(part)) is not None and index < len(node):
-                node = node[index]
-            else:
-                raise ScenarioError("no such list item", parameter=dotted)
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            raise ScenarioError("unknown parameter", parameter=dotted)
-    return node
+    data = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
+    value = value_at(data, dotted, default=_MISSING)
+    if value is _MISSING:
+        raise ScenarioError("unknown parameter or list item", parameter=dotted)
+    return value
+
+
+_MISSING: Any = object()
 
 
 def default_parameters(scenario: Scenario) -> list[str]:

@@ -25,10 +25,10 @@ from simulator.cli.options import (
     add_run_options,
     add_table_options,
     check_budget,
+    comparison_from_file,
     emit_result,
     load_with_overrides,
     settings_from,
-    settings_from_file,
 )
 from simulator.model.errors import ScenarioError, SimulationCancelled
 from simulator.model.library import bundled_levers, bundled_scenarios
@@ -139,27 +139,12 @@ def _compare_file(args: argparse.Namespace) -> int:
     """``compare my-comparison.toml``: the file's scenarios and run settings
     (options on the command line win)."""
     from simulator.engine.chunk import is_prepared
-    from simulator.model.scenario_io import resolve_reference
     from simulator.report import text as report_text
-    from simulator.run.comparison_file import KIND as COMPARISON_KIND
-    from simulator.run.comparison_file import load_comparison
     from simulator.run.runner import compare
 
-    path = resolve_reference(args.baseline)
-    # Read, not just asked: a file that cannot be read says why.
-    if read_toml(path).get("kind") != COMPARISON_KIND:
-        raise ScenarioError(
-            "compare needs a baseline and at least one alternative, or one "
-            "comparison file",
-            file=args.baseline,
-        )
-    if args.overrides:
-        raise ScenarioError(
-            "--set applies to scenario files; change the comparison file instead",
-            file=args.baseline,
-        )
-    saved, scenarios = load_comparison(path)
-    settings = settings_from_file(args, saved.run, scenarios[0])
+    scenarios, settings, _ = comparison_from_file(
+        args, command="compare", needs="a baseline and at least one alternative"
+    )
     check_budget(args, settings)
     if not is_prepared():
         prepare_engine(scenarios[0])

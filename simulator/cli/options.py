@@ -208,6 +208,31 @@ def settings_from_file(
     return settings
 
 
+def comparison_from_file(
+    args: argparse.Namespace, *, command: str, needs: str
+) -> tuple[list[Scenario], RunSettings, Any]:
+    """A command's one argument read as a comparison file: its scenarios, its
+    run settings (overridden by the command-line options) and its saved
+    target. Anything else, or ``--set`` beside it, is refused in words
+    (``needs``: what the command takes otherwise)."""
+    from simulator.model.scenario_io import read_toml, resolve_reference
+    from simulator.run.comparison_file import KIND, load_comparison
+
+    path = resolve_reference(args.baseline)
+    # Read, not just asked: a file that cannot be read says why.
+    if read_toml(path).get("kind") != KIND:
+        raise ScenarioError(
+            f"{command} needs {needs}, or one comparison file", file=args.baseline
+        )
+    if args.overrides:
+        raise ScenarioError(
+            "--set applies to scenario files; change the comparison file instead",
+            file=args.baseline,
+        )
+    saved, scenarios = load_comparison(path)
+    return scenarios, settings_from_file(args, saved.run, scenarios[0]), saved.target
+
+
 class ProgressBar:
     """A terminal progress bar (tqdm) on stderr, shown only for a terminal."""
 

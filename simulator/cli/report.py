@@ -16,12 +16,11 @@ from typing import Any
 from simulator.cli.options import (
     ProgressBar,
     add_run_options,
+    comparison_from_file,
     load_with_overrides,
     settings_from,
-    settings_from_file,
 )
 from simulator.model.errors import ScenarioError
-from simulator.model.scenario_io import resolve_reference
 from simulator.model.schema import Scenario
 from simulator.run.runner import RunSettings, compare
 
@@ -164,22 +163,9 @@ def _comparison(
             [args.baseline, args.alternative], args.overrides, command="report"
         )
         return scenarios, settings_from(args, scenarios[0]), None
-    from simulator.run.comparison_file import is_comparison_file, load_comparison
-
-    path = resolve_reference(args.baseline)
-    if not is_comparison_file(path):
-        raise ScenarioError(
-            "report needs a baseline and an alternative, or one comparison file",
-            file=args.baseline,
-        )
-    if args.overrides:
-        raise ScenarioError(
-            "--set applies to scenario files; change the comparison file instead",
-            file=args.baseline,
-        )
-    saved, scenarios = load_comparison(path)
-    settings = settings_from_file(args, saved.run, scenarios[0])
-    return scenarios, settings, saved.target
+    return comparison_from_file(
+        args, command="report", needs="a baseline and an alternative"
+    )
 
 
 def _story(

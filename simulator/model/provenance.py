@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from simulator.model.parameter_text import format_parameter, label_of, section_of
-from simulator.model.schema import Citation, Scenario
+from simulator.model.schema import Citation, Scenario, value_at
 from simulator.model.untrusted import list_index
 
 ENTERED_BY_YOU = "entered by you"
@@ -89,22 +89,7 @@ def _items(scenario: Scenario, list_path: str) -> list[Any]:
 
 def value_of(scenario: Scenario, dotted: str) -> Any:
     """A parameter's value (list items by index or name), or ``None``."""
-    node: Any = scenario.model_dump(mode="python")
-    for part in dotted.split("."):
-        if isinstance(node, list):
-            names = [i.get("name") for i in node if isinstance(i, dict)]
-            index = list_index(part)
-            if index is not None and index < len(node):
-                node = node[index]
-            elif part in names:
-                node = node[names.index(part)]
-            else:
-                return None
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
+    return value_at(scenario.model_dump(mode="python"), dotted)
 
 
 def provenance(scenario: Scenario, dotted: str) -> Kind:

@@ -48,6 +48,7 @@ from simulator.model.schema import (
     Scenario,
     field_info,
     limits,
+    value_at,
 )
 from simulator.model.uncertainty import extract_ranges, is_range, range_problem
 from simulator.model.untrusted import (
@@ -374,7 +375,7 @@ def resolve_alternative(
             path = resolve_reference(alternative)
             own = read_toml(path)
             name = origin or str(path)
-        _check_schema_version(own, name)
+        check_schema_version(own, name)
         changes = [*_changes_above_company(own, path, name), (own, path, name)]
         layers = _Layers(raw=scenario_raw(baseline))
         # What an alternative takes from the baseline is not its identity.
@@ -431,7 +432,7 @@ def _changes_above_company(
             )
         seen = (*seen, parent.resolve())
         current, current_path, current_origin = read_toml(parent), parent, str(parent)
-        _check_schema_version(current, current_origin)
+        check_schema_version(current, current_origin)
         files.append((current, current_path, current_origin))
     with_levers = [i for i, (raw, _, _) in enumerate(files) if raw.get("levers")]
     if not with_levers:
@@ -512,7 +513,7 @@ def scenario_from_resolved(raw: Raw, *, origin: str = "<scenario>") -> Scenario:
     read and nothing is merged, which makes the hundreds of variants of a value
     bridge cheap. ``raw`` is not changed."""
     own = {k: v for k, v in raw.items() if k not in ("extends", "levers")}
-    _check_schema_version(own, origin)
+    check_schema_version(own, origin)
     return validate_scenario(_Layers(raw=own), default_file=origin)
 
 
@@ -529,7 +530,7 @@ def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> 
         raise ScenarioError(
             f"extends chain deeper than {MAX_EXTENDS_DEPTH} files", file=origin
         )
-    _check_schema_version(own, origin)
+    check_schema_version(own, origin)
 
     extends = own.get("extends")
     if extends is None:
@@ -650,7 +651,8 @@ def _check_lever_list(levers: list[str], origin: str) -> None:
         seen.add(lever_id)
 
 
-def _check_schema_version(raw: Raw, origin: str) -> None:
+def check_schema_version(raw: Mapping[str, Any], origin: str) -> None:
+    """Refuse a file of a schema version this FunnelSim cannot read."""
     version = raw.get("schema_version", 1)
     if version != 1 or isinstance(version, bool):
         raise ScenarioError(
@@ -1031,7 +1033,7 @@ def apply_effect(
         else {}
     )
     for target in targets:
-        current = ranges.get(target, _value_at(raw, target, origin))
+        current = ranges.get(target, value_at(raw, target))
         if is_range(current):
             new: Any = {
                 end: min(high, max(low, float(current[end]) * factor))
@@ -1050,20 +1052,6 @@ def apply_effect(
             )
         out.append(new)
     return out
-
-
-def _value_at(raw: Raw, dotted: str, origin: str) -> Any:
-    """The value at a dotted name (list items by index or name), or ``None``."""
-    node: Any = raw
-    for depth, part in enumerate(dotted.split(".")):
-        if isinstance(node, list):
-            where = ".".join(dotted.split(".")[: depth + 1])
-            node = node[_list_index(node, part, where, origin)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return None
-    return node
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
@@ -1097,7 +1085,7 @@ def load_lever(ref: str | Path) -> Lever:
 
 
 def _validate_lever(raw: Raw, path: Path) -> Lever:
-    _check_schema_version(raw, str(path))
+    check_schema_version(raw, str(path))
     raw.pop("schema_version", None)
     try:
         lever = Lever.model_validate(raw)
@@ -1160,7 +1148,7 @@ def _check_range_ends(
     """A range must name a continuous parameter and stay within its limits."""
     dumped = scenario.model_dump()
     for dotted, tri in scenario.uncertainty.items():
-        current = _get_dotted(dumped, dotted)
+        current = value_at(dumped, dotted)
         if current is None:
             raise ScenarioError(
                 "cannot be a range: no such parameter (list items are named by "
@@ -1183,18 +1171,6 @@ def _check_range_ends(
                 Scenario.model_validate(probe)
             except ValidationError as exc:
                 raise explain_validation_error(exc, origin_of) from None
-
-
-def _get_dotted(data: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        index = list_index(part) if isinstance(data, list) else None
-        if isinstance(data, list) and index is not None and index < len(data):
-            data = data[index]
-        elif isinstance(data, dict) and part in data:
-            data = data[part]
-        else:
-            return None
-    return data
 
 
 def explain_validation_error(

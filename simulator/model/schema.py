@@ -21,6 +21,8 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.fields import FieldInfo
 
+from simulator.model.untrusted import list_index
+
 SCHEMA_VERSION = 1
 SUM_TOLERANCE = 1e-6
 
@@ -605,3 +607,30 @@ def limits(info: FieldInfo) -> tuple[float, float, bool]:
         elif isinstance(item, annotated_types.Le):
             high = float(item.le)  # type: ignore[arg-type]
     return low, high, exclusive
+
+
+_MISSING: Any = object()
+
+
+def value_at(data: Any, dotted: str, default: Any = None) -> Any:
+    """The value at a dotted name in a scenario's content (a ``model_dump`` or a
+    file's tables): list items by index or by name. ``default`` when there is
+    no such value."""
+    node = data
+    for part in dotted.split("."):
+        if isinstance(node, list):
+            index = list_index(part)
+            names = [
+                item.get("name") if isinstance(item, dict) else None for item in node
+            ]
+            if index is not None and index < len(node):
+                node = node[index]
+            elif part in names:
+                node = node[names.index(part)]
+            else:
+                return default
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return default
+    return node

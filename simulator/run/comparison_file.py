@@ -46,6 +46,7 @@ from pydantic import ValidationError
 
 from simulator.model.errors import ScenarioError
 from simulator.model.scenario_io import (
+    check_schema_version,
     explain_validation_error,
     read_toml,
     resolve_alternative,
@@ -111,15 +112,7 @@ def load_comparison(path: str | Path) -> tuple[ComparisonFile, list[Scenario]]:
 
 
 def comparison_from_dict(raw: Mapping[str, Any], *, origin: str) -> ComparisonFile:
-    version = raw.get("schema_version", 1)
-    if version != 1 or isinstance(version, bool):
-        raise ScenarioError(
-            "this version of FunnelSim reads schema_version 1",
-            file=origin,
-            parameter="schema_version",
-            value=version,
-            has_value=True,
-        )
+    check_schema_version(raw, origin)
     if raw.get("kind") != KIND:
         raise ScenarioError(
             f'is not a comparison file (it needs kind = "{KIND}"; a scenario '
