@@ -29,7 +29,7 @@ from simulator.schema import Scenario
 #: What a scenario holds that cannot change a warmed-up state: its description
 #: and settings (run settings are keyed on their own), and the parameters that
 #: move only customers, ARR and costs, which the warm-up does not record and
-#: week 0 sets back (MODEL.md, "Runs, warm-up and comparisons"). The company's
+#: week 0 sets back (docs/model.md, section 1). The company's
 #: initial size is not among them: week 0 sets customers and ARR to it.
 OUTSIDE_WARM_UP: dict[str, IncEx | bool] = {
     "schema_version": True,
