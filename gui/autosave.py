@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
 from simulator.errors import ScenarioError
 from simulator.scenario_io import read_toml, scenario_to_toml, write_atomic
+from simulator.untrusted import read_text, refusing
 
 ENV_VAR = "FUNNELSIM_AUTOSAVE_DIR"
 INDEX = "index.json"
@@ -38,6 +40,9 @@ LOCK = "session.lock"
 BURST_MS = 2_000
 #: Longest time an edit stays unwritten while edits keep coming.
 MAX_DELAY_MS = 30_000
+#: Unsaved edits are the user's alone, whatever the umask.
+PRIVATE = 0o600
+_SLOT_FILE = re.compile(r"slot[0-9]{1,3}\.toml")
 
 
 def default_root() -> Path:
@@ -215,7 +220,7 @@ class AutosaveManager(QObject):
                     version = (id(doc), doc.undo_stack.index())
                     if self._written.get(slot) != version:
                         text = scenario_to_toml(doc.scenario, relative_to=doc.anchor)
-                        write_atomic(self.folder / name, text)
+                        write_atomic(self.folder / name, text, new_mode=PRIVATE)
                         self._written[slot] = version
                     else:
                         entry["saved_at"] = self._stamps.get(slot, entry["saved_at"])
@@ -232,7 +237,11 @@ class AutosaveManager(QObject):
                 "saved_at": _time_stamp(),
                 "documents": entries,
             }
-            write_atomic(self.folder / INDEX, json.dumps(index, indent=2) + "\n")
+            write_atomic(
+                self.folder / INDEX,
+                json.dumps(index, indent=2) + "\n",
+                new_mode=PRIVATE,
+            )
         except (OSError, ScenarioError) as exc:
             self.last_error = str(exc)
             self._written.clear()
@@ -253,10 +262,13 @@ class AutosaveManager(QObject):
 
 def _read_leftover(folder: Path) -> Leftover | None:
     try:
-        index = json.loads((folder / INDEX).read_text(encoding="utf-8"))
+        index = json.loads(read_text(folder / INDEX))
         documents = []
         for entry in index["documents"]:
-            file = folder / entry["file"] if entry.get("file") else None
+            name = entry.get("file")
+            # Only this session's own slot files: an index must not point away.
+            own_file = isinstance(name, str) and _SLOT_FILE.fullmatch(name)
+            file = folder / name if own_file else None
             if file is not None and not file.is_file():
                 file = None
             documents.append(
@@ -271,8 +283,9 @@ def _read_leftover(folder: Path) -> Leftover | None:
                 )
             )
         return Leftover(folder, str(index.get("saved_at", "")), documents)
-    except (OSError, ValueError, KeyError, TypeError):
-        # No readable index: salvage the TOML files alone, as untitled documents.
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        # No readable index (ScenarioError is a ValueError): salvage the TOML
+        # files alone, as untitled documents.
         files = sorted(folder.glob("slot*.toml"))
         if not files:
             return None
@@ -296,6 +309,11 @@ def restore_document(saved: SavedDocument) -> Any:
     undo goes back to that file's content, or to the preset the document came from.
     Raises :class:`ScenarioError` when the edits no longer make a valid scenario.
     """
+    with refusing(str(saved.file or saved.path or saved.name)):
+        return _restore(saved)
+
+
+def _restore(saved: SavedDocument) -> Any:
     from gui.document import ScenarioDocument, SnapshotCommand
 
     edits = saved.own()

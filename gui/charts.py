@@ -23,12 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 
 from simulator import report_text
 from simulator.figures import FIGURE_LABELS, SERIES_LABELS
+
+# Labels hold dollar amounts and scenario names as their authors wrote them: a
+# pair of "$" must not turn them into mathtext (or a formula that cannot be
+# parsed into an error at drawing time).
+matplotlib.rcParams["text.parse_math"] = False
 
 #: Okabe-Ito colours, by name.
 OKABE_ITO = {
@@ -969,7 +975,7 @@ def plot_bridge(
             "Levers added left to right; a bar depends on the order when levers "
             f"interact. Whiskers: ±{SE_WHISKER} s.e. (Monte Carlo, "
             f"{bridge.settings.runs:,} runs). The axis does not start at 0." + overview
-        ).replace("$", r"\$"),
+        ),
         fontsize=FONT["note"],
         color="#555555",
         labelpad=8,
@@ -1129,7 +1135,7 @@ def plot_tornado(
         f"{as_is}, every variant starting from a "
         f"funnel warmed up as {warmed}.\nLight bar: {names[0]}, "
         f"dark bar: {names[1]}, everything else held "
-        f"({drivers.settings.runs:,} runs, paired).".replace("$", r"\$"),
+        f"({drivers.settings.runs:,} runs, paired).",
         fontsize=FONT["note"],
         color="#333333",
         wrap=True,
@@ -1208,7 +1214,7 @@ def caption_below(ax: Axes, rows: Sequence[str]) -> list[Any]:
     gap = -4.0
     for row in rows:
         anchor = ax.annotate(
-            _wrap(row, CAPTION_WIDTH).replace("$", r"\$"),
+            _wrap(row, CAPTION_WIDTH),
             xy=(0, 0),
             xycoords=anchor,
             xytext=(0, gap),

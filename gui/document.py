@@ -43,9 +43,10 @@ from simulator.scenario_io import (
     resolve_reference,
     save_scenario,
     scenario_from_dict,
-    write_atomic,
+    write_scenario_text,
 )
 from simulator.schema import PARAMETER_TABLES, Scenario
+from simulator.untrusted import list_index, refusing, resolved
 
 Raw = dict[str, Any]
 
@@ -226,9 +227,10 @@ class ScenarioDocument(QObject):
     @classmethod
     def from_file(cls, path: str | Path) -> ScenarioDocument:
         """Open a scenario file; a :class:`ScenarioError` names what is wrong."""
-        path = Path(path).expanduser().resolve()
-        load_scenario(path)  # the loader's own error messages, with the file named
-        return cls(read_toml(path), path=path, anchor=path)
+        with refusing(str(path)):
+            path = resolved(Path(path).expanduser(), origin=str(path))
+            load_scenario(path)  # the loader's own messages, with the file named
+            return cls(read_toml(path), path=path, anchor=path)
 
     @classmethod
     def from_preset(cls, preset_id: str) -> ScenarioDocument:
@@ -686,7 +688,9 @@ class ScenarioDocument(QObject):
             # An alternative is saved as what it is: its levers and the values
             # it sets itself, so that reopened against a baseline it is that
             # baseline with these changes.
-            write_atomic(target, tomli_w.dumps(_saved_own(self.own)))
+            write_scenario_text(
+                target, tomli_w.dumps(_saved_own(self.own)), standalone=False
+            )
         else:
             save_scenario(self.scenario, target)
         self.path = target
@@ -712,11 +716,11 @@ def _mark_yours(
             if (
                 parts[: len(lp)] == lp
                 and len(parts) > len(lp)
-                and parts[len(lp)].isdigit()
+                and (index := list_index(parts[len(lp)])) is not None
             ):
                 try:
                     items = _get(own, lp)
-                    named[len(lp)] = str(items[int(parts[len(lp)])]["name"])
+                    named[len(lp)] = str(items[index]["name"])
                 except (KeyError, IndexError, TypeError):
                     pass
         if named[0] in PARAMETER_TABLES:
@@ -820,7 +824,7 @@ def _index_form(lever_key: str, scenario: Scenario) -> str:
         if (
             parts[: len(lp)] == lp
             and len(parts) > len(lp)
-            and not parts[len(lp)].isdigit()
+            and list_index(parts[len(lp)]) is None
         ):
             names = [item.name for item in items]
             if parts[len(lp)] in names:
@@ -843,8 +847,8 @@ def _reset_to_inherited(own: Raw, inherited: Raw, parts: list[str]) -> None:
             source = _get(inherited, lp)
             own_names = [it.get("name") for it in items if isinstance(it, dict)]
             src_names = [it.get("name") for it in source]
-            if item_ref.isdigit():
-                i_own = i_src = int(item_ref)
+            if (index := list_index(item_ref)) is not None:
+                i_own = i_src = index
             elif item_ref in own_names and item_ref in src_names:
                 i_own, i_src = own_names.index(item_ref), src_names.index(item_ref)
             else:

@@ -437,7 +437,7 @@ class FieldEditor(QWidget):
     ) -> None:
         """Highlight and tooltip: meaning, unit, range, source, what it differs from."""
         lo, hi, strict = self.bounds
-        lines = [f"<b>{self.dotted}</b>", self.description]
+        lines = [f"<b>{html.escape(self.dotted)}</b>", self.description]
         if self.percent:
             lines.append(
                 f"Unit: {percent_unit(self.unit)} (type 12, 12% or 12 %; files "
@@ -463,24 +463,27 @@ class FieldEditor(QWidget):
         if note:
             lines.append(f"<i>{note}</i>")
         if citation is not None and kind_of(citation) == "yours":
-            lines.append(f"Yours: {citation.source}")
+            lines.append(f"Yours: {html.escape(citation.source)}")
         elif citation is not None:
             year = f", {citation.year}" if citation.year else ""
+            # A citation is the file author's text: shown as written, not as HTML.
             text = (
-                f"Source: {citation.source}{year} (confidence: {citation.confidence})"
+                f"Source: {html.escape(citation.source)}{year} "
+                f"(confidence: {citation.confidence})"
             )
             if citation.note:
-                text += f"<br>{citation.note}"
+                text += f"<br>{html.escape(citation.note)}"
             lines.append(text)
         else:
             lines.append("Source: none given in the scenario file")
         lines.append("Right-click to say where your value comes from.")
         if lever:
-            lines.append(f"Set by the lever <b>{lever}</b>")
+            lines.append(f"Set by the lever <b>{html.escape(lever)}</b>")
         if differs:
             lines.append(
-                f"<span style='color:#8a3b00'>Differs from {parent_name}: "
-                f"{format_parameter(self.dotted, parent_value)}</span>"
+                f"<span style='color:#8a3b00'>Differs from "
+                f"{html.escape(str(parent_name))}: "
+                f"{html.escape(format_parameter(self.dotted, parent_value))}</span>"
             )
         tooltip = "<br>".join(lines)
         if self._shown_info == (tooltip, differs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import html
 import shlex
@@ -49,6 +50,9 @@ from simulator.errors import ScenarioError
 from simulator.library import bundled_scenarios
 from simulator.plausibility import lever_warnings
 from simulator.runner import RunSettings
+from simulator.scenario_io import clean_stale_temps
+from simulator.schema import Simulation
+from simulator.untrusted import refusing, run_budget_problem, whole_number
 
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")
@@ -67,6 +71,8 @@ class MessageBar(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         self.label = QLabel()
+        # Messages quote file names and values as they are: never as HTML.
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.label, 1)
@@ -195,6 +201,7 @@ class ScenarioPane(QWidget):
         described.addWidget(self.description_edit, 1)
         layout.addLayout(described)
         self.info = QLabel()
+        self.info.setTextFormat(Qt.TextFormat.RichText)  # values inside are escaped
         self.info.setWordWrap(True)
         self.info.setStyleSheet("color: #555555;")
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -448,7 +455,19 @@ class MainWindow(QMainWindow):
                 "warmup_weeks": sim.warmup_weeks,
                 "seed": sim.seed,
             }
+            problem = run_budget_problem(sim.runs, sim.horizon_weeks, sim.warmup_weeks)
+            if problem:
+                # Nothing starts unasked: the defaults run, the file's settings
+                # are one confirmation away.
+                stored = {**stored, **_default_run_settings()}
+                self.messages.show_message(
+                    f"The baseline's file asks for {problem}. The default run "
+                    "settings are used; “Use the baseline's” runs the file's "
+                    "after a confirmation.",
+                    "info",
+                )
         self.set_run_settings(stored, run=False)
+        self._clean_stale_temps()
         geometry = self.settings.window_geometry()
         if geometry is not None:
             self.restoreGeometry(geometry)
@@ -784,10 +803,11 @@ class MainWindow(QMainWindow):
         return max(0, self.tabs.currentIndex())
 
     def _document_for(self, ref: str) -> ScenarioDocument:
-        path = Path(ref).expanduser()
-        if path.suffix.lower() == ".toml" or path.exists():
-            return ScenarioDocument.from_file(path)
-        return ScenarioDocument.from_preset(ref)
+        with refusing(ref):
+            path = Path(ref).expanduser()
+            if path.suffix.lower() == ".toml" or path.exists():
+                return ScenarioDocument.from_file(path)
+            return ScenarioDocument.from_preset(ref)
 
     def _fits(self, slot: int, doc: ScenarioDocument) -> None:
         """Raise :class:`ScenarioError` if ``doc`` cannot take ``slot``: an
@@ -1045,13 +1065,17 @@ class MainWindow(QMainWindow):
             for own in (saved.baseline, *saved.alternatives)
         ]
         self._set_documents(docs)
+        note = ""
         if saved.run is not None:
-            self.set_run_settings(dataclasses.asdict(saved.run), run=False)
+            if self._confirm_run_settings(saved.run, "The comparison file"):
+                self.set_run_settings(dataclasses.asdict(saved.run), run=False)
+            else:
+                note = " Its run settings were not taken (beyond the budget)."
         if saved.target is not None:
             self._set_target(*saved.target)
         self.comparison_path = anchor
         self.settings.set_last_comparison(anchor)
-        self.messages.show_message(f"Opened the comparison {anchor}.", "info")
+        self.messages.show_message(f"Opened the comparison {anchor}.{note}", "info")
         self.schedule_run()
         return True
 
@@ -1198,11 +1222,25 @@ class MainWindow(QMainWindow):
             slot += 1
         self.autosave.write_now()  # the restored edits are safe again first
         if failed:
-            self.messages.show_message(
-                "Could not restore "
-                + "; ".join(failed)
-                + f". The autosave is kept in {newest.folder}."
+            what = "; ".join(failed)
+            discard = QMessageBox.question(
+                self,
+                "Autosave not restored",
+                f"Could not restore {what}.\n\nDiscard this autosave? No keeps "
+                f"it in {newest.folder} and offers it again next time.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
             )
+            if discard == QMessageBox.StandardButton.Yes:
+                newest.remove()
+                self.messages.show_message(
+                    f"Could not restore {what}; that autosave is discarded."
+                )
+            else:
+                self.messages.show_message(
+                    f"Could not restore {what}. The autosave is kept in "
+                    f"{newest.folder}."
+                )
         else:
             newest.remove()
             more = len(leftovers) - 1
@@ -1220,6 +1258,12 @@ class MainWindow(QMainWindow):
             )
         self.tabs.setCurrentIndex(0)
         return restored
+
+    def _clean_stale_temps(self) -> None:
+        """Remove what saves killed half-way left next to recent files."""
+        for recent in self.settings.recent_files():
+            with contextlib.suppress(OSError, ValueError):
+                clean_stale_temps(Path(recent))
 
     def dragEnterEvent(self, event: Any) -> None:
         if _toml_urls(event.mimeData()):
@@ -1278,20 +1322,45 @@ class MainWindow(QMainWindow):
         if run:
             self._on_run_settings_changed()
 
-    def use_baseline_run_settings(self) -> None:
+    def _confirm_run_settings(self, run: Any, whose: str) -> bool:
+        """Whether run settings from a file may be used: at once within the
+        budget a file may ask for unconfirmed, else after asking."""
+        problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
+        if not problem:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Long run",
+            f"{whose} asks for {problem}. It may take a long time and much "
+            "memory. Run it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def use_baseline_run_settings(self) -> bool:
+        """Take the baseline file's run settings, asking first when they are
+        beyond the budget a file may ask for unconfirmed."""
         sim = self.docs[0].scenario.simulation
+        if not self._confirm_run_settings(sim, "The baseline's file"):
+            return False
         self.set_run_settings(
             {
-                "runs": sim.runs,
+                "runs": min(sim.runs, self.runs_spin.maximum()),
                 "horizon_weeks": sim.horizon_weeks,
                 "warmup_weeks": sim.warmup_weeks,
                 "seed": sim.seed,
             }
         )
+        return True
 
     def _on_run_settings_changed(self, *_args: Any) -> None:
         text = self.seed_edit.text().strip()
-        if not text.isdigit() or int(text) >= 2**63:
+        try:
+            valid = whole_number(text) >= 0
+        except ValueError:
+            valid = False
+        if not valid:
             self.messages.show_message(
                 f"The seed must be a whole number from 0 to {2**63 - 1:,}."
             )
@@ -1349,6 +1418,9 @@ class MainWindow(QMainWindow):
                 self.messages.label.text()
             ):
                 self.messages.hide()
+            notes = getattr(comparison, "notes", [])
+            if notes:
+                self.messages.show_message(" ".join(notes), "info")
         self.resultShown.emit(final)
 
     def _on_failed(self, message: str) -> None:
@@ -1366,6 +1438,15 @@ class MainWindow(QMainWindow):
             self.results.hide_progress()
         if not busy and self.status.text().endswith("…"):
             self.status.setText("Ready")
+
+
+def _default_run_settings() -> dict[str, int]:
+    defaults = Simulation()
+    return {
+        "runs": defaults.runs,
+        "horizon_weeks": defaults.horizon_weeks,
+        "warmup_weeks": defaults.warmup_weeks,
+    }
 
 
 def _qcolor(hex_color: str) -> Any:

@@ -38,6 +38,7 @@ from simulator.plausibility import (
 )
 from simulator.report_text import net_value_line
 from simulator.results import uncertainty_note
+from simulator.safe_text import csv_cell, from_csv_cell, one_line
 from simulator.scenario_io import write_atomic
 
 #: Weekly statistics written to the weekly CSV, in column order.
@@ -103,7 +104,7 @@ def _header(comparison: Any, kind: str) -> list[str]:
         f"kind: {kind}",
         f"funnelsim_version: {funnelsim_version()}",
         f"created: {now}",
-        "scenarios: " + "; ".join(r.name for r in comparison.results),
+        "scenarios: " + "; ".join(one_line(r.name) for r in comparison.results),
     ]
     for index, result in enumerate(comparison.results):
         role = "baseline" if index == 0 else "alternative"
@@ -113,7 +114,7 @@ def _header(comparison: Any, kind: str) -> list[str]:
             detail += f"; extends {sc.extends}"
         if sc.levers:
             detail += "; levers " + ", ".join(sc.levers)
-        lines.append(f"scenario.{index}: {result.name} ({detail})")
+        lines.append(f"scenario.{index}: {one_line(result.name)} ({one_line(detail)})")
     lines += [
         f"seed: {s.seed}",
         f"runs: {s.runs}",
@@ -139,6 +140,11 @@ def _num(value: float) -> str:
     )
 
 
+def _name_cell(result: Any) -> Any:
+    """A scenario's name as a cell no spreadsheet runs as a formula."""
+    return csv_cell(one_line(result.name))
+
+
 def write_figures_csv(comparison: Any, path: str | Path) -> Path:
     """Per-run figures: one row per scenario and run, one column per figure."""
     path = Path(path)
@@ -151,7 +157,7 @@ def write_figures_csv(comparison: Any, path: str | Path) -> Path:
             columns = [np.asarray(result.figures[n], dtype=float) for n in names]
             for run in range(len(columns[0])):
                 writer.writerow(
-                    [result.name, run, *(_num(col[run]) for col in columns)]
+                    [_name_cell(result), run, *(_num(col[run]) for col in columns)]
                 )
     return path
 
@@ -169,7 +175,7 @@ def write_weekly_csv(comparison: Any, path: str | Path) -> Path:
                 for week in range(len(stats["p50"])):
                     writer.writerow(
                         [
-                            result.name,
+                            _name_cell(result),
                             series,
                             week,
                             *(_num(stats[k][week]) for k in WEEKLY_STATS),
@@ -222,7 +228,9 @@ def read_csv(path: str | Path) -> CsvExport:
         names = header[2:]
         collected: dict[str, list[list[float]]] = {}
         for row in rows:
-            collected.setdefault(row[0], []).append([float(v) for v in row[2:]])
+            collected.setdefault(from_csv_cell(row[0]), []).append(
+                [float(v) for v in row[2:]]
+            )
         for scenario, values in collected.items():
             table = np.array(values, dtype=float).reshape(len(values), len(names))
             out.data[scenario] = {n: table[:, i] for i, n in enumerate(names)}
@@ -230,7 +238,7 @@ def read_csv(path: str | Path) -> CsvExport:
         stats = header[3:]
         weekly: dict[str, dict[str, list[float]]] = {}
         for row in rows:
-            target = weekly.setdefault(row[0], {})
+            target = weekly.setdefault(from_csv_cell(row[0]), {})
             for stat, value in zip(stats, row[3:], strict=True):
                 target.setdefault(f"{row[1]}.{stat}", []).append(float(value))
         out.data = {
@@ -410,11 +418,6 @@ def _lever_names(lever_ids: Any) -> list[str]:
 # --------------------------------------------------------------------------- charts
 
 
-def _plain(text: str) -> str:
-    """Escape ``$`` so matplotlib shows money, not mathtext (``$5M to $7M``)."""
-    return text.replace("$", r"\$")
-
-
 def _fig(size: tuple[float, float]) -> Figure:
     return Figure(figsize=size, layout="constrained", dpi=100)
 
@@ -514,7 +517,7 @@ def _text_page(
         fontsize = 13 if style == "h" else 9
         if style == "h":
             y -= 0.01
-        fig.text(0.05, y, _plain(text), fontsize=fontsize, fontweight=weight, va="top")
+        fig.text(0.05, y, text, fontsize=fontsize, fontweight=weight, va="top")
         y -= 0.034 if style == "h" else 0.022
     return fig
 
@@ -532,13 +535,13 @@ def _paginate(
 
 def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figure:
     fig = Figure(figsize=size, dpi=100)
-    fig.text(0.06, 0.84, _plain(title), fontsize=28, fontweight="bold")
+    fig.text(0.06, 0.84, title, fontsize=28, fontweight="bold")
     names = " vs ".join(r.name for r in comparison.results)
-    fig.text(0.06, 0.77, _plain(names), fontsize=18, color="#333333")
+    fig.text(0.06, 0.77, names, fontsize=18, color="#333333")
     y = 0.68
     for line in headline_lines(comparison):
         for part in textwrap.wrap(line, 105, break_on_hyphens=False):
-            fig.text(0.06, y, _plain(part), fontsize=12.5, va="top")
+            fig.text(0.06, y, part, fontsize=12.5, va="top")
             y -= 0.038
         y -= 0.018
     for caveat in caveat_lines(comparison):
@@ -547,7 +550,7 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
             fig.text(
                 0.06,
                 y,
-                _plain(part),
+                part,
                 fontsize=12,
                 fontweight="bold",
                 color="#8a3b00",
@@ -560,12 +563,12 @@ def _title_page(comparison: Any, title: str, size: tuple[float, float]) -> Figur
         "show the spread over simulated runs, not a forecast."
     )
     for index, part in enumerate(textwrap.wrap(footer, 150)):
-        fig.text(0.06, 0.09 - 0.028 * index, _plain(part), fontsize=9.5, color="#555")
+        fig.text(0.06, 0.09 - 0.028 * index, part, fontsize=9.5, color="#555")
     return fig
 
 
 def _table_page(comparison: Any, size: tuple[float, float]) -> Figure:
-    rows = [[_plain(cell) for cell in row] for row in difference_rows(comparison)]
+    rows = difference_rows(comparison)
     fig = Figure(figsize=size, dpi=100)
     fig.text(
         0.04,

@@ -41,6 +41,7 @@ from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
 from simulator.plausibility import result_warnings, start_line
 from simulator.report_text import two_digits
 from simulator.results import uncertainty_note
+from simulator.safe_text import csv_cell, one_line
 
 
 def ordered_figures(result: Any) -> list[str]:
@@ -296,6 +297,7 @@ class Card(QFrame):
         layout.setContentsMargins(10, 6, 8, 6)
         layout.setSpacing(2)
         self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a scenario's name
         self.title.setStyleSheet("font-size: 13pt; font-weight: bold; border: none;")
         self.title.setWordWrap(True)
         self.body = QLabel()
@@ -872,7 +874,11 @@ class TableView(ResultView):
     def text(self) -> str:
         if self.comparison is None:
             return ""
-        return "\n".join("\t".join(row) for row in self.rows()) + "\n"
+        # The header holds scenario names: neutralised for a spreadsheet
+        # pasted into (the values below are the app's own numbers).
+        header, *body = self.rows()
+        safe = [str(csv_cell(one_line(cell))) for cell in header]
+        return "\n".join("\t".join(row) for row in [safe, *body]) + "\n"
 
     def copy(self) -> None:
         text = self.text()

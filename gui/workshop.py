@@ -33,6 +33,7 @@ from gui import charts
 from gui.results import ChartCanvas
 from gui.story import TaskRunner
 from simulator.caveats import headline_caveat
+from simulator.safe_text import for_rich_text
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
 ANIMATION_MS = 500
@@ -213,6 +214,8 @@ class WorkshopWindow(QWidget):
         self.kicker = QLabel()
         self.kicker.setStyleSheet("font-size: 20pt; color: #0072B2; font-weight: bold;")
         self.heading = QLabel()
+        # Scenario and lever names are their authors' text, shown as written.
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
         self.heading.setWordWrap(True)
         self.heading.setStyleSheet("font-size: 34pt; font-weight: bold;")
         self.body = QLabel()
@@ -370,7 +373,7 @@ class WorkshopWindow(QWidget):
             self.kicker.setText(f"Lever {slide.step} of {n} — predict first")
             self.heading.setText(step.name)
             self.body.setText(
-                f"{step.description}<br><br>So far: "
+                f"{for_rich_text(step.description)}<br><br>So far: "
                 f"<b>{fmt_headline(prev.figure, prev.value)}</b> "
                 f"{self._headline_name()}. What will it be with this lever?"
             )

@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -23,6 +24,7 @@ from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError, SimulationCancelled
 from simulator.library import bundled_levers, bundled_scenarios
 from simulator.plausibility import input_warnings, lever_warnings
+from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
     explain_validation_error,
     load_lever,
@@ -32,6 +34,12 @@ from simulator.scenario_io import (
     resolve_alternative,
 )
 from simulator.schema import Scenario, Simulation
+from simulator.untrusted import (
+    RUN_WEEKS_BUDGET,
+    refusing,
+    run_budget_problem,
+    whole_number,
+)
 
 # The engine (numba, a third of a second to import) is imported by the commands
 # that simulate, when they run: listing, validating and help need none of it.
@@ -48,14 +56,17 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error in one line (and exits with 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+        shown = for_terminal(message)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shown} (see --help)\n")
 
 
 def positive_int(text: str) -> int:
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            f"{_clip(text)!r} is not a whole number in digits 0-9"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
@@ -63,12 +74,18 @@ def positive_int(text: str) -> int:
 
 def non_negative_int(text: str) -> int:
     try:
-        value = int(text)
+        value = whole_number(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            f"{_clip(text)!r} is not a whole number in digits 0-9"
+        ) from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be 0 or more")
     return value
+
+
+def _clip(text: str) -> str:
+    return for_terminal(text if len(text) <= 40 else text[:37] + "...")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -92,6 +109,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=positive_int, help="worker threads")
     parser.add_argument(
         "--json", action="store_true", help="write one JSON object to stdout"
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run settings from a file beyond the budget of "
+        f"{RUN_WEEKS_BUDGET:,} runs x weeks: run them anyway",
     )
 
 
@@ -162,7 +185,32 @@ def settings_from(args: argparse.Namespace, baseline: Scenario) -> RunSettings:
         Simulation.model_validate(dataclasses.asdict(settings))
     except ValidationError as exc:
         raise explain_validation_error(exc, lambda _: "command line") from None
+    check_budget(args, settings)
     return settings
+
+
+def check_budget(args: argparse.Namespace, settings: RunSettings) -> None:
+    """Refuse run settings that came (in part) from a file and exceed the
+    budget, unless ``--yes``: numbers typed on the command line are the user's
+    choice, a file's are a stranger's."""
+    from_file = None in (args.runs, args.weeks, args.warmup)
+    if not from_file or getattr(args, "yes", False):
+        return
+    problem = run_budget_problem(
+        settings.runs, settings.horizon_weeks, settings.warmup_weeks
+    )
+    if problem:
+        by_set = any(o.strip().startswith("simulation.") for o in args.overrides)
+        raise ScenarioError(
+            f"{problem}; pass --yes to run them, or choose --runs/--weeks",
+            file="--set" if by_set else _first_ref(args),
+            parameter="simulation",
+        )
+
+
+def _first_ref(args: argparse.Namespace) -> str | None:
+    ref = getattr(args, "scenario", None) or getattr(args, "baseline", None)
+    return str(ref) if ref else None
 
 
 def settings_from_file(
@@ -256,7 +304,8 @@ def simulate(args: argparse.Namespace, refs: Sequence[str]) -> Any:
             concerns += lever_warnings(scenarios[0], scenario)
         for concern in concerns:
             print(
-                f"funnelsim: warning: {scenario.name}: {concern.message}",
+                f"funnelsim: warning: {for_terminal(scenario.name)}: "
+                f"{for_terminal(concern.message)}",
                 file=sys.stderr,
             )
     if not is_prepared():
@@ -283,7 +332,9 @@ def emit_result(
         json.dump(result.to_json(), sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(table(result))
+        print(for_terminal(table(result), keep_newlines=True))
+    for note in getattr(result, "notes", ()):
+        print(f"funnelsim: note: {for_terminal(note)}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -308,13 +359,15 @@ def _compare_file(args: argparse.Namespace) -> int:
     """``compare my-comparison.toml``: the file's scenarios and run settings
     (options on the command line win)."""
     from simulator import report_text
-    from simulator.comparison_file import is_comparison_file, load_comparison
+    from simulator.comparison_file import KIND as COMPARISON_KIND
+    from simulator.comparison_file import load_comparison
     from simulator.engine import is_prepared
     from simulator.runner import compare
     from simulator.scenario_io import resolve_reference
 
     path = resolve_reference(args.baseline)
-    if not is_comparison_file(path):
+    # Read, not just asked: a file that cannot be read says why.
+    if read_toml(path).get("kind") != COMPARISON_KIND:
         raise ScenarioError(
             "compare needs a baseline and at least one alternative, or one "
             "comparison file",
@@ -327,6 +380,7 @@ def _compare_file(args: argparse.Namespace) -> int:
         )
     saved, scenarios = load_comparison(path)
     settings = settings_from_file(args, saved.run, scenarios[0])
+    check_budget(args, settings)
     if not is_prepared():
         prepare_engine(scenarios[0])
     comparison = compare(
@@ -343,26 +397,40 @@ def _compare_file(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for ref in args.files:
+        shown = for_terminal(ref)
         try:
-            raw = read_toml(_path_of(ref))
-            if raw.get("kind") == "comparison":
-                from simulator.comparison_file import load_comparison
+            with refusing(ref):
+                raw = read_toml(_path_of(ref))
+                if raw.get("kind") == "comparison":
+                    from simulator.comparison_file import load_comparison
 
-                _saved, scenarios = load_comparison(_path_of(ref))
+                    saved, scenarios = load_comparison(_path_of(ref))
+                    run: Any = saved.run or scenarios[0].simulation
+                    what = (
+                        f"comparison ({for_terminal(scenarios[0].name)} and "
+                        f"{len(scenarios) - 1} alternative(s))"
+                    )
+                    checked = list(scenarios)
+                elif "set" in raw and "marketing" not in raw:
+                    lever = load_lever(ref)
+                    print(f"{shown}: valid lever ({for_terminal(lever.name)})")
+                    continue
+                else:
+                    scenario = load_scenario(ref)
+                    run = scenario.simulation
+                    what = f"scenario ({for_terminal(scenario.name)})"
+                    checked = [scenario]
+            print(f"{shown}: valid {what}")
+            _print_input_warnings(checked)
+            problem = run_budget_problem(run.runs, run.horizon_weeks, run.warmup_weeks)
+            if problem:
                 print(
-                    f"{ref}: valid comparison ({scenarios[0].name} and "
-                    f"{len(scenarios) - 1} alternative(s))"
+                    f"funnelsim: note: {shown}: run settings: {problem}; `run` and "
+                    "`compare` ask for --yes, the app for a confirmation",
+                    file=sys.stderr,
                 )
-                _print_input_warnings(scenarios)
-            elif "set" in raw and "marketing" not in raw:
-                lever = load_lever(ref)
-                print(f"{ref}: valid lever ({lever.name})")
-            else:
-                scenario = load_scenario(ref)
-                print(f"{ref}: valid scenario ({scenario.name})")
-                _print_input_warnings([scenario])
         except ScenarioError as exc:
-            print(f"funnelsim: error: {exc}", file=sys.stderr)
+            print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
             status = EXIT_USAGE
     return status
 
@@ -377,7 +445,7 @@ def _print_input_warnings(scenarios: Sequence[Scenario]) -> None:
             concerns += lever_warnings(scenarios[0], scenario)
         who = f"{scenario.name}: " if len(scenarios) > 1 else ""
         for concern in concerns:
-            print(f"  warning: {who}{concern.message}")
+            print(for_terminal(f"  warning: {who}{concern.message}"))
 
 
 def _path_of(ref: str) -> Any:
@@ -438,6 +506,27 @@ def _has_display() -> bool:
 
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _with_warnings_as_notes(handler: Handler, args: argparse.Namespace) -> int:
+    """Run a command; a warning of numpy or another library becomes one
+    ``funnelsim: note:`` line instead of a multi-line warning with a path."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default", RuntimeWarning)
+        try:
+            return handler(args)
+        finally:
+            seen: set[str] = set()
+            for warning in caught:
+                text = f"{warning.category.__name__}: {warning.message}"
+                if text not in seen:
+                    seen.add(text)
+                    print(
+                        "funnelsim: note: a computation gave an undefined or "
+                        f"overflowing value ({for_terminal(text)}); figures "
+                        "shown as nan or null may be affected",
+                        file=sys.stderr,
+                    )
 
 
 #: Commands of this module; any other (or none, or --help) needs the extensions'.
@@ -526,9 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        return _with_warnings_as_notes(handler, args)
     except ScenarioError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except SimulationCancelled:
         print("funnelsim: cancelled", file=sys.stderr)
@@ -548,7 +637,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
     except OSError as exc:
-        print(f"funnelsim: error: {exc}", file=sys.stderr)
+        print(f"funnelsim: error: {for_terminal(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

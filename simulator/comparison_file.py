@@ -55,6 +55,7 @@ from simulator.scenario_io import (
     write_atomic,
 )
 from simulator.schema import Scenario, Simulation
+from simulator.untrusted import refusing, resolved
 
 KIND = "comparison"
 MAX_ALTERNATIVES = 3
@@ -102,10 +103,11 @@ def is_comparison_file(path: str | Path) -> bool:
 def load_comparison(path: str | Path) -> tuple[ComparisonFile, list[Scenario]]:
     """Read and validate a comparison file: the file's content and its
     scenarios resolved (baseline first)."""
-    path = Path(path).expanduser()
-    raw = read_toml(path)
-    comparison = comparison_from_dict(raw, origin=str(path))
-    return comparison, comparison.resolve(path.resolve(), str(path))
+    with refusing(str(path)):  # any failure: one line naming the file
+        path = Path(path).expanduser()
+        raw = read_toml(path)
+        comparison = comparison_from_dict(raw, origin=str(path))
+        return comparison, comparison.resolve(resolved(path), str(path))
 
 
 def comparison_from_dict(raw: Mapping[str, Any], *, origin: str) -> ComparisonFile:

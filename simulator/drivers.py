@@ -65,6 +65,7 @@ from simulator.scenario_io import (
     load_scenario,
 )
 from simulator.schema import Scenario, field_info, limits
+from simulator.untrusted import list_index
 
 DEFAULT_SPAN = 0.2
 DEFAULT_BOOTSTRAP = 200
@@ -229,8 +230,8 @@ def get_value(scenario: Scenario | Mapping[str, Any], dotted: str) -> Any:
             names = [item.get("name") for item in node if isinstance(item, dict)]
             if part in names:
                 node = node[names.index(part)]
-            elif part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+            elif (index := list_index(part)) is not None and index < len(node):
+                node = node[index]
             else:
                 raise ScenarioError("no such list item", parameter=dotted)
         elif isinstance(node, dict) and part in node:

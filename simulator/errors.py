@@ -26,13 +26,25 @@ class ScenarioError(ValueError):
         self.parameter = parameter
         self.value = value
         self.problem = problem
+        #: The line of the file that sets the parameter, when known.
+        self.line: int | None = None
         parts = []
         if self.file:
             parts.append(self.file)
         if parameter:
-            parts.append(f"{parameter} = {_show(value)}" if has_value else parameter)
-        parts.append(problem)
+            shown = _clip(parameter, 120)
+            parts.append(f"{shown} = {_show(value)}" if has_value else shown)
+        # A problem quoting a stranger's text stays one readable line.
+        parts.append(_clip(problem, 400))
         super().__init__(": ".join(parts))
+
+    def name_line(self, line: int) -> None:
+        """Say which line of the file sets the parameter."""
+        self.line = line
+        message = str(self.args[0]) if self.args else ""
+        if self.file and message.startswith(self.file + ": "):
+            rest = message[len(self.file) + 2 :]
+            self.args = (f"{self.file}, line {line}: {rest}",)
 
 
 class SimulationCancelled(RuntimeError):
@@ -40,5 +52,12 @@ class SimulationCancelled(RuntimeError):
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    try:
+        text = repr(value)
+    except ValueError:  # an int too long to print
+        text = "(a number too long to show)"
+    return _clip(text, 60)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.schema import Scenario, field_info
+from simulator.untrusted import list_index
 
 #: Units whose values are fractions, shown and entered as percentages.
 PERCENT_UNITS = frozenset({"probability", "share", "share/year", "share/review"})
@@ -64,10 +65,11 @@ def label_of(dotted: str, scenario: Scenario | None = None) -> str:
         lp = list_path.split(".")
         if parts[: len(lp)] == lp and len(parts) > len(lp):
             item = parts[len(lp)]
-            if item.isdigit() and scenario is not None:
+            index = list_index(item)
+            if index is not None and scenario is not None:
                 items = _items(scenario, list_path)
-                if int(item) < len(items):
-                    item = items[int(item)].name
+                if index < len(items):
+                    item = items[index].name
             rest = parts[len(lp) + 1 :]
             if not rest:
                 return f"{noun} {item}"

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from simulator.parameter_text import format_parameter, label_of, section_of
 from simulator.schema import Citation, Scenario
+from simulator.untrusted import list_index
 
 ENTERED_BY_YOU = "entered by you"
 Kind = Literal["cited", "assumption", "yours", "none"]
@@ -64,8 +65,9 @@ def _candidates(scenario: Scenario, dotted: str) -> list[str]:
             items = _items(scenario, list_path)
             ref = parts[len(lp)]
             names = [item.name for item in items]
-            if ref.isdigit() and int(ref) < len(items):
-                other = names[int(ref)]
+            index = list_index(ref)
+            if index is not None and index < len(items):
+                other = names[index]
             elif ref in names:
                 other = str(names.index(ref))
             else:
@@ -91,8 +93,9 @@ def value_of(scenario: Scenario, dotted: str) -> Any:
     for part in dotted.split("."):
         if isinstance(node, list):
             names = [i.get("name") for i in node if isinstance(i, dict)]
-            if part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+            index = list_index(part)
+            if index is not None and index < len(node):
+                node = node[index]
             elif part in names:
                 node = node[names.index(part)]
             else:

@@ -183,6 +183,8 @@ class RunResult:
     figures: dict[str, F]
     weekly: dict[str, NDArray[np.float32]]
     _series_cache: dict[str, dict[str, F]] = field(default_factory=dict, repr=False)
+    #: What a reader of these results must know (series clipped, ...).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -232,6 +234,10 @@ class RunResult:
             "weeks": self.settings.horizon_weeks,
             "warmup_weeks": self.settings.warmup_weeks,
             "summary": {k: _jsonable(v) for k, v in self.summary.items()},
+            # "kept": weekly percentiles exact; "streamed": read off per-week
+            # histograms, within one bin (1/680 of a week's range) of exact.
+            "weekly_series": "kept" if self.has_trajectories else "streamed",
+            "notes": list(self.notes),
             "series": {
                 name: {
                     stat: _jsonable(values.tolist())
@@ -258,6 +264,11 @@ class Comparison:
     @property
     def results(self) -> list[RunResult]:
         return [self.baseline, *self.alternatives]
+
+    @property
+    def notes(self) -> list[str]:
+        """Every result's notes (see :attr:`RunResult.notes`)."""
+        return [note for result in self.results for note in result.notes]
 
     def paired(self, alternative: int, figure: str) -> F:
         """Per-run differences, alternative minus baseline."""
@@ -400,6 +411,8 @@ class ResultBuilder:
         # series depend on each scenario's sources).
         self._sketches: list[dict[str, WeeklySketch]] = [{} for _ in scenarios]
         self._paired: list[dict[str, WeeklySketch]] = [{} for _ in scenarios[1:]]
+        #: Weekly series of each scenario that went beyond what float32 holds.
+        self._clipped: list[set[str]] = [set() for _ in scenarios]
 
     def recorder(
         self, scenario: int, first_run: int, n: int, sources: tuple[str, ...]
@@ -428,6 +441,8 @@ class ResultBuilder:
     def _fold(self, outputs: Sequence[ChunkOutput]) -> None:
         start = self._filled
         runs, weeks = self._settings.runs, self._settings.horizon_weeks
+        for i, output in enumerate(outputs):
+            self._clipped[i] |= clip_to_float32(output)
         baseline_weekly = {} if self.keep_weekly else outputs[0].weekly
         for i, output in enumerate(outputs):
             for name, values in output.figures.items():
@@ -461,6 +476,8 @@ class ResultBuilder:
                     name: sketch.summary(PERCENTILES)
                     for name, sketch in self._sketches[i].items()
                 }
+            if self._clipped[i]:
+                result.notes.append(clipped_note(scenario.name, self._clipped[i]))
             results.append(result)
         comparison = Comparison(baseline=results[0], alternatives=results[1:])
         if not self.keep_weekly:
@@ -470,6 +487,34 @@ class ResultBuilder:
                 for name, sketch in sketches.items()
             }
         return comparison
+
+
+#: Largest magnitude a weekly series (float32) holds.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def clip_to_float32(output: ChunkOutput) -> set[str]:
+    """Clip, in place, weekly values that overflowed float32 (ARR compounding
+    at the largest valid expansion for 20 years can) to its largest value, so
+    that they are never lost as infinities or nulls; the names of the series
+    clipped. The per-run figures are float64 and exact."""
+    block = output.block
+    if block.size == 0 or (np.isfinite(block.max()) and np.isfinite(block.min())):
+        return set()
+    clipped = {
+        name for name, series in output.weekly.items() if not np.isfinite(series).all()
+    }
+    np.clip(block, -FLOAT32_MAX, FLOAT32_MAX, out=block)
+    return clipped
+
+
+def clipped_note(scenario: str, series: set[str]) -> str:
+    names = ", ".join(sorted(series))
+    return (
+        f"{scenario}: weekly {names} went beyond {FLOAT32_MAX:.3g} in some runs "
+        f"and {'is' if len(series) == 1 else 'are'} shown clipped at that value; "
+        "the per-run figures (arr_end, totals) are exact"
+    )
 
 
 def _jsonable(value: Any) -> Any:

@@ -21,10 +21,12 @@ import difflib
 import math
 import os
 import re
+import stat
 import tempfile
 import threading
+import time
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,10 +37,29 @@ from pydantic import ValidationError
 from simulator.command import funnelsim_command
 from simulator.errors import ScenarioError
 from simulator.library import bundled_dir, bundled_lever_path, bundled_scenario_path
-from simulator.schema import PARAMETER_TABLES, Lever, Scenario, field_info, limits
+from simulator.schema import (
+    MAX_LEVERS,
+    PARAMETER_TABLES,
+    Lever,
+    Scenario,
+    field_info,
+    limits,
+)
 from simulator.uncertainty import extract_ranges, is_range, range_problem
+from simulator.untrusted import (
+    MAX_FILE_BYTES,
+    MAX_INTEGER,
+    check_numbers,
+    check_path,
+    describe_os_error,
+    line_of,
+    list_index,
+    parse_toml,
+    read_text,
+    refusing,
+    resolved,
+)
 
-MAX_FILE_BYTES = 1_000_000
 MAX_EXTENDS_DEPTH = 16
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _LOADER_KEYS = ("schema_version", "extends", "levers")
@@ -52,15 +73,67 @@ class _Layers:
 
     raw: Raw = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
+    #: When each origin was recorded (later layers have higher numbers).
+    order: dict[str, int] = field(default_factory=dict)
+    clock: int = 0
+
+    def record(self, dotted: str, origin: str) -> None:
+        self.clock += 1
+        self.origin[dotted] = origin
+        self.order[dotted] = self.clock
 
     def origin_of(self, dotted: str) -> str | None:
-        # The longest recorded prefix wins: a list set by a lever owns its items.
-        parts = dotted.split(".")
+        """The layer that set ``dotted`` last: the longest recorded prefix (a
+        list set by a lever owns its items), or a layer that set something
+        inside it later. A problem of a whole table (shares that do not sum to
+        1, names not unique) is then blamed on the file or ``--set`` that
+        changed it last, not on the bundled scenario it extends. List items
+        may be named by index or by name."""
+        best: tuple[int, str] | None = None
+        for form in {dotted, _index_form(self.raw, dotted)}:
+            found = self._ranked_origin(form)
+            if found is not None and (best is None or found[0] > best[0]):
+                best = found
+        return best[1] if best is not None else None
+
+    def _ranked_origin(self, dotted: str) -> tuple[int, str] | None:
+        parts = dotted.split(".") if dotted else []
+        best: tuple[int, str] | None = None
         for end in range(len(parts), 0, -1):
-            found = self.origin.get(".".join(parts[:end]))
+            key = ".".join(parts[:end])
+            found = self.origin.get(key)
             if found is not None:
-                return found
-        return None
+                best = (self.order.get(key, 0), found)
+                break
+        inside = dotted + "." if dotted else ""
+        for key, found in self.origin.items():
+            if key.startswith(inside) and key != dotted:
+                rank = self.order.get(key, 0)
+                if best is None or rank > best[0]:
+                    best = (rank, found)
+        return best
+
+
+def _index_form(raw: Raw, dotted: str) -> str:
+    """``pipeline.stages.proposal.conversion`` as origins are recorded,
+    ``pipeline.stages.1.conversion`` (list items by index)."""
+    parts = dotted.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            names = [it.get("name") if isinstance(it, dict) else None for it in node]
+            index = list_index(part)
+            if index is None and part in names:
+                index = names.index(part)
+                parts[i] = str(index)
+            if index is None or index >= len(node):
+                break
+            node = node[index]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            break
+    return ".".join(parts)
 
 
 # --------------------------------------------------------------------------- reading
@@ -82,12 +155,11 @@ def read_toml(path: Path) -> Raw:
     :class:`ScenarioError` that names the file. A file unchanged since it was
     last parsed (same modification time and size) is not parsed again; each
     caller gets its own copy."""
+    check_path(path, origin=str(path))
     try:
         stat = path.stat()
     except OSError as exc:
-        raise ScenarioError(
-            f"cannot read file ({exc.strerror or exc})", file=path
-        ) from None
+        raise ScenarioError(describe_os_error(exc), file=path) from None
     if not path.is_file():
         raise ScenarioError("is not a file", file=path)
     if stat.st_size > MAX_FILE_BYTES:
@@ -112,22 +184,7 @@ def read_toml(path: Path) -> Raw:
 
 
 def _parse_toml(path: Path) -> Raw:
-    try:
-        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8")
-    except OSError as exc:
-        raise ScenarioError(
-            f"cannot read file ({exc.strerror or exc})", file=path
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            "is not UTF-8 text (is it a TOML file?)", file=path
-        ) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"is not valid TOML: {exc}", file=path) from None
-    except RecursionError:
-        raise ScenarioError("is not valid TOML: nested too deeply", file=path) from None
+    return parse_toml(read_text(path), origin=str(path))
 
 
 def resolve_reference(
@@ -140,14 +197,22 @@ def resolve_reference(
     it: a shared scenario must not reach into the rest of the disk.
     """
     text = str(ref)
-    if not text or len(text) > 1024 or any(ord(c) < 32 for c in text):
+    parameter = ("extends" if kind == "scenario" else "levers") if relative_to else None
+    origin = str(relative_to) if relative_to is not None else None
+    if not text or any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise ScenarioError(
             f"{kind} reference {text[:60]!r} is not a usable name or path",
-            file=relative_to if relative_to is not None else None,
+            file=origin,
+            parameter=parameter,
         )
+    check_path(text, origin=origin, parameter=parameter)
     if relative_to is None:
         path = Path(text).expanduser()
-        if path.suffix.lower() == ".toml" or path.exists():
+        try:
+            exists = path.exists()
+        except OSError as exc:
+            raise ScenarioError(describe_os_error(exc), file=text) from None
+        if path.suffix.lower() == ".toml" or exists:
             return path
         bundled = (bundled_scenario_path if kind == "scenario" else bundled_lever_path)(
             text
@@ -165,7 +230,7 @@ def resolve_reference(
         )
         if bundled is not None:
             return bundled
-    folder = relative_to.parent.resolve()
+    folder = resolved(relative_to.parent, origin=origin, parameter=parameter)
     candidate = Path(text)
     if candidate.is_absolute():
         raise ScenarioError(
@@ -173,18 +238,33 @@ def resolve_reference(
             "or a path "
             f"relative to the file",
             file=relative_to,
+            parameter=parameter,
         )
-    target = (folder / candidate).resolve()
+    target = resolved(
+        folder / candidate, origin=origin, parameter=parameter, shown=text
+    )
     if not target.is_relative_to(folder):
         raise ScenarioError(
             f"{kind} reference {text!r} leaves the scenario's folder",
             file=relative_to,
+            parameter=parameter,
         )
-    if not target.exists():
+    try:
+        exists = target.exists()
+    except OSError as exc:
+        raise ScenarioError(
+            describe_os_error(exc),
+            file=origin,
+            parameter=parameter,
+            value=text,
+            has_value=True,
+        ) from None
+    if not exists:
         raise ScenarioError(
             f"{kind} {text!r} not found (neither a bundled id nor a file next "
             "to this one)",
             file=relative_to,
+            parameter=parameter,
         )
     return target
 
@@ -207,12 +287,31 @@ def load_scenario(
     overrides_origin
         How errors name the overrides' origin.
     """
-    path = resolve_reference(ref)
-    layers = _resolve_file(path, chain=())
-    if overrides:
-        for dotted, value in overrides.items():
-            apply_override(layers, dotted, value, origin=overrides_origin)
-    return validate_scenario(layers, default_file=str(path))
+    with refusing(str(ref)), naming_the_line():
+        path = resolve_reference(ref)
+        layers = _resolve_file(path, chain=())
+        if overrides:
+            for dotted, value in overrides.items():
+                check_numbers(value, origin=overrides_origin, prefix=f"{dotted}.")
+                apply_override(layers, dotted, value, origin=overrides_origin)
+        return validate_scenario(layers, default_file=str(path))
+
+
+@contextlib.contextmanager
+def naming_the_line() -> Iterator[None]:
+    """Add the line of the file that sets the offending parameter to an error
+    (``user.toml, line 12: handoff.ignore_base = 2: ...``), where it can be
+    found: a file's values carry no positions once parsed."""
+    try:
+        yield
+    except ScenarioError as exc:
+        if exc.file and exc.parameter and not exc.line:
+            with contextlib.suppress(ScenarioError, OSError, ValueError):
+                text = read_text(Path(exc.file))
+                line = line_of(text, exc.parameter)
+                if line is not None:
+                    exc.name_line(line)
+        raise
 
 
 def scenario_from_dict(
@@ -221,8 +320,10 @@ def scenario_from_dict(
     """Validate a scenario held in memory (as read from TOML), resolving its
     ``extends`` and ``levers`` relative to ``base`` (a file path) if given."""
     anchor = base if base is not None else Path.cwd() / "_in_memory_.toml"
-    layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
-    return validate_scenario(layers, default_file=origin)
+    with refusing(origin), naming_the_line():
+        check_numbers(raw, origin=origin)
+        layers = _resolve_raw(copy.deepcopy(dict(raw)), anchor, origin, chain=())
+        return validate_scenario(layers, default_file=origin)
 
 
 #: The parameters that make the company every run of a comparison starts from.
@@ -256,37 +357,43 @@ def resolve_alternative(
     (:data:`STARTING_COMPANY`): every scenario of a comparison continues from
     the baseline's warmed-up company, so a :class:`ScenarioError` says so.
     """
-    if isinstance(alternative, Mapping):
-        own = copy.deepcopy(dict(alternative))
-        path = base if base is not None else Path.cwd() / "_in_memory_.toml"
-        name = origin or f"<{own.get('name', 'alternative')}>"
-    else:
-        path = resolve_reference(alternative)
-        own = read_toml(path)
-        name = origin or str(path)
-    _check_schema_version(own, name)
-    changes = [*_changes_above_company(own, path, name), (own, path, name)]
-    layers = _Layers(raw=scenario_raw(baseline))
-    # What an alternative takes from the baseline is not the baseline's identity.
-    for inherited in ("name", "description", "extends", "levers"):
-        layers.raw.pop(inherited, None)
-    for file_own, file_path, file_origin in changes:
-        _apply_own(layers, file_own, file_path, file_origin)
-    # The resolved alternative names its own `extends` and every lever it
-    # applies to the baseline (the bridge and the drivers take them as steps).
-    layers.raw.pop("extends", None)
-    if own.get("extends") is not None:
-        layers.raw["extends"] = own["extends"]
-    applied = [lever for file, _, _ in changes for lever in file.get("levers", [])]
-    layers.raw.pop("levers", None)
-    if applied:
-        layers.raw["levers"] = list(dict.fromkeys(applied))
-    if overrides:
-        for dotted, value in overrides.items():
-            apply_override(layers, dotted, value, origin=overrides_origin)
-    scenario = validate_scenario(layers, default_file=name)
-    check_same_start(baseline, scenario, origin=layers.origin_of)
-    return scenario
+    shown = origin or (
+        "<alternative>" if isinstance(alternative, Mapping) else str(alternative)
+    )
+    with refusing(shown), naming_the_line():
+        if isinstance(alternative, Mapping):
+            own = copy.deepcopy(dict(alternative))
+            check_numbers(own, origin=shown)
+            path = base if base is not None else Path.cwd() / "_in_memory_.toml"
+            name = origin or f"<{own.get('name', 'alternative')}>"
+        else:
+            path = resolve_reference(alternative)
+            own = read_toml(path)
+            name = origin or str(path)
+        _check_schema_version(own, name)
+        changes = [*_changes_above_company(own, path, name), (own, path, name)]
+        layers = _Layers(raw=scenario_raw(baseline))
+        # What an alternative takes from the baseline is not its identity.
+        for inherited in ("name", "description", "extends", "levers"):
+            layers.raw.pop(inherited, None)
+        for file_own, file_path, file_origin in changes:
+            _apply_own(layers, file_own, file_path, file_origin)
+        # The resolved alternative names its own `extends` and every lever it
+        # applies to the baseline (the bridge and the drivers take them as steps).
+        layers.raw.pop("extends", None)
+        if own.get("extends") is not None:
+            layers.raw["extends"] = own["extends"]
+        applied = [lever for file, _, _ in changes for lever in file.get("levers", [])]
+        layers.raw.pop("levers", None)
+        if applied:
+            layers.raw["levers"] = list(dict.fromkeys(applied))
+        if overrides:
+            for dotted, value in overrides.items():
+                check_numbers(value, origin=overrides_origin, prefix=f"{dotted}.")
+                apply_override(layers, dotted, value, origin=overrides_origin)
+        scenario = validate_scenario(layers, default_file=name)
+        check_same_start(baseline, scenario, origin=layers.origin_of)
+        return scenario
 
 
 def _changes_above_company(
@@ -410,7 +517,7 @@ def _resolve_file(path: Path, chain: tuple[Path, ...]) -> _Layers:
 
 
 def _resolve_raw(own: Raw, path: Path, origin: str, chain: tuple[Path, ...]) -> _Layers:
-    key = path.resolve()
+    key = resolved(path, origin=origin)
     if key in chain:
         loop = " -> ".join(p.name for p in (*chain, key))
         raise ScenarioError(f"extends loop: {loop}", file=origin)
@@ -453,6 +560,7 @@ def _apply_own(layers: _Layers, own: Raw, path: Path, origin: str) -> None:
             value=levers,
             has_value=True,
         )
+    _check_lever_list(levers, origin)
     for lever_id in levers:
         lever_path = resolve_reference(lever_id, kind="lever", relative_to=path)
         lever = load_lever(lever_path)
@@ -516,6 +624,28 @@ def _set_keys(node: Mapping[str, Any], prefix: str) -> list[str]:
     return keys
 
 
+def _check_lever_list(levers: list[str], origin: str) -> None:
+    """Refuse more levers than a scenario may hold, or one listed twice, before
+    any is read (ten thousand entries once froze the app at every edit)."""
+    if len(levers) > MAX_LEVERS:
+        raise ScenarioError(
+            f"lists {len(levers):,} levers; a scenario takes at most {MAX_LEVERS}",
+            file=origin,
+            parameter="levers",
+        )
+    seen: set[str] = set()
+    for lever_id in levers:
+        if lever_id in seen:
+            raise ScenarioError(
+                "lists this lever twice; each lever applies once",
+                file=origin,
+                parameter="levers",
+                value=lever_id,
+                has_value=True,
+            )
+        seen.add(lever_id)
+
+
 def _check_schema_version(raw: Raw, origin: str) -> None:
     version = raw.get("schema_version", 1)
     if version != 1 or isinstance(version, bool):
@@ -568,7 +698,8 @@ def _merge_tables(layers: _Layers, own: Raw, origin: str) -> None:
 def _record_origin(layers: _Layers, dotted: str, value: Any, origin: str) -> None:
     for known in [k for k in layers.origin if k.startswith(dotted + ".")]:
         del layers.origin[known]
-    layers.origin[dotted] = origin
+        layers.order.pop(known, None)
+    layers.record(dotted, origin)
     if isinstance(value, list):
         # A replaced list takes its items' inherited citations with it: they
         # described items that are gone.
@@ -593,7 +724,7 @@ def _merge_citations(
         )
         for dotted in names:
             target[dotted] = copy.deepcopy(citation)
-            layers.origin[f"citations.{dotted}"] = origin
+            layers.record(f"citations.{dotted}", origin)
 
 
 def apply_override(
@@ -637,11 +768,17 @@ def _set_dotted(layers: _Layers, dotted: str, value: Any, *, origin: str) -> Non
             parameter=dotted,
         )
     node: Any = layers.raw
+    # Where the value lands, list items by index: how validation names it.
+    landed: list[str] = []
     for depth, part in enumerate(parts[:-1]):
         where = ".".join(parts[: depth + 1])
         if isinstance(node, list):
-            node = node[_list_index(node, part, where, origin)]
-        elif isinstance(node, dict):
+            index = _list_index(node, part, where, origin)
+            landed.append(str(index))
+            node = node[index]
+            continue
+        landed.append(part)
+        if isinstance(node, dict):
             node = node.setdefault(part, {})
         else:
             raise ScenarioError(
@@ -652,16 +789,18 @@ def _set_dotted(layers: _Layers, dotted: str, value: Any, *, origin: str) -> Non
         index = _list_index(node, last, dotted, origin)
         old = node[index]
         node[index] = copy.deepcopy(value)
+        landed.append(str(index))
     elif isinstance(node, dict):
         old = node.get(last, _MISSING)
         node[last] = copy.deepcopy(value)
+        landed.append(last)
     else:
         raise ScenarioError(
             "is inside a value, not a table", file=origin, parameter=dotted
         )
     if old is not _MISSING and _normalise(old) != _normalise(value):
         _drop_citations(layers.raw, dotted)
-    _record_origin(layers, dotted, value, origin)
+    _record_origin(layers, ".".join(landed), value, origin)
     # A value set here replaces any range the parameter had.
     declared = layers.raw.get("uncertainty")
     if isinstance(declared, dict):
@@ -765,9 +904,10 @@ def _name_form(raw: Raw, dotted: str) -> str:
     node: Any = raw
     for i, part in enumerate(parts):
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
+            index = list_index(part)
+            if index is None or index >= len(node):
                 return dotted
-            item = node[int(part)]
+            item = node[index]
             if isinstance(item, dict) and isinstance(item.get("name"), str):
                 parts[i] = item["name"]
             node = item
@@ -923,8 +1063,8 @@ def _value_at(raw: Raw, dotted: str, origin: str) -> Any:
 
 
 def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
-    if part.isdigit():
-        index = int(part)
+    index = list_index(part)
+    if index is not None:
         if index < len(items):
             return index
         raise ScenarioError(
@@ -936,7 +1076,8 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
     if part in names:
         return names.index(part)
     raise ScenarioError(
-        f"no item named {part!r}; the list holds "
+        f"no item named {part[:40] + '...' if len(part) > 40 else part!r}; "
+        "the list holds "
         f"{', '.join(map(str, names)) or 'nothing'}",
         file=origin,
         parameter=where,
@@ -945,8 +1086,13 @@ def _list_index(items: list[Any], part: str, where: str, origin: str) -> int:
 
 def load_lever(ref: str | Path) -> Lever:
     """Load and validate a lever file (a bundled id or a path)."""
-    path = resolve_reference(ref, kind="lever")
-    raw = read_toml(path)
+    with refusing(str(ref)), naming_the_line():
+        path = resolve_reference(ref, kind="lever")
+        raw = read_toml(path)
+        return _validate_lever(raw, path)
+
+
+def _validate_lever(raw: Raw, path: Path) -> Lever:
     _check_schema_version(raw, str(path))
     raw.pop("schema_version", None)
     try:
@@ -975,6 +1121,12 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
     def origin_of(dotted: str) -> str:
         return layers.origin_of(dotted) or default_file
 
+    def range_origin(dotted: str) -> str:
+        # A range declared in an [uncertainty] table is that table's.
+        if dotted in declared:
+            return layers.origin_of(f"uncertainty.{dotted}") or default_file
+        return origin_of(dotted)
+
     for dotted, value in ranges.items():
         problem = (
             range_problem(dotted, value)
@@ -984,7 +1136,7 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
         if problem:
             raise ScenarioError(
                 problem,
-                file=origin_of(dotted),
+                file=range_origin(dotted),
                 parameter=dotted,
                 value=value,
                 has_value=True,
@@ -994,20 +1146,29 @@ def validate_scenario(layers: _Layers, *, default_file: str) -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise explain_validation_error(exc, origin_of, raw) from None
-    _check_range_ends(scenario, raw, origin_of)
+    _check_range_ends(scenario, raw, origin_of, range_origin)
     return scenario
 
 
-def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
+def _check_range_ends(
+    scenario: Scenario, raw: Raw, origin_of: Any, range_origin: Any
+) -> None:
     """A range must name a continuous parameter and stay within its limits."""
     dumped = scenario.model_dump()
     for dotted, tri in scenario.uncertainty.items():
         current = _get_dotted(dumped, dotted)
+        if current is None:
+            raise ScenarioError(
+                "cannot be a range: no such parameter (list items are named by "
+                "index from 0 or by name)",
+                file=range_origin(dotted),
+                parameter=dotted,
+            )
         if not isinstance(current, float):
             raise ScenarioError(
                 "cannot be a range: only continuous parameters (not whole numbers, "
                 "switches or names) can",
-                file=origin_of(dotted),
+                file=range_origin(dotted),
                 parameter=dotted,
             )
         for end in (tri.low, tri.high):
@@ -1022,8 +1183,9 @@ def _check_range_ends(scenario: Scenario, raw: Raw, origin_of: Any) -> None:
 
 def _get_dotted(data: Any, dotted: str) -> Any:
     for part in dotted.split("."):
-        if isinstance(data, list) and part.isdigit() and int(part) < len(data):
-            data = data[int(part)]
+        index = list_index(part) if isinstance(data, list) else None
+        if isinstance(data, list) and index is not None and index < len(data):
+            data = data[index]
         elif isinstance(data, dict) and part in data:
             data = data[part]
         else:
@@ -1120,13 +1282,22 @@ def _allowed(message: str) -> str:
     for prefix, plain in replacements.items():
         if message.startswith(prefix):
             return plain
+    too_long = re.match(
+        r"(List|Dictionary|String) should have at most (\d+) (items?|characters?)"
+        r"(?: after validation)?(?:, not (\d+))?",
+        message,
+    )
+    if too_long:
+        _, most, unit, given = too_long.groups()
+        unit = unit.rstrip("s") + "s"
+        return f"at most {most} {unit} allowed" + (f", not {given}" if given else "")
     return message.replace("Input should be", "must be")
 
 
 def _known_keys(parent: str) -> list[str]:
     model: Any = Scenario
     for part in [p for p in parent.split(".") if p]:
-        if part.isdigit():
+        if list_index(part) is not None:
             continue
         info = getattr(model, "model_fields", {}).get(part)
         if info is None:
@@ -1151,6 +1322,13 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(
             "expected dotted.name=value", file="--set", parameter=repr(text)
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        # A newline would end the TOML literal and silently drop what follows.
+        raise ScenarioError(
+            "holds a control character (a newline?); give one name=value per --set",
+            file="--set",
+            parameter=repr(text),
+        )
     try:
         value = tomllib.loads(f"v = {literal.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -1163,6 +1341,14 @@ def parse_override(text: str) -> tuple[str, Any]:
             file="--set",
             parameter=name,
         ) from None
+    except ValueError:  # over 4,300 digits
+        raise ScenarioError(
+            f"holds a number of thousands of digits; whole numbers are limited "
+            f"to ±{MAX_INTEGER:,}",
+            file="--set",
+            parameter=name,
+        ) from None
+    check_numbers(value, origin="--set", prefix=f"{name}.")
     return name, value
 
 
@@ -1234,35 +1420,121 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     """Write a scenario atomically: a temporary file in the same folder, flushed to
     disk, then renamed over the target, so a crash never leaves half a file."""
     target = Path(path)
-    text = scenario_to_toml(scenario, relative_to=target)
+    write_scenario_text(target, scenario_to_toml(scenario, relative_to=target))
+
+
+def write_scenario_text(target: Path, text: str, *, standalone: bool = True) -> None:
+    """Write a scenario file's text atomically, only if it opens again: within
+    the reader's size limit and, for a ``standalone`` file (not an alternative,
+    which is read on top of a baseline), valid when read back as the file
+    would be. Otherwise nothing is written and the error says why."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"would be {size:,} bytes; scenario files are limited to "
+            f"{MAX_FILE_BYTES:,} bytes (shorten the description or notes)",
+            file=target,
+        )
+    try:
+        raw = tomllib.loads(text)
+        if standalone:
+            scenario_from_dict(raw, origin=str(target), base=target)
+    except (ScenarioError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(
+            f"was not saved, because it could not be opened again: {exc}",
+            file=target,
+        ) from None
     write_atomic(target, text)
 
 
-def write_atomic(target: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes: a deck, a PDF) to a file beside ``target``,
-    then rename it over ``target``: a crash or a full disk never leaves a
-    half-written file in its place."""
+def write_atomic(
+    target: Path, text: str | bytes, *, new_mode: int | None = None
+) -> None:
+    """Write ``text`` (or bytes: a deck, a PDF) to ``target`` so that a crash or
+    a full disk never leaves half a file: a temporary file in the same folder,
+    flushed to disk, then renamed over the target. A symbolic link is written
+    through (its target gets the text, the link stays), and a file that exists
+    keeps its permissions; a new file gets ``new_mode`` (by default what
+    ``open()`` gives, the umask applied). Leftovers of writes to the same file
+    that were killed half-way are removed."""
+    target = _through_links(Path(target))
     target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = new_mode if new_mode is not None else 0o666 & ~_UMASK
+    clean_stale_temps(target)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent
     )
     try:
+        with contextlib.suppress(OSError):  # e.g. a file system without modes
+            os.fchmod(fd, mode)
         if isinstance(text, bytes):
             with os.fdopen(fd, "wb") as raw:
                 raw.write(text)
                 raw.flush()
                 os.fsync(raw.fileno())
-            os.replace(tmp_name, target)
-            return
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
         raise
+
+
+def _read_umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_UMASK = _read_umask()
+TEMP_SUFFIX = ".tmp"
+#: A temporary file older than this is a leftover of a save that was killed
+#: (a save takes milliseconds), not one another process is writing now.
+STALE_TEMP_SECONDS = 60.0
+
+
+def _through_links(target: Path) -> Path:
+    if not target.is_symlink():
+        return target
+    return resolved(target, origin=str(target))
+
+
+def stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Temporary files that saves to ``target`` left behind when killed."""
+    pattern = re.compile(
+        rf"\.{re.escape(target.name)}\.[A-Za-z0-9_]+{re.escape(TEMP_SUFFIX)}"
+    )
+    found = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return []
+    for entry in entries:
+        if not pattern.fullmatch(entry.name):
+            continue
+        with contextlib.suppress(OSError):
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than:
+                found.append(Path(entry.path))
+    return found
+
+
+def clean_stale_temps(target: Path, *, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove what :func:`stale_temps` finds; how many went."""
+    removed = 0
+    for leftover in stale_temps(target, older_than=older_than):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+            removed += 1
+    return removed
 
 
 def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from typing import Any, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,6 +23,30 @@ from pydantic.fields import FieldInfo
 
 SCHEMA_VERSION = 1
 SUM_TOLERANCE = 1e-6
+
+# Caps on what a file may hold. They keep every valid scenario far below the
+# reader's 1 MB limit (so whatever is saved can be opened again) and keep the app
+# quick with files from strangers: every lever is read at every edit.
+#: Levers a scenario may switch on (there are 7 bundled ones).
+MAX_LEVERS = 32
+#: Characters of a description (a scenario's or a lever's).
+MAX_DESCRIPTION = 10_000
+#: Characters of a reference to a file (``extends``, a lever): a bundled id or
+#: a path relative to the file.
+MAX_REFERENCE = 255
+#: Citations of a scenario or lever: every parameter of the largest scenario
+#: (about 200 with 20 sources and 12 stages, plus the lists and their items),
+#: and characters of a citation's key (a dotted name), source and note. A save
+#: that the reader's size limit would refuse is refused itself.
+MAX_CITATIONS = 400
+MAX_CITATION_KEY = 200
+MAX_CITATION_SOURCE = 200
+MAX_CITATION_NOTE = 800
+#: Parameters a lever may set.
+MAX_LEVER_SETS = 200
+#: Lead sources and pipeline stages.
+MAX_SOURCES = 20
+MAX_STAGES = 12
 
 
 def param(
@@ -215,7 +239,9 @@ class Marketing(Section):
         doc="Marketing spend on lead generation per week.",
     )
     sources: list[LeadSource] = Field(
-        min_length=1, max_length=20, description="Lead sources and their budget shares."
+        min_length=1,
+        max_length=MAX_SOURCES,
+        description="Lead sources and their budget shares.",
     )
     scoring: Scoring = Field(default_factory=Scoring)
     reallocation: Reallocation = Field(default_factory=Reallocation)
@@ -402,7 +428,7 @@ class Stage(Section):
 class Pipeline(Section):
     stages: list[Stage] = Field(
         min_length=1,
-        max_length=12,
+        max_length=MAX_STAGES,
         description="Opportunity stages from qualified to won.",
     )
 
@@ -449,6 +475,7 @@ class Citation(Section):
 
     source: str = Field(
         min_length=1,
+        max_length=MAX_CITATION_SOURCE,
         description="Publication, survey, 'assumption', or where the user's own "
         "figure comes from ('entered by you').",
     )
@@ -456,7 +483,10 @@ class Citation(Section):
     #: H, M, L: a published source's strength; "assumption": a figure no source
     #: sizes; "user": the user's own figure (their company's numbers).
     confidence: Literal["H", "M", "L", "assumption", "user"] = "assumption"
-    note: str = ""
+    note: str = Field("", max_length=MAX_CITATION_NOTE)
+
+
+CitationKey = Annotated[str, Field(min_length=1, max_length=MAX_CITATION_KEY)]
 
 
 class Triangular(Section):
@@ -473,9 +503,11 @@ class Scenario(Section):
 
     schema_version: Literal[1] = 1
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    extends: str | None = None
-    levers: list[str] = Field(default_factory=list)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
+    extends: str | None = Field(None, max_length=MAX_REFERENCE)
+    levers: list[Annotated[str, Field(max_length=MAX_REFERENCE)]] = Field(
+        default_factory=list, max_length=MAX_LEVERS
+    )
     simulation: Simulation = Field(default_factory=Simulation)
     company: Company = Field(default_factory=Company)
     marketing: Marketing
@@ -485,8 +517,9 @@ class Scenario(Section):
     pipeline: Pipeline
     deals: Deals = Field(default_factory=Deals)
     costs: Costs = Field(default_factory=Costs)
-    citations: dict[str, Citation] = Field(
+    citations: dict[CitationKey, Citation] = Field(
         default_factory=dict,
+        max_length=MAX_CITATIONS,
         description="Source of each value, keyed by dotted parameter name.",
     )
     uncertainty: dict[str, Triangular] = Field(
@@ -495,15 +528,30 @@ class Scenario(Section):
         "above is the range's mode.",
     )
 
+    @model_validator(mode="after")
+    def _levers_once(self) -> Scenario:
+        seen: set[str] = set()
+        for lever in self.levers:
+            if lever in seen:
+                raise ValueError(
+                    f"levers lists {lever!r} twice; each lever applies once"
+                )
+            seen.add(lever)
+        return self
+
 
 class Lever(Section):
     """An alignment lever: a named, sourced set of parameter overrides."""
 
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    sources: list[str] = Field(default_factory=list)
-    set: dict[str, Any] = Field(min_length=1)
-    citations: dict[str, Citation] = Field(default_factory=dict)
+    description: str = Field("", max_length=MAX_DESCRIPTION)
+    sources: list[Annotated[str, Field(max_length=MAX_CITATION_SOURCE)]] = Field(
+        default_factory=list, max_length=50
+    )
+    set: dict[str, Any] = Field(min_length=1, max_length=MAX_LEVER_SETS)
+    citations: dict[CitationKey, Citation] = Field(
+        default_factory=dict, max_length=MAX_CITATIONS
+    )
 
 
 #: Tables of a scenario that hold model parameters (docs/model.md, section 4).

@@ -35,6 +35,7 @@ from simulator.errors import ScenarioError
 from simulator.figures import FIGURE_UNITS
 from simulator.report_text import fmt, fmt_change, fmt_spread
 from simulator.runner import RunSettings, compare
+from simulator.safe_text import for_terminal
 from simulator.scenario_io import (
     load_scenario,
     parse_override,
@@ -292,7 +293,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(format_table(points, args.baseline, args.alternative, figure, settings))
+        table = format_table(points, args.baseline, args.alternative, figure, settings)
+        print(for_terminal(table, keep_newlines=True))
     return EXIT_OK
 
 

@@ -201,7 +201,7 @@ def test_value_from_a_lever_is_blamed_on_the_lever(write_toml, tmp_path: Path) -
         '"handoff.ignore_base" = 2.0\n'
     )
     message = str(error_for(write_toml, minimal('levers = ["bad.toml"]')))
-    assert "bad.toml: handoff.ignore_base = 2.0" in message
+    assert "bad.toml, line 5: handoff.ignore_base = 2.0" in message
 
 
 def test_file_values_override_levers_and_overrides_override_both(write_toml) -> None:
