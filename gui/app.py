@@ -1,7 +1,10 @@
-"""Entry point of the desktop app: ``funnelsim gui`` calls :func:`main`.
+"""Entry point of the desktop app: ``funnelsim gui``.
 
-PySide6 and matplotlib are imported inside :func:`main`, so importing this module
-(or the CLI) costs nothing and never needs a display.
+The app adds that command to the ``funnelsim`` command line itself, through the
+entry point group ``funnelsim.commands`` (see pyproject.toml): :func:`register`
+adds the parser; the command line never imports the app. PySide6 and
+matplotlib are imported when the app opens, so importing this module costs
+nothing and never needs a display.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def no_display_help() -> str:
     """What to do without a display, with commands that work as typed here."""
-    from simulator.command import funnelsim_command
+    from simulator.model.command import funnelsim_command
 
     command = funnelsim_command()
     return (
@@ -26,11 +30,46 @@ def no_display_help() -> str:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="funnelsim gui",
-        description="Open the FunnelSim desktop app on a comparison.",
+#: What ``funnelsim gui`` does instead when there is no display.
+HEADLESS_COMMAND = ["compare", "siloed", "aligned"]
+DESCRIPTION = "Open the FunnelSim desktop app on a comparison."
+
+
+def register(subparsers: Any) -> None:
+    """Add ``funnelsim gui`` to the command line's subparsers."""
+    parser = subparsers.add_parser(
+        "gui", help="open the desktop app", description=DESCRIPTION
     )
+    add_arguments(parser)
+    parser.set_defaults(handler=gui_command)
+
+
+def gui_command(args: argparse.Namespace) -> int:
+    """``funnelsim gui``: the app, or without a display the default comparison
+    in the terminal (with a word on how to see the app)."""
+    if _has_display():
+        return open_app(args)
+    from simulator.cli import main as command_line
+    from simulator.model.command import funnelsim_command
+
+    command = funnelsim_command()
+    print(
+        "funnelsim: no display found (DISPLAY/WAYLAND_DISPLAY unset), so the app "
+        "cannot open a window. Running the default comparison in the terminal "
+        f"instead: {command} {' '.join(HEADLESS_COMMAND)}. "
+        f"To see the app, run on a desktop or under `xvfb-run -a {command} gui`.",
+        file=sys.stderr,
+    )
+    return command_line(HEADLESS_COMMAND)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="funnelsim gui", description=DESCRIPTION)
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "scenarios",
         nargs="*",
@@ -58,20 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--smoke-timeout", type=float, default=60.0, help=argparse.SUPPRESS
     )
-    return parser
 
 
 def _has_display() -> bool:
-    if os.environ.get("QT_QPA_PLATFORM"):
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
         return True
-    if sys.platform != "linux":
+    if sys.platform in ("win32", "darwin"):
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the desktop app; returns the process exit status."""
-    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    """Run the desktop app (``python -m gui.app``); returns the exit status."""
+    return open_app(build_parser().parse_args(list(argv) if argv is not None else None))
+
+
+def open_app(args: argparse.Namespace) -> int:
+    """Open the app on the parsed ``funnelsim gui`` arguments."""
     if len(args.scenarios) > 4:
         print(
             "funnelsim gui: at most 4 scenarios (a baseline and 3 alternatives)",

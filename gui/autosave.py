@@ -29,9 +29,9 @@ from typing import Any
 
 from PySide6.QtCore import QLockFile, QObject, QStandardPaths, QTimer
 
-from simulator.errors import ScenarioError
-from simulator.scenario_io import read_toml, scenario_to_toml, write_atomic
-from simulator.untrusted import read_text, refusing
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import read_toml, scenario_to_toml, write_atomic
+from simulator.model.untrusted import read_text, refusing
 
 ENV_VAR = "FUNNELSIM_AUTOSAVE_DIR"
 INDEX = "index.json"

@@ -2,7 +2,7 @@
 
 A document keeps the raw content of a scenario file (``own``: ``extends``,
 ``levers`` and the values the file sets itself), exactly what is saved, and the
-validated :class:`~simulator.schema.Scenario` it resolves to. Every edit builds a
+validated :class:`~simulator.model.schema.Scenario` it resolves to. Every edit builds a
 new ``own``, validates it and, only when it is valid, pushes it on the document's
 :class:`QUndoStack` as a snapshot, so undo and redo are exact and the document is
 always runnable.
@@ -10,7 +10,7 @@ always runnable.
 An alternative of a comparison is a set of changes to the baseline: its
 document is linked to the baseline's (:meth:`ScenarioDocument.link_baseline`)
 and resolves as the baseline as resolved, then its levers, then its own tables
-(:func:`~simulator.scenario_io.resolve_alternative`). An edit of the baseline
+(:func:`~simulator.model.scenario_io.resolve_alternative`). An edit of the baseline
 reaches every alternative at once, and is refused when it would leave one of
 them invalid.
 """
@@ -28,11 +28,15 @@ import tomli_w
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from simulator.errors import ScenarioError
-from simulator.library import bundled_levers, bundled_scenario_path, bundled_scenarios
-from simulator.params import Layout
-from simulator.provenance import ENTERED_BY_YOU, user_citation
-from simulator.scenario_io import (
+from simulator.engine.params import Layout
+from simulator.model.errors import ScenarioError
+from simulator.model.library import (
+    bundled_levers,
+    bundled_scenario_path,
+    bundled_scenarios,
+)
+from simulator.model.provenance import ENTERED_BY_YOU, user_citation
+from simulator.model.scenario_io import (
     flatten,
     inherited_changes,
     lever_keys,
@@ -45,8 +49,8 @@ from simulator.scenario_io import (
     scenario_from_dict,
     write_scenario_text,
 )
-from simulator.schema import PARAMETER_TABLES, Scenario
-from simulator.untrusted import list_index, refusing, resolved
+from simulator.model.schema import PARAMETER_TABLES, Scenario
+from simulator.model.untrusted import list_index, refusing, resolved
 
 Raw = dict[str, Any]
 

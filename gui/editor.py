@@ -1,7 +1,7 @@
 """The parameter editor, built from the scenario schema.
 
 Every field's widget, unit, range and tooltip come from
-:mod:`simulator.schema` (``Field(ge/le/gt, description=...)`` and the ``unit`` in
+:mod:`simulator.model.schema` (``Field(ge/le/gt, description=...)`` and the ``unit`` in
 ``json_schema_extra``), so a parameter added to the engine shows up here with no
 GUI change. Groups follow docs/model.md, section 4. An edit is sent to the
 :class:`~gui.document.ScenarioDocument` as ``(dotted name, value)``; the editor
@@ -10,8 +10,8 @@ never changes a scenario itself, it only shows the document's current one.
 Rates and shares are entered and shown as percentages ("12", "12%" and
 "12 %" all mean 12 %); the document and files keep fractions. Beside each
 field: where its value comes from (cited, assumption, yours; see
-:mod:`simulator.provenance`) and, for a value outside its plausible range, a
-warning (:mod:`simulator.plausibility`).
+:mod:`simulator.model.provenance`) and, for a value outside its plausible range, a
+warning (:mod:`simulator.model.plausibility`).
 """
 
 from __future__ import annotations
@@ -47,19 +47,19 @@ from PySide6.QtWidgets import (
 )
 
 from gui.document import ScenarioDocument
-from simulator.errors import ScenarioError
-from simulator.library import bundled_levers
-from simulator.parameter_text import (
+from simulator.model.errors import ScenarioError
+from simulator.model.library import bundled_levers
+from simulator.model.parameter_text import (
     PERCENT_UNITS,
     ZERO_MEANS_UNLIMITED,
     format_parameter,
     percent_unit,
 )
-from simulator.parameter_text import human as _human
-from simulator.plausibility import Concern, input_warnings
-from simulator.provenance import KIND_LABELS, citation_of, kind_of
-from simulator.scenario_io import effect_text, is_effect, load_lever
-from simulator.schema import (
+from simulator.model.parameter_text import human as _human
+from simulator.model.plausibility import Concern, input_warnings
+from simulator.model.provenance import KIND_LABELS, citation_of, kind_of
+from simulator.model.scenario_io import effect_text, is_effect, load_lever
+from simulator.model.schema import (
     Company,
     Costs,
     Deals,
@@ -115,7 +115,7 @@ SUM_NOTES = {
 
 def human(name: str) -> str:
     """``decay_tau_hours -> "Decay time constant"`` (see
-    :func:`simulator.parameter_text.human`)."""
+    :func:`simulator.model.parameter_text.human`)."""
     return _human(name)
 
 

@@ -4,7 +4,7 @@ Two pages: the files and options, then the fit's table (every fitted value with
 its 90 % interval, the columns used and the data's figure beside the simulated
 one) and what the data could not identify. Accepting saves the scenario and
 opens it as the baseline; the alternatives (the aligned levers) follow it.
-The fit itself is :mod:`simulator.fitting` (the same as ``funnelsim fit``); it
+The fit itself is :mod:`simulator.analysis.fitting` (the same as ``funnelsim fit``); it
 runs off the GUI thread.
 """
 
@@ -38,15 +38,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from simulator.errors import ScenarioError
-from simulator.fitting.cli import _fmt
-from simulator.fitting.fit import fit
-from simulator.fitting.provenance import (
+from simulator.analysis.fitting.fit import fit
+from simulator.analysis.fitting.provenance import (
     FitResult,
     write_scenario,
 )
-from simulator.fitting.table import parse_column_overrides
-from simulator.library import bundled_scenarios
+from simulator.analysis.fitting.table import parse_column_overrides
+from simulator.cli.fit import _fmt
+from simulator.model.errors import ScenarioError
+from simulator.model.library import bundled_scenarios
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class FitJob(QRunnable):
         self.signals = FitSignals()
 
     def run(self) -> None:
-        from simulator.fitting.check import check_by_simulation
+        from simulator.analysis.fitting.check import check_by_simulation
 
         try:
             result = fit(**self.options)

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import charts
 from gui.autosave import AutosaveManager, restore_document
 from gui.document import ScenarioDocument
 from gui.editor import LeverPanel, ParameterEditor
@@ -44,15 +43,20 @@ from gui.ranges import RangesEditor
 from gui.results import ResultsPanel
 from gui.settings import AppSettings
 from gui.worker import DEBOUNCE_MS, RunController
-from simulator.command import funnelsim_command
-from simulator.comparison_file import from_scenarios, load_comparison, save_comparison
-from simulator.errors import ScenarioError
-from simulator.library import bundled_scenarios
-from simulator.plausibility import lever_warnings
-from simulator.runner import RunSettings
-from simulator.scenario_io import clean_stale_temps
-from simulator.schema import Simulation
-from simulator.untrusted import refusing, run_budget_problem, whole_number
+from simulator.model.command import funnelsim_command
+from simulator.model.errors import ScenarioError
+from simulator.model.library import bundled_scenarios
+from simulator.model.plausibility import lever_warnings
+from simulator.model.scenario_io import clean_stale_temps
+from simulator.model.schema import Simulation
+from simulator.model.untrusted import refusing, run_budget_problem, whole_number
+from simulator.report import charts
+from simulator.run.comparison_file import (
+    from_scenarios,
+    load_comparison,
+    save_comparison,
+)
+from simulator.run.runner import RunSettings
 
 MAX_SCENARIOS = 4
 SLOT_NAMES = ("Baseline", "Alternative", "Alternative 2", "Alternative 3")

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from gui.wording import PERCENT_UNITS, parameter_label, parameter_unit
-from simulator.schema import PARAMETER_TABLES, Scenario
-from simulator.uncertainty import range_problem
+from simulator.model.schema import PARAMETER_TABLES, Scenario
+from simulator.model.uncertainty import range_problem
 
 COLUMNS = ("Parameter", "Low", "Likely", "High", "")
 
@@ -163,7 +163,7 @@ class RangesEditor(QWidget):
         dotted = self.choice.currentData()
         if not dotted or self.scenario is None:
             return
-        from simulator.drivers import get_value
+        from simulator.analysis.drivers import get_value
 
         value = float(get_value(self.scenario, dotted))
         # A first guess of +-20 % that the user then narrows or widens.

@@ -1,5 +1,6 @@
 """The results views: headline cards, fan charts, distribution, funnel, dynamics
-and a copyable table. Drawing is done by the pure functions of :mod:`gui.charts`;
+and a copyable table. Drawing is done by the pure functions of
+:mod:`simulator.report.charts`;
 a view only owns its canvas and redraws when it is visible (a hidden view is
 marked stale and redrawn when shown), so a burst of results costs one draw.
 """
@@ -34,14 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import charts
 from gui.textcache import TextCache
-from simulator.caveats import comparison_caveats
-from simulator.figures import FIGURE_ORDER, FIGURE_UNITS
-from simulator.plausibility import result_warnings, start_line
-from simulator.report_text import two_digits
-from simulator.results import uncertainty_note
-from simulator.safe_text import csv_cell, one_line
+from simulator.model.plausibility import result_warnings, start_line
+from simulator.model.safe_text import csv_cell, one_line
+from simulator.report import charts
+from simulator.report.caveats import comparison_caveats
+from simulator.report.text import two_digits
+from simulator.run.figures import FIGURE_ORDER, FIGURE_UNITS
+from simulator.run.results import uncertainty_note
 
 
 def ordered_figures(result: Any) -> list[str]:

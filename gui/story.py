@@ -4,7 +4,7 @@ Bridges and tornados simulate many variants, so they run off the GUI thread in a
 :class:`TaskRunner` (one task at a time: a new request cancels the one in flight;
 progress and results arrive by signal on the GUI thread) and only when asked
 (the Compute button), never on every edit. Drawing is done by the pure functions
-of :mod:`gui.charts`.
+of :mod:`simulator.report.charts`.
 """
 
 from __future__ import annotations
@@ -37,17 +37,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import charts
 from gui.results import ChartCanvas, ResultView
-from gui.targets import (
+from simulator.analysis.bridge import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
+from simulator.analysis.targets import (
     LOWER_IS_BETTER,
     default_target,
     figure_probability,
     figure_reach_weeks,
     weekly_for_figure,
 )
-from simulator.attribution import INTERACTIVE_BOOTSTRAP, INTERACTIVE_RUNS
-from simulator.errors import ScenarioError, SimulationCancelled
+from simulator.model.errors import ScenarioError, SimulationCancelled
+from simulator.report import charts
 
 #: Figures a bridge or tornado can explain, for people.
 STORY_FIGURES = ("arr_growth_y1", "arr_end", "total_revenue", "total_won", "cac")
@@ -338,7 +338,7 @@ class BridgeView(ResultView):
         )
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
-            from simulator.attribution import value_bridge
+            from simulator.analysis.bridge import value_bridge
 
             return value_bridge(
                 base,
@@ -450,7 +450,7 @@ class DriversView(ResultView):
         self._reference = _comparison_value(comparison.results[index], figure)
 
         def task(progress: Callable[[float], None], stop: Callable[[], bool]) -> Any:
-            from simulator import drivers as d
+            from simulator.analysis import drivers as d
 
             skipped: list[Any] = []
             if kind == "levers":
@@ -795,7 +795,7 @@ def save_chart_dialog(canvas: Any, kind: str, *, name: str = "chart") -> Path | 
         return None
     if not path.lower().endswith(f".{kind}"):
         path += f".{kind}"
-    from gui.report import save_figure
+    from simulator.report.export import save_figure
 
     return save_figure(canvas.figure, path)
 
@@ -839,7 +839,7 @@ class ExportController(QObject):
         extras = self._extras()
 
         def task(_progress: Callable[[float], None], _stop: Callable[[], bool]) -> Any:
-            from gui import report
+            from simulator.report import export as report
 
             if kind == "csv":
                 return report.write_csv(comparison, path)

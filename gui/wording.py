@@ -1,7 +1,7 @@
 """Edits in words, for undo and redo: "Annual churn 10 % → 12 %", not
 ``Set company.annual_churn = 0.12``.
 
-Labels, units and values are :mod:`simulator.parameter_text`'s (the editor's,
+Labels, units and values are :mod:`simulator.model.parameter_text`'s (the editor's,
 the exports' and the warnings'); this adds ranges and the edit's form.
 """
 
@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.parameter_text import PERCENT_UNITS, format_parameter, label_of, unit_of
+from simulator.model.parameter_text import (
+    PERCENT_UNITS,
+    format_parameter,
+    label_of,
+    unit_of,
+)
 
 __all__ = [
     "PERCENT_UNITS",

@@ -16,11 +16,12 @@ from dataclasses import replace
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from simulator.engine import is_prepared, prepare
-from simulator.errors import ScenarioError, SimulationCancelled
-from simulator.params import compile_params
-from simulator.runner import RunSettings, compare
-from simulator.schema import Scenario
+from simulator.engine.chunk import is_prepared, prepare
+from simulator.engine.params import compile_params
+from simulator.model.errors import ScenarioError, SimulationCancelled
+from simulator.model.schema import Scenario
+from simulator.run.memo import RunMemo
+from simulator.run.runner import RunSettings, compare
 
 #: Runs of the quick preview shown before the full run (the first four seed
 #: blocks: the preview's runs are the first runs of the full run, so the picture
@@ -58,9 +59,11 @@ class RunWorker(QRunnable):
         settings: RunSettings,
         *,
         preview_runs: int = PREVIEW_RUNS,
+        memo: RunMemo | None = None,
     ) -> None:
         super().__init__()
         self.setAutoDelete(False)
+        self.memo = memo
         self.job = job
         self.scenarios = list(scenarios)
         self.settings = settings
@@ -112,6 +115,7 @@ class RunWorker(QRunnable):
                     settings=settings,
                     progress=lambda f: signals.progress.emit(job, float(f)),
                     should_stop=self._stop.is_set,
+                    memo=self.memo,
                     remember_alternatives=self.preview_runs,
                 )
                 if self._stop.is_set():
@@ -161,6 +165,9 @@ class RunController(QObject):
     ) -> None:
         super().__init__(parent)
         self.preview_runs = preview_runs
+        #: The warm-ups and runs of the app's comparisons, kept across edits:
+        #: an edit of the alternative then simulates the alternative alone.
+        self.memo = RunMemo()
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(2)  # the new run may start while the old unwinds
         self._timer = QTimer(self)
@@ -224,7 +231,11 @@ class RunController(QObject):
             self._current.cancel()
         self._job += 1
         worker = RunWorker(
-            self._job, scenarios, settings, preview_runs=self.preview_runs
+            self._job,
+            scenarios,
+            settings,
+            preview_runs=self.preview_runs,
+            memo=self.memo,
         )
         sig = worker.signals
         sig.started.connect(self._on_started)

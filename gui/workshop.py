@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import charts
 from gui.results import ChartCanvas
 from gui.story import TaskRunner
-from simulator.caveats import headline_caveat
-from simulator.safe_text import for_rich_text
+from simulator.model.safe_text import for_rich_text
+from simulator.report import charts
+from simulator.report.caveats import headline_caveat
 
 BIG = {"title": 24, "label": 20, "tick": 18, "legend": 18}
 ANIMATION_MS = 500
@@ -65,8 +65,8 @@ def workshop_steps(
     baseline: Any, alternative: Any
 ) -> list[tuple[str, str, str, list[tuple[str, Any]]]]:
     """The levers to reveal as ``(id, name, description, cumulative overrides)``,
-    from :func:`simulator.attribution.bridge_players`."""
-    from simulator.attribution import bridge_players, is_null_player
+    from :func:`simulator.analysis.bridge.bridge_players`."""
+    from simulator.analysis.bridge import bridge_players, is_null_player
 
     out = []
     overrides: list[tuple[str, Any]] = []
@@ -86,8 +86,8 @@ def compute_steps(
     should_stop: Callable[[], bool] | None = None,
 ) -> list[Step]:
     """Simulate the baseline and every cumulative scenario in one comparison."""
-    from simulator.attribution import with_overrides
-    from simulator.runner import compare
+    from simulator.analysis.bridge import with_overrides
+    from simulator.run.runner import compare
 
     plan = workshop_steps(baseline, alternative)
     scenarios = [

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import scenario_io
-from simulator.scenario_io import load_scenario, save_scenario, write_atomic
+from simulator.model import scenario_io
+from simulator.model.scenario_io import load_scenario, save_scenario, write_atomic
 
 OLD = 'schema_version = 1\nname = "Old"\nextends = "siloed"\n'
 

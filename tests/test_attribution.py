@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulator.attribution import (
+from simulator.analysis.bridge import (
     OTHER_ID,
     bridge_players,
     sample_permutations,
@@ -20,9 +20,9 @@ from simulator.attribution import (
     value_bridge,
 )
 from simulator.cli import main
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings, compare
 
 # Nurture acts only on leads someone holds back or recycles (closed loop): the
 # three interact, which is what Shapley values are for.
@@ -239,7 +239,7 @@ def test_bad_order_and_figure_are_errors(partial: Path) -> None:
 
 
 def test_cancellation_is_passed_through(partial: Path) -> None:
-    from simulator.errors import SimulationCancelled
+    from simulator.model.errors import SimulationCancelled
 
     with pytest.raises(SimulationCancelled):
         value_bridge(
@@ -314,12 +314,12 @@ def test_cli_bridge_errors_are_one_line(
 def test_variants_give_the_same_numbers_however_they_are_run(partial: Path) -> None:
     """Batches side by side or one after another, with one worker or two, and a
     year-1 figure simulated over 52 weeks only: the numbers of one comparison."""
-    from simulator.paired import simulate_variants
+    from simulator.analysis.paired import simulate_variants
 
     baseline = load_scenario("siloed")
     variants = [load_scenario(partial), load_scenario("aligned")]
     settings = RunSettings(runs=300, horizon_weeks=60, warmup_weeks=10, seed=5)
-    want = compare(baseline, variants, settings=settings, remember=False)
+    want = compare(baseline, variants, settings=settings)
     for threads, batch in ((1, 24), (2, 1), (2, 24)):
         got = simulate_variants(
             baseline,
@@ -337,7 +337,7 @@ def test_variants_give_the_same_numbers_however_they_are_run(partial: Path) -> N
 
 
 def test_a_bridge_stops_when_asked(partial: Path) -> None:
-    from simulator.errors import SimulationCancelled
+    from simulator.model.errors import SimulationCancelled
 
     calls: list[float] = []
     with pytest.raises(SimulationCancelled):

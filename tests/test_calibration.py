@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from simulator.library import bundled_levers, bundled_scenarios
-from simulator.results import RunResult
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_lever, load_scenario
-from simulator.schema import PARAMETER_TABLES, Citation, ResponseProfile
+from simulator.model.library import bundled_levers, bundled_scenarios
+from simulator.model.scenario_io import load_lever, load_scenario
+from simulator.model.schema import PARAMETER_TABLES, Citation, ResponseProfile
+from simulator.run.results import RunResult
+from simulator.run.runner import RunSettings, compare
 
 SEED = 20101
 SETTINGS = RunSettings(runs=2000, horizon_weeks=104, warmup_weeks=52, seed=SEED)

@@ -13,9 +13,9 @@ import pytest
 
 from simulator import cli
 from simulator.cli import main
-from simulator.figures import FIGURE_ORDER, FIGURE_SHORT_LABELS
-from simulator.report_text import KEY_FIGURES, fmt_share
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.report.text import KEY_FIGURES, fmt_share
+from simulator.run.figures import FIGURE_ORDER, FIGURE_SHORT_LABELS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -204,7 +204,7 @@ def test_gui_without_display_says_so_and_runs_the_terminal_comparison(
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setattr(
-        "simulator.cli.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
+        "gui.app.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
     )
     assert main(["gui"]) == 0
     captured = capsys.readouterr()
@@ -248,7 +248,7 @@ def test_the_preparing_note_shows_only_when_the_wait_is_long(
     monkeypatch.setattr(sys, "stderr", terminal)
     monkeypatch.setattr(cli, "PREPARING_NOTE_AFTER", 0.1)
     monkeypatch.setattr(
-        "simulator.engine.prepare", lambda params: time.sleep(preparing_seconds)
+        "simulator.engine.chunk.prepare", lambda params: time.sleep(preparing_seconds)
     )
     cli.prepare_engine(load_scenario("siloed"))
     time.sleep(0.2)  # a note left pending would show by now
@@ -257,7 +257,7 @@ def test_the_preparing_note_shows_only_when_the_wait_is_long(
 
 def test_suggested_commands_work_as_typed(monkeypatch, tmp_path, capsys) -> None:
     """funnelsim alone is found only on the PATH; else the script's path."""
-    from simulator.command import funnelsim_command
+    from simulator.model.command import funnelsim_command
 
     script = Path(sys.executable).parent / "funnelsim"
     if not script.is_file():
@@ -276,14 +276,14 @@ def test_suggested_commands_work_as_typed(monkeypatch, tmp_path, capsys) -> None
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
     monkeypatch.setattr(
-        "simulator.cli.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
+        "gui.app.HEADLESS_COMMAND", ["compare", "siloed", "aligned", *FAST]
     )
     assert main(["gui"]) == 0
     assert f"`xvfb-run -a {script} gui`" in capsys.readouterr().err
 
 
 def test_the_bench_times_a_command_that_parses() -> None:
-    from simulator.bench import WHOLE_PROCESS
+    from simulator.cli.bench import WHOLE_PROCESS
 
     args = cli._build_parser().parse_args(WHOLE_PROCESS)
     assert args.handler is cli.cmd_compare and args.json and args.runs == 10_000

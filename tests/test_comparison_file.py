@@ -7,14 +7,14 @@ import json
 import pytest
 
 from simulator.cli import main
-from simulator.comparison_file import (
+from simulator.model.errors import ScenarioError
+from simulator.run.comparison_file import (
     ComparisonFile,
     comparison_to_toml,
     load_comparison,
     save_comparison,
 )
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings
+from simulator.run.runner import RunSettings
 
 TEXT = """schema_version = 1
 kind = "comparison"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from simulator.cli import load_with_overrides, main
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import load_scenario, resolve_alternative
+from simulator.run.runner import RunSettings, compare
 
 FAST = ["--runs", "200", "--weeks", "60", "--warmup", "12", "--seed", "11"]
 PAIRS = [
@@ -92,7 +92,7 @@ def test_growth_is_measured_from_the_start_every_run_shares() -> None:
     big = load_scenario("siloed", overrides={"company.initial_arr": 21_540_000.0})
     alt = resolve_alternative(big, "aligned")
     assert alt.company.initial_arr == big.company.initial_arr
-    result = compare(big, [alt], settings=settings, remember=False)
+    result = compare(big, [alt], settings=settings)
     arr_y1 = result.alternatives[0].series("arr")["mean"][51]
     growth = result.alternatives[0].summary["arr_growth_y1"]["mean"]
     assert growth == pytest.approx(arr_y1 / 21_540_000.0 - 1, abs=0.02)
@@ -249,7 +249,7 @@ def test_a_company_file_under_the_levers_is_replaced_by_the_baseline(
 def test_a_comparison_file_alternative_that_extends_aligned_keeps_its_levers(
     write_toml,
 ) -> None:
-    from simulator.comparison_file import load_comparison
+    from simulator.run.comparison_file import load_comparison
 
     board = write_toml(
         'schema_version = 1\nkind = "comparison"\n'

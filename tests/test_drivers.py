@@ -7,17 +7,17 @@ import math
 
 import pytest
 
-from simulator.cli import main
-from simulator.drivers import (
+from simulator.analysis.drivers import (
     default_parameters,
     get_value,
     lever_drivers,
     parameter_drivers,
     tornado,
 )
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings
-from simulator.scenario_io import load_lever, load_scenario
+from simulator.cli import main
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import load_lever, load_scenario
+from simulator.run.runner import RunSettings
 
 SETTINGS = RunSettings(runs=150, horizon_weeks=20, warmup_weeks=10, seed=9)
 FAST = ["--runs", "100", "--weeks", "20", "--warmup", "10", "--seed", "3"]

@@ -14,12 +14,12 @@ import math
 import numpy as np
 import pytest
 
-from simulator.engine import Recorder, State, step, window_metric
-from simulator.params import compile_params, response_decay
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
-from simulator.schema import Scenario
-from simulator.streams import all_block_seeds, block_bounds, chunk_streams
+from simulator.engine.chunk import Recorder, State, step, window_metric
+from simulator.engine.params import compile_params, response_decay
+from simulator.engine.streams import all_block_seeds, block_bounds, chunk_streams
+from simulator.model.scenario_io import load_scenario
+from simulator.model.schema import Scenario
+from simulator.run.runner import RunSettings, compare
 
 Z = 4.0
 CHECKED = (
@@ -253,7 +253,7 @@ def test_deal_values_are_lognormal_with_the_given_median() -> None:
 
 @pytest.mark.parametrize("metric", ["mql", "qualified"])
 def test_sources_resolved_at_the_review_match_their_expected_share(metric) -> None:
-    """Sources are marks split over at the review (simulator.marks): the split
+    """Sources are marks split over at the review (simulator.engine.marks): the split
     must give each source its expected MQLs or qualified leads."""
     weeks = 12
     scenario = load_scenario(

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from gui import deck, report
-from gui.charts import ScaledFormatter
-from simulator.errors import ScenarioError
-from simulator.parameter_text import format_parameter
-from simulator.provenance import assumption_rows, citation_of, provenance
-from simulator.report_text import fmt_se, two_digits
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.errors import ScenarioError
+from simulator.model.parameter_text import format_parameter
+from simulator.model.provenance import assumption_rows, citation_of, provenance
+from simulator.model.scenario_io import load_scenario, resolve_alternative
+from simulator.report import deck
+from simulator.report import export as report
+from simulator.report.charts import ScaledFormatter
+from simulator.report.text import fmt_se, two_digits
+from simulator.run.runner import RunSettings, compare
 
 TINY = RunSettings(runs=40, horizon_weeks=12, warmup_weeks=4, seed=3)
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

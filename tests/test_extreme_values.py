@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings, compare
 
 EXTREMES = {
     "marketing.weekly_budget": [0.0, 1e9],

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from simulator.analysis.fitting import table as tb
+from simulator.analysis.fitting.check import check_by_simulation
+from simulator.analysis.fitting.fit import fit
+from simulator.analysis.fitting.opportunities import classify
+from simulator.analysis.fitting.provenance import write_scenario
 from simulator.cli import main
-from simulator.fitting import table as tb
-from simulator.fitting.check import check_by_simulation
-from simulator.fitting.fit import fit
-from simulator.fitting.opportunities import classify
-from simulator.fitting.provenance import write_scenario
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.scenario_io import load_scenario, resolve_alternative
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "docs" / "examples"

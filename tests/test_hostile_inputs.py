@@ -21,10 +21,9 @@ import tomli_w
 
 import scenarios
 from simulator.cli import main
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.safe_text import csv_cell, for_terminal, from_csv_cell
-from simulator.scenario_io import (
+from simulator.model.errors import ScenarioError
+from simulator.model.safe_text import csv_cell, for_terminal, from_csv_cell
+from simulator.model.scenario_io import (
     load_scenario,
     parse_override,
     save_scenario,
@@ -32,8 +31,9 @@ from simulator.scenario_io import (
     stale_temps,
     write_atomic,
 )
-from simulator.schema import MAX_DESCRIPTION, MAX_LEVERS
-from simulator.untrusted import MAX_FILE_BYTES, RUN_WEEKS_BUDGET
+from simulator.model.schema import MAX_DESCRIPTION, MAX_LEVERS
+from simulator.model.untrusted import MAX_FILE_BYTES, RUN_WEEKS_BUDGET
+from simulator.run.runner import RunSettings, compare
 
 HOSTILE = Path(__file__).parent / "hostile"
 FAST = ["--runs", "20", "--weeks", "12", "--warmup", "4", "--seed", "3"]
@@ -306,14 +306,13 @@ def test_csv_cells_cannot_be_formulas(cell: object, expected: object) -> None:
 
 
 def test_csv_export_of_a_formula_name(tmp_path) -> None:
-    from gui import report
+    from simulator.report import export as report
 
     scenario = load_scenario(HOSTILE / "formula_name.toml")
     comparison = compare(
         load_scenario("siloed"),
         [scenario],
         settings=RunSettings(runs=20, horizon_weeks=8, warmup_weeks=2, seed=1),
-        remember=False,
     )
     figures, weekly = report.write_csv(comparison, tmp_path / "out.csv")
     for path in (figures, weekly):
@@ -373,7 +372,7 @@ def test_stale_temporary_files_are_cleaned(tmp_path) -> None:
 
 
 def test_a_save_that_could_not_be_reopened_is_refused(tmp_path, monkeypatch) -> None:
-    import simulator.scenario_io as scenario_io
+    import simulator.model.scenario_io as scenario_io
 
     scenario = load_scenario("siloed")
     big = scenario.model_copy(update={"description": "é" * MAX_DESCRIPTION})
@@ -390,7 +389,7 @@ def test_a_save_that_could_not_be_reopened_is_refused(tmp_path, monkeypatch) -> 
 def test_the_largest_valid_scenario_can_be_reopened(tmp_path) -> None:
     """The caps keep any valid scenario below the reader's limit: every text at
     its longest, in characters of three UTF-8 bytes."""
-    from simulator import schema
+    from simulator.model import schema
 
     scenario = load_scenario("siloed")
     wide = "語"
@@ -445,7 +444,6 @@ def test_valid_extremes_never_vanish(keep_weekly: bool) -> None:
         scenarios[1:],
         settings=settings,
         keep_weekly=keep_weekly,
-        remember=False,
     )
     out = comparison.to_json()
     text = json.dumps(out, allow_nan=False)
@@ -462,9 +460,7 @@ def test_json_says_whether_weekly_series_were_kept_or_streamed() -> None:
     settings = RunSettings(runs=128, horizon_weeks=20, warmup_weeks=4, seed=9)
     base, alt = load_scenario("siloed"), load_scenario("aligned")
     kept, streamed = (
-        compare(
-            base, [alt], settings=settings, keep_weekly=keep, remember=False
-        ).to_json()
+        compare(base, [alt], settings=settings, keep_weekly=keep).to_json()
         for keep in (True, False)
     )
     assert kept["baseline"]["weekly_series"] == "kept"
@@ -501,7 +497,7 @@ def test_errors_name_the_line(capsys, name: str, line: int) -> None:
 
 
 def test_key_lines_follow_tables_and_arrays_of_tables() -> None:
-    from simulator.untrusted import key_lines, line_of
+    from simulator.model.untrusted import key_lines, line_of
 
     text = (
         'name = "x"\n'  # 1
@@ -526,7 +522,7 @@ def test_key_lines_follow_tables_and_arrays_of_tables() -> None:
 
 def test_the_front_door_for_other_readers(tmp_path) -> None:
     """What a reader of another kind of file (a comparison) calls."""
-    from simulator.untrusted import read_toml_file, refusing
+    from simulator.model.untrusted import read_toml_file, refusing
 
     good = tmp_path / "c.toml"
     good.write_text('\ufeffbaseline = "siloed"\n', encoding="utf-8")
@@ -588,7 +584,7 @@ def test_a_save_that_could_not_be_reopened_writes_nothing(tmp_path) -> None:
     """A scenario held in memory beyond a cap (edits add a citation per value
     the user enters) is refused at save with the reason, and the file on disk
     stays as it was."""
-    from simulator import schema
+    from simulator.model import schema
 
     scenario = load_scenario("siloed")
     over = scenario.model_copy(

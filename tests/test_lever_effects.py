@@ -8,15 +8,15 @@ import math
 
 import pytest
 
-from simulator.drivers import lever_drivers
-from simulator.errors import ScenarioError
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import (
+from simulator.analysis.drivers import lever_drivers
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import (
     apply_override,
     load_scenario,
     resolve_alternative,
     scenario_raw,
 )
+from simulator.run.runner import RunSettings, compare
 
 #: A company that is not a preset: low churn, four stages, one near-certain.
 MINE = """schema_version = 1
@@ -133,7 +133,7 @@ def test_aligned_helps_a_company_the_levers_were_not_written_for(write_toml) -> 
     alternatives = [
         resolve_alternative(mine, ref) for ref in ("aligned", "aligned-conservative")
     ]
-    result = compare(mine, alternatives, settings=settings, remember=False)
+    result = compare(mine, alternatives, settings=settings)
     full, conservative = (d["arr_growth_y1"] for d in result.differences)
     assert conservative["mean"] - 3 * conservative["se"] > 0
     assert conservative["mean"] < full["mean"]

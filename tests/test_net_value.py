@@ -8,23 +8,23 @@ import math
 import numpy as np
 import pytest
 
-from simulator.caveats import (
+from simulator.cli import main
+from simulator.model.scenario_io import load_scenario
+from simulator.report.caveats import (
     LIKE_FOR_LIKE_CAVEAT,
     SPREAD_CAVEAT,
     comparison_caveats,
     headline_caveat,
 )
-from simulator.cli import main
-from simulator.report_text import comparison_table, net_value_line
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.report.text import comparison_table, net_value_line
+from simulator.run.runner import RunSettings, compare
 
 
 @pytest.fixture(scope="module")
 def siloed_vs_aligned():
     baseline, alternative = load_scenario("siloed"), load_scenario("aligned")
     settings = RunSettings(runs=400, horizon_weeks=104, warmup_weeks=52, seed=7)
-    return compare(baseline, [alternative], settings=settings, remember=False)
+    return compare(baseline, [alternative], settings=settings)
 
 
 def test_a_lower_cac_is_better_in_nearly_every_run(siloed_vs_aligned) -> None:
@@ -69,7 +69,7 @@ def test_no_return_is_claimed_where_nothing_extra_is_spent() -> None:
         "siloed", overrides={"follow_up.capacity_per_week": 200.0}
     )
     settings = RunSettings(runs=250, horizon_weeks=52, warmup_weeks=26, seed=3)
-    c = compare(baseline, [alternative], settings=settings, remember=False)
+    c = compare(baseline, [alternative], settings=settings)
     nv = c.net_value(0)
     assert nv["return"]["n"] == 0 and math.isnan(nv["return"]["p50"])
     line = net_value_line(c, 0)

@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from simulator import plausibility as P
-from simulator.library import bundled_scenarios
-from simulator.parameter_text import format_parameter, label_of
-from simulator.scenario_io import load_scenario
+from simulator.model import plausibility as P
+from simulator.model.library import bundled_scenarios
+from simulator.model.parameter_text import format_parameter, label_of
+from simulator.model.scenario_io import load_scenario
 
 
 def _about(scenario) -> dict[str, str]:
@@ -129,8 +129,8 @@ def test_parameters_for_people() -> None:
 def test_a_lever_is_flagged_only_where_it_works_against_its_purpose(
     overrides, warned
 ) -> None:
-    from simulator.plausibility import lever_warnings
-    from simulator.scenario_io import resolve_alternative
+    from simulator.model.plausibility import lever_warnings
+    from simulator.model.scenario_io import resolve_alternative
 
     baseline = load_scenario("siloed", overrides=overrides)
     aligned = resolve_alternative(baseline, "aligned")

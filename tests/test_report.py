@@ -13,19 +13,20 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gui import charts, report
-from gui.targets import (
+from simulator.analysis.bridge import value_bridge, with_overrides
+from simulator.analysis.drivers import lever_drivers, tornado
+from simulator.analysis.targets import (
     figure_probability,
     figure_reach_weeks,
     reach_weeks,
     target_probability,
 )
-from simulator.attribution import value_bridge, with_overrides
-from simulator.caveats import SPREAD_CAVEAT
 from simulator.cli import main
-from simulator.drivers import lever_drivers, tornado
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_lever, load_scenario
+from simulator.model.scenario_io import load_lever, load_scenario
+from simulator.report import charts
+from simulator.report import export as report
+from simulator.report.caveats import SPREAD_CAVEAT
+from simulator.run.runner import RunSettings, compare
 
 SMALL = RunSettings(runs=200, horizon_weeks=60, warmup_weeks=8, seed=5)
 TINY = RunSettings(runs=100, horizon_weeks=20, warmup_weeks=4, seed=1)
@@ -182,8 +183,8 @@ def test_deck_has_no_caveat_for_a_what_if_without_levers(tmp_path):
 
 
 def test_assumption_kinds():
-    from gui.deck import provenance
-    from simulator.schema import Citation
+    from simulator.model.schema import Citation
+    from simulator.report.deck import provenance
 
     assert provenance(Citation(source="HBR", year=2011, confidence="H")) == "cited"
     assert provenance(Citation(source="assumption")) == "assumption"
@@ -194,7 +195,7 @@ def test_assumption_kinds():
 def test_sources_list_every_citation(comparison):
     """Every cited input, by the schema's label, in plain numbers, with no
     internal names."""
-    from simulator.provenance import assumption_rows
+    from simulator.model.provenance import assumption_rows
 
     lines = [text for _style, text in report.source_lines(comparison)]
     joined = "\n".join(lines)

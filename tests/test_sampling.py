@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from simulator.kernel import (
+from simulator.engine.kernel import (
     _POISSON_CDFS,
     _POISSON_GUIDES,
     _POISSON_STARTS,
@@ -31,7 +31,7 @@ from simulator.kernel import (
     stream_state,
     uniform,
 )
-from simulator.streams import sfc64_state
+from simulator.engine.streams import sfc64_state
 
 DRAWS = 200_000
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import ScenarioError
-from simulator.library import bundled_levers, bundled_scenarios
-from simulator.scenario_io import (
+from simulator.model.errors import ScenarioError
+from simulator.model.library import bundled_levers, bundled_scenarios
+from simulator.model.scenario_io import (
     load_lever,
     load_scenario,
     parse_override,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.results import PERCENTILES, summarize_weekly
+from simulator.run.results import PERCENTILES, summarize_weekly
 
 
 def test_weekly_percentiles_are_numpys_of_the_runs_as_recorded() -> None:

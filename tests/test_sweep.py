@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from simulator.analysis.sweep import RATE_PARAMETER, TAU_PARAMETER, verdict
 from simulator.cli import main
-from simulator.sweep import RATE_PARAMETER, TAU_PARAMETER, verdict
 
 FAST = ["--runs", "200", "--weeks", "53", "--warmup", "20", "--seed", "3"]
 
@@ -75,8 +75,9 @@ def test_verdict_rule() -> None:
 def test_sweep_shows_differences_of_growth_in_points() -> None:
     """Growth is a share: its medians read as %, their difference and its
     standard error in points, as compare says."""
-    from simulator.runner import RunSettings
-    from simulator.sweep import SweepPoint, format_table
+    from simulator.analysis.sweep import SweepPoint
+    from simulator.cli.sweep import format_table
+    from simulator.run.runner import RunSettings
 
     point = SweepPoint(
         parameter=TAU_PARAMETER,

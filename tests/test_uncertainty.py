@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from simulator.errors import ScenarioError
-from simulator.params import compile_params
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario, save_scenario
-from simulator.uncertainty import draw_triangular
+from simulator.engine.params import compile_params
+from simulator.model.errors import ScenarioError
+from simulator.model.scenario_io import load_scenario, save_scenario
+from simulator.model.uncertainty import draw_triangular
+from simulator.run.runner import RunSettings, compare
 
 RANGED = """schema_version = 1
 name = "Unsure"
@@ -126,7 +126,7 @@ def test_a_range_shared_by_both_scenarios_keeps_common_random_numbers(
 
 
 def test_the_tornado_moves_a_ranged_parameter_across_its_range(write_toml) -> None:
-    from simulator.drivers import parameter_drivers
+    from simulator.analysis.drivers import parameter_drivers
 
     drivers, _ = parameter_drivers(load_scenario(write_toml(RANGED)))
     churn = next(d for d in drivers if d.id == "company.annual_churn")

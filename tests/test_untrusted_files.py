@@ -13,10 +13,10 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.errors import ScenarioError
-from simulator.library import bundled_scenario_path
-from simulator.scenario_io import flatten, load_scenario, read_toml
-from simulator.schema import Scenario
+from simulator.model.errors import ScenarioError
+from simulator.model.library import bundled_scenario_path
+from simulator.model.scenario_io import flatten, load_scenario, read_toml
+from simulator.model.schema import Scenario
 
 SILOED = read_toml(bundled_scenario_path("siloed"))  # type: ignore[arg-type]
 LEAVES = sorted(flatten({k: v for k, v in SILOED.items() if isinstance(v, dict)}))

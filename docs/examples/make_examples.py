@@ -208,12 +208,12 @@ def write_hubspot() -> None:
 
 
 def write_funnel_report() -> None:
-    from simulator.runner import RunSettings, compare
-    from simulator.scenario_io import load_scenario
+    from simulator.model.scenario_io import load_scenario
+    from simulator.run.runner import RunSettings, compare
 
     truth = load_scenario("siloed", overrides=TRUTH_FUNNEL)
     settings = RunSettings(runs=1, horizon_weeks=52, warmup_weeks=52, seed=303)
-    run = compare(truth, settings=settings, remember=False).baseline
+    run = compare(truth, settings=settings).baseline
     weekly = {
         k: run.weekly[k][0] for k in ("leads", "mqls", "ignored", "qualified", "won")
     }

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.autosave import AutosaveManager
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.scenario_io import load_scenario, resolve_alternative
 
 
 def _answer(button, asked):

@@ -5,14 +5,15 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from gui import charts
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.report import charts
+from simulator.run.runner import RunSettings, compare
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +24,7 @@ def comparison():
 
 def test_charts_module_imports_no_qt():
     code = (
-        "import sys, gui.charts; "
+        "import sys, simulator.report.charts; "
         "bad = [m for m in sys.modules if m.startswith(('PySide6', 'shiboken'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -31,7 +32,7 @@ def test_charts_module_imports_no_qt():
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=charts.__file__.rsplit("/gui/", 1)[0],
+        cwd=Path(charts.__file__).resolve().parents[2],
         check=False,
     )
     assert out.returncode == 0, out.stdout + out.stderr
@@ -109,7 +110,7 @@ def test_formatting():
 def test_the_header_says_which_uncertainty_the_bands_show() -> None:
     from types import SimpleNamespace
 
-    from simulator.results import uncertainty_note
+    from simulator.run.results import uncertainty_note
 
     fixed = SimpleNamespace(scenario=SimpleNamespace(uncertainty={}))
     ranged = SimpleNamespace(

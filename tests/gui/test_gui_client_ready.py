@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui import charts
+from simulator.report import charts
 
 # --------------------------------------------------------------------- screens
 
@@ -274,7 +274,7 @@ def test_the_same_figure_reads_the_same_in_every_view_and_export(
     # The exports: the per-run CSV's median, the deck's summary in words.
     from pptx import Presentation
 
-    from gui import report
+    from simulator.report import export as report
 
     csv_path, _weekly = report.write_csv(comparison, tmp_path / "runs.csv")
     exported = report.read_csv(csv_path).data[comparison.alternatives[0].name]
@@ -436,7 +436,7 @@ def test_ranges_are_editable_in_the_app(window):
 
 
 def test_the_terminal_writes_differences_of_shares_in_points_and_scales_money():
-    from simulator.report_text import fmt, fmt_diff
+    from simulator.report.text import fmt, fmt_diff
 
     assert fmt_diff(0.052, "share") == "+5.2 points"
     assert fmt_diff(-0.0004, "share") == "0.0 points"  # never "-0.0"

@@ -15,7 +15,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from simulator.scenario_io import save_scenario
+from simulator.model.scenario_io import save_scenario
 from tests.test_hostile_inputs import ACCEPTED, HOSTILE, REFUSED, generated
 
 
@@ -194,7 +194,7 @@ def test_run_settings_beyond_the_budget_ask_first(
 
 def test_stale_temporary_files_go_at_start(qtbot, tmp_path, settings, fast_runs):
     from gui.mainwindow import MainWindow
-    from simulator.scenario_io import load_scenario
+    from simulator.model.scenario_io import load_scenario
 
     saved = tmp_path / "mine.toml"
     save_scenario(load_scenario("siloed"), saved)

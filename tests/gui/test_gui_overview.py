@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gui.results import ResultsPanel
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings, compare
 
 SETTINGS = RunSettings(runs=100, horizon_weeks=60, warmup_weeks=12, seed=7)
 #: ARR growth targets: one the aligned fan crosses, one far above both fans

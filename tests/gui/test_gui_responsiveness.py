@@ -13,8 +13,6 @@ import time
 
 import pytest
 
-from simulator.memo import REMEMBERED
-
 # (a full run still computing 100 ms after it starts: one of 2,000 runs takes
 # half its chunks from the preview, remembered, and may be done by then)
 REALISTIC = {"runs": 4_000, "horizon_weeks": 104, "warmup_weeks": 52, "seed": 3}
@@ -46,7 +44,7 @@ def _cancel_latency(qtbot, win, phase: str) -> float:
     )
     # Each time from scratch: the runs of the time before, remembered, would
     # be shown at once.
-    REMEMBERED.clear()
+    win.controller.memo.clear()
     win.schedule_run(immediate=True)
     qtbot.waitUntil(lambda: phase in win.status.text(), timeout=30_000)
     qtbot.wait(100)  # well inside the phase, chunks running

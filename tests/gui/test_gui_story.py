@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gui import report
 from gui.story import BridgeView, DriversView, save_chart_dialog
-from gui.targets import figure_probability, figure_reach_weeks
 from gui.workshop import WorkshopWindow
-from simulator.attribution import with_overrides
-from simulator.runner import RunSettings, compare
-from simulator.scenario_io import load_lever, load_scenario
+from simulator.analysis.bridge import with_overrides
+from simulator.analysis.targets import figure_probability, figure_reach_weeks
+from simulator.model.scenario_io import load_lever, load_scenario
+from simulator.report import export as report
+from simulator.run.runner import RunSettings, compare
 
 TINY = RunSettings(runs=100, horizon_weeks=20, warmup_weeks=4, seed=1)
 #: A year, so the workshop's headline is ARR growth over year 1 (in %).
@@ -228,7 +228,7 @@ def test_cards_say_net_value_and_caveat_and_cac_is_better(qtbot):
     """Aligned vs siloed on the overview: the difference card gives the net
     value and the caveat; a lower CAC counts as better in nearly every run."""
     from gui.results import ResultsPanel
-    from simulator.caveats import SPREAD_CAVEAT
+    from simulator.report.caveats import SPREAD_CAVEAT
 
     comparison = compare(
         load_scenario("siloed"),

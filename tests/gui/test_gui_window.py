@@ -15,7 +15,7 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gui.document import SnapshotCommand
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 7  # conftest.FAST_RUNS
@@ -155,7 +155,7 @@ def test_run_fills_every_view(qtbot, wait_final, window):
 
     assert QGuiApplication.clipboard().text() == text
     assert f"seed {SEED}" in results.info.text()
-    from simulator.command import funnelsim_command
+    from simulator.model.command import funnelsim_command
 
     command = funnelsim_command(relative=False)  # a whole path, or on the PATH
     assert f"{command} compare siloed aligned" in results.info.text()
@@ -356,7 +356,7 @@ def test_no_display_gives_advice(monkeypatch, capsys):
     for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
         monkeypatch.delenv(var, raising=False)
     assert main([]) == 2
-    from simulator.command import funnelsim_command
+    from simulator.model.command import funnelsim_command
 
     command = funnelsim_command()  # .venv/bin/funnelsim, unless on the PATH
     err = capsys.readouterr().err
@@ -447,8 +447,8 @@ def test_the_wait_for_the_first_results_is_said_where_they_appear(qtbot):
     assert "Preparing the simulation engine" in panel.waiting.text()
     assert "results will appear here" in panel.waiting.text()
 
-    from simulator.runner import RunSettings, compare
-    from simulator.scenario_io import load_scenario
+    from simulator.model.scenario_io import load_scenario
+    from simulator.run.runner import RunSettings, compare
 
     comparison = compare(
         load_scenario("siloed"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from gui.worker import RunController
-from simulator.runner import RunSettings
-from simulator.scenario_io import load_scenario
+from simulator.model.scenario_io import load_scenario
+from simulator.run.runner import RunSettings
 
 
 @pytest.fixture

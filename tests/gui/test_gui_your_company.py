@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 
 from gui.editor import parse_percent
 from gui.mainwindow import MainWindow, alternative_summary
-from simulator.runner import compare
-from simulator.scenario_io import load_scenario, resolve_alternative
+from simulator.model.scenario_io import load_scenario, resolve_alternative
+from simulator.run.runner import compare
 
 FAST = {"runs": 300, "horizon_weeks": 60, "warmup_weeks": 12, "seed": 7}
 
@@ -110,7 +110,7 @@ def test_field_warnings_and_their_fix(three, qtbot) -> None:
 
 
 def test_a_changed_value_is_yours_and_stays_yours(three, tmp_path, qtbot) -> None:
-    from gui import report
+    from simulator.report import export as report
 
     editor = three.panes[0].editor
     field = editor.field("company.initial_customers")

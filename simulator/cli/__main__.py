@@ -1,0 +1,5 @@
+"""``python -m simulator.cli``: the ``funnelsim`` command."""
+
+from simulator.cli import entry
+
+entry()
