@@ -3,7 +3,7 @@
 Every field's widget, unit, range and tooltip come from
 :mod:`simulator.model.schema` (``Field(ge/le/gt, description=...)`` and the ``unit`` in
 ``json_schema_extra``), so a parameter added to the engine shows up here with no
-GUI change. Groups follow MODEL.md. An edit is sent to the
+GUI change. Groups follow docs/model.md, section 4. An edit is sent to the
 :class:`~gui.document.ScenarioDocument` as ``(dotted name, value)``; the editor
 never changes a scenario itself, it only shows the document's current one.
 
@@ -79,7 +79,7 @@ from simulator.model.schema import (
 HIGHLIGHT = "#FFE8A3"  # differs from the extended scenario
 INT32_MAX = 2**31 - 1
 
-#: The editor's groups, in MODEL.md's order: (title, [(model, dotted prefix)], list).
+#: The editor's groups, in docs/model.md's order: (title, [(model, prefix)], list).
 GROUPS: list[tuple[str, list[tuple[type[BaseModel], str]], str | None]] = [
     ("Company", [(Company, "company")], None),
     (
@@ -706,7 +706,7 @@ class LeverPanel(QWidget):
 
 
 class ParameterEditor(QWidget):
-    """All parameters of one scenario, grouped as in MODEL.md."""
+    """All parameters of one scenario, grouped as in docs/model.md."""
 
     edited = Signal(str, object)
     sourceEdited = Signal(str, str)

@@ -1,4 +1,4 @@
-"""The bundled scenario library against its published targets (CALIBRATION.md).
+"""The bundled scenario library against its published targets (docs/model.md, 6).
 
 * Headline medians of ARR growth over year 1 (2,000 runs, fixed seed): siloed
   -4 % ±3, aligned +20 % ±3 (compared from the same starting company),
@@ -32,7 +32,7 @@ SEED = 20101
 SETTINGS = RunSettings(runs=2000, horizon_weeks=104, warmup_weeks=52, seed=SEED)
 GROWTH = "arr_growth_y1"
 
-# Published ranges (CALIBRATION.md) the siloed preset's emergent figures must hit.
+# Published ranges (docs/model.md, 6) the siloed preset's emergent figures must hit.
 NEVER_WORKED = (0.23, 0.80)  # HBR 2011 (23 % of firms never replied) .. vendors
 FIRST_RESPONSE = {"within_1h": 0.48, "1h_24h": 0.21, "after_24h": 0.31}  # HBR 2011
 FIRST_RESPONSE_TOLERANCE = 0.05

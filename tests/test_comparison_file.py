@@ -64,6 +64,9 @@ def test_read_validate_and_save_again(write_toml, tmp_path) -> None:
             ("[[alternatives]]", "[[alternatives]]\ncompany = { initial_arr = 1.0 }"),
             "[alternatives 1]: company.initial_arr",
         ),
+        # a part's name is its own, never blamed on the file it extends
+        (('name = "Mine"\n', ""), "[baseline]: name: is required"),
+        (('name = "Aligned"\n', ""), "[alternatives 1]: name: is required"),
     ],
 )
 def test_a_bad_comparison_file_names_the_part(write_toml, change, fragment) -> None:

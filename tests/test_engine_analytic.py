@@ -2,8 +2,9 @@
 
 When every mechanism is linear (no trust feedback, unlimited capacity, no budget
 reallocation) the expected weekly flows follow a deterministic recursion of
-MODEL.md, written here independently of the engine. The Monte Carlo means must
-agree within 4 standard errors on several random parameter sets.
+the weekly step (docs/model.md, section 2), written here independently of the
+engine. The Monte Carlo means must agree within 4 standard errors on several
+random parameter sets.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def random_linear_scenario(seed: int) -> Scenario:
 
 
 def expected_path(sc: Scenario, weeks: int, warmup: int) -> dict[str, np.ndarray]:
-    """MODEL.md's week in expectation (valid when every mechanism is linear)."""
+    """The model's week in expectation (valid when every mechanism is linear)."""
     m, f, nu = sc.marketing, sc.follow_up, sc.nurture
     lam = np.array([m.weekly_budget * s.share / s.cost_per_lead for s in m.sources])
     quality = np.array([[s.ready, s.future, s.junk] for s in m.sources])

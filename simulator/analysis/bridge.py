@@ -79,7 +79,7 @@ INTERACTIVE_RUNS = 300
 INTERACTIVE_BOOTSTRAP = 100
 OTHER_ID = "other"
 
-#: Parameters that only enter the cost and spend accounts (MODEL.md step 8): no
+#: Parameters that only enter the cost and spend accounts (docs/model.md, 2.8): no
 #: random draw and no other mechanism reads them.
 COST_ONLY_PARAMETERS = frozenset(
     {"costs.sales_weekly", "costs.alignment_weekly", "nurture.cost_per_lead_week"}

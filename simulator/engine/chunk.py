@@ -1,5 +1,5 @@
-"""The state of a chunk of runs and the weeks that move it (MODEL.md, "One week,
-in this order").
+"""The state of a chunk of runs and the weeks that move it (docs/model.md,
+section 2).
 
 Steps 1-8 of a week run compiled, run by run (:mod:`simulator.engine.kernel`); the
 budget review (step 9), a few times a quarter, runs here vectorised across the
@@ -49,7 +49,7 @@ _MOST_DEAL_COLUMNS = EXACT_DEALS_PER_RUN + 2 * _DEAL_COLUMNS
 
 @dataclass
 class State:
-    """The state of ``n`` runs at the start of a week (MODEL.md, "State of one run").
+    """The state of ``n`` runs at the start of a week (docs/model.md, section 2).
 
     Leads in the queue are followed by type, not by source (see
     :mod:`simulator.engine.marks`): ``queue_epochs`` says under which source
@@ -89,7 +89,7 @@ class State:
 
     @classmethod
     def initial(cls, params: Params) -> State:
-        """Empty funnel stocks (MODEL.md, "Runs, warm-up")."""
+        """Empty funnel stocks (docs/model.md, section 1: the warm-up)."""
         n, lay = params.n, params.layout
         state = cls(
             layout=lay,
@@ -165,7 +165,7 @@ class State:
 
     def start_reporting(self, params: Params) -> None:
         """Week 0: the company restarts from its initial size; the funnel, trust
-        memory and budget shares are kept (MODEL.md, "Runs, warm-up")."""
+        memory and budget shares are kept (docs/model.md, section 1)."""
         self.customers[:] = params.initial_customers
         self.arr[:] = params.initial_arr
         self.reset_window()
@@ -231,7 +231,7 @@ def _epoch_slots(layout: Layout, n: int) -> I:
 
 
 class Recorder:
-    """Weekly series of a chunk of runs: MODEL.md's series, the extra ones
+    """Weekly series of a chunk of runs: the JSON's series, the extra ones
     (:data:`~simulator.engine.series.RECORDED`) and each source's budget share at the
     end of the week; and, in double precision, each run's flow totals and its
     ARR after its first year and after its last week.
@@ -294,7 +294,7 @@ def record_series(
 #: same types, so that the compiled step is compiled once.
 _NOT_RECORDED = np.zeros((1, 1, 1), dtype=np.float32)
 _NO_TOTALS = np.zeros((1, 1))
-#: The week (from 0) after which ARR is a year on (MODEL.md's arr_growth_y1).
+#: The week (from 0) after which ARR is a year on (for arr_growth_y1).
 YEAR_WEEK = 51
 
 
@@ -316,7 +316,7 @@ def prepare(params: Params) -> None:
 def step(
     state: State, p: Params, streams: ChunkStreams, week: int, record: Recorder | None
 ) -> None:
-    """Advance ``state`` by one week (MODEL.md steps 1-9), recording into column
+    """Advance ``state`` by one week (docs/model.md, 2.1-2.9), recording into column
     ``week`` of ``record`` when given."""
     advance(state, p, streams, week, week + 1, record)
 
@@ -330,8 +330,9 @@ def advance(
     record: Recorder | None,
     stopped: Callable[[], bool] | None = None,
 ) -> None:
-    """Advance ``state`` through weeks ``week0 .. week1 - 1`` of a phase (MODEL.md
-    steps 1-9), recording week ``w`` into column ``w`` of ``record`` when given.
+    """Advance ``state`` through weeks ``week0 .. week1 - 1`` of a phase
+    (docs/model.md, 2.1-2.9), recording week ``w`` into column ``w`` of ``record``
+    when given.
 
     The compiled step runs at most :data:`SEGMENT_WEEKS` weeks, and never past a
     budget review, between looks at ``stopped``; when it returns true,
@@ -449,7 +450,8 @@ def window_metric(state: State, p: Params, streams: ChunkStreams) -> F:
 
 
 def _review_budget(state: State, p: Params, streams: ChunkStreams) -> None:
-    """MODEL.md step 9; a review that moves the budget starts a new epoch."""
+    """The budget review (docs/model.md, 2.9); one that moves the budget starts
+    a new epoch."""
     active = p.realloc_rate > 0
     if not active.any():
         state.reset_window()

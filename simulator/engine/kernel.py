@@ -1,4 +1,4 @@
-"""The weekly step of one seed block, compiled (MODEL.md steps 1-8).
+"""The weekly step of one seed block, compiled (docs/model.md, 2.1-2.8).
 
 The vectorised numpy step spent about half its time in a hundred small array
 operations a week, each paying Python's and numpy's fixed cost per call, and

@@ -60,7 +60,7 @@ class Layout:
 
 def response_decay(floor: F, tau_hours: F, profile: F, ages: int) -> F:
     """Multiplier ``m_a`` of the qualification chance for a lead first contacted
-    after waiting ``a`` whole weeks (MODEL.md step 4), shape ``(runs, ages)``.
+    after waiting ``a`` whole weeks (docs/model.md, 2.4), shape ``(runs, ages)``.
 
     ``E[exp(-H / tau)]`` is exact for ``H`` uniform within each response bucket:
     ``tau (exp(-lo/tau) - exp(-hi/tau)) / (hi - lo)``.
@@ -132,7 +132,7 @@ class Params:
     review_weeks: int
     metric_qualified: bool
     min_share: F
-    # derived once, for the weekly step (MODEL.md steps 1-2)
+    # derived once, for the weekly step (docs/model.md, 2.1-2.2)
     leads_per_share: F  # (S, n): leads a source brings per unit of budget share
     mql_quality: F  # (types, S, n): quality * pass probability
     held_real_quality: F  # (S, n): ready and future leads held back, per lead

@@ -1,8 +1,8 @@
-"""Names of the weekly series a run records: MODEL.md's output contract."""
+"""Names of the weekly series a run records: a contract of the JSON and exports."""
 
 from __future__ import annotations
 
-#: Weekly series recorded per run, in MODEL.md's order.
+#: Weekly series recorded per run, in the order the JSON writes them.
 SERIES = (
     "leads",
     "mqls",
@@ -27,7 +27,7 @@ SERIES = (
 LEVELS = ("opportunities", "arr", "customers", "nurture", "ignore_rate", "queue")
 #: Series that are flows (summed over the horizon into ``total_<flow>``).
 FLOWS = tuple(name for name in SERIES if name not in LEVELS)
-#: Weekly series recorded beyond MODEL.md's: ready leads back from nurture that
+#: Weekly series recorded beyond the JSON's: ready leads back from nurture that
 #: joined this week's MQLs (so a funnel can tell new MQLs from returning ones).
 EXTRA_SERIES = ("matured",)
 #: Every series recorded whatever the scenario; one budget share per source
@@ -36,6 +36,6 @@ RECORDED = SERIES + EXTRA_SERIES
 
 
 def share_series(sources: tuple[str, ...]) -> tuple[str, ...]:
-    """Names of the weekly budget-share series, one per source (after MODEL.md's
+    """Names of the weekly budget-share series, one per source (after the JSON's
     series: the closed loop at work)."""
     return tuple(f"share_{source}" for source in sources)

@@ -1,8 +1,8 @@
-"""The scenario schema: every parameter of ``MODEL.md`` with its unit, range and
-meaning.
+"""The scenario schema: every parameter of the model (docs/model.md, section 4)
+with its unit, range and meaning.
 
 The field names are a contract shared by scenario files, the CLI's ``--set`` option
-and the JSON output, so they follow ``MODEL.md`` exactly. Each field carries its unit
+and the JSON output, so they never change their meaning. Each field carries its unit
 and a one-line meaning in ``json_schema_extra`` so that the GUI editor, the CLI and
 the model guide describe a parameter from one place.
 
@@ -556,7 +556,7 @@ class Lever(Section):
     )
 
 
-#: Tables of a scenario that hold model parameters, in the order of MODEL.md.
+#: Tables of a scenario that hold model parameters (docs/model.md, section 4).
 PARAMETER_TABLES = (
     "simulation",
     "company",

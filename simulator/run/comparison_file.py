@@ -142,6 +142,19 @@ def comparison_from_dict(raw: Mapping[str, Any], *, origin: str) -> ComparisonFi
             file=origin,
             parameter="alternatives",
         )
+    parts = [("[baseline]", baseline)] + [
+        (f"[alternatives {i + 1}]", part) for i, part in enumerate(alternatives)
+    ]
+    for where, part in parts:
+        # Each part is a scenario of its own, with its own name: the name of a
+        # file it extends is not inherited (and must not be blamed).
+        if not isinstance(part.get("name"), str) or not part["name"].strip():
+            raise ScenarioError(
+                "is required: each scenario of a comparison has its own name, e.g. "
+                'name = "Ours, aligned"',
+                file=origin,
+                parameter=f"{where}: name",
+            )
     if len(alternatives) > MAX_ALTERNATIVES:
         raise ScenarioError(
             f"a comparison holds at most {MAX_ALTERNATIVES} alternatives, got "

@@ -116,7 +116,7 @@ def warm_up(
 ) -> State:
     """The state of a chunk's runs (of seed blocks ``seeds`` of ``sizes`` runs)
     at week 0, after ``weeks`` unreported weeks with ``params`` from empty
-    funnel stocks (MODEL.md, "Runs, warm-up and comparisons")."""
+    funnel stocks (docs/model.md, section 1: the warm-up)."""
     state = State.initial(params)
     streams = chunk_streams(seeds, sizes, warmup=True)
     advance(state, params, streams, 0, weeks, None, stopped)

@@ -1,4 +1,5 @@
-"""The model's week in expectation: a fast deterministic recursion of MODEL.md.
+"""The model's week in expectation: a fast deterministic recursion of the
+weekly step (docs/model.md, section 2).
 
 Every count is replaced by its expected value given last week's expected state
 (a mean-field recursion). Where the model is linear this is its exact mean (the
