@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(list(argv) if argv is not None else None)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # The pictures go into the documentation: the command as a reader types it.
+    os.environ.setdefault("FUNNELSIM_COMMAND", "funnelsim")
     sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes.split(",")]
 
     from PySide6.QtCore import QEventLoop, QRect, QTimer

@@ -15,7 +15,11 @@ def funnelsim_command(*, relative: bool = True) -> str:
     """``funnelsim`` when the PATH finds this installation's script, else the
     script's path (with ``relative``, relative to the working folder when
     inside it, such as ``.venv/bin/funnelsim``: for a message read in the
-    terminal that ran the command), else the module run by this Python."""
+    terminal that ran the command), else the module run by this Python.
+    ``FUNNELSIM_COMMAND`` in the environment overrides it (pictures for the
+    documentation show ``funnelsim``, not the folder they were taken in)."""
+    if os.environ.get("FUNNELSIM_COMMAND"):
+        return os.environ["FUNNELSIM_COMMAND"]
     script = Path(sys.executable).parent / "funnelsim"
     if not script.is_file():
         return f"{shlex.quote(sys.executable)} -m simulator.cli"
