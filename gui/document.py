@@ -330,6 +330,9 @@ class ScenarioDocument(QObject):
         if resolved != self.scenario:
             self.scenario = resolved
             self.changed.emit()
+        # What the document is changed even when its values are not: an
+        # alternative now reads "Baseline + N levers + M changes".
+        self.baselineChanged.emit()
 
     def _origin(self) -> str:
         return str(self.path) if self.path else f"<{self.own.get('name', 'scenario')}>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 from matplotlib.text import Text
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
@@ -36,7 +37,6 @@ from simulator.model.plausibility import result_warnings
 from simulator.model.safe_text import csv_cell, one_line
 from simulator.report import charts
 from simulator.report.caveats import comparison_caveats
-from simulator.report.text import two_digits
 from simulator.run.figures import FIGURE_LABELS, FIGURE_ORDER, FIGURE_UNITS
 
 
@@ -164,10 +164,9 @@ def difference_card_lines(comparison: Any, index: int) -> list[str]:
             f"{charts.fmt_money(d['p95'], signed=True)}</span>"
         )
     p, se = d["p_better"], d["p_better_se"]
-    lines.append(
-        f"Better in <b>{charts.fmt_share(p)}</b> of runs "
-        f"<span style='color:#555'>(± {two_digits(se * 100)} points s.e.)</span>"
-    )
+    runs = int(np.count_nonzero(~np.isnan(comparison.paired(index, figure))))
+    # (at 0 or 1 a share's standard error is 0: the count of runs says more)
+    lines.append("Better " + html.escape(charts.share_of_runs(p, se, runs)))
     lines.append(
         f"Revenue: <b>{charts.fmt_money(diff['total_revenue']['p50'], signed=True)}"
         "</b> (median of paired differences)"

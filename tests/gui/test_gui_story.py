@@ -243,6 +243,11 @@ def test_cards_say_net_value_and_caveat_and_cac_is_better(qtbot):
     panel.show_comparison(comparison, final=True)
     card = panel.overview.cards[-1].body.text()
     assert "Net value" in card and "the cost" in card
+    # A share of runs at 100 % is counted, not given a "± 0 points" error.
+    growth = comparison.differences[0]["arr_growth_y1"]
+    if growth["p_better"] == 1.0:
+        assert "Better in every one of 250 runs" in card
+    assert "± 0 points" not in card and "± 0.0 points" not in card
     assert panel.overview.caveat.isVisible()
     assert panel.overview.caveat.text() == SPREAD_CAVEAT
     cac = comparison.differences[0]["cac"]

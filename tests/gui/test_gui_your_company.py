@@ -72,6 +72,14 @@ def test_an_edit_of_the_baseline_company_reaches_every_alternative(
         assert shown["arr_end"]["p50"] == wanted["arr_end"]["p50"]
 
 
+def test_each_alternative_says_what_it_is_from_the_start(three) -> None:
+    """Before any edit, as the window opens: an alternative's tab reads as a
+    set of changes to the baseline, not as the file it extends."""
+    assert "Baseline + 8 levers + 1 change" in three.panes[1].info.text()
+    assert "Baseline + 2 levers + 1 change" in three.panes[2].info.text()
+    assert "The baseline" in three.panes[0].info.text()
+
+
 def test_an_alternative_cannot_take_its_own_starting_company(three) -> None:
     alt = three.docs[1]
     three.panes[1].editor.field("company.initial_customers").widget.setValue(999)
