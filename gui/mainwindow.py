@@ -53,6 +53,7 @@ from gui.views.panel import ResultsPanel
 from simulator.model.command import funnelsim_command
 from simulator.model.errors import ScenarioError
 from simulator.model.library import bundled_scenarios
+from simulator.model.parameter_text import label_of
 from simulator.model.plausibility import lever_warnings
 from simulator.model.scenario_io import clean_stale_temps
 from simulator.model.schema import Simulation
@@ -387,7 +388,8 @@ def alternative_summary(doc: ScenarioDocument) -> str:
     if levers:
         lines.append("Levers: " + html.escape(", ".join(levers)))
     if changes:
-        lines.append("Changes: " + html.escape(", ".join(changes)))
+        labels = [label_of(dotted, doc.scenario) for dotted in changes]
+        lines.append("Changes: " + html.escape(", ".join(labels)))
     if doc.baseline is not None:
         for concern in lever_warnings(doc.baseline.scenario, doc.scenario):
             lines.append(

@@ -32,6 +32,8 @@ _SPECIAL_LABELS = {
     "metric": "Marketing measured on",
     "min_share": "Minimum budget share",
     "capacity_per_week": "Follow-up capacity",
+    "alignment_weekly": "Cost of aligning per week",
+    "sales_weekly": "Sales cost per week",
 }
 _LISTS = {"marketing.sources": "Source", "pipeline.stages": "Stage"}
 
