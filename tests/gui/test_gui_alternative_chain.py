@@ -25,4 +25,4 @@ def test_an_alternative_extending_aligned_lists_aligned_s_levers(
     assert doc.scenario.costs.alignment_weekly == 2000.0
     summary = alternative_summary(doc)
     assert summary.startswith("<b>Baseline + 8 levers + 1 change</b>")
-    assert "Customer retention" in summary and "costs.alignment_weekly" in summary
+    assert "Customer retention" in summary and "Cost of aligning per week" in summary
