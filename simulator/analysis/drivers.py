@@ -63,7 +63,13 @@ from simulator.model.scenario_io import (
     load_lever,
     load_scenario,
 )
-from simulator.model.schema import Scenario, field_info, limits, value_at
+from simulator.model.schema import (
+    PARAMETER_TABLES,
+    Scenario,
+    field_info,
+    limits,
+    value_at,
+)
 from simulator.run.memo import RunMemo
 from simulator.run.runner import RunSettings
 
@@ -259,17 +265,9 @@ def default_parameters(scenario: Scenario) -> list[str]:
                 out.append(dotted)
 
     data = scenario.model_dump()
-    for table in (
-        "company",
-        "marketing",
-        "handoff",
-        "follow_up",
-        "nurture",
-        "pipeline",
-        "deals",
-        "costs",
-    ):
-        walk(data[table], f"{table}.")
+    for table in PARAMETER_TABLES:
+        if table != "simulation":  # run settings, not facts about a company
+            walk(data[table], f"{table}.")
     return out
 
 
@@ -496,32 +494,25 @@ def tornado(
                     origin=f"sensitivity {d.id}",
                 )
             )
-    if warm_up is None:
-        runs = simulate_variants(
-            scenario,
-            variants,
-            settings=settings,
-            figures=[figure],
-            threads=threads,
-            batch_size=batch_size,
-            progress=progress,
-            should_stop=should_stop,
-            memo=memo,
-        )
-        data = runs.figures[figure]
-    else:  # the warm-up's own row first, dropped: row 0 is the scenario
-        runs = simulate_variants(
-            warm_up,
-            [scenario, *variants],
-            settings=settings,
-            figures=[figure],
-            threads=threads,
-            batch_size=batch_size,
-            progress=progress,
-            should_stop=should_stop,
-            memo=memo,
-        )
-        data = runs.figures[figure][1:]
+    # With a warm-up of another scenario, that scenario's own row comes first
+    # and is dropped: row 0 is then the scenario, as without one.
+    base, simulated, first = (
+        (scenario, list(variants), 0)
+        if warm_up is None
+        else (warm_up, [scenario, *variants], 1)
+    )
+    runs = simulate_variants(
+        base,
+        simulated,
+        settings=settings,
+        figures=[figure],
+        threads=threads,
+        batch_size=batch_size,
+        progress=progress,
+        should_stop=should_stop,
+        memo=memo,
+    )
+    data = runs.figures[figure][first:]
     v = statistic_rows(data, stat)
     boot = (
         bootstrap_statistic(data, stat, resamples=bootstrap, seed=settings.seed)

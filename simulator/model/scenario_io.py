@@ -890,10 +890,11 @@ def _get_named(raw: Raw, parts: list[str]) -> Any:
     for part in parts:
         if isinstance(node, list):
             names = [i.get("name") if isinstance(i, dict) else None for i in node]
+            index = list_index(part)
             if part in names:
                 node = node[names.index(part)]
-            elif part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
+            elif index is not None and index < len(node):
+                node = node[index]
             else:
                 return None
         elif isinstance(node, dict) and part in node:
